@@ -1,0 +1,43 @@
+"""Stores: one interface (:class:`Store`), a GeoPackage file or a PostGIS database behind it."""
+
+from __future__ import annotations
+
+from geo.errors import StoreError
+from geo.store.base import Store, Tx
+
+
+def open_store(url: str, *, create: bool = False) -> Store:
+    """Open the store at ``url``: a ``.gpkg`` path or a ``postgresql://`` URL.
+
+    With ``create=True`` a missing store is created (schema included); otherwise a missing
+    GeoPackage raises :class:`StoreError` telling the user how to build one.
+    """
+    url = str(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from geo.store.postgis import PostgisStore
+
+        store: Store = PostgisStore(url)
+        if create:
+            store.init()
+        return store
+    if not url.lower().endswith(".gpkg"):
+        raise StoreError(
+            f"FOREST_DB must be a .gpkg path or a postgresql:// URL, not '{url}'",
+            f"FOREST_DB 应为 .gpkg 文件路径或 postgresql:// 地址，而不是“{url}”",
+        )
+    from geo.store.gpkg import GpkgStore
+
+    store = GpkgStore(url)
+    if create:
+        store.init()
+    elif not store.exists():
+        raise StoreError(
+            f"store {url} does not exist; build it with `python -m geo demo` or point FOREST_DB "
+            "at an existing store",
+            f"数据库 {url} 不存在：请先运行 `python -m geo demo` 生成示例库，或将 FOREST_DB "
+            "指向已有数据库",
+        )
+    return store
+
+
+__all__ = ["Store", "Tx", "open_store"]

@@ -1,0 +1,811 @@
+"""The store interface, shared by the GeoPackage and PostGIS backends.
+
+A store is opened from a URL (a ``.gpkg`` path or ``postgresql://…``) and holds no open
+connection: every action opens one, runs in one transaction and closes it, so a store object can
+be shared by Streamlit sessions on different threads. SQL here is written once with ``?``
+placeholders; backends translate what differs (geometry encoding, bbox filter, DDL types).
+
+Writes that belong together (a batch and its features and their import events; a status change
+and its event) share one :class:`Tx`: all of it lands or none of it does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema as S
+from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.timeutil import now_utc
+from geo.types import BBox
+
+SCHEMA_VERSION = 1
+
+# Non-spatial tables. Types are tokens the backend replaces: {pk} {int} {real} {text} {date}
+# {ts} {bool} {blob}.
+TABLES: dict[str, str] = {
+    "meta": "key {text} PRIMARY KEY, value {text}",
+    "batches": (
+        "id {pk}, name {text} NOT NULL, layer {text} NOT NULL, source {text}, kind {text}, "
+        "issued_on {date}, verify_deadline {date}, rectify_deadline {date}, file_name {text}, "
+        "file_sha256 {text}, uploaded_by {text}, uploaded_at {ts}, feature_count {int}, "
+        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}"
+    ),
+    "events": (
+        "id {pk}, layer {text} NOT NULL, feature_id {int} NOT NULL, at {ts} NOT NULL, "
+        "actor {text} NOT NULL, action {text} NOT NULL, from_status {text}, to_status {text}, "
+        "fields {text}, comment {text}, attachment_ids {text}, version {int}"
+    ),
+    "attachments": (
+        "sha256 {text} PRIMARY KEY, name {text} NOT NULL, mime {text} NOT NULL, "
+        "size {int} NOT NULL, created_at {ts}, created_by {text}, data {blob} NOT NULL"
+    ),
+    "items": (
+        "id {pk}, code {text}, problem {text} NOT NULL, category {text}, measures {text}, "
+        "leader {text}, unit {text}, deadline {date}, status {text} NOT NULL, "
+        "progress_mode {text}, manual_progress {real}, note {text}, version {int} NOT NULL, "
+        "created_at {ts}, updated_at {ts}, updated_by {text}"
+    ),
+    "item_links": (
+        "item_id {int} NOT NULL, layer {text} NOT NULL, feature_id {int} NOT NULL, "
+        "PRIMARY KEY (item_id, layer, feature_id)"
+    ),
+    "users": (
+        "name {text} PRIMARY KEY, display_name {text}, role {text} NOT NULL, counties {text}, "
+        "password_hash {text}, disabled {bool} NOT NULL, created_at {ts}, "
+        "password_changed_at {ts}"
+    ),
+    "field_profiles": (
+        "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
+        "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
+    ),
+}
+
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_events_feature ON events (layer, feature_id)",
+    "CREATE INDEX IF NOT EXISTS ix_batches_sha ON batches (file_sha256)",
+    "CREATE INDEX IF NOT EXISTS ix_item_links_feature ON item_links (layer, feature_id)",
+    "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
+    "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
+]
+
+_INT_COLUMNS = {"id", "version", "feature_count", "size", "item_id", "feature_id"}
+_REAL_COLUMNS = {"manual_progress"}
+
+EVENT_COLS = (
+    "layer",
+    "feature_id",
+    "at",
+    "actor",
+    "action",
+    "from_status",
+    "to_status",
+    "fields",
+    "comment",
+    "attachment_ids",
+    "version",
+)
+
+
+def _dumps(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def to_db_value(value, ftype: str):
+    """One Python value in the form both backends accept for a field of type ``ftype``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if ftype == S.JSON:
+        return _dumps(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if ftype == S.INT:
+        return int(value)
+    if ftype == S.REAL:
+        return float(value)
+    if ftype == S.BOOL:
+        return bool(value)
+    if ftype == S.DATE:
+        if hasattr(value, "date") and not isinstance(value, str):
+            value = value.date() if callable(value.date) else value
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
+    if ftype == S.DATETIME:
+        from geo.timeutil import to_utc_text
+
+        return to_utc_text(value)
+    return str(value)
+
+
+def column_to_db(series: pd.Series, ftype: str) -> list:
+    """A whole column converted for the database, vectorised where pandas allows."""
+    if ftype in (S.TEXT,) and series.dtype == object:
+        mask = series.isna()
+        if not mask.any():
+            return [v if isinstance(v, str) else str(v) for v in series.tolist()]
+    if ftype == S.REAL and pd.api.types.is_numeric_dtype(series.dtype):
+        arr = series.astype("float64").to_numpy()
+        out = arr.tolist()
+        if np.isnan(arr).any():
+            out = [None if v != v else v for v in out]
+        return out
+    if ftype == S.INT and pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
+        return series.astype("int64").tolist()
+    return [to_db_value(v, ftype) for v in series.tolist()]
+
+
+class Tx(ABC):
+    """One open transaction. ``sql`` uses ``?`` placeholders in every backend."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Iterable = ()) -> int:
+        """Run a statement; return the affected row count."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: list) -> None: ...
+
+    @abstractmethod
+    def query(self, sql: str, params: Iterable = ()) -> list[tuple]: ...
+
+    def query_one(self, sql: str, params: Iterable = ()):
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    @abstractmethod
+    def columns(self, sql: str, params: Iterable = ()) -> tuple[list[str], list[tuple]]:
+        """Run a query; return its column names and rows."""
+
+
+class Store(ABC):
+    """A forest store. Subclasses: :class:`geo.store.gpkg.GpkgStore`, ``postgis.PostgisStore``."""
+
+    backend: str = "?"
+
+    def __init__(self, url: str):
+        self.url = url
+
+    # ---------------------------------------------------------------- backend hooks
+    @abstractmethod
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        """Context manager: one connection, one transaction (committed on success)."""
+
+    @abstractmethod
+    def _create_schema(self, tx: Tx) -> None: ...
+
+    @abstractmethod
+    def _exists(self) -> bool: ...
+
+    @abstractmethod
+    def _geom_select(self) -> str:
+        """SQL expression selecting the geometry column as bytes the backend can decode."""
+
+    @abstractmethod
+    def _decode_geoms(self, blobs: list) -> np.ndarray: ...
+
+    @abstractmethod
+    def _bbox_clause(self, layer: S.Layer, bbox: BBox) -> tuple[str, list]: ...
+
+    @abstractmethod
+    def _insert_rows(self, tx: Tx, layer: S.Layer, cols: list[str], rows: list, geoms) -> None:
+        """Insert rows (values in ``cols`` order; the geometry added by the backend)."""
+
+    @abstractmethod
+    def _reserve_ids(self, tx: Tx, table: str, n: int) -> list[int]: ...
+
+    @abstractmethod
+    def _update_geometry(self, tx: Tx, layer: S.Layer, fid: int, geom) -> None: ...
+
+    def _after_layer_write(self, tx: Tx, layer: S.Layer) -> None:
+        """Hook for bookkeeping after features were written (GeoPackage extents)."""
+
+    # ---------------------------------------------------------------- lifecycle
+    def init(self) -> "Store":
+        """Create the schema if the store is new; migrate it if it is old. Idempotent."""
+        with self.transaction() as tx:
+            self._create_schema(tx)
+            row = tx.query_one("SELECT value FROM meta WHERE key = ?", ["schema_version"])
+            if row is None:
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    ["schema_version", str(SCHEMA_VERSION)],
+                )
+                tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", ["created_at", now_utc()])
+        return self
+
+    def exists(self) -> bool:
+        return self._exists()
+
+    def meta(self, key: str) -> str | None:
+        with self.transaction(write=False) as tx:
+            row = tx.query_one("SELECT value FROM meta WHERE key = ?", [key])
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str, tx: Tx | None = None) -> None:
+        with self._tx(tx) as t:
+            t.execute("DELETE FROM meta WHERE key = ?", [key])
+            t.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    @contextmanager
+    def _tx(self, tx: Tx | None, write: bool = True):
+        if tx is not None:
+            yield tx
+        else:
+            with self.transaction(write=write) as t:
+                yield t
+
+    # ---------------------------------------------------------------- reading features
+    def count(self, layer: str, where: dict | None = None) -> int:
+        lyr = S.layer(layer)
+        clause, params = self._where(lyr, where)
+        with self.transaction(write=False) as tx:
+            return int(tx.query_one(f"SELECT COUNT(*) FROM {lyr.table}{clause}", params)[0])
+
+    def _where(self, lyr: S.Layer, where: dict | None, bbox: BBox | None = None, ids=None):
+        parts, params = [], []
+        for key, value in (where or {}).items():
+            if key != "id":
+                lyr.field(key)  # validates the name: no SQL from outside reaches the query
+            if isinstance(value, (list, tuple, set, np.ndarray, pd.Index)):
+                values = list(value)
+                if not values:
+                    parts.append("1 = 0")
+                    continue
+                parts.append(f"{key} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+            elif value is None:
+                parts.append(f"{key} IS NULL")
+            else:
+                parts.append(f"{key} = ?")
+                params.append(value)
+        if ids is not None:
+            ids = [int(i) for i in ids]
+            if not ids:
+                parts.append("1 = 0")
+            else:
+                parts.append(f"id IN ({', '.join('?' * len(ids))})")
+                params.extend(ids)
+        if bbox is not None:
+            clause, bparams = self._bbox_clause(lyr, bbox)
+            parts.append(clause)
+            params.extend(bparams)
+        return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+    def read_layer(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        where: dict | None = None,
+        ids: Iterable[int] | None = None,
+        columns: Iterable[str] | None = None,
+        geometry: bool = True,
+        limit: int | None = None,
+    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        """Features of one layer as a GeoDataFrame in EPSG:4490, indexed by nothing (``id`` column).
+
+        ``bbox`` uses the spatial index (GeoPackage R-tree / PostGIS GiST). ``where`` maps field
+        names to a value or a list of values. ``columns`` limits the attribute columns read.
+        """
+        lyr = S.layer(layer)
+        cols = ["id"] + [c for c in (columns if columns is not None else lyr.names) if c != "id"]
+        for c in cols[1:]:
+            lyr.field(c)
+        clause, params = self._where(lyr, where, bbox, ids)
+        select = ", ".join(cols + ([self._geom_select()] if geometry else []))
+        sql = f"SELECT {select} FROM {lyr.table}{clause} ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self.transaction(write=False) as tx:
+            names, rows = tx.columns(sql, params)
+        return self._frame(lyr, cols, rows, geometry)
+
+    def _frame(self, lyr: S.Layer, cols: list[str], rows: list, geometry: bool):
+        ncol = len(cols)
+        if rows:
+            data = list(zip(*rows))
+            frame = pd.DataFrame({c: pd.Series(data[i], dtype=object) for i, c in enumerate(cols)})
+        else:
+            data = [()] * (ncol + 1)
+            frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        frame = self._normalise_types(lyr, frame)
+        if not geometry:
+            return frame
+        geoms = self._decode_geoms(list(data[ncol]) if rows else [])
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=4490), crs=4490)
+
+    @staticmethod
+    def _normalise_types(lyr: S.Layer, frame: pd.DataFrame) -> pd.DataFrame:
+        types = {f.name: f.type for f in lyr.fields}
+        for col in frame.columns:
+            t = "int" if col == "id" else types.get(col)
+            if t == S.INT:
+                frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
+            elif t == S.REAL:
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            elif t == S.BOOL:
+                frame[col] = pd.array(
+                    [None if v is None else bool(v) for v in frame[col].tolist()], dtype="boolean"
+                )
+        if "id" in frame.columns and not frame["id"].isna().any():
+            frame["id"] = frame["id"].astype("int64")
+        return frame
+
+    def get_feature(self, layer: str, fid: int, tx: Tx | None = None) -> dict:
+        """One feature as a dict of its fields (JSON fields decoded) plus ``geometry``."""
+        lyr = S.layer(layer)
+        cols = ["id"] + lyr.names
+        sql = f"SELECT {', '.join(cols)}, {self._geom_select()} FROM {lyr.table} WHERE id = ?"
+        with self._tx(tx, write=False) as t:
+            row = t.query_one(sql, [int(fid)])
+        if row is None:
+            raise NotFoundError(
+                f"{lyr.en} #{fid} does not exist",
+                f"{lyr.zh} #{fid} 不存在",
+                layer=layer,
+                id=int(fid),
+            )
+        out = dict(zip(cols, row[:-1]))
+        for f in lyr.fields:
+            if f.type == S.JSON and out.get(f.name):
+                out[f.name] = json.loads(out[f.name])
+            elif f.type == S.BOOL and out.get(f.name) is not None:
+                out[f.name] = bool(out[f.name])
+        out["geometry"] = self._decode_geoms([row[-1]])[0]
+        return out
+
+    def extent(self, layer: str) -> BBox | None:
+        lyr = S.layer(layer)
+        frame = self.read_layer(layer, columns=[], geometry=True)
+        if frame.empty:
+            return None
+        return tuple(float(v) for v in frame.total_bounds)
+
+    # ---------------------------------------------------------------- writing features
+    def insert_features(
+        self,
+        tx: Tx,
+        layer: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        actor: str,
+        at: str | None = None,
+        comment: str | None = None,
+        action: str = "import",
+        batch_id: int | None = None,
+        raw: bool = False,
+    ) -> list[int]:
+        """Insert features (EPSG:4490) and one ``import`` event per feature, in ``tx``.
+
+        Columns of ``frame`` that are layer fields are stored; any other column is an error (the
+        caller maps or moves unknown columns into ``extra`` first). ``status`` defaults to the
+        layer's initial status and ``version`` to 1.
+
+        With ``raw=True`` the frame's own ``status``/``version``/``created_at`` are kept and no
+        events are written: the caller writes the features' whole history itself (demo builder,
+        restore).
+        """
+        lyr = S.layer(layer)
+        at = at or now_utc()
+        n = len(frame)
+        if n == 0:
+            return []
+        if frame.crs is not None and frame.crs.to_epsg() != 4490:
+            raise ValidationError(
+                f"features must be in EPSG:4490, got {frame.crs}",
+                f"要素坐标系应为 EPSG:4490（CGCS2000），实际为 {frame.crs}",
+            )
+        known = set(lyr.names)
+        attrs = [c for c in frame.columns if c not in (frame.geometry.name, "id")]
+        unknown = [c for c in attrs if c not in known]
+        if unknown:
+            raise ValidationError(
+                f"layer '{layer}' has no fields {unknown}",
+                f"图层“{lyr.zh}”没有字段 {unknown}",
+            )
+        types = {f.name: f.type for f in lyr.fields}
+        data: dict[str, list] = {}
+        for c in attrs:
+            if frame[c].isna().all():
+                continue
+            data[c] = column_to_db(frame[c], types[c])
+        status = data.get("status") or [lyr.initial_status] * n
+        data["status"] = [s or lyr.initial_status for s in status]
+        if not (raw and "version" in data):
+            data["version"] = [1] * n
+        data.setdefault("created_at", [at] * n)
+        data["updated_at"] = [at] * n
+        data["updated_by"] = [actor] * n
+        if batch_id is not None and "batch_id" in known:
+            data["batch_id"] = [int(batch_id)] * n
+        ids = self._reserve_ids(tx, lyr.table, n)
+        cols = ["id"] + list(data)
+        rows = list(zip(ids, *data.values()))
+        self._insert_rows(tx, lyr, cols, rows, frame.geometry.values)
+        self._after_layer_write(tx, lyr)
+        if raw:
+            return ids
+        fields_json = _dumps({"batch_id": batch_id}) if batch_id is not None else None
+        events = [
+            (layer, fid, at, actor, action, None, st, fields_json, comment, None, 1)
+            for fid, st in zip(ids, data["status"])
+        ]
+        self.add_events(tx, events)
+        return ids
+
+    def add_events(self, tx: Tx, rows: list[tuple]) -> None:
+        self._bulk_insert(tx, "events", EVENT_COLS, rows)
+
+    def _bulk_insert(self, tx: Tx, table: str, cols, rows: list[tuple]) -> None:
+        """Insert many plain rows (backends may use a faster path such as COPY)."""
+        tx.executemany(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
+        )
+
+    def update_feature(
+        self,
+        tx: Tx,
+        layer: str,
+        fid: int,
+        *,
+        expected_version: int | None,
+        changes: dict[str, Any],
+        actor: str,
+        action: str,
+        comment: str | None = None,
+        attachments: list[str] | None = None,
+        at: str | None = None,
+        geometry=None,
+    ) -> int:
+        """Change fields of one feature if its version is still ``expected_version``.
+
+        Appends an event with the old and new status and the changed fields, in ``tx``.
+        Returns the new version. Raises :class:`ConflictError` if someone else changed the
+        feature meanwhile, :class:`NotFoundError` if it does not exist.
+        """
+        lyr = S.layer(layer)
+        at = at or now_utc()
+        types = {f.name: f.type for f in lyr.fields}
+        for key in changes:
+            if key in ("id", "version", "created_at"):
+                raise ValidationError(f"field '{key}' cannot be changed", f"字段“{key}”不可修改")
+            lyr.field(key)
+        current = tx.query_one(f"SELECT status, version FROM {lyr.table} WHERE id = ?", [int(fid)])
+        if current is None:
+            raise NotFoundError(
+                f"{lyr.en} #{fid} does not exist", f"{lyr.zh} #{fid} 不存在", layer=layer, id=fid
+            )
+        from_status, version = current[0], int(current[1])
+        if expected_version is not None and int(expected_version) != version:
+            raise self._conflict(lyr, fid, expected_version, version, tx)
+        values = {k: to_db_value(v, types[k]) for k, v in changes.items()}
+        values.update({"updated_at": at, "updated_by": actor})
+        sets = ", ".join(f"{k} = ?" for k in values) + ", version = version + 1"
+        count = tx.execute(
+            f"UPDATE {lyr.table} SET {sets} WHERE id = ? AND version = ?",
+            [*values.values(), int(fid), version],
+        )
+        if count != 1:  # lost a race between the read above and this write
+            now = tx.query_one(f"SELECT version FROM {lyr.table} WHERE id = ?", [int(fid)])
+            raise self._conflict(lyr, fid, version, now[0] if now else None, tx)
+        if geometry is not None:
+            self._update_geometry(tx, lyr, fid, geometry)
+            self._after_layer_write(tx, lyr)
+        to_status = values.get("status", from_status)
+        changed = {k: v for k, v in changes.items() if k != "status"}
+        self.add_events(
+            tx,
+            [
+                (
+                    layer,
+                    int(fid),
+                    at,
+                    actor,
+                    action,
+                    from_status,
+                    to_status,
+                    _dumps(changed) if changed else None,
+                    comment,
+                    _dumps(attachments) if attachments else None,
+                    version + 1,
+                )
+            ],
+        )
+        return version + 1
+
+    def _conflict(self, lyr, fid, expected, actual, tx) -> ConflictError:
+        last = tx.query_one(
+            "SELECT actor, at, to_status FROM events WHERE layer = ? AND feature_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [lyr.key, int(fid)],
+        )
+        who, when, status = last if last else ("?", "?", "?")
+        return ConflictError(
+            f"{lyr.en} #{fid} was changed by {who} at {when} (now version {actual}, status "
+            f"{status}); you had version {expected}. Reload it and apply your change again.",
+            f"{lyr.zh} #{fid} 已被 {who} 于 {when} 修改（当前版本 {actual}，状态"
+            f"“{S.label('status', status)}”），您看到的是版本 {expected}。请刷新后重新操作。",
+            layer=lyr.key,
+            id=int(fid),
+            expected_version=expected,
+            current_version=actual,
+            changed_by=who,
+            changed_at=when,
+        )
+
+    # ---------------------------------------------------------------- events / history
+    def events(
+        self,
+        layer: str | None = None,
+        feature_id: int | None = None,
+        *,
+        until: str | None = None,
+        actions: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Events, oldest first. ``until`` is an exclusive UTC timestamp text."""
+        parts, params = [], []
+        if layer is not None:
+            parts.append("layer = ?")
+            params.append(layer)
+        if feature_id is not None:
+            parts.append("feature_id = ?")
+            params.append(int(feature_id))
+        if until is not None:
+            parts.append("at < ?")
+            params.append(until)
+        if actions:
+            actions = list(actions)
+            parts.append(f"action IN ({', '.join('?' * len(actions))})")
+            params.extend(actions)
+        where = " WHERE " + " AND ".join(parts) if parts else ""
+        with self.transaction(write=False) as tx:
+            names, rows = tx.columns(
+                f"SELECT id, {', '.join(EVENT_COLS)} FROM events{where} ORDER BY at, id", params
+            )
+        frame = pd.DataFrame(rows, columns=names, dtype=object)
+        frame["id"] = frame["id"].astype("int64")
+        frame["feature_id"] = frame["feature_id"].astype("int64")
+        return frame
+
+    def history(self, layer: str, fid: int) -> list[dict]:
+        """Every event of one feature, oldest first, JSON fields decoded."""
+        S.layer(layer)
+        self.get_feature(layer, fid)  # NotFound for a wrong id
+        frame = self.events(layer, fid)
+        out = []
+        for rec in frame.to_dict("records"):
+            rec["fields"] = json.loads(rec["fields"]) if rec["fields"] else {}
+            rec["attachment_ids"] = json.loads(rec["attachment_ids"]) if rec["attachment_ids"] else []
+            out.append(rec)
+        return out
+
+    # ---------------------------------------------------------------- batches
+    def add_batch(self, tx: Tx, **values) -> int:
+        values.setdefault("uploaded_at", now_utc())
+        cols = list(values)
+        for key in ("field_mapping",):
+            if key in values:
+                values[key] = _dumps(values[key])
+        bid = self._reserve_ids(tx, "batches", 1)[0]
+        tx.execute(
+            f"INSERT INTO batches (id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
+            [bid, *values.values()],
+        )
+        return bid
+
+    def batches(self, layer: str | None = None) -> pd.DataFrame:
+        return self.table("batches", where={"layer": layer} if layer else None, order="id")
+
+    def batch(self, bid: int) -> dict:
+        frame = self.table("batches", where={"id": int(bid)})
+        if frame.empty:
+            raise NotFoundError(f"batch #{bid} does not exist", f"批次 #{bid} 不存在", id=bid)
+        return frame.iloc[0].to_dict()
+
+    def table(self, name: str, where: dict | None = None, order: str | None = None) -> pd.DataFrame:
+        """Rows of a non-spatial table as a DataFrame (``attachments`` without their bytes)."""
+        if name not in TABLES:
+            raise ValidationError(f"unknown table '{name}'", f"未知数据表“{name}”")
+        parts, params = [], []
+        for key, value in (where or {}).items():
+            if not key.isidentifier():
+                raise ValidationError(f"bad column '{key}'", f"列名无效“{key}”")
+            if isinstance(value, (list, tuple, set)):
+                value = list(value)
+                parts.append(f"{key} IN ({', '.join('?' * len(value)) or 'NULL'})")
+                params.extend(value)
+            else:
+                parts.append(f"{key} = ?")
+                params.append(value)
+        cols = "*"
+        if name == "attachments":
+            cols = "sha256, name, mime, size, created_at, created_by"
+        sql = f"SELECT {cols} FROM {name}"
+        if parts:
+            sql += " WHERE " + " AND ".join(parts)
+        if order:
+            if not all(p.strip().split()[0].isidentifier() for p in order.split(",")):
+                raise ValidationError(f"bad order '{order}'", f"排序无效“{order}”")
+            sql += f" ORDER BY {order}"
+        with self.transaction(write=False) as tx:
+            names, rows = tx.columns(sql, params)
+        frame = pd.DataFrame(rows, columns=names, dtype=object)
+        for col in frame.columns:
+            if col in _INT_COLUMNS:
+                frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
+            elif col in _REAL_COLUMNS:
+                frame[col] = pd.to_numeric(frame[col]).astype("float64")
+        return frame
+
+    # ---------------------------------------------------------------- attachments
+    def put_attachment(
+        self, tx: Tx, name: str, data: bytes, mime: str, actor: str, at: str | None = None
+    ) -> str:
+        """Store bytes once by content hash; returns the sha256."""
+        sha = hashlib.sha256(data).hexdigest()
+        exists = tx.query_one("SELECT sha256 FROM attachments WHERE sha256 = ?", [sha])
+        if exists is None:
+            tx.execute(
+                "INSERT INTO attachments (sha256, name, mime, size, created_at, created_by, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [sha, name, mime, len(data), at or now_utc(), actor, data],
+            )
+        return sha
+
+    def get_attachment(self, sha: str) -> dict:
+        with self.transaction(write=False) as tx:
+            row = tx.query_one(
+                "SELECT sha256, name, mime, size, created_at, created_by, data FROM attachments "
+                "WHERE sha256 = ?",
+                [sha],
+            )
+        if row is None:
+            raise NotFoundError(f"attachment {sha} does not exist", f"附件 {sha} 不存在")
+        keys = ("sha256", "name", "mime", "size", "created_at", "created_by", "data")
+        out = dict(zip(keys, row))
+        out["data"] = bytes(out["data"])
+        return out
+
+    # ---------------------------------------------------------------- rectification items
+    def add_item(self, tx: Tx, actor: str, at: str | None = None, **values) -> int:
+        at = at or now_utc()
+        values.setdefault("status", "in_progress")
+        values.setdefault("progress_mode", "manual")
+        values.update(version=1, created_at=at, updated_at=at, updated_by=actor)
+        iid = self._reserve_ids(tx, "items", 1)[0]
+        cols = list(values)
+        tx.execute(
+            f"INSERT INTO items (id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
+            [iid, *values.values()],
+        )
+        self.add_events(
+            tx, [("item", iid, at, actor, "create", None, values["status"], None, None, None, 1)]
+        )
+        return iid
+
+    def link_item(self, tx: Tx, item_id: int, layer: str, feature_ids: Iterable[int]) -> None:
+        S.layer(layer)
+        rows = [(int(item_id), layer, int(f)) for f in feature_ids]
+        tx.executemany(
+            "INSERT INTO item_links (item_id, layer, feature_id) VALUES (?, ?, ?)", rows
+        )
+
+    def items(self) -> pd.DataFrame:
+        return self.table("items", order="id")
+
+    def item_links(self, item_id: int | None = None) -> pd.DataFrame:
+        return self.table("item_links", where={"item_id": item_id} if item_id else None)
+
+    def update_item(
+        self,
+        tx: Tx,
+        item_id: int,
+        *,
+        expected_version: int | None,
+        changes: dict,
+        actor: str,
+        comment: str | None = None,
+        at: str | None = None,
+    ) -> int:
+        at = at or now_utc()
+        allowed = {
+            "code", "problem", "category", "measures", "leader", "unit", "deadline", "status",
+            "progress_mode", "manual_progress", "note",
+        }
+        bad = set(changes) - allowed
+        if bad:
+            raise ValidationError(f"items have no fields {sorted(bad)}", f"整改事项没有字段 {sorted(bad)}")
+        row = tx.query_one("SELECT status, version FROM items WHERE id = ?", [int(item_id)])
+        if row is None:
+            raise NotFoundError(f"item #{item_id} does not exist", f"整改事项 #{item_id} 不存在")
+        if expected_version is not None and int(expected_version) != int(row[1]):
+            raise ConflictError(
+                f"item #{item_id} was changed meanwhile (now version {row[1]}, you had "
+                f"{expected_version}); reload and try again",
+                f"整改事项 #{item_id} 已被他人修改（当前版本 {row[1]}），请刷新后重试",
+                id=int(item_id),
+                current_version=int(row[1]),
+            )
+        values = dict(changes, updated_at=at, updated_by=actor)
+        sets = ", ".join(f"{k} = ?" for k in values) + ", version = version + 1"
+        n = tx.execute(
+            f"UPDATE items SET {sets} WHERE id = ? AND version = ?",
+            [*values.values(), int(item_id), int(row[1])],
+        )
+        if n != 1:
+            raise ConflictError(
+                f"item #{item_id} was changed meanwhile", f"整改事项 #{item_id} 已被他人修改"
+            )
+        to_status = changes.get("status", row[0])
+        changed = {k: v for k, v in changes.items() if k != "status"}
+        self.add_events(
+            tx,
+            [("item", int(item_id), at, actor, "edit", row[0], to_status,
+              _dumps(changed) if changed else None, comment, None, int(row[1]) + 1)],
+        )
+        return int(row[1]) + 1
+
+    # ---------------------------------------------------------------- users
+    def put_user(self, tx: Tx, **values) -> None:
+        values.setdefault("created_at", now_utc())
+        values.setdefault("disabled", False)
+        if "counties" in values:
+            values["counties"] = _dumps(values["counties"])
+        cols = list(values)
+        tx.execute(
+            f"INSERT INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            list(values.values()),
+        )
+
+    def users(self) -> pd.DataFrame:
+        frame = self.table("users", order="name")
+        return frame.drop(columns=["password_hash"])
+
+    def user(self, name: str) -> dict | None:
+        with self.transaction(write=False) as tx:
+            names, rows = tx.columns("SELECT * FROM users WHERE name = ?", [name])
+        if not rows:
+            return None
+        out = dict(zip(names, rows[0]))
+        out["counties"] = json.loads(out["counties"]) if out.get("counties") else []
+        out["disabled"] = bool(out["disabled"])
+        return out
+
+    def update_user(self, tx: Tx, name: str, **values) -> None:
+        if "counties" in values:
+            values["counties"] = _dumps(values["counties"])
+        sets = ", ".join(f"{k} = ?" for k in values)
+        n = tx.execute(f"UPDATE users SET {sets} WHERE name = ?", [*values.values(), name])
+        if n != 1:
+            raise NotFoundError(f"user '{name}' does not exist", f"用户“{name}”不存在")
+
+    # ---------------------------------------------------------------- field profiles
+    def field_profile(self, source: str, layer: str) -> dict | None:
+        frame = self.table("field_profiles", where={"source": source, "layer": layer})
+        if frame.empty:
+            return None
+        rec = frame.iloc[0].to_dict()
+        rec["mapping"] = json.loads(rec["mapping"]) if rec["mapping"] else {}
+        return rec
+
+    def save_field_profile(self, tx: Tx, source: str, layer: str, mapping: dict, actor: str,
+                           encoding: str | None = None, crs: str | None = None) -> None:
+        tx.execute("DELETE FROM field_profiles WHERE source = ? AND layer = ?", [source, layer])
+        tx.execute(
+            "INSERT INTO field_profiles (source, layer, mapping, encoding, crs, updated_at, "
+            "updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [source, layer, _dumps(mapping), encoding, crs, now_utc(), actor],
+        )

@@ -1,0 +1,65 @@
+"""Time: events are stamped in UTC (``YYYY-MM-DDTHH:MM:SSZ``); dates people see are Beijing time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def now_utc() -> str:
+    return to_utc_text(dt.datetime.now(dt.timezone.utc))
+
+
+def to_utc_text(value) -> str:
+    """Normalise a datetime (naive = Beijing time), date or ISO text to ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(9, 0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    text = text.strip().replace(" ", "T")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if len(text) == 10:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0, 0), LOCAL_TZ)
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+
+
+def local_date(utc_text: str) -> dt.date:
+    """The Beijing calendar date of a UTC timestamp text."""
+    return parse_datetime(utc_text).astimezone(LOCAL_TZ).date()
+
+
+def end_of_local_day_utc(day: dt.date) -> str:
+    """UTC text of the first instant after ``day`` ends in Beijing (for "as of" queries: at < this)."""
+    nxt = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), LOCAL_TZ)
+    return to_utc_text(nxt)
+
+
+def today_local() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+def as_date(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(LOCAL_TZ).date() if value.tzinfo else value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():  # yyyymmdd, as in verification layers
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    if len(text) > 10:
+        return local_date(to_utc_text(text))
+    return dt.date.fromisoformat(text.replace("/", "-"))

@@ -1,0 +1,412 @@
+"""Status machines of every layer, their guards, and transitions with optimistic locking.
+
+A transition is one transaction: the feature's status and fields change, the evidence files are
+stored by hash, and one event (who, when, from, to, comment, fields, evidence) is appended — or
+nothing happens at all. A caller that read version V passes ``version=V``; if the feature has
+changed since, :class:`~geo.errors.ConflictError` says who changed it and nothing is written.
+
+Deadlines and overdue are derived (:func:`change_deadlines`), never typed in: a polygon's deadline
+comes from its batch (verification deadline while it is being verified, rectification deadline
+after), unless a rectification deadline was set for it when rectification started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from geo import evidence as ev
+from geo import schema as S
+from geo.errors import TransitionError, ValidationError
+from geo.store.base import Store
+from geo.timeutil import as_date, local_date, now_utc, to_utc_text
+
+VERDICTS = ("legal", "illegal", "no_change", "other")
+
+
+@dataclass(frozen=True)
+class Transition:
+    src: tuple[str, ...]
+    dst: str
+    zh: str
+    en: str
+    requires: tuple[str, ...] = ()  # fields that must hold a value after the change
+    values: dict = field(default_factory=dict)  # field -> allowed values
+    evidence: bool = False  # at least one evidence file must be attached
+    comment: bool = False  # a comment saying why is required
+    optional: tuple[str, ...] = ()  # fields the form offers but does not require
+
+
+CHANGE_MACHINE = (
+    Transition(("issued",), "verifying", "开始核查", "Start verification"),
+    Transition(
+        ("verifying",),
+        "verified",
+        "提交核查结论",
+        "Record verdict",
+        requires=("verdict",),
+        values={"verdict": VERDICTS},
+        optional=("verified_cause", "land_use_nature", "approval_no", "land_now", "party"),
+    ),
+    Transition(("verified",), "verifying", "退回重新核查", "Send back for re-verification",
+               comment=True),
+    Transition(
+        ("verified",),
+        "closed",
+        "核查销号",
+        "Close (legal / no change)",
+        requires=("verdict",),
+        values={"verdict": ("legal", "no_change", "other")},
+        evidence=True,
+    ),
+    Transition(
+        ("verified",),
+        "case_filed",
+        "移交立案",
+        "File a case",
+        requires=("verdict", "case_no"),
+        values={"verdict": ("illegal",)},
+        optional=("party",),
+    ),
+    Transition(
+        ("case_filed",),
+        "penalized",
+        "作出处罚",
+        "Record penalty",
+        requires=("decision_no", "fine_yuan"),
+    ),
+    Transition(
+        ("penalized",),
+        "rectifying",
+        "开始整改",
+        "Start rectification",
+        requires=("measure",),
+        optional=("deadline",),
+    ),
+    Transition(("rectifying",), "rectified", "整改完成", "Rectified",
+               optional=("rectified_area_mu",)),
+    Transition(("rectified",), "rectifying", "验收退回", "Return to rectification", comment=True),
+    Transition(("rectified",), "accepted", "验收通过", "Accept"),
+    Transition(("accepted",), "closed", "销号", "Close", evidence=True),
+    Transition(
+        ("closed",),
+        "rectifying",
+        "回头看反弹，重新整改",
+        "Look-back found a relapse: rectify again",
+        comment=True,
+        optional=("measure", "deadline"),
+    ),
+)
+
+OCCUPATION_MACHINE = (
+    Transition(("found",), "case_filed", "立案", "File a case", requires=("case_no",),
+               optional=("party",)),
+    Transition(("case_filed",), "penalized", "处罚", "Record penalty",
+               requires=("decision_no", "fine_yuan")),
+    Transition(("penalized",), "rectifying", "整改", "Start rectification",
+               optional=("deadline",)),
+    Transition(("rectifying",), "accepted", "验收", "Accept", evidence=True),
+    Transition(("accepted",), "rectifying", "验收后反弹", "Relapse after acceptance", comment=True),
+    Transition(("accepted",), "delisted", "摘牌", "Delist", requires=("delisted_by",),
+               evidence=True),
+)
+
+RESTORATION_MACHINE = (
+    Transition(("planned",), "in_progress", "开工实施", "Start work"),
+    Transition(("in_progress", "failed"), "self_checked", "完成自验", "Self-check done",
+               requires=("completed_mu",)),
+    Transition(("self_checked",), "spot_checked", "盟级抽查", "Spot-checked"),
+    Transition(("self_checked", "spot_checked"), "accepted", "验收合格", "Accepted",
+               evidence=True),
+    Transition(("self_checked", "spot_checked"), "failed", "验收不合格", "Failed", comment=True),
+    Transition(("failed",), "in_progress", "返工", "Rework", comment=True),
+)
+
+SIGNBOARD_MACHINE = (
+    Transition(("ok", "stale"), "damaged", "登记损坏", "Report damage"),
+    Transition(("ok", "damaged"), "stale", "登记信息过期", "Report stale information"),
+    Transition(("damaged", "stale"), "ok", "更新/修复完成", "Repaired or updated",
+               evidence=True, optional=("chief_name", "chief_post", "phone")),
+)
+
+ITEM_MACHINE = (
+    Transition(("in_progress",), "done", "完成整改", "Done"),
+    Transition(("in_progress",), "long_term", "转为长期坚持", "Long-term"),
+    Transition(("long_term",), "done", "完成整改", "Done"),
+    Transition(("done", "long_term"), "in_progress", "重新打开", "Reopen", comment=True),
+)
+
+MACHINES: dict[str, tuple[Transition, ...]] = {
+    "change": CHANGE_MACHINE,
+    "occupation": OCCUPATION_MACHINE,
+    "restoration": RESTORATION_MACHINE,
+    "signboard": SIGNBOARD_MACHINE,
+}
+
+# Fields a transition stamps automatically when the caller did not give them.
+_STAMPS = {
+    ("change", "verified"): {"verified_on": "today", "verified_by": "actor"},
+    ("occupation", "delisted"): {"delisted_on": "today"},
+    ("signboard", "ok"): {"last_inspected_on": "today"},
+    ("signboard", "damaged"): {"last_inspected_on": "today"},
+    ("signboard", "stale"): {"last_inspected_on": "today"},
+}
+
+
+def machine(layer: str) -> tuple[Transition, ...]:
+    S.layer(layer)
+    if layer not in MACHINES:
+        raise TransitionError(
+            f"layer '{layer}' has no workflow", f"图层“{S.layer(layer).zh}”没有流程状态", layer=layer
+        )
+    return MACHINES[layer]
+
+
+def allowed(layer: str, status: str) -> list[Transition]:
+    """The transitions offered from ``status``, in the order a form should show them."""
+    return [t for t in machine(layer) if status in t.src]
+
+
+def find(layer: str, status: str, to: str) -> Transition:
+    lyr = S.layer(layer)
+    if to not in lyr.statuses:
+        raise TransitionError(
+            f"'{to}' is not a status of {lyr.en}; statuses: {', '.join(lyr.statuses)}",
+            f"“{to}”不是{lyr.zh}的状态。可用状态：{'、'.join(S.label('status', s) for s in lyr.statuses)}",
+            status=to,
+        )
+    for t in machine(layer):
+        if status in t.src and t.dst == to:
+            return t
+    options = [t.dst for t in allowed(layer, status)]
+    raise TransitionError(
+        f"{lyr.en} in status '{status}' cannot go to '{to}'; allowed next: "
+        f"{', '.join(options) or 'none'}",
+        f"{lyr.zh}当前状态为“{S.label('status', status)}”，不能变更为“{S.label('status', to)}”。"
+        f"可选：{'、'.join(S.label('status', o) for o in options) or '无'}",
+        status=status,
+        to=to,
+        allowed=options,
+    )
+
+
+def coerce(lyr: S.Layer, name: str, value):
+    """A field value from a form or the CLI (text) in the field's type, or ValidationError."""
+    f = lyr.field(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if f.type == S.REAL:
+            out = float(value)
+            if math.isnan(out) or out < 0:
+                raise ValueError
+            return out
+        if f.type == S.INT:
+            return int(value)
+        if f.type == S.DATE:
+            return as_date(value).isoformat()
+        if f.type == S.DATETIME:
+            return to_utc_text(value)
+        if f.type == S.BOOL:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "是", "y"):
+                    return True
+                if value.lower() in ("0", "false", "no", "否", "n"):
+                    return False
+                raise ValueError
+            return bool(value)
+    except (TypeError, ValueError):
+        kind = {S.REAL: "a number ≥ 0", S.INT: "a whole number", S.DATE: "a date YYYY-MM-DD",
+                S.DATETIME: "a date and time", S.BOOL: "yes or no"}[f.type]
+        kind_zh = {S.REAL: "不小于 0 的数字", S.INT: "整数", S.DATE: "日期（年-月-日）",
+                   S.DATETIME: "日期时间", S.BOOL: "是或否"}[f.type]
+        raise ValidationError(
+            f"{f.en} ({name}) must be {kind}, not '{value}'",
+            f"“{f.zh}”应为{kind_zh}，而不是“{value}”",
+            field=name,
+        ) from None
+    return str(value).strip()
+
+
+def transition(
+    store: Store,
+    layer: str,
+    fid: int,
+    to: str,
+    *,
+    actor: str,
+    version: int | None = None,
+    comment: str | None = None,
+    fields: dict | None = None,
+    attachments: list[tuple[str, bytes]] | None = None,
+    at: str | None = None,
+    access=None,
+) -> int:
+    """Move one feature to status ``to``; return its new version.
+
+    ``fields`` are set together with the status (a verdict, a case number, …) and are checked
+    against the transition's guard. ``attachments`` are ``(file name, bytes)`` evidence files.
+    ``access`` (a :class:`geo.auth.Access`) is checked against the feature when given.
+    """
+    lyr = S.layer(layer)
+    fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
+    comment = (comment or "").strip() or None
+    files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
+    at = at or now_utc()
+    with store.transaction() as tx:
+        current = store.get_feature(layer, fid, tx=tx)
+        if access is not None:
+            access.check_feature(layer, current, write=True)
+        if version is not None and int(version) != int(current["version"]):
+            raise store._conflict(lyr, fid, version, current["version"], tx)
+        t = find(layer, current["status"], to)
+        merged = {**current, **fields}
+        for name, stamp in _STAMPS.get((layer, to), {}).items():
+            if merged.get(name) in (None, "") and name not in fields:
+                fields[name] = local_date(at).isoformat() if stamp == "today" else actor
+        merged = {**current, **fields}
+        missing = [name for name in t.requires if merged.get(name) in (None, "")]
+        if missing:
+            raise TransitionError(
+                f"to {t.en.lower()} ({current['status']} → {to}) these fields are required: "
+                f"{', '.join(missing)}",
+                f"“{t.zh}”需要填写：{'、'.join(lyr.field(m).zh for m in missing)}",
+                missing=missing,
+            )
+        for name, options in t.values.items():
+            if merged.get(name) not in options:
+                raise TransitionError(
+                    f"to {t.en.lower()}, {name} must be one of {', '.join(options)}, not "
+                    f"'{merged.get(name)}'",
+                    f"“{t.zh}”要求{lyr.field(name).zh}为"
+                    f"{'或'.join(S.label(name, o) for o in options)}，当前为"
+                    f"“{S.label(name, merged.get(name)) or '空'}”",
+                    field=name,
+                )
+        if "verdict" in fields and fields["verdict"] not in VERDICTS:
+            raise ValidationError(
+                f"verdict must be one of {', '.join(VERDICTS)}",
+                f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
+            )
+        if t.evidence and not files:
+            raise TransitionError(
+                f"to {t.en.lower()} attach at least one evidence file (photo or PDF)",
+                f"“{t.zh}”需要上传至少一份证据材料（照片或 PDF）",
+                missing=["evidence"],
+            )
+        if t.comment and not comment:
+            raise TransitionError(
+                f"to {t.en.lower()} give a comment saying why",
+                f"“{t.zh}”需要填写原因说明",
+                missing=["comment"],
+            )
+        shas = [store.put_attachment(tx, name, data, mime, actor, at) for name, data, mime in files]
+        changes = {**fields, "status": to}
+        return store.update_feature(
+            tx,
+            layer,
+            fid,
+            expected_version=current["version"],
+            changes=changes,
+            actor=actor,
+            action="transition",
+            comment=comment,
+            attachments=shas,
+            at=at,
+        )
+
+
+def edit(
+    store: Store,
+    layer: str,
+    fid: int,
+    *,
+    actor: str,
+    fields: dict,
+    version: int | None = None,
+    comment: str | None = None,
+    attachments: list[tuple[str, bytes]] | None = None,
+    at: str | None = None,
+    access=None,
+) -> int:
+    """Change attributes without changing the status (assign, correct a phone number, record
+    payments, …); same locking and history as a transition. Returns the new version."""
+    lyr = S.layer(layer)
+    if "status" in fields:
+        raise ValidationError(
+            "use a transition to change the status", "状态只能通过流程操作变更，不能直接编辑"
+        )
+    values = {k: coerce(lyr, k, v) for k, v in fields.items()}
+    files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
+    at = at or now_utc()
+    with store.transaction() as tx:
+        current = store.get_feature(layer, fid, tx=tx)
+        if access is not None:
+            access.check_feature(layer, current, write=True)
+        if version is not None and int(version) != int(current["version"]):
+            raise store._conflict(lyr, fid, version, current["version"], tx)
+        shas = [store.put_attachment(tx, name, data, mime, actor, at) for name, data, mime in files]
+        return store.update_feature(
+            tx,
+            layer,
+            fid,
+            expected_version=current["version"],
+            changes=values,
+            actor=actor,
+            action="attach" if shas and not values else "edit",
+            comment=(comment or "").strip() or None,
+            attachments=shas,
+            at=at,
+        )
+
+
+# ---------------------------------------------------------------------------- deadlines
+VERIFY_STAGE = ("issued", "verifying")
+RECTIFY_STAGE = ("verified", "case_filed", "penalized", "rectifying", "rectified")
+
+
+def change_deadlines(frame: pd.DataFrame, batches: pd.DataFrame) -> pd.Series:
+    """Effective deadline (ISO date text or None) of each change polygon in ``frame``.
+
+    ``frame`` needs ``status``, ``batch_id`` and ``deadline``; ``batches`` the batch table.
+    """
+    if frame.empty:
+        return pd.Series([], dtype=object, index=frame.index)
+    b = batches.set_index(pd.to_numeric(batches["id"]).astype("int64")) if not batches.empty else None
+    bid = pd.to_numeric(frame["batch_id"], errors="coerce")
+    verify = bid.map(b["verify_deadline"]) if b is not None else pd.Series(None, index=frame.index)
+    rectify = bid.map(b["rectify_deadline"]) if b is not None else pd.Series(None, index=frame.index)
+    own = frame["deadline"] if "deadline" in frame else pd.Series(None, index=frame.index)
+    own = own.astype(object).where(own.notna(), None)
+    status = frame["status"]
+    out = pd.Series(None, index=frame.index, dtype=object)
+    vs = status.isin(VERIFY_STAGE)
+    out[vs] = verify[vs].astype(object)
+    rs = status.isin(RECTIFY_STAGE)
+    out[rs] = own[rs].where(own[rs].notna(), rectify[rs]).astype(object)
+    return out.where(out.notna(), None)
+
+
+def overdue(deadlines: pd.Series, today: dt.date) -> pd.Series:
+    """True where a deadline (ISO text) has passed before ``today``."""
+    text = today.isoformat()
+    values = deadlines.astype(object)
+    return values.map(lambda d: d is not None and isinstance(d, str) and d < text).astype(bool)
+
+
+def with_deadlines(frame: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    out = frame.copy()
+    out["due"] = change_deadlines(frame, batches)
+    out["overdue"] = overdue(out["due"], today)
+    out["days_overdue"] = [
+        (today - dt.date.fromisoformat(d)).days if o else 0 for d, o in zip(out["due"], out["overdue"])
+    ]
+    return out
+
+
+def np_nan_to_none(values) -> list:
+    return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
