@@ -21,8 +21,8 @@ CGCS2000 = "EPSG:4490"
 def gk3_epsg_for_lon(lon: float) -> int:
     """EPSG code of the CGCS2000 3° GK zone (no prefix) whose central meridian is nearest ``lon``.
 
-    >>> gk3_epsg_for_lon(121.5)   # central meridian 120°E
-    4542
+    >>> gk3_epsg_for_lon(121.2)   # central meridian 120°E
+    4549
     """
     cm = int(3 * round(float(lon) / 3.0))
     cm = min(max(cm, 75), 135)

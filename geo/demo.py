@@ -438,20 +438,21 @@ def _timelines(frame, final, verdict, specs, rng, today, actors, evidence):
         n_steps = len(path)
         stops = np.sort(rng.uniform(0, 1, n_steps))
         verify_steps = path.index("verified") + 1 if "verified" in path else n_steps
-        span_v = (end - start).total_seconds() * 0.85
         times = []
         for k, st in enumerate(path):
             if k < verify_steps or key in ("g22a", "f23a", "cur"):
                 t = start + dt.timedelta(seconds=float(stops[k]) * (end - start).total_seconds())
-            else:
-                later_end = now - dt.timedelta(days=3)
-                t = end + dt.timedelta(seconds=float(stops[k]) * (later_end - end).total_seconds())
+            else:  # after verification, each stage takes one to eight weeks
+                t = times[-1] + dt.timedelta(days=float(rng.uniform(7, 56)))
+                t = min(t, now - dt.timedelta(days=1))
             times.append(t)
         # office hours, in order
         times = [t.replace(hour=8 + t.hour % 10) for t in times]
-        for k in range(1, len(times)):
-            if times[k] <= times[k - 1]:
-                times[k] = times[k - 1] + dt.timedelta(hours=2)
+        floor = start + dt.timedelta(hours=2)  # after the import event (10:00 on the issue day)
+        for k in range(len(times)):
+            lower = times[k - 1] if k else floor
+            if times[k] <= lower:
+                times[k] = lower + dt.timedelta(hours=2)
         if times and times[-1] > now:
             times = [min(t, now - dt.timedelta(minutes=5 * (len(times) - k))) for k, t in enumerate(times)]
         prev = "issued"

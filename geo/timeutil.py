@@ -63,3 +63,10 @@ def as_date(value) -> dt.date | None:
     if len(text) > 10:
         return local_date(to_utc_text(text))
     return dt.date.fromisoformat(text.replace("/", "-"))
+
+
+def fmt_local(utc_text: str | None) -> str:
+    """``2023-12-09 14:30`` (Beijing time) for a stored UTC timestamp text."""
+    if not utc_text:
+        return ""
+    return parse_datetime(str(utc_text)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

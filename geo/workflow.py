@@ -264,6 +264,11 @@ def transition(
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
         t = find(layer, current["status"], to)
+        if "verdict" in fields and fields["verdict"] not in VERDICTS:
+            raise ValidationError(
+                f"verdict must be one of {', '.join(VERDICTS)}",
+                f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
+            )
         merged = {**current, **fields}
         for name, stamp in _STAMPS.get((layer, to), {}).items():
             if merged.get(name) in (None, "") and name not in fields:
@@ -287,11 +292,6 @@ def transition(
                     f"“{S.label(name, merged.get(name)) or '空'}”",
                     field=name,
                 )
-        if "verdict" in fields and fields["verdict"] not in VERDICTS:
-            raise ValidationError(
-                f"verdict must be one of {', '.join(VERDICTS)}",
-                f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
-            )
         if t.evidence and not files:
             raise TransitionError(
                 f"to {t.en.lower()} attach at least one evidence file (photo or PDF)",

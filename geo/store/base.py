@@ -25,7 +25,7 @@ import shapely
 
 from geo import schema as S
 from geo.errors import ConflictError, NotFoundError, ValidationError
-from geo.timeutil import now_utc
+from geo.timeutil import fmt_local, now_utc
 from geo.types import BBox
 
 SCHEMA_VERSION = 1
@@ -63,6 +63,10 @@ TABLES: dict[str, str] = {
         "name {text} PRIMARY KEY, display_name {text}, role {text} NOT NULL, counties {text}, "
         "password_hash {text}, disabled {bool} NOT NULL, created_at {ts}, "
         "password_changed_at {ts}"
+    ),
+    "sessions": (
+        "token_hash {text} PRIMARY KEY, user_name {text} NOT NULL, created_at {ts}, "
+        "expires_at {ts} NOT NULL"
     ),
     "field_profiles": (
         "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
@@ -197,6 +201,10 @@ class Store(ABC):
     def _decode_geoms(self, blobs: list) -> np.ndarray: ...
 
     @abstractmethod
+    def _center_selects(self, layer: S.Layer) -> tuple[str, str]:
+        """SQL expressions for the centre (x, y) of each feature's bounding box."""
+
+    @abstractmethod
     def _bbox_clause(self, layer: S.Layer, bbox: BBox) -> tuple[str, list]: ...
 
     @abstractmethod
@@ -294,6 +302,7 @@ class Store(ABC):
         columns: Iterable[str] | None = None,
         geometry: bool = True,
         limit: int | None = None,
+        centers: bool = False,
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         """Features of one layer as a GeoDataFrame in EPSG:4490, indexed by nothing (``id`` column).
 
@@ -305,12 +314,21 @@ class Store(ABC):
         for c in cols[1:]:
             lyr.field(c)
         clause, params = self._where(lyr, where, bbox, ids)
-        select = ", ".join(cols + ([self._geom_select()] if geometry else []))
+        extra = list(self._center_selects(lyr)) if centers else []
+        select = ", ".join(cols + extra + ([self._geom_select()] if geometry else []))
         sql = f"SELECT {select} FROM {lyr.table}{clause} ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self.transaction(write=False) as tx:
             names, rows = tx.columns(sql, params)
+        if centers:
+            k = len(cols)
+            xy = [(r[k], r[k + 1]) for r in rows]
+            rows = [r[:k] + r[k + 2:] for r in rows]
+            frame = self._frame(lyr, cols, rows, geometry)
+            frame["cx"] = np.array([p[0] for p in xy], dtype="float64")
+            frame["cy"] = np.array([p[1] for p in xy], dtype="float64")
+            return frame
         return self._frame(lyr, cols, rows, geometry)
 
     def _frame(self, lyr: S.Layer, cols: list[str], rows: list, geometry: bool):
@@ -533,6 +551,7 @@ class Store(ABC):
             [lyr.key, int(fid)],
         )
         who, when, status = last if last else ("?", "?", "?")
+        when = fmt_local(when) if when != "?" else when
         return ConflictError(
             f"{lyr.en} #{fid} was changed by {who} at {when} (now version {actual}, status "
             f"{status}); you had version {expected}. Reload it and apply your change again.",

@@ -197,7 +197,11 @@ class GpkgStore(Store):
                 f"无法打开数据库文件 {self.path}：{ex}",
             ) from ex
         _register_functions(con)
-        con.execute("PRAGMA synchronous = FULL")
+        try:
+            con.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as ex:
+            con.close()
+            raise self._translate(ex) from ex
         return con
 
     @contextmanager
@@ -358,6 +362,11 @@ class GpkgStore(Store):
 
     def _decode_geoms(self, blobs: list) -> np.ndarray:
         return decode(blobs)
+
+    def _center_selects(self, lyr: S.Layer) -> tuple[str, str]:
+        r = f"rtree_{lyr.table}_{GEOM}"
+        return (f"(SELECT (minx + maxx) / 2 FROM {r} WHERE {r}.id = {lyr.table}.id)",
+                f"(SELECT (miny + maxy) / 2 FROM {r} WHERE {r}.id = {lyr.table}.id)")
 
     def _bbox_clause(self, lyr: S.Layer, bbox: BBox) -> tuple[str, list]:
         minx, miny, maxx, maxy = (float(v) for v in bbox)

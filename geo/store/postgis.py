@@ -16,6 +16,7 @@ import numpy as np
 import psycopg
 import shapely
 from psycopg.adapt import Loader
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
 from geo import schema as S
@@ -95,7 +96,10 @@ class PostgisStore(Store):
 
     def _connect(self) -> psycopg.Connection:
         try:
-            con = psycopg.connect(self.url, connect_timeout=10, options="-c TimeZone=UTC")
+            params = conninfo_to_dict(self.url)
+            params["options"] = (params.get("options", "") + " -c TimeZone=UTC").strip()
+            params.setdefault("connect_timeout", 10)
+            con = psycopg.connect(**params)
         except psycopg.Error as ex:
             raise StoreError(
                 f"cannot connect to PostGIS at {self._safe_url()}: {ex}",
@@ -193,6 +197,9 @@ class PostgisStore(Store):
         if not blobs:
             return np.array([], dtype=object)
         return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
+
+    def _center_selects(self, lyr: S.Layer) -> tuple[str, str]:
+        return "(ST_XMin(geom) + ST_XMax(geom)) / 2", "(ST_YMin(geom) + ST_YMax(geom)) / 2"
 
     def _bbox_clause(self, lyr: S.Layer, bbox: BBox) -> tuple[str, list]:
         return "geom && ST_MakeEnvelope(?, ?, ?, ?, 4490)", [float(v) for v in bbox]

@@ -1,0 +1,59 @@
+"""Entry point: page setup, language switch, and the router. No page logic lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.components.auth import current_user, login_form, sidebar_user  # noqa: E402
+from dashboard.components.common import lang, store_or_stop, t  # noqa: E402
+
+# Pages live in views/, not pages/: a pages/ folder beside the main script switches on Streamlit's
+# legacy multipage mode, which runs those files by URL without going through the sign-in below.
+PAGES = Path(__file__).resolve().parent / "views"
+
+# a local icon: material/emoji icons make the browser fetch the favicon from a CDN
+st.set_page_config(page_title="林长制整改一张图", page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"),
+                   layout="wide")
+
+with st.sidebar:
+    choice = st.radio(
+        "语言 / Language", ["zh", "en"], index=0 if lang() == "zh" else 1,
+        format_func=lambda k: "中文" if k == "zh" else "English", horizontal=True, key="lang_choice",
+    )
+    if choice != st.session_state["lang"]:
+        st.session_state["lang"] = choice
+        st.rerun()
+
+store_or_stop()
+
+pages = {
+    t("nav.review"): [
+        st.Page(PAGES / "map.py", title=t("nav.map"), icon=":material/map:", default=True),
+        st.Page(PAGES / "items.py", title=t("nav.items"), icon=":material/checklist:", url_path="items"),
+    ],
+    t("nav.leaders"): [
+        st.Page(PAGES / "summary.py", title=t("nav.summary"), icon=":material/monitoring:", url_path="summary"),
+    ],
+    t("nav.data"): [
+        st.Page(PAGES / "upload.py", title=t("nav.upload"), icon=":material/upload_file:", url_path="upload"),
+        st.Page(PAGES / "field.py", title=t("nav.field"), icon=":material/signpost:", url_path="field"),
+    ],
+    t("nav.system"): [
+        st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:", url_path="admin"),
+    ],
+}
+if current_user() is None:
+    # Keep the requested page in the URL: after signing in, the same page opens.
+    st.navigation(pages, position="hidden")
+    login_form()
+else:
+    with st.sidebar:
+        sidebar_user()
+    st.navigation(pages).run()

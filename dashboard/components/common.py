@@ -1,0 +1,79 @@
+"""What every page shares: settings, the store, the language, errors shown the same way."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import translate
+from geo import schema as S
+from geo.config import Settings, load_settings
+from geo.errors import ConflictError, GeoError, NotFoundError, PermissionDenied, StoreError
+from geo.store import Store, open_store
+
+
+@st.cache_resource(show_spinner=False)
+def _settings() -> Settings:
+    return load_settings()
+
+
+def settings() -> Settings:
+    return _settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    # A Store holds no connection (each action opens its own), so one object can serve every
+    # session's thread.
+    return open_store(url)
+
+
+def store() -> Store:
+    return _store(settings().db)
+
+
+def lang() -> str:
+    if "lang" not in st.session_state:
+        q = st.query_params.get("lang")
+        st.session_state["lang"] = q if q in ("zh", "en") else settings().lang
+    return st.session_state["lang"]
+
+
+def t(key: str, **kw) -> str:
+    return translate(key, lang(), **kw)
+
+
+def label(kind: str, key) -> str:
+    return S.label(kind, key, lang())
+
+
+def field_label(layer: str, name: str) -> str:
+    f = S.layer(layer).field(name)
+    return f.zh if lang() == "zh" else f.en
+
+
+# One table from error class to how a page shows it (titiler's DEFAULT_STATUS_CODES pattern).
+_SHOW = {
+    ConflictError: "warning",
+    NotFoundError: "warning",
+    PermissionDenied: "error",
+    StoreError: "error",
+    GeoError: "error",
+}
+
+
+def show_error(err: GeoError) -> None:
+    for cls, how in _SHOW.items():
+        if isinstance(err, cls):
+            getattr(st, how)(err.message(lang()), icon="⚠️" if how == "warning" else "🚫")
+            return
+
+
+def store_or_stop() -> Store:
+    """The store, or a clear message (and the page stops) when there is none yet."""
+    try:
+        s = store()
+        s.meta("schema_version")
+        return s
+    except StoreError as err:
+        show_error(err)
+        st.stop()

@@ -1,0 +1,362 @@
+"""The folium map: offline assets, safe labels, and viewport-sized layers.
+
+* Assets. Leaflet and MarkerCluster are served by the app itself (``dashboard/static/vendor``,
+  Streamlit static serving); folium's CDN links are replaced on every map element, and a map that
+  would still reference an external script or stylesheet raises instead of drawing nothing on an
+  intranet.
+* Safety. Attribute values reach the browser only as GeoJSON properties (serialised by
+  ``tojson``, which escapes ``<``/``>``/``&``) and are put on the page with ``textContent``,
+  never as HTML, so ``<img onerror>``, ``${…}`` or backticks stay text. Static labels that must go
+  through folium's HTML sinks are escaped with :func:`safe_html`.
+* Size. The base map (view, basemap, county outlines) stays the same between reruns; everything
+  that changes goes through ``feature_group_to_add``, so panning updates layers in place.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+
+import folium
+import folium.plugins
+import numpy as np
+import shapely
+from folium.utilities import JsCode
+
+from geo import schema as S
+
+ASSETS = "../../app/static/vendor"  # relative to the component iframe: works under a base URL path
+LOCAL_JS = {
+    "leaflet": f"{ASSETS}/leaflet/leaflet.js",
+    "markerclusterjs": f"{ASSETS}/leaflet.markercluster/leaflet.markercluster.js",
+}
+LOCAL_CSS = {
+    "leaflet_css": f"{ASSETS}/leaflet/leaflet.css",
+    "markerclustercss": f"{ASSETS}/leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": f"{ASSETS}/leaflet.markercluster/MarkerCluster.Default.css",
+}
+# folium defaults the map does not use (no bootstrap widgets, no awesome-marker icons)
+UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
+          "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
+
+STATUS_COLORS = {
+    "issued": "#6b7b8c",
+    "verifying": "#2b83ba",
+    "verified": "#00a6ca",
+    "case_filed": "#f0a030",
+    "penalized": "#e66101",
+    "rectifying": "#b2182b",
+    "rectified": "#a6d96a",
+    "accepted": "#66bd63",
+    "closed": "#1a7837",
+}
+OVERDUE_COLOR = "#ff0000"
+LAYER_COLORS = {"occupation": "#8e0152", "restoration": "#4dac26", "patrol": "#7b3294",
+                "zone": "#999999", "signboard": "#1f78b4", "admin": "#444444"}
+
+
+def safe_html(value) -> str:
+    """Text for folium's HTML sinks (Popup/Tooltip): escaped, and inert inside JS template literals."""
+    return html.escape("" if value is None else str(value)).replace("$", "&#36;").replace("`", "&#96;")
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def localise(element) -> None:
+    """Point every folium element under ``element`` at the app's own copies of its assets."""
+    for el in _walk(element):
+        if hasattr(el, "default_js"):
+            js = []
+            for name, url in el.default_js:
+                if name in LOCAL_JS:
+                    js.append((name, LOCAL_JS[name]))
+                elif name not in UNUSED:
+                    raise RuntimeError(f"map element {type(el).__name__} needs {name} ({url}), "
+                                       "which the app does not serve")
+            el.default_js = js
+        if hasattr(el, "default_css"):
+            css = []
+            for name, url in el.default_css:
+                if name in LOCAL_CSS:
+                    css.append((name, LOCAL_CSS[name]))
+                elif name not in UNUSED:
+                    raise RuntimeError(f"map element {type(el).__name__} needs {name} ({url}), "
+                                       "which the app does not serve")
+            el.default_css = css
+
+
+# ------------------------------------------------------------------------------ view math
+TILE = 256
+
+
+def _px(lon, lat, zoom):
+    scale = TILE * 2**zoom
+    x = (lon + 180.0) / 360.0 * scale
+    s = math.sin(math.radians(max(min(lat, 85.0), -85.0)))
+    y = (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * scale
+    return x, y
+
+
+def _lonlat(x, y, zoom):
+    scale = TILE * 2**zoom
+    lon = x / scale * 360.0 - 180.0
+    n = math.pi - 2 * math.pi * y / scale
+    lat = math.degrees(math.atan(math.sinh(n)))
+    return lon, lat
+
+
+def fit_zoom(bbox, width_px: int, height_px: int, max_zoom: int = 16) -> int:
+    minx, miny, maxx, maxy = bbox
+    for z in range(max_zoom, 0, -1):
+        x0, y1 = _px(minx, miny, z)
+        x1, y0 = _px(maxx, maxy, z)
+        if x1 - x0 <= width_px and y1 - y0 <= height_px:
+            return z
+    return 1
+
+
+def view_bbox(center, zoom: int, width_px: int, height_px: int):
+    """The lon/lat box a map of this pixel size shows at ``center`` (lat, lon) and ``zoom``."""
+    cx, cy = _px(center[1], center[0], zoom)
+    minx, maxy = _lonlat(cx - width_px / 2, cy - height_px / 2, zoom)
+    maxx, miny = _lonlat(cx + width_px / 2, cy + height_px / 2, zoom)
+    return (minx, miny, maxx, maxy)
+
+
+def snap_bbox(bbox, zoom: int, cell_px: int = 64):
+    """Grow ``bbox`` outward to a grid of ``cell_px`` pixels at ``zoom``, so the estimated first
+    view and the map's real bounds usually give the identical layer (no redraw)."""
+    minx, miny, maxx, maxy = bbox
+    x0, y1 = _px(minx, miny, zoom)
+    x1, y0 = _px(maxx, maxy, zoom)
+    x0, y0 = math.floor(x0 / cell_px) * cell_px, math.floor(y0 / cell_px) * cell_px
+    x1, y1 = math.ceil(x1 / cell_px) * cell_px, math.ceil(y1 / cell_px) * cell_px
+    a = _lonlat(x0, y1, zoom)
+    b = _lonlat(x1, y0, zoom)
+    return (round(a[0], 6), round(a[1], 6), round(b[0], 6), round(b[1], 6))
+
+
+def bounds_to_bbox(bounds: dict):
+    try:
+        sw, ne = bounds["_southWest"], bounds["_northEast"]
+        box = (float(sw["lng"]), float(sw["lat"]), float(ne["lng"]), float(ne["lat"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if any(v is None or not math.isfinite(v) for v in box) or box[0] >= box[2] or box[1] >= box[3]:
+        return None
+    return box
+
+
+def decimals_for_zoom(zoom: int) -> int:
+    # ~half a pixel: 360/(256*2^z) degrees per pixel
+    deg = 360.0 / (TILE * 2**zoom) / 2
+    return max(3, min(7, int(math.ceil(-math.log10(deg)))))
+
+
+def simplify_for_zoom(geoms, zoom: int):
+    tol = 360.0 / (TILE * 2**zoom) / 2
+    geoms = shapely.simplify(np.asarray(geoms, dtype=object), tol, preserve_topology=True)
+    d = decimals_for_zoom(zoom)
+    return shapely.transform(geoms, lambda c: np.round(c, d))
+
+
+POINT_ZOOM = 10  # at or below this zoom, change polygons are a few pixels: draw them as dots
+
+
+def feature_collection(frame, props: dict[str, str], zoom: int, points: bool = False,
+                       selected: int | None = None) -> dict:
+    """A compact FeatureCollection: simplified, rounded geometries and short property names.
+    With ``points``, each feature is drawn as a dot at a point inside it."""
+    if points:
+        d = decimals_for_zoom(zoom)
+        geoms = shapely.transform(shapely.point_on_surface(frame.geometry.values), lambda c: np.round(c, d))
+    else:
+        geoms = simplify_for_zoom(frame.geometry.values, zoom)
+    gj = shapely.to_geojson(geoms)
+    cols = {short: frame[col].tolist() for short, col in props.items()}
+    features = []
+    for i, g in enumerate(gj):
+        p = {}
+        for short, values in cols.items():
+            v = values[i]
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            p[short] = v.item() if isinstance(v, np.generic) else v
+        if selected is not None and p.get("id") == selected:
+            p["sel"] = 1
+        features.append({"type": "Feature", "geometry": json.loads(g), "properties": p})
+    return {"type": "FeatureCollection", "features": features}
+
+
+# ------------------------------------------------------------------------------ map pieces
+def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
+             outlines: dict | None = None, lang: str = "zh") -> folium.Map:
+    m = folium.Map(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
+                   control_scale=True, min_zoom=4, max_zoom=18)
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    elif basemap == "tianditu" and tianditu_key:
+        url = ("https://t{s}.tianditu.gov.cn/{l}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+               "&LAYER={l}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+               "&TILECOL={x}&tk=" + tianditu_key)
+        folium.TileLayer(url.replace("{l}", "vec"), attr="天地图", subdomains="01234567",
+                         max_zoom=18, name="天地图").add_to(m)
+        folium.TileLayer(url.replace("{l}", "cva"), attr="天地图", subdomains="01234567",
+                         overlay=True, max_zoom=18, name="天地图注记").add_to(m)
+    if outlines:
+        folium.GeoJson(
+            outlines,
+            name="counties",
+            style_function=lambda f: {"color": "#333333", "weight": 1.6, "fill": False},
+            on_each_feature=JsCode(_TEXT_TOOLTIP_JS.replace("__FIELD__", "n")),
+            interactive=False,
+        ).add_to(m)
+    localise(m)
+    return m
+
+
+_TEXT_TOOLTIP_JS = """
+function(feature, layer) {
+  var v = feature.properties.__FIELD__;
+  if (v !== undefined && v !== null) {
+    var el = document.createElement('span');
+    el.textContent = String(v);
+    layer.bindTooltip(el, {sticky: true});
+  }
+}
+"""
+
+
+def change_layer(fc: dict, lang: str, points: bool = False) -> folium.FeatureGroup:
+    """Change polygons coloured by status; overdue ones outlined in dashed red."""
+    labels = {s: S.label("status", s, lang) for s in S.CHANGE_STATUSES}
+    late = "逾期" if lang == "zh" else "overdue"
+    ha = "公顷" if lang == "zh" else "ha"
+    js = """
+function(feature, layer) {
+  var colors = %s, labels = %s, p = feature.properties;
+  var c = colors[p.s] || '#888888';
+  layer.setStyle({color: p.sel ? '#000000' : (p.o ? '%s' : c), weight: p.sel ? 4 : (p.o ? 2.5 : 1.2),
+                  dashArray: p.o && !p.sel ? '5 3' : null,
+                  fill: true, fillColor: c, fillOpacity: layer.setRadius ? 0.85 : 0.5});
+  if (p.sel && layer.bringToFront) { setTimeout(function () { layer.bringToFront(); }, 0); }
+  var box = document.createElement('div');
+  var title = document.createElement('b');
+  title.textContent = p.n === undefined ? ('#' + p.id) : String(p.n);
+  box.appendChild(title);
+  var line = document.createElement('div');
+  line.textContent = (labels[p.s] || String(p.s)) + (p.o ? ' · %s' : '') +
+      (p.a !== undefined ? ' · ' + p.a + ' %s' : '') + (p.c !== undefined ? ' · ' + String(p.c) : '');
+  box.appendChild(line);
+  layer.bindTooltip(box, {sticky: true});
+}
+""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False), OVERDUE_COLOR, late, ha)
+    fg = folium.FeatureGroup(name="change")
+    marker = folium.CircleMarker(radius=4, weight=1, fill=True) if points else None
+    folium.GeoJson(fc, name="change_polygons", on_each_feature=JsCode(js), marker=marker).add_to(fg)
+    return fg
+
+
+def aggregate_layer(cells: list[dict], lang: str) -> folium.FeatureGroup:
+    """Counts on a grid when the view holds more polygons than the map should draw."""
+    unit = "个图斑，放大查看" if lang == "zh" else "polygons, zoom in"
+    features = []
+    top = max((c["count"] for c in cells), default=1)
+    for c in cells:
+        x0, y0, x1, y1 = c["bbox"]
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
+            "properties": {"k": int(c["count"]), "f": round(0.15 + 0.6 * c["count"] / top, 3)},
+        })
+    js = """
+function(feature, layer) {
+  var p = feature.properties;
+  layer.setStyle({color: '#b2182b', weight: 0.5, fillColor: '#b2182b', fillOpacity: p.f});
+  var el = document.createElement('span');
+  el.textContent = p.k + ' %s';
+  layer.bindTooltip(el, {sticky: true});
+}
+""" % unit
+    fg = folium.FeatureGroup(name="aggregate")
+    folium.GeoJson({"type": "FeatureCollection", "features": features}, name="aggregate",
+                   on_each_feature=JsCode(js)).add_to(fg)
+    return fg
+
+
+def polygon_layer(fc: dict, key: str, label_field: str = "n") -> folium.FeatureGroup:
+    colour = LAYER_COLORS[key]
+    fill = key in ("occupation", "restoration")
+    js = """
+function(feature, layer) {
+  layer.setStyle({color: '%s', weight: %s, fill: %s, fillColor: '%s', fillOpacity: 0.25,
+                  dashArray: %s});
+  var v = feature.properties.%s;
+  if (v !== undefined && v !== null) {
+    var el = document.createElement('span');
+    el.textContent = String(v);
+    layer.bindTooltip(el, {sticky: true});
+  }
+}
+""" % (colour, 2 if fill else 0.8, "true" if fill else "false", colour,
+       "'4 4'" if key == "zone" else "null", label_field)
+    fg = folium.FeatureGroup(name=key)
+    folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
+    return fg
+
+
+def line_layer(fc: dict, key: str = "patrol") -> folium.FeatureGroup:
+    js = """
+function(feature, layer) {
+  layer.setStyle({color: '%s', weight: 2, opacity: 0.8});
+  var el = document.createElement('span');
+  el.textContent = String(feature.properties.n || '');
+  layer.bindTooltip(el, {sticky: true});
+}
+""" % LAYER_COLORS[key]
+    fg = folium.FeatureGroup(name=key)
+    folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
+    return fg
+
+
+def point_layer(points: list, lang: str) -> folium.FeatureGroup:
+    """Signboards, clustered; each point is [lat, lon, label, status]."""
+    bad = {"stale": "#e66101", "damaged": "#b2182b"}
+    js = """
+function (row) {
+  var colors = %s;
+  var m = L.circleMarker(new L.LatLng(row[0], row[1]),
+    {radius: 6, weight: 1, color: '#ffffff', fillColor: colors[row[3]] || '%s', fillOpacity: 0.9});
+  var el = document.createElement('span');
+  el.textContent = String(row[2]);
+  m.bindTooltip(el);
+  return m;
+}
+""" % (json.dumps(bad), LAYER_COLORS["signboard"])
+    fg = folium.FeatureGroup(name="signboard")
+    folium.plugins.FastMarkerCluster(points, callback=js, name="signboards").add_to(fg)
+    return fg
+
+
+def finish(groups: list[folium.FeatureGroup]) -> list[folium.FeatureGroup]:
+    for g in groups:
+        localise(g)
+    return groups
+
+
+def legend_html(lang: str) -> str:
+    items = "".join(
+        f"<span style='margin-right:10px;white-space:nowrap'><span style='display:inline-block;"
+        f"width:12px;height:12px;background:{c};opacity:.8;margin-right:4px;vertical-align:-1px'>"
+        f"</span>{safe_html(S.label('status', s, lang))}</span>"
+        for s, c in STATUS_COLORS.items()
+    )
+    late = "逾期（红色虚线边框）" if lang == "zh" else "overdue (dashed red outline)"
+    items += (f"<span style='white-space:nowrap'><span style='display:inline-block;width:12px;height:12px;"
+              f"border:2px dashed {OVERDUE_COLOR};margin-right:4px;vertical-align:-2px'></span>{late}</span>")
+    return f"<div style='font-size:0.8rem;line-height:1.8'>{items}</div>"

@@ -1,0 +1,18 @@
+"""UI strings in Simplified Chinese (default) and English.
+
+Domain labels (statuses, verdicts, field names) come from :mod:`geo.schema`; this module holds
+only what the pages themselves say.
+"""
+
+from __future__ import annotations
+
+from dashboard.i18n.strings import STRINGS
+
+
+def translate(key: str, lang: str = "zh", **kw) -> str:
+    pair = STRINGS.get(key)
+    if pair is None:
+        text = key
+    else:
+        text = pair[0] if lang == "zh" else pair[1]
+    return text.format(**kw) if kw else text

@@ -1,0 +1,251 @@
+"""Accounts, roles and county scope — enforced here, on every read and write, not in the UI.
+
+Roles:
+
+* ``admin``: everything, including accounts;
+* ``staff`` (数据管理员): uploads batches and edits layer records; sees every county;
+* ``inspector`` (核查员): reviews and moves features of the counties in its scope only;
+* ``leader`` (领导): reads everything, changes nothing.
+
+Passwords are hashed with Argon2id (argon2-cffi). Sessions are rows of ``sessions`` keyed by a
+random token, with an expiry; the dashboard keeps the token in a cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from geo.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.store import Store
+from geo.timeutil import now_utc, parse_datetime, to_utc_text
+
+ROLES = ("admin", "staff", "inspector", "leader")
+ROLE_LABELS = {"admin": ("系统管理员", "Administrator"), "staff": ("数据管理员", "Data staff"),
+               "inspector": ("核查员", "Inspector"), "leader": ("领导", "Leader")}
+_HASHER = PasswordHasher()
+WRITE_ROLES = {"admin", "inspector"}
+UPLOAD_ROLES = {"admin", "staff"}
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may see and change. ``counties=None`` means every county."""
+
+    user: str
+    role: str
+    counties: frozenset[str] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.user}|{self.role}|{','.join(sorted(self.counties)) if self.counties is not None else '*'}"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    @property
+    def can_upload(self) -> bool:
+        return self.role in UPLOAD_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def restrict_where(self, where: dict | None, layer: str = "change") -> dict | None:
+        """``where`` narrowed to this user's counties; ``None`` if nothing is left to see."""
+        where = dict(where or {})
+        if self.counties is None or layer in ("admin",):
+            return where
+        wanted = where.get("county_code")
+        if wanted is None:
+            allowed = sorted(self.counties)
+        else:
+            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+            allowed = [c for c in wanted if c in self.counties]
+        if not allowed:
+            return None
+        where["county_code"] = allowed
+        return where
+
+    def check_feature(self, layer: str, feature: dict, write: bool = False) -> None:
+        if self.counties is not None and layer not in ("admin",):
+            code = feature.get("county_code")
+            if code not in self.counties:
+                raise PermissionDenied(
+                    f"{self.user} may not {'change' if write else 'see'} {layer} #{feature.get('id')} "
+                    f"(county {code}); scope: {', '.join(sorted(self.counties))}",
+                    f"您（{self.user}）无权{'修改' if write else '查看'}该要素：它属于其他旗县",
+                    id=feature.get("id"),
+                )
+        if write and not self.can_write:
+            raise PermissionDenied(
+                f"role '{self.role}' may not change features",
+                f"当前角色（{ROLE_LABELS[self.role][0]}）只能查看，不能办理",
+            )
+
+    def check_upload(self) -> None:
+        if not self.can_upload:
+            raise PermissionDenied(
+                f"role '{self.role}' may not upload batches", f"当前角色（{ROLE_LABELS[self.role][0]}）不能上传批次"
+            )
+
+    def check_admin(self) -> None:
+        if not self.is_admin:
+            raise PermissionDenied("only administrators manage accounts", "只有系统管理员可以管理账号")
+
+
+def access_for(user: dict) -> Access:
+    counties = None
+    if user["role"] == "inspector":
+        counties = frozenset(user.get("counties") or [])
+    return Access(user=user["name"], role=user["role"], counties=counties)
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(
+            f"a password needs at least {MIN_PASSWORD} characters",
+            f"密码至少需要 {MIN_PASSWORD} 个字符",
+        )
+    return _HASHER.hash(password)
+
+
+def authenticate(store: Store, name: str, password: str) -> dict:
+    """The user record if ``name``/``password`` are right and the account is enabled."""
+    user = store.user((name or "").strip())
+    bad = ValidationError("wrong user name or password", "用户名或密码错误")
+    if user is None:
+        _HASHER.hash("timing-equaliser")  # same cost whether or not the user exists
+        raise bad
+    try:
+        _HASHER.verify(user["password_hash"] or "", password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise bad from None
+    if user["disabled"]:
+        raise PermissionDenied(f"account '{name}' is disabled", "该账号已停用，请联系系统管理员")
+    return user
+
+
+# ------------------------------------------------------------------------------ sessions
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(store: Store, user: dict, hours: float = 8.0) -> str:
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.timezone.utc)
+    with store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [_token_hash(token), user["name"], to_utc_text(now), to_utc_text(now + dt.timedelta(hours=hours))],
+        )
+    return token
+
+
+def session_user(store: Store, token: str | None) -> dict | None:
+    """The user of a live session token, or ``None`` (unknown, expired, or account disabled)."""
+    if not token:
+        return None
+    with store.transaction(write=False) as tx:
+        row = tx.query_one("SELECT user_name, expires_at FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+    if row is None or parse_datetime(str(row[1]).replace("Z", "+00:00")) < dt.datetime.now(dt.timezone.utc):
+        return None
+    user = store.user(row[0])
+    if user is None or user["disabled"]:
+        return None
+    return user
+
+
+def end_session(store: Store, token: str | None) -> None:
+    if token:
+        with store.transaction() as tx:
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+
+
+# ------------------------------------------------------------------------------ accounts
+def _audit(store: Store, tx, actor: str, action: str, name: str, fields: dict) -> None:
+    store.add_events(tx, [("user", 0, now_utc(), actor, action, None, None,
+                           json.dumps({"user": name, **fields}, ensure_ascii=False), None, None, None)])
+
+
+def add_user(store: Store, access: Access, *, name: str, role: str, password: str,
+             display_name: str | None = None, counties: list[str] | None = None) -> None:
+    access.check_admin()
+    name = (name or "").strip()
+    if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise ValidationError("a user name uses letters, digits, '_', '-' or '.'",
+                              "用户名只能包含字母、数字、下划线、短横线或点")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {ROLES}", f"角色只能是：{'、'.join(r[0] for r in ROLE_LABELS.values())}")
+    if role == "inspector" and not counties:
+        raise ValidationError("an inspector needs at least one county", "核查员至少需要一个负责旗县")
+    if store.user(name) is not None:
+        raise ValidationError(f"user '{name}' already exists", f"用户名“{name}”已存在")
+    h = hash_password(password)
+    with store.transaction() as tx:
+        store.put_user(tx, name=name, display_name=display_name or name, role=role,
+                       counties=counties or [], password_hash=h, disabled=False,
+                       password_changed_at=now_utc())
+        _audit(store, tx, access.user, "user_add", name, {"role": role, "counties": counties or []})
+
+
+def reset_password(store: Store, access: Access, name: str, password: str) -> None:
+    if access.user != name:
+        access.check_admin()
+    if store.user(name) is None:
+        raise NotFoundError(f"user '{name}' does not exist", f"用户“{name}”不存在")
+    h = hash_password(password)
+    with store.transaction() as tx:
+        store.update_user(tx, name, password_hash=h, password_changed_at=now_utc())
+        tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+        _audit(store, tx, access.user, "user_password", name, {})
+
+
+def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> None:
+    access.check_admin()
+    if name == access.user and disabled:
+        raise ValidationError("you cannot disable your own account", "不能停用自己的账号")
+    with store.transaction() as tx:
+        store.update_user(tx, name, disabled=bool(disabled))
+        if disabled:
+            tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+        _audit(store, tx, access.user, "user_disable" if disabled else "user_enable", name, {})
+
+
+def users_cli(store: Store, args) -> int:
+    import sys
+
+    from geo.cli import _print
+
+    actor = store.user(args.actor) if args.action != "list" else None
+    if args.action != "list" and (actor is None or actor["role"] != "admin"):
+        raise PermissionDenied(f"--actor '{args.actor}' is not an administrator", f"--actor “{args.actor}” 不是系统管理员")
+    acc = access_for(actor) if actor else None
+    if args.action == "list":
+        frame = store.users()
+        _print(frame.to_dict("records"), args.json)
+        return 0
+    if not args.name:
+        raise ValidationError("--name is required", "需要 --name 参数")
+    if args.action == "add":
+        password = args.password or secrets.token_urlsafe(9)
+        add_user(store, acc, name=args.name, role=args.role or "inspector", password=password,
+                 display_name=args.display_name, counties=args.county)
+        _print({"user": args.name, "password": password}, args.json)
+    elif args.action == "reset":
+        password = args.password or secrets.token_urlsafe(9)
+        reset_password(store, acc, args.name, password)
+        _print({"user": args.name, "password": password}, args.json)
+    else:
+        set_disabled(store, acc, args.name, args.action == "disable")
+        _print({"user": args.name, "disabled": args.action == "disable"}, args.json)
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,265 @@
+"""``python -m geo``: everything the dashboard can do, from a shell or a script.
+
+Exit codes: 0 done; 2 refused (bad input, a guard, a wrong status — with the reason); 3 conflict
+(someone else changed the feature since ``--version``). ``--json`` prints one JSON object.
+Messages follow ``FOREST_LANG`` (``zh`` by default, ``en``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from geo import schema as S
+from geo.config import Settings, load_settings
+from geo.errors import GeoError, ValidationError
+
+
+def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
+    p.add_argument("--db", help="store: a .gpkg path or postgresql:// URL (default: FOREST_DB or data/forest.gpkg)")
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m geo",
+        description="林长制整改一张图 — forest-chief rectification store and workflow",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create an empty store (schema only)")
+    _common(p)
+
+    p = sub.add_parser("demo", help="build the demo store (real 兴安盟 boundaries, realistic layers)")
+    _common(p)
+    p.add_argument("--size", type=int, help="number of change polygons (default: the bulletin's ~1,675)")
+    p.add_argument("--seed", type=int, default=20231209)
+    p.add_argument("--force", action="store_true", help="replace a store that is not a demo store")
+    p.add_argument("--accounts-file", help="also write the demo accounts and passwords to this file")
+
+    p = sub.add_parser("stats", help="the summary screen's figures")
+    _common(p)
+    p.add_argument("--as-of", help="figures as they stood at the end of this date (YYYY-MM-DD)")
+    p.add_argument("--batch", type=int, action="append", help="only this batch id (repeatable)")
+    p.add_argument("--county", action="append", help="only this county code (repeatable)")
+
+    p = sub.add_parser("export", help="export a layer to gpkg / shp / geojson / kml / xlsx")
+    _common(p)
+    p.add_argument("--layer", required=True, choices=list(S.LAYERS))
+    p.add_argument("--format", required=True, choices=["gpkg", "shp", "geojson", "kml", "xlsx"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="only features with this value (repeatable)")
+    p.add_argument("--id", type=int, action="append", dest="ids", help="only this feature (repeatable)")
+
+    p = sub.add_parser("transition", help="move a feature to another status")
+    _common(p)
+    p.add_argument("--layer", required=True)
+    p.add_argument("--id", type=int, required=True)
+    p.add_argument("--to", required=True, help="target status key, e.g. verified")
+    p.add_argument("--actor", required=True, help="who makes the change")
+    p.add_argument("--version", type=int, help="the version you saw; refused with exit 3 if it changed")
+    p.add_argument("--comment")
+    p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE",
+                   help="field set with the change, e.g. verdict=illegal (repeatable)")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE",
+                   help="evidence file (photo or PDF), repeatable")
+
+    p = sub.add_parser("history", help="every event of one feature, oldest first")
+    _common(p)
+    p.add_argument("--layer", required=True)
+    p.add_argument("--id", type=int, required=True)
+
+    p = sub.add_parser("ingest", help="check and store a batch file (zip/shp/gpkg/geojson/kml/kmz/gpx)")
+    _common(p)
+    p.add_argument("path")
+    p.add_argument("--layer", required=True, choices=["change", "occupation", "signboard",
+                                                      "restoration", "patrol", "zone"])
+    p.add_argument("--batch", required=True, help="batch name, e.g. 2023年第1期")
+    p.add_argument("--source", help="source (国家森林督查 / 自治区 / …); field mappings are remembered per source")
+    p.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    p.add_argument("--encoding", help="text encoding of the attribute table (e.g. GBK, UTF-8)")
+    p.add_argument("--crs", help="source CRS when the file has none (e.g. EPSG:4526)")
+    p.add_argument("--gcj02", action="store_true", help="the source coordinates are GCJ-02 (Gaode/AMap)")
+    p.add_argument("--source-layer", help="layer to read when the file holds several")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help="map a file column to a layer field (repeatable)")
+    p.add_argument("--kind", choices=["forest", "grassland"], help="change polygons: forest or grassland")
+    p.add_argument("--issued-on", help="batch issue date")
+    p.add_argument("--verify-deadline", help="batch verification deadline")
+    p.add_argument("--rectify-deadline", help="batch rectification deadline")
+    p.add_argument("--actor", default="staff")
+
+    p = sub.add_parser("report", help="the bulletin (docx) or the ledger (xlsx)")
+    _common(p)
+    p.add_argument("--format", required=True, choices=["docx", "xlsx"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--as-of", help="as the figures stood at the end of this date")
+    p.add_argument("--batch", type=int, action="append")
+
+    p = sub.add_parser("backup", help="a consistent copy of the live store")
+    _common(p)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("restore", help="bring a backup back as the store")
+    _common(p)
+    p.add_argument("backup")
+    p.add_argument("--force", action="store_true", help="replace an existing store")
+
+    p = sub.add_parser("users", help="list, add, reset or disable accounts")
+    _common(p)
+    p.add_argument("action", choices=["list", "add", "reset", "disable", "enable"])
+    p.add_argument("--name")
+    p.add_argument("--display-name")
+    p.add_argument("--role", choices=["admin", "staff", "inspector", "leader"])
+    p.add_argument("--county", action="append", default=[])
+    p.add_argument("--password")
+    p.add_argument("--actor", default="admin")
+    return parser
+
+
+def _pairs(items: list[str], what: str) -> dict:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValidationError(
+                f"{what} '{item}' must look like KEY=VALUE", f"参数“{item}”格式应为 键=值"
+            )
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _print(obj, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False, indent=None, default=str))
+    else:
+        print(obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    if args.db:
+        settings = dataclasses.replace(settings, db=args.db)
+    try:
+        return _run(args, settings)
+    except GeoError as err:
+        if getattr(args, "json", False):
+            print(json.dumps(err.as_dict(settings.lang), ensure_ascii=False, default=str))
+        else:
+            print(err.message(settings.lang), file=sys.stderr)
+        return err.exit_code
+
+
+def _run(args, settings: Settings) -> int:
+    from geo.store import open_store
+
+    cmd = args.command
+    if cmd == "init":
+        store = open_store(settings.db, create=True)
+        _print({"store": settings.db, "backend": store.backend, "created": True}, args.json)
+        return 0
+    if cmd == "demo":
+        return _demo(args, settings)
+    if cmd == "ingest":
+        from geo.ingest import run_cli
+
+        return run_cli(args, settings)
+    if cmd == "restore":
+        from geo.backup import restore
+
+        restore(args.backup, settings.db, force=args.force)
+        _print({"restored": settings.db, "from": args.backup}, args.json)
+        return 0
+
+    store = open_store(settings.db)
+    if cmd == "stats":
+        from geo.stats import summary
+
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+        _print(summary(store, as_of=as_of, batch_ids=args.batch, counties=args.county), True)
+        return 0
+    if cmd == "export":
+        from geo.export import selection, write
+
+        where = _pairs(args.where, "--where")
+        lyr, frame = selection(store, args.layer, ids=args.ids, where=where or None)
+        path = write(frame, lyr, args.format, args.out, settings.lang)
+        _print({"layer": args.layer, "format": args.format, "out": str(path), "features": len(frame)}, args.json)
+        return 0
+    if cmd == "transition":
+        from geo import evidence, workflow
+
+        new_version = workflow.transition(
+            store, args.layer, args.id, args.to, actor=args.actor, version=args.version,
+            comment=args.comment, fields=_pairs(args.field, "--field"),
+            attachments=evidence.read_files(args.attach),
+        )
+        if args.json:
+            _print({"layer": args.layer, "id": args.id, "status": args.to, "version": new_version}, True)
+        else:
+            print(new_version)
+        return 0
+    if cmd == "history":
+        events = store.history(args.layer, args.id)
+        if args.json:
+            _print(events, True)
+        else:
+            lang = settings.lang
+            for e in events:
+                arrow = f"{S.label('status', e['from_status'], lang) or '—'} → {S.label('status', e['to_status'], lang)}"
+                print(f"{e['at']}  v{e['version']}  {e['actor']}  {e['action']}  {arrow}  {e['comment'] or ''}")
+        return 0
+    if cmd == "report":
+        from geo.report import write_report
+
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+        path = write_report(store, args.format, args.out, settings=settings, as_of=as_of, batch_ids=args.batch)
+        _print({"format": args.format, "out": str(path)}, args.json)
+        return 0
+    if cmd == "backup":
+        from geo.backup import backup
+
+        out = backup(store, args.out)
+        _print({"backup": str(out), "store": settings.db}, args.json)
+        return 0
+    if cmd == "users":
+        from geo.auth import users_cli
+
+        return users_cli(store, args)
+    raise AssertionError(cmd)
+
+
+def _demo(args, settings: Settings) -> int:
+    from geo import demo
+    from geo.store import open_store
+
+    if not settings.is_postgis and Path(settings.db).exists() and not args.force:
+        store = open_store(settings.db)
+        if store.meta("demo") is None:
+            raise ValidationError(
+                f"{settings.db} holds real data (it is not a demo store); pass --force to replace it",
+                f"{settings.db} 不是示例库（含真实数据），如确需覆盖请加 --force",
+            )
+    log = (lambda *a: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
+    summary = demo.build(settings.db, size=args.size, seed=args.seed, log=log)
+    accounts = summary["accounts"]
+    if args.accounts_file:
+        lines = [f"{n}\t{a['role']}\t{a['password']}\t{','.join(a['counties'])}" for n, a in accounts.items()]
+        Path(args.accounts_file).write_text("用户名\t角色\t密码\t旗县\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    if args.json:
+        _print(summary, True)
+    else:
+        print(f"示例数据库已生成：{settings.db}")
+        print(f"  变化图斑 {summary['change_polygons']} 个，批次 {len(summary['batches'])} 个，"
+              f"公示牌 {summary['signboards']} 个，巡护轨迹 {summary['patrols']} 条")
+        print("  示例账号（仅本次显示，请妥善保存）：")
+        for name, a in accounts.items():
+            print(f"    {name:<24} {a['role']:<10} 密码 {a['password']}")
+    return 0

@@ -1,0 +1,128 @@
+"""What the review map and list show: filtered change polygons, sized to the viewport.
+
+The page never ships a whole batch to the browser. :func:`viewport` asks the store's spatial index
+for the polygons in the view (with the filters), and returns them for drawing when there are at
+most ``cap``; beyond that it returns counts on a grid of about ``cell_px`` screen pixels, computed
+from the index's bounding boxes without decoding a single geometry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.store import Store
+from geo.timeutil import today_local
+from geo.types import BBox
+from geo.workflow import change_deadlines, overdue
+
+LIST_COLS = ["polygon_no", "batch_id", "county_code", "county", "township", "status", "verdict",
+             "area_ha", "area_mu", "deadline", "assigned_to", "fine_yuan", "version", "repeat_of"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    batch_ids: tuple[int, ...] = ()
+    counties: tuple[str, ...] = ()
+    townships: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    verdicts: tuple[str, ...] = ()
+    overdue_only: bool = False
+    assigned_to: str | None = None
+
+    def where(self) -> dict:
+        w: dict = {}
+        if self.batch_ids:
+            w["batch_id"] = list(self.batch_ids)
+        if self.counties:
+            w["county_code"] = list(self.counties)
+        if self.townships:
+            w["township"] = list(self.townships)
+        if self.statuses:
+            w["status"] = list(self.statuses)
+        if self.verdicts:
+            w["verdict"] = list(self.verdicts)
+        if self.assigned_to:
+            w["assigned_to"] = self.assigned_to
+        return w
+
+
+def candidates(store: Store, filters: Filters, *, bbox: BBox | None = None,
+               today: dt.date | None = None, centers: bool = False, scope=None) -> pd.DataFrame:
+    """Attributes (no geometry) of the change polygons matching ``filters`` in ``bbox``, with
+    their derived deadline (``due``) and ``overdue`` flag, ordered by id."""
+    today = today or today_local()
+    where = filters.where()
+    if scope is not None:
+        where = scope.restrict_where(where)
+        if where is None:
+            return pd.DataFrame(columns=["id", *LIST_COLS, "due", "overdue"])
+    frame = store.read_layer("change", bbox=bbox, where=where, columns=LIST_COLS, geometry=False,
+                             centers=centers)
+    batches = store.batches("change")
+    frame["due"] = change_deadlines(frame, batches)
+    frame["overdue"] = overdue(frame["due"], today)
+    if filters.overdue_only:
+        frame = frame[frame["overdue"]]
+    return frame.reset_index(drop=True)
+
+
+@dataclass
+class View:
+    mode: str  # "features" | "aggregate" | "empty"
+    count: int
+    features: gpd.GeoDataFrame | None = None
+    cells: list[dict] = field(default_factory=list)
+
+
+def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int = 3000,
+             cell_px: int = 48, today: dt.date | None = None, scope=None) -> View:
+    frame = candidates(store, filters, bbox=bbox, today=today, centers=True, scope=scope)
+    n = len(frame)
+    if n == 0:
+        return View("empty", 0)
+    if n <= cap:
+        geo = store.read_layer("change", ids=frame["id"].tolist(), columns=["id"], geometry=True)
+        geo = geo.merge(frame, on="id", how="left")
+        return View("features", n, features=gpd.GeoDataFrame(geo, geometry="geometry", crs=4490))
+    return View("aggregate", n, cells=grid_counts(frame["cx"].to_numpy(float), frame["cy"].to_numpy(float),
+                                                    bbox, zoom, cell_px))
+
+
+def grid_counts(x: np.ndarray, y: np.ndarray, bbox: BBox, zoom: int, cell_px: int = 48) -> list[dict]:
+    """Counts of points on a grid of ``cell_px`` screen pixels at ``zoom`` (square in degrees of
+    longitude; rows follow the latitude scale of the view's centre)."""
+    deg = 360.0 / (256 * 2**zoom) * cell_px
+    lat_c = (bbox[1] + bbox[3]) / 2
+    dy = deg * math.cos(math.radians(lat_c))
+    ix = np.floor(x / deg).astype(np.int64)
+    iy = np.floor(y / dy).astype(np.int64)
+    keys, counts = np.unique(np.stack([ix, iy], axis=1), axis=0, return_counts=True)
+    return [
+        {"bbox": (float(kx * deg), float(ky * dy), float((kx + 1) * deg), float((ky + 1) * dy)),
+         "count": int(c)}
+        for (kx, ky), c in zip(keys, counts)
+    ]
+
+
+def deadline_of(store: Store, feature: dict, today: dt.date | None = None) -> tuple[str | None, bool]:
+    """The derived deadline (ISO date) of one change polygon, and whether it has passed."""
+    today = today or today_local()
+    frame = pd.DataFrame([{k: feature.get(k) for k in ("status", "batch_id", "deadline")}])
+    due = change_deadlines(frame, store.batches("change")).iloc[0]
+    return due, bool(due is not None and due < today.isoformat())
+
+
+def step(ids: list[int], current: int | None, direction: int = 1) -> int | None:
+    """The next (or previous) id in a filtered list, wrapping around."""
+    if not ids:
+        return None
+    if current not in ids:
+        return ids[0]
+    i = ids.index(current)
+    return ids[(i + direction) % len(ids)]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Debian packages the full test suite needs: Chromium (real-browser tests) and PostgreSQL with
+# PostGIS (the second store backend). Installs only what is missing.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+pg_major() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1; }
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+V=$(pg_major)
+if [ -z "$V" ]; then
+    need+=(postgresql)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+    $SUDO apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
+        $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
+    }
+fi
+V=$(pg_major)
+if ! dpkg -s "postgresql-$V-postgis-3" >/dev/null 2>&1; then
+    $SUDO apt-get install -y --no-install-recommends "postgresql-$V-postgis-3" >/dev/null 2>&1 || {
+        $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "postgresql-$V-postgis-3" >/dev/null
+    }
+fi

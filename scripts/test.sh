@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The full test suite, from a fresh machine: Debian packages (chromium, postgresql, postgis)
+# when absent, the Python virtual environment, a PostGIS test database, then pytest — unit,
+# store (GeoPackage and PostGIS), Streamlit app and real-browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/system-deps.sh
+scripts/setup.sh
+export FOREST_TEST_PG="$(scripts/test-postgres.sh)"
+export FOREST_REQUIRE_PG=1 FOREST_REQUIRE_BROWSER=1
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,62 @@
+"""Helpers for driving the dashboard in Chromium."""
+
+from __future__ import annotations
+
+import time
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def wait_idle(page, timeout: float = 60.0) -> None:
+    """Until the app is connected and no script run is in progress (as Streamlit's e2e suite)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']",
+                           timeout=timeout * 1000)
+    end = time.time() + timeout
+    quiet = 0
+    while time.time() < end:
+        running = page.locator("[data-testid='stApp'][data-test-script-state='running']").count()
+        quiet = quiet + 1 if not running else 0
+        if quiet >= 3:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the app kept running")
+
+
+def login(page, base_url: str, user: str, password: str, path: str = "") -> None:
+    page.goto(f"{base_url}/{path}")
+    wait_idle(page)
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    wait_idle(page)
+    page.wait_for_selector("[data-testid='stSidebarNav']", timeout=30_000)
+
+
+def map_frame(page):
+    page.wait_for_selector(MAP_FRAME, timeout=30_000)
+    return page.frame_locator(MAP_FRAME)
+
+
+def drawn_features(page, prop: str = "s") -> int:
+    """How many features with property ``prop`` the Leaflet map inside the component holds."""
+    frame = page.frame(url=lambda u: "streamlit_folium" in u)
+    if frame is None:
+        return 0
+    return frame.evaluate(
+        """(prop) => { if (!window.map) return 0; let n = 0;
+             window.map.eachLayer(l => { if (l.feature && l.feature.properties &&
+                                              l.feature.properties[prop] !== undefined) n++; });
+             return n; }""",
+        prop,
+    )
+
+
+def wait_drawn(page, minimum: int = 1, prop: str = "s", timeout: float = 30.0) -> int:
+    end = time.time() + timeout
+    n = 0
+    while time.time() < end:
+        n = drawn_features(page, prop)
+        if n >= minimum:
+            return n
+        time.sleep(0.25)
+    return n

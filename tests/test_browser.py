@@ -1,0 +1,33 @@
+"""The real dashboard in Debian Chromium: sign in, the map draws the demo polygons, offline."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from tests.browser import login, map_frame, wait_drawn
+from tests.conftest import DEMO_PASSWORDS
+
+pytestmark = pytest.mark.browser
+
+
+def test_map_page_draws_the_demo_polygons_with_no_internet(dashboard, page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    login(page, dashboard.url, "admin", DEMO_PASSWORDS["admin"])
+    map_frame(page)
+    drawn = wait_drawn(page, minimum=1000)
+    assert drawn == 1675  # every demo polygon, at league zoom, with its status colour
+    host = dashboard.url
+    external = [u for u in requests if not u.startswith((host, "data:", "blob:", "about:"))]
+    assert external == [], f"the page reached outside the app: {external[:5]}"
+    assert any("/app/static/vendor/leaflet/leaflet.js" in u for u in requests)
+
+
+def test_streamlit_config_toml_is_the_configuration_in_effect(dashboard):
+    # enableStaticServing is off by default; only streamlit_config.toml switches it on
+    with urllib.request.urlopen(dashboard.url + "/app/static/vendor/leaflet/leaflet.js") as r:
+        assert r.status == 200
+        assert "javascript" in r.headers["Content-Type"]
+        assert b"Leaflet" in r.read(2000)

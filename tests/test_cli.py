@@ -1,0 +1,114 @@
+"""`python -m geo` as scripts and other tools call it (DESIGN.md contracts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ["init", "demo", "stats", "export", "transition", "history", "ingest", "report",
+            "backup", "restore", "users"]
+
+
+def geo(*args, db=None, env=None, check=None):
+    e = {**os.environ, "FOREST_LANG": "zh", **(env or {})}
+    if db is not None:
+        args = (*args, "--db", str(db))
+    proc = subprocess.run([sys.executable, "-m", "geo", *map(str, args)], cwd=ROOT, env=e,
+                          capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if check is not None:
+        assert proc.returncode == check, (proc.stdout, proc.stderr)
+    return proc
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_has_help_with_db_and_json(cmd):
+    out = geo(cmd, "--help", check=0).stdout
+    assert "--db" in out and "--json" in out
+
+
+def test_stats_json(demo_path):
+    data = json.loads(geo("stats", "--json", db=demo_path, check=0).stdout)
+    assert data["change"]["total"] == 1675
+    assert {"verified_pct", "closed_pct", "overdue", "fines_wan", "illegal_area_ha"} <= set(data["change"])
+    assert data["signboards"]["total"] == 942
+
+
+@pytest.mark.parametrize("fmt, ext", [("gpkg", "gpkg"), ("shp", "shp"), ("geojson", "geojson"), ("kml", "kml")])
+def test_export_carries_id_status_version(demo_path, tmp_path, fmt, ext):
+    out = tmp_path / f"out.{ext}"
+    res = json.loads(geo("export", "--layer", "change", "--format", fmt, "--out", out,
+                         "--where", "county_code=152224", "--json", db=demo_path, check=0).stdout)
+    frame = pyogrio.read_dataframe(out)
+    assert len(frame) == res["features"] > 0
+    cols = {c.lower() for c in frame.columns}
+    assert {"id", "status", "version"} <= cols
+    if fmt != "kml":
+        assert set(frame["county"]) == {"突泉县"}  # no mojibake, in every format
+        assert frame.crs.to_epsg() in (4490, 4326)
+
+
+def test_transition_exit_codes_and_history(demo_path):
+    from geo.store import open_store
+
+    store = open_store(str(demo_path))
+    frame = store.read_layer("change", where={"status": "issued"}, columns=["version"], geometry=False)
+    fid, version = int(frame["id"].iloc[0]), int(frame["version"].iloc[0])
+    ok = geo("transition", "--layer", "change", "--id", fid, "--to", "verifying", "--actor", "脚本",
+             "--version", version, "--comment", "批量派发", db=demo_path, check=0)
+    assert ok.stdout.strip() == str(version + 1)
+    stale = geo("transition", "--layer", "change", "--id", fid, "--to", "verified", "--actor", "乙",
+                "--version", version, "--field", "verdict=legal", db=demo_path, check=3)
+    assert "已被 脚本" in stale.stderr
+    guard = geo("transition", "--layer", "change", "--id", fid, "--to", "verified", "--actor", "乙",
+                db=demo_path, check=2)
+    assert "核查结论" in guard.stderr
+    wrong = geo("transition", "--layer", "change", "--id", fid, "--to", "closed", "--actor", "乙",
+                "--json", db=demo_path, check=2)
+    assert json.loads(wrong.stdout)["error"] == "TransitionError"
+    hist = json.loads(geo("history", "--layer", "change", "--id", fid, "--json", db=demo_path, check=0).stdout)
+    assert [e["to_status"] for e in hist] == ["issued", "verifying"]
+    assert hist[-1]["actor"] == "脚本" and hist[-1]["comment"] == "批量派发"
+
+
+def test_transition_with_evidence_files(demo_path, tmp_path):
+    from geo.store import open_store
+    from tests.helpers import jpeg
+
+    store = open_store(str(demo_path))
+    row = store.read_layer("change", where={"status": "accepted"}, columns=["version"], geometry=False).iloc[0]
+    photo = tmp_path / "验收照片.jpg"
+    photo.write_bytes(jpeg())
+    fake = tmp_path / "report.pdf"
+    fake.write_text("not really a pdf")
+    geo("transition", "--layer", "change", "--id", int(row["id"]), "--to", "closed", "--actor", "验收组",
+        "--attach", fake, db=demo_path, check=2)
+    geo("transition", "--layer", "change", "--id", int(row["id"]), "--to", "closed", "--actor", "验收组",
+        "--attach", photo, db=demo_path, check=0)
+    last = store.history("change", int(row["id"]))[-1]
+    assert store.get_attachment(last["attachment_ids"][0])["name"] == "验收照片.jpg"
+
+
+def test_a_missing_store_is_a_clear_message_not_a_traceback(tmp_path):
+    res = geo("stats", "--json", db=tmp_path / "nowhere.gpkg", check=2)
+    assert "python -m geo demo" in res.stdout
+
+
+def test_demo_refuses_to_replace_a_real_store(tmp_path):
+    db = tmp_path / "real.gpkg"
+    geo("init", db=db, check=0)
+    res = geo("demo", "--size", "50", db=db, check=2)
+    assert "--force" in res.stderr
+    geo("demo", "--size", "50", "--force", "--json", db=db, check=0)
+
+
+def test_history_of_a_missing_feature(demo_path):
+    res = geo("history", "--layer", "change", "--id", 999999, db=demo_path, check=2)
+    assert "不存在" in res.stderr
