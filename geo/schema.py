@@ -219,6 +219,7 @@ CHANGE = Layer(
         _f("rectified_area_mu", REAL, "已整改面积(亩)", "Rectified area (mu)", unit="亩"),
         _f("assigned_to", TEXT, "指派给", "Assigned to"),
         _f("repeat_of", INT, "重复图斑", "Repeat of"),
+        _f("geom_hash", TEXT, "图形指纹", "Geometry fingerprint"),
         *COMMON,
     ),
 )

@@ -17,7 +17,7 @@ from geo import workflow
 from geo.errors import ConflictError, GeoError
 from geo.timeutil import fmt_local
 
-HIDDEN = {"flags", "extra", "times", "version", "created_at", "updated_at", "updated_by"}
+HIDDEN = {"flags", "extra", "times", "version", "created_at", "updated_at", "updated_by", "geom_hash"}
 
 
 def _value(layer: str, name: str, value):

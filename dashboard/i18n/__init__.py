@@ -6,7 +6,9 @@ only what the pages themselves say.
 
 from __future__ import annotations
 
-from dashboard.i18n.strings import STRINGS
+from dashboard.i18n import strings, strings_summary, strings_upload
+
+STRINGS: dict[str, tuple[str, str]] = {**strings.STRINGS, **strings_upload.STRINGS, **strings_summary.STRINGS}
 
 
 def translate(key: str, lang: str = "zh", **kw) -> str:

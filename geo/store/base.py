@@ -80,6 +80,7 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_item_links_feature ON item_links (layer, feature_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
+    "CREATE INDEX IF NOT EXISTS ix_change_hash ON change_polygons (geom_hash)",
 ]
 
 _INT_COLUMNS = {"id", "version", "feature_count", "size", "item_id", "feature_id"}
@@ -449,6 +450,10 @@ class Store(ABC):
         data["updated_by"] = [actor] * n
         if batch_id is not None and "batch_id" in known:
             data["batch_id"] = [int(batch_id)] * n
+        if "geom_hash" in known and "geom_hash" not in data:
+            from geo.geometry import geom_hashes
+
+            data["geom_hash"] = geom_hashes(frame.geometry.values)
         ids = self._reserve_ids(tx, lyr.table, n)
         cols = ["id"] + list(data)
         rows = list(zip(ids, *data.values()))

@@ -1,0 +1,3 @@
+"""Strings of the batch upload page: key -> (Simplified Chinese, English)."""
+
+STRINGS: dict[str, tuple[str, str]] = {}
