@@ -16,10 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import schema as S
 from geo.store import Store
 from geo.timeutil import today_local
 from geo.types import BBox
-from geo.workflow import change_deadlines, overdue
+from geo.workflow import VERDICTS, change_deadlines, overdue
 
 LIST_COLS = ["polygon_no", "batch_id", "county_code", "county", "township", "status", "verdict",
              "area_ha", "area_mu", "deadline", "assigned_to", "fine_yuan", "version", "repeat_of"]
@@ -34,6 +35,37 @@ class Filters:
     verdicts: tuple[str, ...] = ()
     overdue_only: bool = False
     assigned_to: str | None = None
+    reached: bool = False  # statuses = "at least the first of these" along the workflow
+
+    @classmethod
+    def from_query(cls, params) -> "Filters":
+        """Filters from URL query parameters, as the summary screen's links write them:
+        ``?batch=1,2&county=152224&township=突泉镇&status=closed&verdict=illegal&overdue=1&stage=reached``.
+        Unknown values are dropped rather than failing the page."""
+
+        def items(key):
+            raw = params.get(key) or ""
+            return [v.strip() for v in str(raw).split(",") if v.strip()]
+
+        statuses = tuple(s for s in items("status") if s in S.CHANGE_STATUSES)
+        return cls(
+            batch_ids=tuple(int(b) for b in items("batch") if b.isdigit()),
+            counties=tuple(items("county")),
+            townships=tuple(items("township")),
+            statuses=statuses,
+            verdicts=tuple(v for v in items("verdict") if v in VERDICTS),
+            overdue_only=str(params.get("overdue") or "") in ("1", "true", "yes"),
+            reached=str(params.get("stage") or "") == "reached" and bool(statuses),
+        )
+
+    def effective_statuses(self) -> list[str]:
+        if not self.statuses:
+            return []
+        if not self.reached:
+            return list(self.statuses)
+        order = list(S.CHANGE_STATUSES)
+        first = min(order.index(s) for s in self.statuses)
+        return order[first:]
 
     def where(self) -> dict:
         w: dict = {}
@@ -44,7 +76,7 @@ class Filters:
         if self.townships:
             w["township"] = list(self.townships)
         if self.statuses:
-            w["status"] = list(self.statuses)
+            w["status"] = self.effective_statuses()
         if self.verdicts:
             w["verdict"] = list(self.verdicts)
         if self.assigned_to:

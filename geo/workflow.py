@@ -410,3 +410,28 @@ def with_deadlines(frame: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -
 
 def np_nan_to_none(values) -> list:
     return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in values]
+
+
+def bulk(store: Store, layer: str, targets: list[tuple[int, int | None]], *, actor: str,
+         to: str | None = None, fields: dict | None = None, comment: str | None = None,
+         access=None) -> dict:
+    """The same transition (``to``) or edit (``fields`` only) for many features, each under the
+    same rules as one by one: every feature is its own transaction with its own version check,
+    so one refusal does not undo the others. Returns ``{"done": [ids], "refused": [{id, message}]}``.
+    """
+    from geo.errors import GeoError
+
+    done, refused = [], []
+    for fid, version in targets:
+        try:
+            if to is not None:
+                transition(store, layer, fid, to, actor=actor, version=version, comment=comment,
+                           fields=fields, access=access)
+            else:
+                edit(store, layer, fid, actor=actor, fields=fields or {}, version=version,
+                     comment=comment, access=access)
+            done.append(int(fid))
+        except GeoError as err:
+            refused.append({"id": int(fid), "message_zh": err.zh, "message_en": err.en,
+                            "error": type(err).__name__})
+    return {"done": done, "refused": refused}

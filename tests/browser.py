@@ -60,3 +60,48 @@ def wait_drawn(page, minimum: int = 1, prop: str = "s", timeout: float = 30.0) -
             return n
         time.sleep(0.25)
     return n
+
+
+def feature_point(page, fid: int):
+    """Pixel position (in the page) of feature ``fid`` on the Leaflet map, or None."""
+    frame = page.frame(url=lambda u: "streamlit_folium" in u)
+    if frame is None:
+        return None
+    pt = frame.evaluate(
+        """(fid) => { let out = null;
+             window.map.eachLayer(l => {
+               if (l.feature && l.feature.properties && l.feature.properties.id === fid) {
+                 const c = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
+                 const p = window.map.latLngToContainerPoint(c);
+                 out = [p.x, p.y];
+               }
+             });
+             return out; }""",
+        fid,
+    )
+    if pt is None:
+        return None
+    box = page.locator(MAP_FRAME).bounding_box()
+    return box["x"] + pt[0], box["y"] + pt[1]
+
+
+def feature_style(page, fid: int) -> dict | None:
+    frame = page.frame(url=lambda u: "streamlit_folium" in u)
+    return frame.evaluate(
+        """(fid) => { let out = null;
+             window.map.eachLayer(l => {
+               if (l.feature && l.feature.properties && l.feature.properties.id === fid)
+                 out = {fill: l.options.fillColor, color: l.options.color, status: l.feature.properties.s};
+             });
+             return out; }""",
+        fid,
+    )
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    combo = page.get_by_role("combobox", name=label, exact=True).first
+    box = page.locator("[data-testid='stSelectbox']").filter(has=combo).first
+    box.get_by_role("button", name="Open").click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    wait_idle(page)

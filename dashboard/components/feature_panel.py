@@ -102,7 +102,8 @@ def _input(layer: str, name: str, key: str, transition: workflow.Transition, cur
     if name in transition.values or name == "verdict":
         options = list(transition.values.get(name, workflow.VERDICTS))
         idx = options.index(current) if current in options else None
-        return st.selectbox(text, options, index=idx, key=key, format_func=lambda v: label(name, v))
+        return st.selectbox(text, options, index=idx, key=key, format_func=lambda v: label(name, v),
+                            placeholder=t("common.choose"))
     if f.type == S.DATE:
         import datetime as dt
 
@@ -115,9 +116,27 @@ def _input(layer: str, name: str, key: str, transition: workflow.Transition, cur
     return st.text_input(text, value=current or "", key=key)
 
 
+def seen_version(layer: str, feat: dict) -> int:
+    """The version of the feature this person is looking at: fixed when they first open it and
+    moved on only by their own actions, so a change someone else made meanwhile is a conflict
+    at submit time instead of being silently built upon."""
+    seen = st.session_state.setdefault("seen_versions", {})
+    return seen.setdefault(f"{layer}:{feat['id']}", int(feat["version"]))
+
+
+def _set_seen(layer: str, fid: int, version: int) -> None:
+    st.session_state.setdefault("seen_versions", {})[f"{layer}:{fid}"] = int(version)
+
+
 def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=None) -> None:
     """Only the transitions the workflow allows from the current status, each asking for what
     its guard needs. A stale version is refused by ``geo`` and shown as a conflict."""
+    seen = seen_version(layer, feat)
+    if seen != int(feat["version"]):
+        st.warning(t("act.changed", seen=seen, now=feat["version"]))
+        if st.button(t("act.refresh"), key=f"refresh-{layer}-{feat['id']}"):
+            _set_seen(layer, feat["id"], feat["version"])
+            st.rerun()
     options = workflow.allowed(layer, feat["status"])
     if not options:
         st.caption(t("act.none"))
@@ -126,7 +145,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
     pick = st.selectbox(t("act.choose"), range(len(options)), format_func=lambda i: names[i],
                         key=f"act-pick-{layer}-{feat['id']}")
     tr = options[pick]
-    form_key = f"act-{layer}-{feat['id']}-{feat['version']}-{pick}"
+    form_key = f"act-{layer}-{feat['id']}-{seen}-{pick}"
     with st.form(form_key, clear_on_submit=False):
         values = {}
         for name in (*tr.requires, *tr.optional):
@@ -143,11 +162,12 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
         fields = {k: v for k, v in values.items() if v not in (None, "")}
         try:
             version = workflow.transition(
-                store, layer, feat["id"], tr.dst, actor=actor, version=feat["version"],
+                store, layer, feat["id"], tr.dst, actor=actor, version=seen,
                 comment=comment, fields=fields,
                 attachments=[(f.name, f.getvalue()) for f in files or []], access=access,
             )
         except ConflictError as err:
+            _set_seen(layer, feat["id"], err.details.get("current_version") or feat["version"])
             st.session_state["flash"] = ("warning", err.message(lang()) + " " + t("act.reload"))
             if on_done:
                 on_done()
@@ -155,6 +175,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
         except GeoError as err:
             show_error(err)
         else:
+            _set_seen(layer, feat["id"], version)
             st.session_state["flash"] = ("success", t("act.done", frm=label("status", feat["status"]),
                                                       to=label("status", tr.dst), v=version))
             if on_done:
@@ -162,8 +183,19 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
             st.rerun()
 
 
-def flash() -> None:
-    msg = st.session_state.pop("flash", None)
-    if msg:
-        kind, text = msg
-        getattr(st, kind)(text)
+def flash(seconds: float = 20.0) -> None:
+    """Show the last action's outcome. It survives the extra reruns the map component triggers
+    after redrawing, and goes away after ``seconds``."""
+    import time
+
+    msg = st.session_state.get("flash")
+    if not msg:
+        return
+    if len(msg) == 2:
+        msg = (*msg, time.time())
+        st.session_state["flash"] = msg
+    kind, text, since = msg
+    if time.time() - since > seconds:
+        st.session_state.pop("flash", None)
+        return
+    getattr(st, kind)(text)

@@ -349,7 +349,13 @@ def finish(groups: list[folium.FeatureGroup]) -> list[folium.FeatureGroup]:
     return groups
 
 
-def legend_html(lang: str) -> str:
+LAYER_NAMES = {"occupation": ("违法占用地块", "Illegal occupation"), "restoration": ("生态修复区", "Restoration"),
+               "signboard": ("林长公示牌（橙：信息过期，红：损坏）", "Signboards (orange: stale, red: damaged)"),
+               "patrol": ("巡护轨迹", "Patrol tracks"), "zone": ("责任区网格", "Grids"),
+               "township": ("苏木乡镇界线（推算）", "Townships (derived)")}
+
+
+def legend_html(lang: str, layers: list[str] = ()) -> str:
     items = "".join(
         f"<span style='margin-right:10px;white-space:nowrap'><span style='display:inline-block;"
         f"width:12px;height:12px;background:{c};opacity:.8;margin-right:4px;vertical-align:-1px'>"
@@ -359,4 +365,10 @@ def legend_html(lang: str) -> str:
     late = "逾期（红色虚线边框）" if lang == "zh" else "overdue (dashed red outline)"
     items += (f"<span style='white-space:nowrap'><span style='display:inline-block;width:12px;height:12px;"
               f"border:2px dashed {OVERDUE_COLOR};margin-right:4px;vertical-align:-2px'></span>{late}</span>")
+    for key in layers:
+        colour = LAYER_COLORS["zone" if key == "township" else key]
+        name = LAYER_NAMES[key][0 if lang == "zh" else 1]
+        items += (f"<span style='margin-left:10px;white-space:nowrap'><span style='display:inline-block;"
+                  f"width:14px;height:4px;background:{colour};margin-right:4px;vertical-align:3px'></span>"
+                  f"{safe_html(name)}</span>")
     return f"<div style='font-size:0.8rem;line-height:1.8'>{items}</div>"

@@ -92,10 +92,27 @@ county_names = dict(zip(counties["code"], counties["name"]))
 if access and access.counties is not None:
     county_names = {c: n for c, n in county_names.items() if c in access.counties}
 
+# Filters from the URL (the summary screen links here with exactly what a figure counts)
+query_key = "&".join(f"{k}={st.query_params.get(k)}" for k in ("batch", "county", "township", "status", "verdict", "overdue", "stage"))
+if query_key != st.session_state.get("filters_from_query"):
+    st.session_state["filters_from_query"] = query_key
+    qf = mv.Filters.from_query(st.query_params)
+    st.session_state["f_batch"] = [b for b in qf.batch_ids if b in batch_names]
+    st.session_state["f_county"] = [c for c in qf.counties if c in county_names]
+    st.session_state["f_township"] = list(qf.townships)
+    st.session_state["f_status"] = qf.effective_statuses()
+    st.session_state["f_verdict"] = list(qf.verdicts)
+    st.session_state["f_overdue"] = qf.overdue_only
+
 with st.sidebar:
     st.subheader(t("map.filters"))
     f_batch = st.multiselect(t("map.batch"), list(batch_names), format_func=lambda b: batch_names[b], key="f_batch", placeholder=t("common.choose"))
     f_county = st.multiselect(t("map.county"), list(county_names), format_func=lambda c: county_names[c], key="f_county", placeholder=t("common.choose"))
+    township_options = sorted(store.read_layer(
+        "admin", where={"level": "township", **({"parent_code": f_county} if f_county else {})},
+        columns=["name"], geometry=False)["name"].tolist())
+    st.session_state["f_township"] = [x for x in st.session_state.get("f_township", []) if x in township_options]
+    f_township = st.multiselect(t("map.township"), township_options, key="f_township", placeholder=t("common.choose"))
     f_status = st.multiselect(t("map.status"), list(S.CHANGE_STATUSES), format_func=lambda s: label("status", s), key="f_status", placeholder=t("common.choose"))
     f_verdict = st.multiselect(t("map.verdict"), list(workflow.VERDICTS), format_func=lambda v: label("verdict", v), key="f_verdict", placeholder=t("common.choose"))
     f_overdue = st.toggle(t("map.overdue_only"), key="f_overdue")
@@ -105,7 +122,7 @@ with st.sidebar:
     shown = {k: st.checkbox(t(f"map.layer.{k}"), value=k in ("change", "occupation"), key=f"lyr_{k}") for k in layer_keys}
 
 filters = mv.Filters(
-    batch_ids=tuple(f_batch), counties=tuple(f_county), statuses=tuple(f_status),
+    batch_ids=tuple(f_batch), counties=tuple(f_county), townships=tuple(f_township), statuses=tuple(f_status),
     verdicts=tuple(f_verdict), overdue_only=bool(f_overdue),
     assigned_to=user["name"] if (f_mine and user) else None,
 )
@@ -212,7 +229,7 @@ with col_map:
         else:
             st.caption(t("map.in_view", n=v.count))
     # the legend is built from our own constants only (no data values), so st.html is safe here
-    st.html(fmap.legend_html(lang()))
+    st.html(fmap.legend_html(lang(), [k for k in ("occupation", "restoration", "signboard", "patrol", "zone", "township") if shown[k]]))
     st.caption(t("common.derived_note"))
 
 # ------------------------------------------------------------------------------ list
@@ -304,6 +321,26 @@ if rows:
         st.session_state["sel_id"] = picked
         st.session_state["fly"] = True
         st.rerun()
+
+if access is not None and access.can_write and ids:
+    with st.expander(t("bulk.title") + f"（{len(ids)}）"):
+        inspectors = store.users()
+        inspectors = inspectors[inspectors["role"] == "inspector"]["name"].tolist()
+        b1, b2 = st.columns(2)
+        who = b1.selectbox(t("act.assign"), inspectors, key="bulk_who", placeholder=t("common.choose"))
+        if b1.button(t("bulk.assign"), key="bulk_assign", disabled=not who):
+            res = workflow.bulk(store, "change", list(zip(ids, matches["version"].tolist())), actor=user["name"],
+                                fields={"assigned_to": who}, access=access)
+            st.session_state["flash"] = ("info", t("bulk.result", ok=len(res["done"]), bad=len(res["refused"])))
+            st.cache_data.clear()
+            st.rerun()
+        issued = matches[matches["status"] == "issued"]
+        if b2.button(t("bulk.start") + f"（{len(issued)}）", key="bulk_start", disabled=issued.empty):
+            res = workflow.bulk(store, "change", list(zip(issued["id"].tolist(), issued["version"].tolist())),
+                                actor=user["name"], to="verifying", access=access)
+            st.session_state["flash"] = ("info", t("bulk.result", ok=len(res["done"]), bad=len(res["refused"])))
+            st.cache_data.clear()
+            st.rerun()
 
 with st.expander(t("map.export")):
     fmt = st.radio(t("map.export"), ["xlsx", "kml", "gpkg"], horizontal=True, key="exp_fmt", label_visibility="collapsed",
