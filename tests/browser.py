@@ -58,7 +58,7 @@ def wait_drawn(page, minimum: int = 1, prop: str = "s", timeout: float = 30.0) -
         n = drawn_features(page, prop)
         if n >= minimum:
             return n
-        time.sleep(0.25)
+        page.wait_for_timeout(250)  # (not time.sleep: this lets Playwright see new frames)
     return n
 
 

@@ -141,6 +141,17 @@ def snap_bbox(bbox, zoom: int, cell_px: int = 64):
     return (round(a[0], 6), round(a[1], 6), round(b[0], 6), round(b[1], 6))
 
 
+def parse_view(text):
+    """``"46.05,121.6,11"`` → ``(46.05, 121.6, 11)``; anything else → None."""
+    try:
+        lat, lon, zoom = (float(v) for v in str(text).split(","))
+    except (TypeError, ValueError):
+        return None
+    if not (-85 < lat < 85 and -180 <= lon <= 180 and 1 <= zoom <= 18):
+        return None
+    return (lat, lon, int(zoom))
+
+
 def bounds_to_bbox(bounds: dict):
     try:
         sw, ne = bounds["_southWest"], bounds["_northEast"]
@@ -272,7 +283,8 @@ def aggregate_layer(cells: list[dict], lang: str) -> folium.FeatureGroup:
         features.append({
             "type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
-            "properties": {"k": int(c["count"]), "f": round(0.15 + 0.6 * c["count"] / top, 3)},
+            "properties": {"k": int(c["count"]), "f": round(0.15 + 0.6 * c["count"] / top, 3),
+                           "l": 1 if len(cells) <= 300 else 0},
         })
     js = """
 function(feature, layer) {
@@ -281,6 +293,11 @@ function(feature, layer) {
   var el = document.createElement('span');
   el.textContent = p.k + ' %s';
   layer.bindTooltip(el, {sticky: true});
+  if (p.l) {
+    var n = document.createElement('b');
+    n.textContent = String(p.k);
+    layer.bindTooltip(n, {permanent: true, direction: 'center', className: 'forest-count'});
+  }
 }
 """ % unit
     fg = folium.FeatureGroup(name="aggregate")

@@ -50,6 +50,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.list": ("图斑列表", "Polygon list"),
     "map.list_help": ("点击行选中图斑并在地图上定位；与当前筛选条件一致。", "Click a row to select the polygon and show it on the map; follows the filters."),
     "map.matching": ("符合条件 {n} 个", "{n} matching"),
+    "map.list_capped": ("共 {n} 个，列表仅显示前 {cap} 个；请用筛选条件缩小范围（地图与导出不受此限）。",
+                        "{n} in all; the list shows the first {cap}. Narrow the filters (the map and exports are not limited)."),
     "map.next": ("下一个 ▶", "Next ▶"),
     "map.prev": ("◀ 上一个", "◀ Previous"),
     "map.select_hint": ("在地图上点击图斑，或在下方列表中选择一行，查看详情并办理。",

@@ -119,6 +119,12 @@ with st.sidebar:
     f_mine = st.toggle(t("map.assigned_to_me"), key="f_mine", disabled=user is None)
     st.subheader(t("map.layers"))
     layer_keys = ["change", "occupation", "restoration", "signboard", "patrol", "zone", "township"]
+    # ?layers=change,signboard picks the layers shown at first (?layers=none: an empty map)
+    q_layers = st.query_params.get("layers")
+    if q_layers is not None and st.session_state.get("layers_from_query") != q_layers:
+        st.session_state["layers_from_query"] = q_layers
+        for k in layer_keys:
+            st.session_state[f"lyr_{k}"] = k in q_layers.split(",")
     shown = {k: st.checkbox(t(f"map.layer.{k}"), value=k in ("change", "occupation"), key=f"lyr_{k}") for k in layer_keys}
 
 filters = mv.Filters(
@@ -154,6 +160,9 @@ ext = league_extent(store.url, tok)
 if "map_home" not in st.session_state:
     z0 = fmap.fit_zoom(ext, MAP_W, MAP_H)
     st.session_state["map_home"] = ((ext[1] + ext[3]) / 2, (ext[0] + ext[2]) / 2, z0)
+    view_q = fmap.parse_view(st.query_params.get("view"))  # ?view=lat,lon,zoom opens that view
+    if view_q:
+        st.session_state["map_home"] = view_q
 lat0, lon0, z0 = st.session_state["map_home"]
 
 bbox = fmap.bounds_to_bbox(state.get("bounds")) if state else None
@@ -299,6 +308,10 @@ with col_side:
 st.subheader(t("map.list"))
 st.caption(t("map.list_help"))
 table = matches.copy()
+LIST_MAX = 1000
+if len(table) > LIST_MAX:
+    st.caption(t("map.list_capped", n=len(table), cap=LIST_MAX))
+    table = table.head(LIST_MAX)
 table_view = pd.DataFrame({
     "ID": table["id"],
     S.CHANGE.field("polygon_no").zh if lang() == "zh" else "Polygon no.": table["polygon_no"],
