@@ -249,3 +249,77 @@ def users_cli(store: Store, args) -> int:
         _print({"user": args.name, "disabled": args.action == "disable"}, args.json)
     sys.stdout.flush()
     return 0
+
+
+# ------------------------------------------------------------------------------ scoped store
+SCOPED_LAYERS = {"change", "occupation", "signboard", "zone", "restoration", "patrol"}
+
+
+class ScopedStore:
+    """A store as one user may use it: every read is narrowed to the user's counties and every
+    feature fetched is checked, and the workflow functions check writes against ``access``.
+
+    Pages and the CLI (for an ``--actor`` that is an account) use this instead of the raw store,
+    so "an inspector of 突泉县 cannot see or change a polygon of 扎赉特旗" holds whatever the page
+    or command does.
+    """
+
+    def __init__(self, store: Store, access: Access):
+        self._store = store
+        self.access = access
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    @property
+    def raw(self) -> Store:
+        return self._store
+
+    def _where(self, layer: str, where: dict | None):
+        if layer not in SCOPED_LAYERS:
+            return dict(where or {})
+        return self.access.restrict_where(where, layer)
+
+    def read_layer(self, layer: str, *, where: dict | None = None, **kw):
+        w = self._where(layer, where)
+        if w is None:  # nothing of this layer is visible: an empty frame of the right shape
+            w = {"id": []}
+        return self._store.read_layer(layer, where=w, **kw)
+
+    def count(self, layer: str, where: dict | None = None) -> int:
+        w = self._where(layer, where)
+        return 0 if w is None else self._store.count(layer, w)
+
+    def get_feature(self, layer: str, fid: int, tx=None) -> dict:
+        feat = self._store.get_feature(layer, fid, tx=tx)
+        if layer in SCOPED_LAYERS:
+            self.access.check_feature(layer, feat)
+        return feat
+
+    def history(self, layer: str, fid: int) -> list[dict]:
+        self.get_feature(layer, fid)
+        return self._store.history(layer, fid)
+
+    def get_attachment(self, sha: str) -> dict:
+        if self.access.counties is not None:
+            ev = self._store.events()
+            refs = ev[ev["attachment_ids"].fillna("").str.contains(sha, regex=False)]
+            visible = False
+            for layer, fid in zip(refs["layer"], refs["feature_id"]):
+                try:
+                    self.get_feature(layer, int(fid))
+                    visible = True
+                    break
+                except (PermissionDenied, NotFoundError):
+                    continue
+            if not visible:
+                raise PermissionDenied("this evidence file belongs to features outside your scope",
+                                       "该证据材料属于您无权查看的要素")
+        return self._store.get_attachment(sha)
+
+
+def scoped(store: Store, user: dict | None):
+    """``store`` as ``user`` may use it (the raw store when there is no user)."""
+    if user is None:
+        return store
+    return ScopedStore(store, access_for(user))

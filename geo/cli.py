@@ -25,6 +25,10 @@ def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _actor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--actor", help="read as this account (its counties only)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo",
@@ -44,12 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="the summary screen's figures")
     _common(p)
+    _actor(p)
     p.add_argument("--as-of", help="figures as they stood at the end of this date (YYYY-MM-DD)")
     p.add_argument("--batch", type=int, action="append", help="only this batch id (repeatable)")
     p.add_argument("--county", action="append", help="only this county code (repeatable)")
 
     p = sub.add_parser("export", help="export a layer to gpkg / shp / geojson / kml / xlsx")
     _common(p)
+    _actor(p)
     p.add_argument("--layer", required=True, choices=list(S.LAYERS))
     p.add_argument("--format", required=True, choices=["gpkg", "shp", "geojson", "kml", "xlsx"])
     p.add_argument("--out", required=True)
@@ -62,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", required=True)
     p.add_argument("--id", type=int, required=True)
     p.add_argument("--to", required=True, help="target status key, e.g. verified")
-    p.add_argument("--actor", required=True, help="who makes the change")
+    p.add_argument("--actor", required=True,
+                   help="who makes the change; an account name applies that account's role and counties")
     p.add_argument("--version", type=int, help="the version you saw; refused with exit 3 if it changed")
     p.add_argument("--comment")
     p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE",
@@ -72,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="every event of one feature, oldest first")
     _common(p)
+    _actor(p)
     p.add_argument("--layer", required=True)
     p.add_argument("--id", type=int, required=True)
 
@@ -179,11 +187,17 @@ def _run(args, settings: Settings) -> int:
         return 0
 
     store = open_store(settings.db)
+    access = None
+    if getattr(args, "actor", None) and cmd in ("stats", "export", "history", "transition"):
+        store, access = _as_actor(store, args.actor)
     if cmd == "stats":
         from geo.stats import summary
 
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-        _print(summary(store, as_of=as_of, batch_ids=args.batch, counties=args.county), True)
+        counties = args.county
+        if access is not None and access.counties is not None:
+            counties = [c for c in (counties or sorted(access.counties)) if c in access.counties] or ["-"]
+        _print(summary(store, as_of=as_of, batch_ids=args.batch, counties=counties), True)
         return 0
     if cmd == "export":
         from geo.export import selection, write
@@ -234,6 +248,20 @@ def _run(args, settings: Settings) -> int:
 
         return users_cli(store, args)
     raise AssertionError(cmd)
+
+
+def _as_actor(store, name: str):
+    """The store as account ``name`` may use it; other names (scripts, "系统") act unrestricted,
+    as whoever runs the command already holds the store itself."""
+    from geo.auth import access_for, scoped
+    from geo.errors import PermissionDenied
+
+    user = store.user(name)
+    if user is None:
+        return store, None
+    if user["disabled"]:
+        raise PermissionDenied(f"account '{name}' is disabled", f"账号“{name}”已停用")
+    return scoped(store, user), access_for(user)
 
 
 def _demo(args, settings: Settings) -> int:

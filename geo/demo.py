@@ -191,11 +191,17 @@ def _admin_layers(rng):
     return counties, admin, gpd.GeoDataFrame(townships, crs=4490), gpd.GeoDataFrame(grids, crs=4490)
 
 
+def _banner_short(name: str) -> str:
+    """科尔沁右翼前旗 → 科右前旗; 突泉县 and 乌兰浩特市 stay as they are."""
+    return name.replace("科尔沁右翼", "科右")
+
+
 def _post(level: str, place: str, rng, vice: bool = False) -> str:
     if level == "league":
         return "盟委书记、盟总林长" if not vice else "盟委副书记、盟长、盟副总林长"
     if level == "banner":
-        return f"{place}旗（县、市）委书记、总林长" if not vice else f"{place}政府主要负责人、副总林长"
+        unit = place[-1]  # 旗 / 县 / 市
+        return f"{place}委书记、{unit}总林长" if not vice else f"{place}{unit}长、{unit}副总林长"
     if level == "township":
         return f"{place}党委书记、林长"
     return f"{place}党支部书记、林长"
@@ -215,7 +221,7 @@ def _zones(admin, townships, grids, counties, rng):
         code = str(c["district_adcode"])
         county_zone[code] = zid
         zones.append(dict(id=zid, name=f"{c['district_name']}旗县级责任区", level="banner",
-                          chief_name=_name(rng), chief_post=_post("banner", SHORT[code], rng),
+                          chief_name=_name(rng), chief_post=_post("banner", _banner_short(c["district_name"]), rng),
                           rangers=None, supervisor=_name(rng), parent_id=1, county_code=code,
                           county=c["district_name"], township=None, derived=True,
                           geometry=c.geometry))
@@ -681,7 +687,8 @@ def _signboards(zones, rng, total: int = 942):
                 phone = (f"0482-8{int(rng.integers(100000, 999999))}" if level in ("league", "banner")
                          else f"1{int(rng.choice([35, 38, 39, 50, 51, 58, 80, 86, 89]))}{int(rng.integers(10000000, 99999999))}")
                 rows.append(dict(
-                    board_no=f"XAM-{z['county_code'] or '152200'}-{seq:04d}", level=level,
+                    board_no=f"XAM-{z['county_code'] if isinstance(z['county_code'], str) else '152200'}-{seq:04d}",
+                    level=level,
                     chief_name=z["chief_name"], chief_post=z["chief_post"], zone_id=int(z["id"]),
                     zone_desc=z["name"], duties="组织领导责任区域森林草原资源保护发展工作，协调解决重点难点问题",
                     phone=phone, rangers=z["rangers"], county_code=z["county_code"], county=z["county"],

@@ -140,6 +140,8 @@ ITEM_MACHINE = (
     Transition(("done", "long_term"), "in_progress", "重新打开", "Reopen", comment=True),
 )
 
+# (ITEM_MACHINE: rectification items, driven by geo.items)
+
 MACHINES: dict[str, tuple[Transition, ...]] = {
     "change": CHANGE_MACHINE,
     "occupation": OCCUPATION_MACHINE,
@@ -253,6 +255,7 @@ def transition(
     ``access`` (a :class:`geo.auth.Access`) is checked against the feature when given.
     """
     lyr = S.layer(layer)
+    access = access if access is not None else getattr(store, "access", None)
     fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
     comment = (comment or "").strip() or None
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
@@ -336,6 +339,7 @@ def edit(
     """Change attributes without changing the status (assign, correct a phone number, record
     payments, …); same locking and history as a transition. Returns the new version."""
     lyr = S.layer(layer)
+    access = access if access is not None else getattr(store, "access", None)
     if "status" in fields:
         raise ValidationError(
             "use a transition to change the status", "状态只能通过流程操作变更，不能直接编辑"

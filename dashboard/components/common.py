@@ -69,11 +69,14 @@ def show_error(err: GeoError) -> None:
 
 
 def store_or_stop() -> Store:
-    """The store, or a clear message (and the page stops) when there is none yet."""
+    """The store as the signed-in user may use it (their counties only; see
+    :class:`geo.auth.ScopedStore`), or a clear message (and the page stops) when there is none."""
+    from geo.auth import scoped
+
     try:
         s = store()
         s.meta("schema_version")
-        return s
     except StoreError as err:
         show_error(err)
         st.stop()
+    return scoped(s, st.session_state.get("user"))

@@ -1,11 +1,135 @@
-"""整改事项 — the rectification items of the inspection feedback."""
+"""整改事项 — the rectification items of the inspection feedback: problem, measures, who, by
+when, how far, and the features each concerns."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from dashboard.components.common import store_or_stop, t
+from dashboard.components.auth import current_access, current_user
+from dashboard.components.common import label, lang, show_error, store_or_stop, t
+from dashboard.components.feature_panel import flash
+from geo import items as gitems
+from geo import schema as S
+from geo import workflow as W
+from geo.errors import ConflictError, GeoError
+from geo.timeutil import fmt_local
 
 store = store_or_stop()
+user = current_user()
+access = current_access()
+zh = lang() == "zh"
+can_edit = access is not None and access.role in gitems.EDIT_ROLES
+
 st.title(t("items.title"))
-st.dataframe(store.items(), hide_index=True)
+flash()
+frame = gitems.progress(store)
+if frame.empty:
+    st.info(t("items.empty"))
+else:
+    wanted = [s for s in (st.query_params.get("status") or "").split(",") if s in gitems.ITEM_STATUSES]
+    if "items_status" not in st.session_state:
+        st.session_state["items_status"] = wanted
+    pick = st.multiselect(t("map.status"), list(gitems.ITEM_STATUSES), key="items_status",
+                          format_func=lambda s: label("status", s), placeholder=t("common.all"))
+    only_late = st.toggle(t("map.overdue_only"), key="items_late")
+    view = frame
+    if pick:
+        view = view[view["status"].isin(pick)]
+    if only_late:
+        view = view[view["overdue"]]
+    c = st.columns(4)
+    c[0].metric(t("items.total"), len(frame))
+    c[1].metric(label("status", "done"), int((frame["status"] == "done").sum()))
+    c[2].metric(label("status", "in_progress"), int((frame["status"] == "in_progress").sum()))
+    c[3].metric(label("status", "long_term"), int((frame["status"] == "long_term").sum()))
+    table = pd.DataFrame({
+        t("items.code"): view["code"],
+        t("items.problem"): view["problem"],
+        t("items.unit"): view["unit"],
+        t("items.leader"): view["leader"],
+        t("items.deadline"): view["deadline"],
+        t("map.status"): view["status"].map(lambda s: label("status", s)),
+        t("items.progress"): view["progress_pct"],
+        t("map.overdue"): view["overdue"],
+        t("items.links"): view["links"],
+    })
+    event = st.dataframe(
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+        key="items_table",
+        column_config={t("items.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
+    )
+    rows = event.selection.rows if event else []
+    if rows:
+        item = view.iloc[rows[0]].to_dict()
+        st.subheader(f"{item['code'] or ''} {item['problem']}")
+        st.markdown(f"**{t('items.measures')}**")
+        st.text(item["measures"] or "")
+        st.markdown(f"**{t('items.note')}**：{item['note'] or t('common.none')}")
+        st.caption(f"{t('items.unit')}：{item['unit'] or ''} · {t('items.leader')}：{item['leader'] or ''} · "
+                   f"{t('items.deadline')}：{item['deadline'] or ''} · v{item['version']}")
+        links = store.item_links(int(item["id"]))
+        if len(links):
+            counts = links.groupby("layer").size()
+            st.write("，".join(f"{S.layer(k).zh if zh else S.layer(k).en} {v}" for k, v in counts.items()))
+            change_ids = links[links["layer"] == "change"]["feature_id"].astype(int).tolist()
+            if change_ids:
+                st.caption(t("items.open_on_map") + "：" + " ".join(f"[#{i}](/?id={i})" for i in change_ids[:30]))
+        hist = store.events("item", int(item["id"]))
+        if len(hist):
+            st.dataframe(pd.DataFrame({
+                t("history.at"): hist["at"].map(fmt_local), t("history.actor"): hist["actor"],
+                t("history.action"): hist["action"],
+                t("history.to"): hist["to_status"].map(lambda s: label("status", s) if s else ""),
+                t("history.comment"): hist["comment"].fillna(""),
+            }), hide_index=True, width="stretch")
+        if can_edit:
+            with st.form(f"item-{item['id']}-{item['version']}"):
+                options = [tr for tr in W.ITEM_MACHINE if item["status"] in tr.src]
+                choice = st.selectbox(t("act.choose"), [None] + options,
+                                      format_func=lambda tr: t("items.keep") if tr is None else
+                                      f"{tr.zh if zh else tr.en}（→ {label('status', tr.dst)}）")
+                note = st.text_area(t("items.note"), value=item["note"] or "")
+                manual = st.number_input(t("items.manual"), 0.0, 100.0,
+                                         value=float(item["manual_progress"]) if pd.notna(item["manual_progress"]) else None)
+                comment = st.text_input(t("act.comment"))
+                if st.form_submit_button(t("act.submit"), type="primary"):
+                    try:
+                        version = int(item["version"])
+                        changes = {}
+                        if (note or None) != (item["note"] or None):
+                            changes["note"] = note or None
+                        if manual is not None and manual != item["manual_progress"]:
+                            changes["manual_progress"] = manual
+                        if changes:
+                            version = gitems.edit(store, int(item["id"]), actor=user["name"], version=version,
+                                                  fields=changes, comment=comment or None)
+                        if choice is not None:
+                            gitems.transition(store, int(item["id"]), choice.dst, actor=user["name"],
+                                              version=version, comment=comment)
+                        st.session_state["flash"] = ("success", t("items.saved"))
+                        st.rerun()
+                    except ConflictError as err:
+                        show_error(err)
+                    except GeoError as err:
+                        show_error(err)
+
+if can_edit:
+    with st.expander(t("items.add")):
+        with st.form("item-add", clear_on_submit=True):
+            code = st.text_input(t("items.code"))
+            problem = st.text_area(t("items.problem") + " *")
+            measures = st.text_area(t("items.measures"))
+            c1, c2, c3 = st.columns(3)
+            leader = c1.text_input(t("items.leader"))
+            unit = c2.text_input(t("items.unit"))
+            deadline = c3.date_input(t("items.deadline"), value=None, format="YYYY-MM-DD")
+            if st.form_submit_button(t("items.add"), type="primary"):
+                try:
+                    gitems.add(store, actor=user["name"], code=code or None, problem=problem, measures=measures or None,
+                               leader=leader or None, unit=unit or None,
+                               deadline=deadline.isoformat() if deadline else None)
+                    st.session_state["flash"] = ("success", t("items.saved"))
+                    st.rerun()
+                except GeoError as err:
+                    show_error(err)

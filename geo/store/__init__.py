@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+
 from geo.errors import StoreError
 from geo.store.base import Store, Tx
+
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+
+def _migrate_once(store: Store) -> Store:
+    """Existing stores get what later versions added (columns, tables) the first time this
+    process opens them."""
+    with _lock:
+        if store.url not in _migrated:
+            store.migrate()
+            _migrated.add(store.url)
+    return store
 
 
 def open_store(url: str, *, create: bool = False) -> Store:
@@ -19,6 +34,8 @@ def open_store(url: str, *, create: bool = False) -> Store:
         store: Store = PostgisStore(url)
         if create:
             store.init()
+        elif store.exists():
+            _migrate_once(store)
         return store
     if not url.lower().endswith(".gpkg"):
         raise StoreError(
@@ -37,6 +54,8 @@ def open_store(url: str, *, create: bool = False) -> Store:
             f"数据库 {url} 不存在：请先运行 `python -m geo demo` 生成示例库，或将 FOREST_DB "
             "指向已有数据库",
         )
+    else:
+        _migrate_once(store)
     return store
 
 

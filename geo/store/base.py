@@ -238,6 +238,44 @@ class Store(ABC):
     def exists(self) -> bool:
         return self._exists()
 
+    @abstractmethod
+    def _columns(self, tx: Tx, table: str) -> set[str]:
+        """The column names of ``table`` as it is in the database (empty if it does not exist)."""
+
+    @abstractmethod
+    def _add_column(self, tx: Tx, table: str, field: S.Field) -> None: ...
+
+    def migrate(self) -> list[str]:
+        """Bring an existing store up to the current schema by adding what is missing (tables,
+        columns, indexes); never drops or rewrites anything. Returns what was added."""
+        with self.transaction(write=False) as tx:
+            missing = [
+                (lyr, f) for lyr in S.LAYERS.values() for f in lyr.fields
+                if f.name not in (cols := self._columns(tx, lyr.table)) and cols
+            ]
+            tables_missing = [name for name in TABLES if not self._columns(tx, name)]
+        if not missing and not tables_missing:
+            return []
+        added = []
+        with self.transaction() as tx:
+            for lyr, f in missing:  # columns first: the indexes below may need them
+                if f.name not in self._columns(tx, lyr.table):
+                    self._add_column(tx, lyr.table, f)
+                    added.append(f"{lyr.table}.{f.name}")
+            self._create_schema(tx)
+            if "change_polygons.geom_hash" in added:
+                self._backfill_geom_hash(tx)
+        return added + tables_missing
+
+    def _backfill_geom_hash(self, tx: Tx) -> None:
+        from geo.geometry import geom_hashes
+
+        rows = tx.query(f"SELECT id, {self._geom_select()} FROM change_polygons")
+        if rows:
+            hashes = geom_hashes(self._decode_geoms([r[1] for r in rows]))
+            tx.executemany("UPDATE change_polygons SET geom_hash = ? WHERE id = ?",
+                           [(h, r[0]) for h, r in zip(hashes, rows)])
+
     def meta(self, key: str) -> str | None:
         with self.transaction(write=False) as tx:
             row = tx.query_one("SELECT value FROM meta WHERE key = ?", [key])
@@ -715,8 +753,12 @@ class Store(ABC):
             f"INSERT INTO items (id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
             [iid, *values.values()],
         )
+        # the item's text as created, so its state on any past day can be replayed from history
+        initial = {k: v for k, v in values.items() if k not in (
+            "status", "version", "created_at", "updated_at", "updated_by") and v is not None}
         self.add_events(
-            tx, [("item", iid, at, actor, "create", None, values["status"], None, None, None, 1)]
+            tx, [("item", iid, at, actor, "create", None, values["status"],
+                  _dumps(initial) if initial else None, None, None, 1)]
         )
         return iid
 

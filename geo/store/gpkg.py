@@ -356,6 +356,12 @@ class GpkgStore(Store):
         for sql in _rtree_triggers(lyr.table):
             tx.execute(sql)
 
+    def _columns(self, tx: Tx, table: str) -> set[str]:
+        return {r[1] for r in tx.query(f"PRAGMA table_info({table})")}
+
+    def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN {field.name} {_FIELD_TYPES[field.type]}")
+
     # ------------------------------------------------------------------ geometry I/O
     def _geom_select(self) -> str:
         return GEOM

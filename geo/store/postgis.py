@@ -189,6 +189,15 @@ class PostgisStore(Store):
                 "EXECUTE FUNCTION forest_events_append_only()"
             )
 
+    def _columns(self, tx: Tx, table: str) -> set[str]:
+        rows = tx.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND "
+            "table_schema = current_schema()", [table])
+        return {r[0] for r in rows}
+
+    def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {field.name} {_FIELD_TYPES[field.type]}")
+
     # ------------------------------------------------------------------ geometry I/O
     def _geom_select(self) -> str:
         return "ST_AsBinary(geom)"

@@ -1,0 +1,42 @@
+"""Field layers beside the change polygons: signboards, patrols, restoration, occupation."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from geo import schema as S
+from geo.store import Store
+
+
+def signboards(store: Store) -> pd.DataFrame:
+    """Signboards with ``chief_changed``: the board still shows a forest chief who is no longer
+    the chief of its zone (the board has gone stale even if nobody has reported it yet)."""
+    boards = store.read_layer("signboard", geometry=True)
+    zones = store.read_layer("zone", columns=["chief_name", "chief_post"], geometry=False)
+    chief = dict(zip(zones["id"], zones["chief_name"]))
+    boards["zone_chief"] = boards["zone_id"].map(chief)
+    boards["chief_changed"] = boards["zone_id"].notna() & (boards["zone_chief"] != boards["chief_name"])
+    return boards
+
+
+def qr_png(board: dict) -> bytes:
+    """A QR code for the public face of a board: number, chief, area and supervision phone."""
+    import segno
+
+    text = (f"林长公示牌 {board.get('board_no') or ''}\n林长：{board.get('chief_name') or ''}"
+            f"（{board.get('chief_post') or ''}）\n责任区域：{board.get('zone_desc') or ''}\n"
+            f"监督电话：{board.get('phone') or ''}")
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="png", scale=5, border=2)
+    return buf.getvalue()
+
+
+def patrol_summary(patrols: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    if patrols.empty:
+        return pd.DataFrame(columns=["level", "count", "km", "hours"])
+    g = patrols.groupby("actor_level").agg(count=("id", "size"), km=("length_km", "sum"),
+                                           hours=("duration_h", "sum")).reset_index()
+    g["level"] = g["actor_level"].map(lambda v: S.label("actor_level", v, lang))
+    return g[["level", "count", "km", "hours"]].round(1)
