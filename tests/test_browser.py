@@ -18,7 +18,7 @@ def test_map_page_draws_the_demo_polygons_with_no_internet(dashboard, page):
     login(page, dashboard.url, "admin", DEMO_PASSWORDS["admin"])
     map_frame(page)
     drawn = wait_drawn(page, minimum=1000)
-    assert drawn == 1675  # every demo polygon, at league zoom, with its status colour
+    assert drawn == 1675  # every demo polygon in the league (not the 20 detected far north), coloured by status
     host = dashboard.url
     external = [u for u in requests if not u.startswith((host, "data:", "blob:", "about:"))]
     assert external == [], f"the page reached outside the app: {external[:5]}"

@@ -92,6 +92,22 @@ def evidence(store, events: list[dict]) -> None:
                                mime=att["mime"], key=f"dl-{sha[:12]}-{i}")
 
 
+FLAGS = {
+    "outside_jurisdiction": ("不在本辖区任何旗县范围内", "Outside every county of the jurisdiction"),
+    "area_mismatch": ("计算面积与上报面积差异较大", "Computed and reported areas differ a lot"),
+    "far_from_county": ("位置与属性中填写的旗县不符", "Far from the county named in its attributes"),
+    "repaired": ("图形无效，已自动修复", "Invalid geometry, repaired"),
+}
+
+
+def flag_text(flag: str, value) -> str:
+    pair = FLAGS.get(flag)
+    text = (pair[0] if lang() == "zh" else pair[1]) if pair else flag
+    if not isinstance(value, bool):
+        text += f"：{value}"
+    return text
+
+
 def _input(layer: str, name: str, key: str, transition: workflow.Transition, current):
     lyr = S.layer(layer)
     f = lyr.field(name)

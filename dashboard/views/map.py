@@ -16,6 +16,7 @@ from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
 from geo import export as gexport
 from geo import mapview as mv
+from geo import raster
 from geo import schema as S
 from geo import workflow
 from geo.errors import GeoError, NotFoundError, PermissionDenied
@@ -49,6 +50,20 @@ def league_extent(url: str, tok: str):
 @st.cache_data(show_spinner=False, max_entries=64)
 def view(url: str, tok: str, bbox, zoom: int, filters: mv.Filters, cap: int, scope_key: str):
     return mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def imagery(folder: str):
+    return raster.catalogue(folder)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def image_chips(folder: str, fid: int, version: int, wkb: bytes, before, after):
+    import shapely
+
+    from geo.timeutil import as_date
+
+    return raster.chips(imagery(folder), shapely.from_wkb(wkb), as_date(before), as_date(after))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -184,7 +199,8 @@ if sel_id is not None:
         selected, sel_id = None, None
 if selected is not None and st.session_state.get("fly"):
     c = selected["geometry"].centroid
-    fly_center, fly_zoom = (round(c.y, 6), round(c.x, 6)), 14
+    fly_zoom = min(15, max(8, fmap.fit_zoom(selected["geometry"].bounds, MAP_W // 2, MAP_H // 2)))
+    fly_center = (round(c.y, 6), round(c.x, 6))
 
 st.title(t("nav.map"))
 fp.flash()
@@ -272,9 +288,13 @@ with col_side:
         st.markdown(" · ".join(facts))
         if feat.get("area_crs"):
             st.caption(t("detail.area_note", crs=feat["area_crs"]))
+        for flag, value in (feat.get("flags") or {}).items():
+            if value:
+                st.warning(fp.flag_text(flag, value))
         base = str(getattr(st.context, "url", "") or "").split("?")[0]
         st.text_input(t("map.link"), value=f"{base}?id={feat['id']}", key=f"link-{feat['id']}")
-        tabs = st.tabs([t("detail.act"), t("detail.attrs"), t("detail.history"), t("detail.evidence")])
+        tabs = st.tabs([t("detail.act"), t("detail.attrs"), t("detail.history"), t("detail.evidence"),
+                        t("detail.imagery")])
         events = store.history("change", feat["id"])
         with tabs[0]:
             if user is None:
@@ -304,6 +324,15 @@ with col_side:
             st.dataframe(fp.history_table(events, "change"), hide_index=True, width="stretch")
         with tabs[3]:
             fp.evidence(store, events)
+        with tabs[4]:
+            shots = image_chips(settings().imagery_dir, feat["id"], feat["version"], feat["geometry"].wkb,
+                                feat.get("before_date"), feat.get("after_date"))
+            if not shots:
+                st.caption(t("detail.no_imagery"))
+            else:
+                cols = st.columns(len(shots))
+                for col, (caption, png) in zip(cols, shots):
+                    col.image(png, caption=caption, width="stretch")
 
 st.subheader(t("map.list"))
 st.caption(t("map.list_help"))
