@@ -222,13 +222,15 @@ class GpkgStore(Store):
             try:
                 yield _SqliteTx(con)
             except BaseException:
-                con.execute("ROLLBACK")
+                if con.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                    con.execute("ROLLBACK")
                 raise
             else:
                 try:
                     con.execute("COMMIT")
                 except sqlite3.DatabaseError as ex:
-                    con.execute("ROLLBACK")
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
                     raise self._translate(ex) from ex
         except sqlite3.DatabaseError as ex:
             raise self._translate(ex) from ex
