@@ -323,3 +323,21 @@ def scoped(store: Store, user: dict | None):
     if user is None:
         return store
     return ScopedStore(store, access_for(user))
+
+
+def account_for_claims(store: Store, claims: dict) -> dict:
+    """The account a single-sign-on identity maps to: the user whose name equals the identity's
+    ``preferred_username``, its e-mail address, or the part of the address before '@'.
+    Unknown or disabled accounts are refused — SSO proves who someone is, not what they may do."""
+    email = str(claims.get("email") or "")
+    for key in (claims.get("preferred_username"), email, email.split("@")[0] if email else None):
+        if key:
+            user = store.user(str(key))
+            if user is not None:
+                if user["disabled"]:
+                    raise PermissionDenied(f"account '{user['name']}' is disabled", "该账号已停用，请联系系统管理员")
+                return user
+    raise PermissionDenied(
+        f"no account for the signed-in identity {email or claims.get('sub')}; ask an administrator to create one",
+        f"您的单点登录身份（{email or claims.get('sub')}）尚未在本系统开通账号，请联系系统管理员",
+    )

@@ -101,3 +101,16 @@ def test_map_page_opens_a_polygon_from_the_url(monkeypatch, demo_path):
     store = open_store(str(demo_path))
     number = store.get_feature("change", 1600)["polygon_no"]
     assert number in texts(at)
+
+
+def test_single_sign_on_button_appears_when_configured(monkeypatch, demo_path):
+    monkeypatch.setenv("FOREST_DB", str(demo_path))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "c", "client_secret": "s",
+                          "server_metadata_url": "http://localhost/.well-known/openid-configuration"}
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert any(b.key == "sso" for b in at.button)

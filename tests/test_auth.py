@@ -133,3 +133,10 @@ def test_accounts_are_managed_by_administrators_with_an_audit_trail(demo):
     assert actions == [("user_add", "new_inspector"), ("user_password", "new_inspector"),
                        ("user_disable", "new_inspector")]
     assert set(trail["actor"]) == {"admin"}
+
+
+def test_single_sign_on_identities_map_to_accounts(demo):
+    assert auth.account_for_claims(demo, {"preferred_username": "leader"})["role"] == "leader"
+    assert auth.account_for_claims(demo, {"email": "tuquan_inspector@forest.gov.cn"})["counties"] == [TUQUAN]
+    with pytest.raises(PermissionDenied, match="no account"):
+        auth.account_for_claims(demo, {"email": "stranger@example.com", "sub": "123"})

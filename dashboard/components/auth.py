@@ -20,9 +20,35 @@ def _set_cookie(token: str, max_age: int) -> None:
     )
 
 
+def sso_configured() -> bool:
+    """Single sign-on through Streamlit's OIDC login, when ``[auth]`` is in secrets.toml."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_user() -> dict | None:
+    try:
+        if not (sso_configured() and st.user.is_logged_in):
+            return None
+        claims = dict(st.user.to_dict()) if hasattr(st.user, "to_dict") else dict(st.user)
+    except Exception:
+        return None
+    try:
+        return auth.account_for_claims(store(), claims)
+    except GeoError as err:
+        show_error(err)
+        return None
+
+
 def current_user() -> dict | None:
     user = st.session_state.get("user")
     if user is not None:
+        return user
+    user = _sso_user()
+    if user is not None:
+        st.session_state["user"] = user
         return user
     try:
         token = st.context.cookies.get(COOKIE)
@@ -64,6 +90,10 @@ def login_form() -> None:
             except GeoError as err:
                 show_error(err)
         return
+    if sso_configured():
+        if st.button("单点登录（SSO）" if zh else "Single sign-on", type="primary", key="sso"):
+            st.login()
+        st.caption("或使用本系统账号登录：" if zh else "Or sign in with an account of this system:")
     with st.form("login"):
         name = st.text_input("用户名" if zh else "User name", key="login_name")
         pw = st.text_input("密码" if zh else "Password", type="password", key="login_password")
@@ -104,4 +134,10 @@ def sidebar_user() -> None:
         for k in ("user", "token"):
             st.session_state.pop(k, None)
         _set_cookie("", 0)
+        if sso_configured():
+            try:
+                if st.user.is_logged_in:
+                    st.logout()
+            except Exception:
+                pass
         st.rerun()
