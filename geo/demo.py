@@ -327,14 +327,19 @@ def _change_polygons(specs, counties, zones, rng, today):
                 centers[sel] = _sample_in(geoms_by_code[code], int(sel.sum()), rng)
         forest = spec.kind == "forest"
         area_ha = rng.lognormal(np.log(0.8 if forest else 2.0), 0.8, n).clip(0.05, 40)
-        geoms = _blobs(centers, area_ha * 10000, rng, vertices=int(rng.integers(9, 15)))
-        # every polygon whole inside its county
+        geoms_vertices = int(rng.integers(9, 15))
+        geoms = _blobs(centers, area_ha * 10000, rng, vertices=geoms_vertices)
         county_geoms = np.array([geoms_by_code[codes[i]] for i in county_idx], dtype=object)
-        inside = shapely.within(geoms, county_geoms)
-        if not inside.all():
-            geoms[~inside] = shapely.intersection(geoms[~inside], county_geoms[~inside])
-            geoms[~inside] = [g if g.geom_type in ("Polygon", "MultiPolygon") else g.buffer(0)
-                              for g in geoms[~inside]]
+        # every polygon whole inside its county: those crossing the boundary are drawn again
+        # around a new centre (no overlay operation, which GEOS can refuse on near-coincident edges)
+        for _ in range(50):
+            outside = np.flatnonzero(~shapely.within(geoms, county_geoms))
+            if not len(outside):
+                break
+            for i in outside:
+                centers[i] = _sample_in(county_geoms[i], 1, rng)[0]
+            geoms[outside] = _blobs(centers[outside], area_ha[outside] * 10000 * 0.8 ** (_ + 1), rng,
+                                    vertices=geoms_vertices)
         ha, mu, crs = C.areas_ha_mu(geoms)
         reported = ha * rng.normal(1.0, 0.03, n)
         mismatch = rng.random(n) < 0.02
