@@ -40,3 +40,30 @@ def patrol_summary(patrols: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
                                            hours=("duration_h", "sum")).reset_index()
     g["level"] = g["actor_level"].map(lambda v: S.label("actor_level", v, lang))
     return g[["level", "count", "km", "hours"]].round(1)
+
+
+def filter_by_query(frame: pd.DataFrame, layer: str, params) -> pd.DataFrame:
+    """The rows the summary screen's link for a figure counts, from the link's query parameters:
+    ``county=152224,152223``, ``status=…`` (for signboards ``stale`` also takes in boards whose
+    chief changed, as the figure does), ``level=…`` and ``year=…``."""
+
+    def items(key):
+        return [v for v in str(params.get(key) or "").split(",") if v]
+
+    out = frame
+    if items("county") and "county_code" in out:
+        out = out[out["county_code"].isin(items("county"))]
+    status = items("status")
+    if status:
+        mask = out["status"].isin(status)
+        if layer == "signboard" and "stale" in status and "chief_changed" in out:
+            mask = mask | out["chief_changed"]
+        out = out[mask]
+    level = items("level")
+    if level:
+        col = "actor_level" if layer == "patrol" else "level"
+        out = out[out[col].isin(level)]
+    years = [int(y) for y in items("year") if y.isdigit()]
+    if years and "year" in out:
+        out = out[out["year"].isin(years)]
+    return out

@@ -180,3 +180,24 @@ def test_the_summary_screen_in_chromium(dashboard, page, tmp_path):
     host = dashboard.url
     external = [u for u in requests if not u.startswith((host, "data:", "blob:", "about:"))]
     assert external == [], f"the page reached outside the app: {external[:5]}"
+
+
+def test_field_links_list_exactly_what_the_figures_count(demo_store):
+    """Every signboard/occupation/restoration/patrol figure's link, applied by the field page's
+    own filter, selects as many rows as the figure says."""
+    from geo import field as F
+    from geo.stats import link, summary
+
+    fig = summary(demo_store, use_cache=False)
+    boards = F.signboards(demo_store)
+    checks = [
+        ("signboards.stale", fig["signboards"]["stale"], "signboard", boards),
+        ("signboards.damaged", fig["signboards"]["damaged"], "signboard", boards),
+        ("signboards.level.village", fig["signboards"]["by_level"]["village"], "signboard", boards),
+        ("occupation.delisted", fig["occupation"]["delisted"], "occupation",
+         demo_store.read_layer("occupation", geometry=False)),
+    ]
+    for key, expected, layer, frame in checks:
+        page, query = link(key)
+        assert page == "field" and query["layer"] == layer
+        assert len(F.filter_by_query(frame, layer, query)) == expected, key

@@ -65,6 +65,7 @@ if layer == "signboard":
         st.info(t("common.empty_store"))
         st.stop()
     boards["bad"] = (boards["status"] != "ok") | boards["chief_changed"]
+    boards = gfield.filter_by_query(boards, "signboard", st.query_params)
     c = st.columns(5)
     c[0].metric(t("field.signboard"), f"{len(boards):,}")
     for i, lvl in enumerate(("league", "banner", "township", "village")):
@@ -73,7 +74,7 @@ if layer == "signboard":
     levels = f1.multiselect(t("field.level"), ["league", "banner", "township", "village"],
                             default=[q_level] if q_level in ("league", "banner", "township", "village") else [],
                             format_func=lambda v: label("level", v), placeholder=t("common.all"))
-    bad_only = f2.toggle(t("field.stale_only"), value="stale" in q_status or "damaged" in q_status)
+    bad_only = f2.toggle(t("field.stale_only"), value=False)
     view = boards
     if levels:
         view = view[view["level"].isin(levels)]
@@ -114,7 +115,7 @@ elif layer == "patrol":
     summary.columns = [t("field.level"), t("field.count"), t("field.km"), t("field.hours")]
     st.subheader(t("field.by_level"))
     st.dataframe(summary, hide_index=True)
-    view = pats if q_level is None else pats[pats["actor_level"] == q_level]
+    view = gfield.filter_by_query(pats, "patrol", st.query_params)
     view = view.sort_values("started_at", ascending=False)
     table = pd.DataFrame({
         S.PATROL.field("actor").zh if zh else "By": view["actor"],
@@ -134,8 +135,7 @@ else:
     if frame.empty:
         st.info(t("common.empty_store"))
         st.stop()
-    if q_status:
-        frame = frame[frame["status"].isin(q_status)]
+    frame = gfield.filter_by_query(frame, layer, st.query_params)
     lyr = S.layer(layer)
     if layer == "restoration":
         planned, done = frame["planned_mu"].sum() / 1e4, frame["completed_mu"].sum() / 1e4

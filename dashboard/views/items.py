@@ -32,6 +32,8 @@ else:
         st.session_state["items_status"] = wanted
     pick = st.multiselect(t("map.status"), list(gitems.ITEM_STATUSES), key="items_status",
                           format_func=lambda s: label("status", s), placeholder=t("common.all"))
+    if "items_late" not in st.session_state:
+        st.session_state["items_late"] = st.query_params.get("overdue") == "1"
     only_late = st.toggle(t("map.overdue_only"), key="items_late")
     view = frame
     if pick:
