@@ -1,0 +1,26 @@
+"""Batch ingest: read, check and store a batch file — once and only once.
+
+One code path for the upload page and ``python -m geo ingest``::
+
+    upload = Upload.from_path("2023年第1期.zip")            # or Upload.from_bytes(name, data)
+    report = prepare(upload, Options(layer="change", source="国家森林督查"), store)   # no writes
+    report.counts, report.problems, report.features           # what the person reviews
+    batch_id = commit(report, store, actor="staff", access=access)   # one transaction
+
+Modules: :mod:`~geo.ingest.archive` (uploads, zip inspection), :mod:`~geo.ingest.encoding`
+(text encodings), :mod:`~geo.ingest.coords` (CRS from the file or inferred),
+:mod:`~geo.ingest.read` (formats and layers), :mod:`~geo.ingest.validate` (geometry, counties,
+area), :mod:`~geo.ingest.fieldmap` (columns → fields), :mod:`~geo.ingest.dedupe` (duplicates and
+repeats), :mod:`~geo.ingest.batch` (the report and the transaction), :mod:`~geo.ingest.cli`.
+"""
+
+from __future__ import annotations
+
+from geo.ingest.archive import Limits, Upload
+from geo.ingest.batch import Options, Report, check, commit, load_for, prepare
+from geo.ingest.cli import run_cli
+from geo.ingest.fieldmap import mappable, parse_overrides, suggest
+from geo.ingest.read import Loaded, load
+
+__all__ = ["Limits", "Loaded", "Options", "Report", "Upload", "check", "commit", "load", "load_for",
+           "mappable", "parse_overrides", "prepare", "run_cli", "suggest"]

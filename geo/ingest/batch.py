@@ -1,0 +1,623 @@
+"""A batch from file to store: :func:`prepare` (read and check, nothing written), then
+:func:`commit` (one transaction: the batch row, its features and their import events, and the
+remembered field mapping — all of it or none).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import crs as C
+from geo import schema as S
+from geo.errors import IngestError
+from geo.ingest import dedupe as D
+from geo.ingest import fieldmap as F
+from geo.ingest import validate as V
+from geo.ingest.archive import Limits, Upload
+from geo.ingest.read import Loaded, load
+
+AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
+AREA_MIN_HA = 0.01
+LEVELS = ("rejected", "duplicate", "repaired", "flag", "warning")
+LEVEL_ZH = {"rejected": "拒收", "duplicate": "重复", "repaired": "已修复", "flag": "提示", "warning": "字段问题"}
+FLAG_ZH = {"area_mismatch": "面积不符", "outside_counties": "不在辖区内", "county_mismatch": "与所填旗县不符",
+           "repeat": "重复图斑"}
+
+
+@dataclass
+class Options:
+    """What the person chose for this upload (the CLI arguments / the page's widgets)."""
+
+    layer: str = "change"
+    batch: str | None = None
+    source: str | None = None
+    kind: str | None = None
+    issued_on: str | None = None
+    verify_deadline: str | None = None
+    rectify_deadline: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    gcj02: bool = False
+    source_layer: str | None = None
+    mapping: dict = field(default_factory=dict)
+
+    def load_key(self) -> tuple:
+        """What :func:`load` depends on (a changed mapping needs no re-read)."""
+        return (V.FAMILY[self.layer], self.encoding or "", self.crs or "", bool(self.gcj02),
+                self.source_layer or "", self.source or "")
+
+
+@dataclass
+class Report:
+    """Everything the page shows and the CLI prints before (and after) anything is written."""
+
+    loaded: Loaded
+    options: Options
+    mapping: dict
+    features: gpd.GeoDataFrame  # the rows that would be stored, ``number`` = feature no. in the file
+    problems: pd.DataFrame  # feature, field, level, zh, en (+ label)
+    counts: dict
+    notes: list
+    batches_seen: int
+    duplicate_batches: dict = field(default_factory=dict)
+    batch_id: int | None = None
+
+    @property
+    def layer(self) -> str:
+        return self.options.layer
+
+    @property
+    def to_store(self) -> int:
+        return int(self.counts["to_store"])
+
+    def refusal(self) -> IngestError | None:
+        """Why nothing can be stored, or ``None`` when something can."""
+        if self.to_store > 0:
+            return None
+        c = self.counts
+        if c["duplicates"] and c["duplicates"] + c["rejected"] == c["read"]:
+            held = "、".join(f"#{b}“{n}”" for b, n in self.duplicate_batches.items())
+            held_en = ", ".join(f"#{b} '{n}'" for b, n in self.duplicate_batches.items())
+            return IngestError(
+                f"nothing to store: every feature of the file is already stored (batch {held_en}); nothing was written",
+                f"没有可导入的要素：文件中的图斑均已入库（批次 {held}），本次未写入任何数据",
+                batches=list(self.duplicate_batches))
+        hint = self.loaded.crs_hint
+        outside = (self.problems["en"].str.startswith("not in China")).sum() if len(self.problems) else 0
+        if outside and outside == c["rejected"]:
+            return IngestError(
+                f"nothing to store: all {c['read']} features lie outside China with the CRS used "
+                f"({self.loaded.crs.label}); choose the CRS the file was made in (--crs)"
+                + (f"; the numbers look like {hint}" if hint else ""),
+                f"没有可导入的要素：按所用坐标系（{self.loaded.crs.label}），全部 {c['read']} 个要素都不在中国境内。"
+                f"请选择数据实际使用的坐标系" + (f"（坐标看起来像 {hint}）" if hint else ""),
+                option="crs", candidates=[hint] if hint else [])
+        first = self.problems[self.problems["level"] == "rejected"].head(3)
+        why = "；".join(first["zh"].tolist())
+        why_en = "; ".join(first["en"].tolist())
+        return IngestError(
+            f"nothing to store: all {c['read']} features were rejected or are already stored ({why_en}); "
+            "see the problem list, fix the file and upload again",
+            f"没有可导入的要素：全部 {c['read']} 个要素被拒收或已入库（{why}）。请查看问题清单，修改文件后重新上传",
+            rejected=c["rejected"], duplicates=c["duplicates"])
+
+    def errors(self, lang: str = "zh") -> list[dict]:
+        key = "zh" if lang == "zh" else "en"
+        return [{"feature": int(r["feature"]), "field": r["field"], "level": r["level"], "message": r[key],
+                 **({"label": r["label"]} if r.get("label") else {})}
+                for r in self.problems.to_dict("records")]
+
+    def summary(self, lang: str = "zh", dry_run: bool = False) -> dict:
+        """The ``--json`` object."""
+        lo = self.loaded
+        c = self.counts
+        return {
+            "batch_id": self.batch_id,
+            "dry_run": dry_run,
+            "layer": self.layer,
+            "file": lo.file_name,
+            "file_sha256": lo.sha256,
+            "source_layer": lo.dataset,
+            "read": c["read"],
+            "stored": c["to_store"] if self.batch_id is not None else 0,
+            "to_store": c["to_store"],
+            "repaired": c["repaired"],
+            "rejected": c["rejected"],
+            "duplicates": c["duplicates"],
+            "flagged": c["flagged"],
+            "repeats": c["repeats"],
+            "encoding": lo.encoding.gdal if lo.encoding else None,
+            "encoding_how": lo.encoding.how if lo.encoding else None,
+            "crs": lo.crs.source_crs,
+            "crs_how": lo.crs.how,
+            "mapping": {k: v for k, v in self.mapping.items() if v},
+            "notes": [n[0] if lang == "zh" else n[1] for n in self.notes],
+            "errors": self.errors(lang),
+        }
+
+    def problem_table(self, lang: str = "zh") -> pd.DataFrame:
+        zh = lang == "zh"
+        p = self.problems
+        cols = {"feature": "要素序号" if zh else "Feature", "label": "图斑编号" if zh else "Label",
+                "field": "字段" if zh else "Field", "level": "类别" if zh else "Kind",
+                "message": "说明" if zh else "Message"}
+        if p.empty:
+            return pd.DataFrame(columns=list(cols.values()))
+        out = pd.DataFrame({
+            "feature": p["feature"].astype(int),
+            "label": p["label"].fillna("") if "label" in p else "",
+            "field": p["field"].map(lambda f: _field_label(self.layer, f, zh)),
+            "level": p["level"].map(lambda v: LEVEL_ZH.get(v, v) if zh else v),
+            "message": p["zh" if zh else "en"],
+        })
+        return out.rename(columns=cols)
+
+    def to_excel(self, lang: str = "zh") -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+            self.problem_table(lang).to_excel(xw, sheet_name="问题清单" if lang == "zh" else "Problems", index=False)
+            s = self.summary(lang)
+            meta = pd.DataFrame([(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+                                 for k, v in s.items() if k != "errors"], columns=["项目" if lang == "zh" else "Item",
+                                                                                  "值" if lang == "zh" else "Value"])
+            meta.to_excel(xw, sheet_name="概况" if lang == "zh" else "Summary", index=False)
+        return buf.getvalue()
+
+
+def _field_label(layer: str, name: str, zh: bool) -> str:
+    if name == "geometry":
+        return "图形" if zh else "geometry"
+    try:
+        f = S.layer(layer).field(name)
+        return f.zh if zh else f.en
+    except Exception:  # noqa: BLE001 - a file column, not a layer field
+        return name
+
+
+# ------------------------------------------------------------------------------ dates
+def _date(value, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip().replace("/", "-")).isoformat()
+    except ValueError:
+        raise IngestError(f"{what} '{value}' is not a date (YYYY-MM-DD)",
+                          f"日期“{value}”格式有误，应为 年-月-日（如 2024-06-30）", option=what) from None
+
+
+def batch_dates(options: Options) -> dict:
+    issued = _date(options.issued_on, "--issued-on")
+    verify = _date(options.verify_deadline, "--verify-deadline")
+    rectify = _date(options.rectify_deadline, "--rectify-deadline")
+    if issued and verify and verify < issued:
+        raise IngestError(f"the verification deadline {verify} is before the issue date {issued}",
+                          f"核查期限 {verify} 早于下发日期 {issued}，请检查", option="verify_deadline")
+    if verify and rectify and rectify < verify:
+        raise IngestError(f"the rectification deadline {rectify} is before the verification deadline {verify}",
+                          f"整改期限 {rectify} 早于核查期限 {verify}，请检查", option="rectify_deadline")
+    return {"issued_on": issued, "verify_deadline": verify, "rectify_deadline": rectify}
+
+
+# ------------------------------------------------------------------------------ the pipeline
+def counties_of(store) -> gpd.GeoDataFrame:
+    try:
+        return store.read_layer("admin", where={"level": "county"}, columns=["code", "name"])
+    except Exception:  # noqa: BLE001 - a store without admin units checks no jurisdiction
+        return gpd.GeoDataFrame({"code": [], "name": []}, geometry=[], crs=4490)
+
+
+def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
+             counties: gpd.GeoDataFrame | None = None) -> Loaded:
+    """:func:`geo.ingest.read.load` with what the store remembers for the source."""
+    profile = store.field_profile(options.source, options.layer) if options.source else None
+    counties = counties_of(store) if counties is None else counties
+    bbox = tuple(counties.total_bounds) if len(counties) else None
+    return load(upload, layer=options.layer, limits=limits, encoding=options.encoding, crs=options.crs,
+                gcj02=options.gcj02, source_layer=options.source_layer,
+                remembered_encoding=(profile or {}).get("encoding"),
+                remembered_crs=(profile or {}).get("crs"), counties_bbox=bbox)
+
+
+def prepare(upload, options: Options, store, *, limits: Limits | None = None) -> Report:
+    """Read and check an upload for ``options.layer``: the whole report, nothing written.
+
+    ``upload`` is an :class:`Upload`, a path, or a ``(file name, bytes)`` pair.
+
+    Raises
+    ------
+    IngestError
+        The file as a whole is refused (see :func:`geo.ingest.read.load`), or it was already
+        imported (same content) — naming the batch that holds it.
+    """
+    S.layer(options.layer)
+    if isinstance(upload, (str, Path)):
+        upload = Upload.from_path(upload)
+    elif isinstance(upload, tuple):
+        upload = Upload.from_bytes(*upload)
+    counties = counties_of(store)
+    loaded = load_for(upload, options, store, limits, counties)
+    return check(loaded, options, store, counties)
+
+
+def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None) -> Report:
+    """Map, check and deduplicate a :class:`Loaded` upload against the store (no writes).
+
+    Raises
+    ------
+    IngestError
+        The same file was already imported (naming the batch), a date or a mapping override
+        is wrong.
+    """
+    batch_dates(options)  # wrong dates are refused before anything else
+    same = D.same_file(store, loaded.sha256, options.layer)
+    if same is not None:
+        raise IngestError(
+            f"this file was already imported as batch #{same['id']} '{same['name']}' "
+            f"(by {same.get('uploaded_by') or '?'} at {same.get('uploaded_at') or '?'}); nothing was written",
+            f"该文件已于 {str(same.get('uploaded_at') or '')[:10]} 由 {same.get('uploaded_by') or '?'} "
+            f"导入为批次 #{same['id']}“{same['name']}”，本次未写入任何数据",
+            batch_id=int(same["id"]), batch=same["name"])
+    return _Check(loaded, options, store, counties_of(store) if counties is None else counties).run()
+
+
+class _Check:
+    """One check of a loaded upload: each step adds values (``out``), per-feature ``flags`` and
+    ``problems``; :meth:`run` assembles the :class:`Report`."""
+
+    FLAG_KEYS = ("area_mismatch", "outside_counties", "county_mismatch", "repeat")
+
+    def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame):
+        self.lo, self.opts, self.store, self.counties = loaded, options, store, counties
+        self.layer = options.layer
+        self.names = set(S.layer(self.layer).names)
+        self.n = len(loaded.frame)
+        self.numbers = loaded.numbers
+        self.keep = ~loaded.rejected
+        self.live = np.flatnonzero(self.keep)
+        self.geoms = loaded.geoms
+        self.problems = V.Problems()
+        self.problems.extend(loaded.problems)
+        self.flags: list[dict] = [{"repaired": True} if r else {} for r in loaded.repaired]
+        self.notes = list(loaded.notes)
+        self.duplicate = np.zeros(self.n, dtype=bool)
+        self.dup_batches: dict = {}
+        self.repeat_of = np.full(self.n, -1, dtype="int64")
+        seen = store.batches()
+        self.batches_seen = int(pd.to_numeric(seen["id"]).max()) if len(seen) else 0
+        self.bnames = dict(zip(pd.to_numeric(seen["id"]).astype(int).tolist(), seen["name"].tolist())) if len(seen) else {}
+        profile = store.field_profile(options.source, self.layer) if options.source else None
+        self.columns = [str(c) for c in loaded.frame.columns]
+        self.mapping = F.suggest(self.columns, self.layer, (profile or {}).get("mapping"), options.mapping)
+
+    def run(self) -> Report:
+        lo, live = self.lo, self.live
+        # The geometry work (shapely, pyproj and SQLite release the GIL) runs in two threads while
+        # this one converts the attributes (pure Python): on two cores most of it overlaps.
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
+        want_where = "county_code" in self.names and len(self.counties) and len(live)
+        f_where = pool.submit(V.locate, self.geoms[live], self.counties) if want_where else None
+        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
+        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if self.layer == "change" and len(live) else None
+        pool.shutdown(wait=False)
+        self.attributes()
+        if f_where is not None:
+            self.where(f_where.result()[0])
+        if f_area is not None:
+            self.area(*f_area.result())
+        if self.layer == "patrol" and len(live):
+            self.tracks()
+        if f_near is not None:
+            self.once(*f_near.result())
+        return self.report()
+
+    # -- the steps ----------------------------------------------------------------------
+    def attributes(self) -> None:
+        """The mapped fields' values, conversion warnings, ``extra`` and the batch's values."""
+        lyr, frame, n = S.layer(self.layer), self.lo.frame, self.n
+        values, failures = F.convert(frame, self.mapping, self.layer)
+        for col, bad in failures.items():
+            field = self.mapping[col]
+            ftype = lyr.field(field).type
+            kind_zh = {S.DATE: "日期", S.REAL: "数值", S.INT: "整数", S.BOOL: "是/否", S.DATETIME: "时间"}.get(ftype, ftype)
+            raw = frame[col].astype(object).tolist()
+            for i in np.flatnonzero(bad):
+                self.problems.add(self.numbers[i], field, "warning",
+                                  f"列“{col}”的值“{raw[i]}”不是有效的{kind_zh}，已留空（原值保存在其他属性中）",
+                                  f"column '{col}': '{raw[i]}' is not a valid {ftype}; left empty (kept in extra)")
+        self.extra = F.extra_json(frame, [c for c in self.columns if self.mapping.get(c) is None], failures)
+        self.out: dict[str, pd.Series] = dict(values)
+        labels = next((values[k] for k in ("polygon_no", "name", "board_no", "project") if k in values), None)
+        self.labels = labels.tolist() if labels is not None else [None] * n
+        if "source" in self.names:
+            src = self.out.get("source")
+            if src is None:
+                self.out["source"] = pd.Series([self.opts.source] * n, dtype=object)
+            elif self.opts.source:
+                self.out["source"] = src.where(src.notna(), self.opts.source)
+        if "kind" in self.names:
+            self.out["kind"] = pd.Series([self.opts.kind or "forest"] * n, dtype=object)
+        if "source_file" in self.names:
+            self.out["source_file"] = pd.Series([self.lo.file_name] * n, dtype=object)
+
+    def where(self, hit: np.ndarray) -> None:
+        """County code from where each feature lies; flags for features outside every county or
+        far from the county their attributes name."""
+        live, n, counties = self.live, self.n, self.counties
+        codes = counties["code"].to_numpy(dtype=object)
+        cnames = counties["name"].to_numpy(dtype=object)
+        file_code, file_name = self.out.get("county_code"), self.out.get("county")
+        named = V.named_county(counties, file_name.iloc[live] if file_name is not None else None,
+                               file_code.iloc[live] if file_code is not None else None)
+        far = V.county_mismatch(self.geoms[live], named, hit, counties)
+        code_col = np.asarray(file_code.tolist() if file_code is not None else [None] * n, dtype=object)
+        name_col = np.asarray(file_name.tolist() if file_name is not None else [None] * n, dtype=object)
+        inside = hit >= 0
+        code_col[live[inside]] = codes[hit[inside]]
+        blank = np.array([v is None for v in name_col[live[inside]]], dtype=bool)
+        name_col[live[inside][blank]] = cnames[hit[inside][blank]]
+        for k in np.flatnonzero(~inside):
+            i = live[k]
+            self.flags[i]["outside_counties"] = True
+            self.problems.add(self.numbers[i], "geometry", "flag", "不在本库任何旗县范围内",
+                              "outside every county of the store", label=self.labels[i])
+        for k in np.flatnonzero(far):
+            i = live[k]
+            located = cnames[hit[k]] if hit[k] >= 0 else None
+            said = cnames[named[k]]
+            self.flags[i]["county_mismatch"] = {"named": said, "located": located}
+            self.problems.add(self.numbers[i], "county", "flag",
+                              f"属性中的旗县为“{said}”，但图斑位于{('“' + located + '”') if located else '其范围之外'}",
+                              f"the attributes name {said}, but the polygon lies "
+                              f"{'in ' + located if located else 'outside it'}", label=self.labels[i])
+        self.out["county_code"] = pd.Series(code_col, dtype=object)
+        if "county" in self.names:
+            self.out["county"] = pd.Series(name_col, dtype=object)
+
+    def area(self, ha: np.ndarray, mu: np.ndarray, crs_used: list) -> None:
+        """Area recomputed in each polygon's own 3° Gauss-Krüger zone, compared with the file's."""
+        live, n = self.live, self.n
+        area_ha = np.full(n, np.nan)
+        area_ha[live] = ha
+        for name, values, fill in (("area_ha", np.round(ha, 4), np.nan), ("area_mu", np.round(mu, 2), np.nan),
+                                   ("area_crs", np.asarray(crs_used, dtype=object), None)):
+            if name in self.names:
+                col = np.full(n, fill, dtype=object if fill is None else "float64")
+                col[live] = values
+                self.out[name] = pd.Series(col, dtype=object if fill is None else "float64")
+        if "area_reported_ha" not in self.out:
+            return
+        rep = pd.to_numeric(self.out["area_reported_ha"], errors="coerce").to_numpy(dtype="float64")
+        div, unit = V.reported_unit(rep[live], area_ha[live])
+        if div != 1.0:
+            rep = rep / div
+            self.out["area_reported_ha"] = pd.Series(rep)
+            col = next(c for c, f in self.mapping.items() if f == "area_reported_ha")
+            self.notes.append((f"文件中的面积列“{col}”单位为{unit}，已换算为公顷",
+                               f"the file's area column '{col}' is in {unit}; converted to hectares"))
+        diff = np.abs(rep - area_ha)
+        bad = self.keep & np.isfinite(rep) & (rep > 0) & (diff > AREA_TOLERANCE * area_ha) & (diff > AREA_MIN_HA)
+        for i in np.flatnonzero(bad):
+            ratio = rep[i] / area_ha[i]
+            self.flags[i]["area_mismatch"] = {"reported_ha": round(float(rep[i]), 4),
+                                              "computed_ha": round(float(area_ha[i]), 4), "ratio": round(float(ratio), 3)}
+            self.problems.add(
+                self.numbers[i], "area_reported_ha", "flag",
+                f"上报面积 {rep[i]:.4f} 公顷，按图形计算为 {area_ha[i]:.4f} 公顷，相差 {abs(1 - ratio) * 100:.0f}%",
+                f"reported {rep[i]:.4f} ha, computed {area_ha[i]:.4f} ha ({abs(1 - ratio) * 100:.0f}% apart)",
+                label=self.labels[i])
+
+    def tracks(self) -> None:
+        """Patrol tracks: length in its GK zone; start, end, duration and speed from GPX times."""
+        n, out = self.n, self.out
+        length = np.full(n, np.nan)
+        length[self.live] = C.lengths_km(self.geoms[self.live])
+        out["length_km"] = pd.Series(np.round(length, 3))
+        if self.lo.track_times:
+            starts, ends, times_json = [None] * n, [None] * n, [None] * n
+            for i, tt in enumerate(self.lo.track_times):
+                ts = pd.to_datetime(pd.Series([t for t in (tt or []) if t is not None]), errors="coerce", utc=True).dropna()
+                if len(ts):
+                    starts[i] = ts.min().strftime("%Y-%m-%dT%H:%M:%SZ")
+                    ends[i] = ts.max().strftime("%Y-%m-%dT%H:%M:%SZ")
+                    times_json[i] = json.dumps([t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in ts])
+            out.setdefault("started_at", pd.Series(starts, dtype=object))
+            out.setdefault("ended_at", pd.Series(ends, dtype=object))
+            out["times"] = pd.Series(times_json, dtype=object)
+        st, en = out.get("started_at"), out.get("ended_at")
+        if st is not None and en is not None:
+            dur = pd.to_datetime(en, errors="coerce", utc=True) - pd.to_datetime(st, errors="coerce", utc=True)
+            hours = dur.dt.total_seconds().to_numpy(dtype="float64") / 3600.0
+            out["duration_h"] = pd.Series(np.round(hours, 2))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kmh = np.where(hours > 0, length / hours, np.nan)
+            out["mean_kmh"] = pd.Series(np.round(kmh, 2))
+            out["plausible"] = pd.Series([None if not np.isfinite(v) else bool(v <= 15.0) for v in kmh], dtype=object)
+
+    def _duplicate(self, i, fid, bid, why_zh, why_en, field) -> None:
+        self.duplicate[i] = True
+        bid = None if bid is None or pd.isna(bid) else int(bid)
+        bname = self.bnames.get(bid, "?")
+        if bid is not None:
+            self.dup_batches[bid] = bname
+        self.problems.add(self.numbers[i], field, "duplicate",
+                          f"{why_zh}：已在批次 #{bid}“{bname}”中（要素 #{fid}），不重复导入",
+                          f"{why_en}: already stored in batch #{bid} '{bname}' (feature #{fid}); not imported again",
+                          label=self.labels[i], batch_id=bid, feature_id=int(fid))
+
+    def once(self, pairs: np.ndarray, near: gpd.GeoDataFrame, h1: list, h2: list) -> None:
+        """Change polygons: duplicates of stored ones (number, shape), within the file, repeats."""
+        live, n, out = self.live, self.n, self.out
+        src = out["source"] if "source" in out else pd.Series([None] * n, dtype=object)
+        nos = out.get("polygon_no")
+        if nos is not None:
+            by_no = D.stored_by_number(self.store, self.layer, src.iloc[live].reset_index(drop=True),
+                                       nos.iloc[live].reset_index(drop=True))
+            for i, fid, bid in by_no.itertuples(index=False):
+                self._duplicate(live[i], fid, bid, "图斑编号相同（同一来源）", "same source and polygon number", "polygon_no")
+        for i, fid, bid in D.same_geometry(pairs, near, h1, h2).itertuples(index=False):
+            if not self.duplicate[live[i]]:
+                self._duplicate(live[i], fid, bid, "图形与已入库图斑完全相同", "the same geometry", "geometry")
+        hashes = np.full(n, None, dtype=object)
+        hashes[live] = h1
+        out["geom_hash"] = pd.Series(hashes, dtype=object)
+        # within the file: the first of a number or a shape is kept
+        keys = pd.DataFrame({"s": src.astype(object).fillna("\0"),
+                             "no": (nos if nos is not None else pd.Series([None] * n)).astype(object),
+                             "h": hashes, "i": np.arange(n)})
+        keys = keys[self.keep & ~self.duplicate]
+        for cols, field in ((["s", "no"], "polygon_no"), (["h"], "geometry")):
+            sub = keys[keys[cols[-1]].notna()]
+            first = sub.groupby(cols, sort=False)["i"].transform("first")
+            again = sub[first.to_numpy() != sub["i"].to_numpy()]
+            for i, j, no in zip(again["i"].to_numpy(), first[again.index].to_numpy(), again["no"].to_numpy()):
+                self.duplicate[i] = True
+                if field == "polygon_no":
+                    zh = f"文件中图斑编号“{no}”重复出现（与第 {self.numbers[j]} 个要素相同），只导入第一个"
+                    en = f"polygon number '{no}' appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
+                else:
+                    zh = f"文件中图形重复（与第 {self.numbers[j]} 个要素完全相同），只导入第一个"
+                    en = f"the same geometry appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
+                self.problems.add(self.numbers[i], field, "duplicate", zh, en, label=self.labels[i])
+            keys = keys[~np.isin(keys["i"].to_numpy(), again["i"].to_numpy())]
+        # repeats: substantial overlap with an earlier batch's polygon
+        if len(pairs):
+            pairs = pairs[~self.duplicate[live][pairs[:, 0]]]
+        if len(pairs):
+            rep = D.repeats(pairs, near, self.geoms[live])
+            for i, fid, bid, ov in rep[["i", "id", "batch_id", "overlap"]].itertuples(index=False):
+                r = live[int(i)]
+                self.repeat_of[r] = int(fid)
+                bid = None if bid is None or pd.isna(bid) else int(bid)
+                bname = self.bnames.get(bid, "?")
+                self.flags[r]["repeat"] = {"of": int(fid), "batch_id": bid, "overlap": round(float(ov), 3)}
+                self.problems.add(self.numbers[r], "geometry", "flag",
+                                  f"与批次 #{bid}“{bname}”中的图斑 #{fid} 重叠 {ov * 100:.0f}%，作为重复图斑关联导入",
+                                  f"overlaps feature #{fid} of batch #{bid} '{bname}' by {ov * 100:.0f}%; linked as a repeat",
+                                  label=self.labels[r])
+        if "repeat_of" in self.names:
+            out["repeat_of"] = pd.Series(pd.array([None if v < 0 else int(v) for v in self.repeat_of], dtype="Int64"))
+
+    # -- the result ---------------------------------------------------------------------
+    def report(self) -> Report:
+        n, flags = self.n, self.flags
+        final = self.keep & ~self.duplicate
+        rows = np.flatnonzero(final)
+        data = {name: s.iloc[rows].reset_index(drop=True) for name, s in self.out.items()
+                if name in self.names and s is not None}
+        data["flags"] = pd.Series([json.dumps(flags[i], ensure_ascii=False, sort_keys=True) if flags[i] else None
+                                   for i in rows], dtype=object)
+        data["extra"] = pd.Series([self.extra[i] for i in rows], dtype=object)
+        features = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(self.geoms[rows], crs=4490), crs=4490)
+        features.insert(0, "number", self.numbers[rows])
+        pr = pd.DataFrame(self.problems.rows)
+        if pr.empty:
+            pr = pd.DataFrame(columns=["feature", "field", "level", "zh", "en", "label"])
+        else:
+            if "label" not in pr:
+                pr["label"] = None
+            lab = pd.Series(self.labels, index=np.arange(1, n + 1))
+            pr["label"] = pr["label"].where(pr["label"].notna(), pr["feature"].map(lab))
+            order = {lv: k for k, lv in enumerate(LEVELS)}
+            pr = pr.sort_values(["feature", "level"], key=lambda s: s.map(order) if s.name == "level" else s,
+                                kind="stable").reset_index(drop=True)
+        counts = {
+            "read": n,
+            "to_store": int(final.sum()),
+            "repaired": int((self.lo.repaired & final).sum()),
+            "rejected": int(self.lo.rejected.sum()),
+            "duplicates": int((self.duplicate & self.keep).sum()),
+            "flagged": int(sum(1 for i in rows if flags[i] and any(k in flags[i] for k in self.FLAG_KEYS))),
+            "repeats": int((self.repeat_of[rows] >= 0).sum()),
+        }
+        return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, features=features, problems=pr,
+                      counts=counts, notes=self.notes, batches_seen=self.batches_seen,
+                      duplicate_batches=self.dup_batches)
+
+
+def _near(store, layer: str, geoms: np.ndarray):
+    """Stored neighbours of the new polygons and the polygons' fingerprints (one thread's work)."""
+    pairs, near = D.neighbours(store, layer, geoms)
+    near_rows = np.zeros(len(geoms), dtype=bool)
+    near_rows[pairs[:, 0]] = True
+    h1, h2 = D.hash_variants(geoms, both=near_rows)
+    return pairs, near, h1, h2
+
+
+# ------------------------------------------------------------------------------ commit
+def commit(report: Report, store, *, actor: str, access=None, options: Options | None = None) -> int:
+    """Store a checked batch in one transaction; returns the new batch id.
+
+    ``options`` may carry what was entered after the check (batch name, dates). The file hash is
+    checked again inside the transaction, and if another batch was stored since the check the
+    commit is refused (check again), so two people committing at once cannot import twice.
+
+    Raises
+    ------
+    PermissionDenied
+        ``access`` may not upload.
+    IngestError
+        No batch name, nothing to store, or the store changed since the check.
+    """
+    if access is not None:
+        access.check_upload()
+    opts = options or report.options
+    name = (opts.batch or "").strip()
+    if not name:
+        raise IngestError("a batch needs a name (e.g. 2023年第1期): give --batch",
+                          "请填写批次名称（如“2023年第1期”）", option="batch")
+    refusal = report.refusal()
+    if refusal is not None:
+        raise refusal
+    dates = batch_dates(opts)
+    lo = report.loaded
+    layer = report.layer
+    features = report.features.drop(columns=["number"])
+    if layer == "change" and opts.kind:
+        features["kind"] = opts.kind
+    old = (store.field_profile(opts.source, layer) or {}) if opts.source else {}
+    with store.transaction() as tx:
+        if store.backend == "postgis":
+            tx.execute("SELECT pg_advisory_xact_lock(4490001)")  # one batch import at a time
+        elif store.backend == "gpkg":
+            # a bigger page cache for this connection: 100k inserts into the geom_hash and R-tree
+            # indexes otherwise re-read the same pages (about a quarter of the insert time)
+            tx.execute("PRAGMA cache_size = -131072")
+        again = tx.query_one("SELECT id, name FROM batches WHERE file_sha256 = ? AND layer = ?", [lo.sha256, layer])
+        if again is not None:
+            raise IngestError(
+                f"this file was imported meanwhile as batch #{again[0]} '{again[1]}'; nothing was written",
+                f"该文件刚刚已被导入为批次 #{again[0]}“{again[1]}”，本次未写入任何数据", batch_id=int(again[0]))
+        top = tx.query_one("SELECT COALESCE(MAX(id), 0) FROM batches")[0]
+        if int(top or 0) != report.batches_seen:
+            raise IngestError(
+                "another batch was stored since this file was checked; check it again before importing",
+                "检查之后又有其他批次入库，为避免重复，请重新检查本文件后再导入", option="recheck")
+        bid = store.add_batch(
+            tx, name=name, layer=layer, source=opts.source, kind=opts.kind if layer == "change" else None,
+            file_name=lo.file_name, file_sha256=lo.sha256, uploaded_by=actor,
+            feature_count=int(len(features)),
+            field_mapping={k: v for k, v in report.mapping.items() if v},
+            source_crs=lo.crs.source_crs, source_encoding=lo.encoding.gdal if lo.encoding else None,
+            note="；".join(n[0] for n in report.notes) or None, **dates)
+        store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
+        if opts.source:
+            # remember a CRS / encoding only when a person chose it (the file did not say)
+            crs_keep = lo.crs.source_crs if lo.crs.how in ("override", "profile") else old.get("crs")
+            enc_keep = (lo.encoding.encoding if lo.encoding and lo.encoding.how in ("override", "profile")
+                        else old.get("encoding"))
+            store.save_field_profile(tx, opts.source, layer, report.mapping, actor,
+                                     encoding=enc_keep, crs=crs_keep)
+    report.batch_id = bid
+    return bid

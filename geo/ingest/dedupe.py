@@ -1,0 +1,271 @@
+"""Once and only once: what the store already holds of a batch.
+
+* the same file (``batches.file_sha256``);
+* the same polygon: the same source and polygon number (one indexed join on
+  ``(source, polygon_no)``), or the same shape (``geom_hash``, the fingerprint the store keeps for
+  every change polygon);
+* within the file itself: a number or a shape that appears twice;
+* repeats (重复图斑): a new polygon that substantially overlaps a stored one of an earlier batch.
+
+No stored geometry is decoded except the neighbours': the pairs of (new polygon, stored polygon)
+whose bounding boxes meet come from the store's spatial index (GeoPackage R-tree / PostGIS GiST)
+in one query, and only those stored polygons are read — their fingerprints settle "same shape"
+(identical shapes have identical boxes) and their geometries the overlaps. Memory therefore
+follows the file, not the store.
+
+The joins are written per backend (a temporary table joined to the R-tree in SQLite, ``unnest``
+joined with ``&&`` in PostGIS), with a generic fallback through :meth:`Store.read_layer`.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema as S
+
+CHUNK = 20000
+REPEAT_OVERLAP = 0.5  # intersection / smaller area
+
+
+def same_file(store, sha: str, layer: str) -> dict | None:
+    found = store.table("batches", where={"file_sha256": sha, "layer": layer}, order="id")
+    return None if found.empty else found.iloc[0].to_dict()
+
+
+_MULTI_ONE = b"\x01\x06\x00\x00\x00\x01\x00\x00\x00"  # WKB header of a one-part multipolygon
+
+
+def hash_variants(geoms: np.ndarray, decimals: int = 7, both: np.ndarray | None = None) -> tuple[list, list]:
+    """Fingerprints of each geometry as :func:`geo.geometry.geom_hashes` computes them, in both
+    forms the store may hold a one-part shape in: as a polygon and as a multipolygon (the second
+    only where ``both`` is true, when given). Computed from one WKB per geometry (the two forms
+    differ only in a 9-byte header)."""
+    import hashlib
+
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    h1: list = [None] * n
+    h2: list = [None] * n
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not ok.any():
+        return h1, h2
+    g = shapely.normalize(shapely.transform(geoms[ok], lambda c: np.round(c, decimals)))
+    types = shapely.get_type_id(g)
+    parts = shapely.get_num_geometries(g)
+    wkb = shapely.to_wkb(g, output_dimension=2, byte_order=1)
+    sha1 = hashlib.sha1
+    want = np.ones(n, dtype=bool) if both is None else np.asarray(both, dtype=bool)
+    for i, w, t, p in zip(np.flatnonzero(ok), wkb, types, parts):
+        h1[i] = sha1(w).hexdigest()
+        if not want[i]:
+            continue
+        if t == 3:
+            h2[i] = sha1(_MULTI_ONE + w).hexdigest()
+        elif t == 6 and p == 1:
+            h2[i] = sha1(w[9:]).hexdigest()
+    return h1, h2
+
+
+def _first(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["i", "id", "batch_id"])
+    if frame.empty:
+        return frame
+    return frame.sort_values(["i", "id"]).drop_duplicates("i").reset_index(drop=True)
+
+
+def stored_by_number(store, layer: str, sources: pd.Series, numbers: pd.Series) -> pd.DataFrame:
+    """Stored features with the same (source, polygon number): columns ``i`` (position in the
+    input), ``id``, ``batch_id`` (the earliest stored feature per input row). One indexed join."""
+    lyr = S.layer(layer)
+    src = sources.to_numpy(dtype=object)
+    nos = numbers.to_numpy(dtype=object)
+    sel = np.flatnonzero(pd.notna(nos))
+    if not len(sel):
+        return _first([])
+    has_src = pd.notna(src[sel])
+    if store.backend == "gpkg":
+        with store.transaction(write=False) as tx:
+            tx.execute("CREATE TEMP TABLE IF NOT EXISTS ingest_nos (i INTEGER, source TEXT, no TEXT)")
+            tx.executemany("INSERT INTO ingest_nos VALUES (?, ?, ?)",
+                           list(zip(sel.tolist(), src[sel].tolist(), [str(v) for v in nos[sel]])))
+            rows = tx.query(
+                f"SELECT n.i, c.id, c.batch_id FROM ingest_nos n CROSS JOIN {lyr.table} c "
+                "ON c.source = n.source AND c.polygon_no = n.no WHERE n.source IS NOT NULL")
+            if not has_src.all():
+                rows += tx.query(
+                    f"SELECT n.i, c.id, c.batch_id FROM ingest_nos n CROSS JOIN {lyr.table} c "
+                    "ON c.source IS NULL AND c.polygon_no = n.no WHERE n.source IS NULL")
+        return _first(rows)
+    if store.backend == "postgis":
+        with store.transaction(write=False) as tx:
+            rows = tx.query(
+                f"SELECT b.i, c.id, c.batch_id FROM unnest(?::bigint[], ?::text[], ?::text[]) AS b(i, s, no) "
+                f"JOIN {lyr.table} c ON c.source = b.s AND c.polygon_no = b.no",
+                [sel[has_src].tolist(), src[sel][has_src].tolist(), [str(v) for v in nos[sel][has_src]]])
+            if not has_src.all():
+                rows += tx.query(
+                    f"SELECT b.i, c.id, c.batch_id FROM unnest(?::bigint[], ?::text[]) AS b(i, no) "
+                    f"JOIN {lyr.table} c ON c.source IS NULL AND c.polygon_no = b.no",
+                    [sel[~has_src].tolist(), [str(v) for v in nos[sel][~has_src]]])
+        return _first(rows)
+    rows = []
+    frame = pd.DataFrame({"source": src, "no": nos}).iloc[sel]
+    for value, grp in frame.groupby(frame["source"].fillna("\0"), sort=False):
+        src_value = None if value == "\0" else value
+        uniq = pd.unique(grp["no"])
+        for k in range(0, len(uniq), CHUNK):
+            part = store.read_layer(layer, where={"source": src_value, "polygon_no": list(uniq[k:k + CHUNK])},
+                                    columns=["polygon_no", "batch_id"], geometry=False)
+            first = part.sort_values("id").drop_duplicates("polygon_no").set_index("polygon_no")
+            hit = grp["no"].map(first["id"])
+            for i, no in zip(grp.index[hit.notna()], grp["no"][hit.notna()]):
+                rows.append((int(i), int(first.at[no, "id"]), first.at[no, "batch_id"]))
+    return _first(rows)
+
+
+# ------------------------------------------------------------------------------ overlaps
+TILE_DEG = 0.5  # the new boxes are matched against the stored ones tile by tile
+
+
+def _tiles(bounds: np.ndarray):
+    """Groups of new boxes by the ``TILE_DEG`` cell of their centre, with each group's extent."""
+    cx = np.floor((bounds[:, 0] + bounds[:, 2]) / 2 / TILE_DEG).astype("int64")
+    cy = np.floor((bounds[:, 1] + bounds[:, 3]) / 2 / TILE_DEG).astype("int64")
+    keys = cx * 1_000_000 + cy
+    order = np.argsort(keys, kind="stable")
+    cuts = np.flatnonzero(np.diff(keys[order])) + 1
+    for sel in np.split(order, cuts):
+        b = bounds[sel]
+        yield sel, (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+
+def _match(sel: np.ndarray, bounds: np.ndarray, rows: list) -> np.ndarray:
+    """Pairs of (new box index, stored id) that meet, from the stored ``(id, minx, maxx, miny,
+    maxy)`` rows of one tile."""
+    if not rows:
+        return np.zeros((0, 2), dtype="int64")
+    arr = np.asarray(rows, dtype="float64")
+    b = bounds[sel]
+    tree = shapely.STRtree(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+    src, dst = tree.query(shapely.box(arr[:, 1], arr[:, 3], arr[:, 2], arr[:, 4]))  # boxes: the envelope test is the test
+    return np.column_stack([sel[dst], arr[src, 0].astype("int64")])
+
+
+def _pairs_gpkg(store, lyr: S.Layer, bounds: np.ndarray) -> np.ndarray:
+    # Per tile, one range query on the R-tree returns the stored boxes near the new ones (five
+    # numbers each, no geometry); the boxes are matched in memory with an STRtree. Faster than
+    # joining 100k boxes against the R-tree one by one, and bounded by the batch's area.
+    rt = f"rtree_{lyr.table}_geom"
+    out = []
+    with store.transaction(write=False) as tx:
+        for sel, (x0, y0, x1, y1) in _tiles(bounds):
+            rows = tx.query(f"SELECT id, minx, maxx, miny, maxy FROM {rt} WHERE minx <= ? AND maxx >= ? "
+                            "AND miny <= ? AND maxy >= ?", [x1, x0, y1, y0])
+            out.append(_match(sel, bounds, rows))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype="int64")
+
+
+def _pairs_postgis(store, lyr: S.Layer, bounds: np.ndarray) -> np.ndarray:
+    with store.transaction(write=False) as tx:
+        rows = tx.query(
+            f"SELECT b.i, c.id FROM unnest(?::bigint[], ?::float8[], ?::float8[], ?::float8[], ?::float8[]) "
+            f"AS b(i, minx, miny, maxx, maxy) JOIN {lyr.table} c ON c.geom && "
+            "ST_MakeEnvelope(b.minx, b.miny, b.maxx, b.maxy, 4490)",
+            [list(range(len(bounds))), bounds[:, 0].tolist(), bounds[:, 1].tolist(),
+             bounds[:, 2].tolist(), bounds[:, 3].tolist()])
+    return np.asarray(rows, dtype="int64").reshape(-1, 2)
+
+
+def _pairs_generic(store, layer: str, geoms: np.ndarray) -> np.ndarray:
+    """Any backend: one bbox query per cell of a coarse grid over the new polygons."""
+    b = shapely.bounds(geoms)
+    cell = 0.25
+    keys = np.floor(((b[:, 0] + b[:, 2]) / 2) / cell).astype(int) * 100000 + np.floor(((b[:, 1] + b[:, 3]) / 2) / cell).astype(int)
+    out = []
+    for key in np.unique(keys):
+        sel = np.flatnonzero(keys == key)
+        box = (b[sel, 0].min(), b[sel, 1].min(), b[sel, 2].max(), b[sel, 3].max())
+        stored = store.read_layer(layer, bbox=box, columns=[], geometry=True)
+        if stored.empty:
+            continue
+        tree = shapely.STRtree(stored.geometry.values)
+        src, dst = tree.query(shapely.box(b[sel, 0], b[sel, 1], b[sel, 2], b[sel, 3]))
+        out.append(np.column_stack([sel[src], stored["id"].to_numpy()[dst]]))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype="int64")
+
+
+def candidate_pairs(store, layer: str, geoms: np.ndarray) -> np.ndarray:
+    """``(i, stored id)`` pairs whose bounding boxes meet, from the store's spatial index."""
+    lyr = S.layer(layer)
+    if len(geoms) == 0:
+        return np.zeros((0, 2), dtype="int64")
+    bounds = shapely.bounds(geoms)
+    if store.backend == "gpkg":
+        return _pairs_gpkg(store, lyr, bounds)
+    if store.backend == "postgis":
+        return _pairs_postgis(store, lyr, bounds)
+    return _pairs_generic(store, layer, geoms)
+
+
+def neighbours(store, layer: str, geoms: np.ndarray) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Candidate pairs ``(i, stored id)`` whose boxes meet, and those stored features
+    (``id``, ``batch_id``, ``geom_hash``, geometry) — only those are read from the store."""
+    pairs = candidate_pairs(store, layer, geoms)
+    cols = ["batch_id", "geom_hash"] if "geom_hash" in S.layer(layer).names else ["batch_id"]
+    if len(pairs) == 0:
+        return pairs, gpd.GeoDataFrame({"id": [], **{c: [] for c in cols}}, geometry=[], crs=4490)
+    ids = np.unique(pairs[:, 1])
+    parts = [store.read_layer(layer, ids=ids[k:k + CHUNK].tolist(), columns=cols)
+             for k in range(0, len(ids), CHUNK)]
+    return pairs, pd.concat(parts, ignore_index=True)
+
+
+def same_geometry(pairs: np.ndarray, stored: gpd.GeoDataFrame, h1: list, h2: list) -> pd.DataFrame:
+    """Rows whose fingerprint equals a neighbour's: ``i``, ``id``, ``batch_id``."""
+    if len(pairs) == 0 or "geom_hash" not in stored:
+        return _first([])
+    by_id = stored.set_index("id")
+    sh = by_id.loc[pairs[:, 1], "geom_hash"].to_numpy(dtype=object)
+    a = np.asarray(h1, dtype=object)[pairs[:, 0]]
+    b = np.asarray(h2, dtype=object)[pairs[:, 0]]
+    hit = (sh == a) | (sh == b)
+    hit &= pd.notna(sh)
+    rows = [(int(i), int(fid), by_id.at[int(fid), "batch_id"]) for i, fid in pairs[hit]]
+    return _first(rows)
+
+
+def repeats(pairs: np.ndarray, stored: gpd.GeoDataFrame, geoms: np.ndarray) -> pd.DataFrame:
+    """New polygons that substantially overlap a stored neighbour: ``i``, ``id``, ``batch_id``,
+    ``overlap`` (intersection over the smaller area), the best match per new polygon."""
+    empty = pd.DataFrame(columns=["i", "id", "batch_id", "overlap"])
+    if len(pairs) == 0:
+        return empty
+    pos = pd.Series(np.arange(len(stored)), index=stored["id"].to_numpy())
+    sg = np.asarray(stored.geometry.values, dtype=object)
+    a = np.asarray(geoms, dtype=object)[pairs[:, 0]]
+    b = sg[pos.loc[pairs[:, 1]].to_numpy()]
+    # the overlap cannot exceed the overlap of the boxes: drop pairs that cannot reach the bar
+    ba, bb = shapely.bounds(a), shapely.bounds(b)
+    w = np.minimum(ba[:, 2], bb[:, 2]) - np.maximum(ba[:, 0], bb[:, 0])
+    h = np.minimum(ba[:, 3], bb[:, 3]) - np.maximum(ba[:, 1], bb[:, 1])
+    area_a, area_b = shapely.area(a), shapely.area(b)
+    smaller = np.minimum(area_a, area_b)
+    possible = np.clip(w, 0, None) * np.clip(h, 0, None) >= REPEAT_OVERLAP * smaller
+    pairs, a, b, smaller = pairs[possible], a[possible], b[possible], smaller[possible]
+    if len(pairs) == 0:
+        return empty
+    try:
+        inter = shapely.area(shapely.intersection(a, b))
+    except shapely.errors.GEOSException:
+        inter = shapely.area(shapely.intersection(shapely.make_valid(a), shapely.make_valid(b)))
+    ratio = np.where(smaller > 0, inter / np.where(smaller > 0, smaller, 1), 0.0)
+    res = pd.DataFrame({"i": pairs[:, 0], "id": pairs[:, 1], "overlap": ratio})
+    res = res[res["overlap"] >= REPEAT_OVERLAP]
+    if res.empty:
+        return empty
+    res = res.sort_values(["i", "overlap", "id"], ascending=[True, False, True]).drop_duplicates("i")
+    res["batch_id"] = stored.set_index("id").loc[res["id"].to_numpy(), "batch_id"].to_numpy()
+    return res.reset_index(drop=True)

@@ -1,0 +1,510 @@
+"""Reading an upload: find its datasets, pick the layer, decode its text right, place it in China.
+
+:func:`load` turns an :class:`~geo.ingest.archive.Upload` into a :class:`Loaded` — the file's own
+columns (exactly as named, decoded with the right encoding) and its geometries in EPSG:4490,
+checked and repaired for the target layer — without touching the store. Reading goes through
+pyogrio (Arrow when it can, which is fastest; the classic path for curved geometries) from a
+private temporary folder that is removed before :func:`load` returns.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+
+from geo.errors import IngestError
+from geo.ingest import archive as A
+from geo.ingest import coords
+from geo.ingest import encoding as E
+from geo.ingest import validate as V
+
+LIBKML_BOILERPLATE = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
+                      "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None,
+                      "snippet": None}
+FAMILY_WORDS = {"polygon": "面", "line": "线", "point": "点"}
+
+
+@dataclass
+class Loaded:
+    """An upload read and placed: what :func:`geo.ingest.check` maps and checks."""
+
+    file_name: str
+    sha256: str
+    size: int
+    format: str  # shapefile, gpkg, geojson, kml, gpx, filegdb
+    dataset: str  # the dataset/layer read, as people see it
+    choices: list[str]  # every layer that could have been read
+    frame: pd.DataFrame  # the file's columns, its own names, one row per feature
+    geoms: np.ndarray  # EPSG:4490, checked for the layer; rejected ones may be anything
+    rejected: np.ndarray
+    repaired: np.ndarray
+    problems: V.Problems
+    family: str
+    encoding: E.Guess | None
+    crs: coords.CrsChoice
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    crs_hint: str | None = None  # a CRS the numbers look like (for an all-outside refusal)
+    track_times: list | None = None  # GPX tracks: the time of each point
+
+    @property
+    def read(self) -> int:
+        return len(self.frame)
+
+    @property
+    def numbers(self) -> np.ndarray:
+        return np.arange(1, len(self.frame) + 1)
+
+
+@contextmanager
+def _gdal_config(**options):
+    old = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
+
+
+def _gdal_error(ex: Exception, name: str) -> IngestError:
+    msg = str(ex).split("\n")[0][:300]
+    return IngestError(
+        f"'{name}' could not be read ({msg}); check that the file is complete and of a supported "
+        f"kind: {A.SUPPORTED_EN}",
+        f"无法读取“{name}”（{msg}）。请确认文件完整，且为支持的格式：{A.SUPPORTED_ZH}",
+        file=name, gdal=msg)
+
+
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.FeatureError,
+                pyogrio.errors.CRSError, RuntimeError)
+
+
+# ------------------------------------------------------------------------------ staging
+def _stage(upload: A.Upload, tmp: Path, limits: A.Limits, override_encoding: str | None) -> list[A.Dataset]:
+    """Write the upload into ``tmp`` under names chosen here and list its datasets."""
+    datasets: list[A.Dataset] = []
+    groups: dict[str, dict[str, str]] = {}
+    unsupported: list[str] = []
+    for k, name in enumerate(upload.files):
+        ext = A._ext(name)
+        if ext in A.SHAPEFILE_PARTS:
+            groups.setdefault(A._stem(name).lower(), {})[ext] = name
+            continue
+        if ext in (".zip", ".kmz"):
+            dest = tmp / f"u{k}.zip"
+            upload.write(name, dest)
+            members = A.inspect_zip(dest, limits, name)
+            if ext == ".kmz":
+                kml = [m for m in members if m.ext == ".kml"]
+                if not kml:
+                    raise IngestError(f"'{name}' holds no KML document", f"KMZ 文件“{name}”中没有 KML 文档", file=name)
+                doc = next((m for m in kml if m.name.lower().endswith("doc.kml")), kml[0])
+                ds = A.Dataset("kml", name, "")
+                ds.read_bytes["raw"] = (lambda d=dest, m=doc: A.read_member(d, m, limits.max_total_mb * A.MB))
+                datasets.append(ds)
+            else:
+                datasets.extend(A.zip_datasets(dest, members, name, limits))
+            continue
+        if ext in A.SINGLE_FORMATS:
+            kind = A.SINGLE_FORMATS[ext]
+            dest = tmp / f"u{k}{ext}"
+            upload.write(name, dest)
+            ds = A.Dataset(kind, name, str(dest))
+            ds.read_bytes["raw"] = (lambda d=dest: d.read_bytes())
+            datasets.append(ds)
+            continue
+        unsupported.append(name)
+    for k, (stem, parts) in enumerate(sorted(groups.items())):
+        if ".shp" not in parts:
+            if datasets:
+                continue
+            shown = "、".join(parts.values())
+            raise IngestError(
+                f"the shapefile set '{stem}' has no .shp file (only {', '.join(sorted(parts))}); the .shp "
+                "holds the shapes — add it (with the .shx) and upload again",
+                f"Shapefile“{stem}”缺少 .shp 文件（只有 {shown}）。.shp 存放图形，请把同名的 .shp（及 .shx）一起上传",
+                file=stem, parts=sorted(parts))
+        paths = {}
+        for ext, name in parts.items():
+            dest = tmp / f"s{k}{ext}"
+            upload.write(name, dest)
+            paths[ext] = dest
+        ds = A.Dataset("shapefile", parts[".shp"], str(paths[".shp"]))
+        for ext in (".dbf", ".cpg"):
+            if ext in paths:
+                ds.read_bytes[ext] = (lambda p=paths[ext]: p.read_bytes())
+        if ".dbf" in paths:
+            ds.read_bytes[".dbf_head"] = (lambda p=paths[".dbf"]: _head(p, A.DBF_HEAD))
+        if ".shx" not in paths:
+            ds.missing_shx = True
+            ds.notes.append(("缺少 .shx 索引文件，已由 .shp 重建", "the .shx index is missing; rebuilt from the .shp"))
+        if ".dbf" not in paths:
+            ds.notes.append(("缺少 .dbf 属性表，只导入了图形", "the .dbf attribute table is missing; shapes only"))
+        datasets.append(ds)
+    if not datasets:
+        shown = "、".join(unsupported)
+        exts = sorted({A._ext(n) or n for n in unsupported})
+        raise IngestError(
+            f"unsupported file type {', '.join(exts)} ({', '.join(unsupported)}); upload one of: {A.SUPPORTED_EN}",
+            f"不支持的文件类型 {'、'.join(exts)}（{shown}）。请上传：{A.SUPPORTED_ZH}",
+            files=unsupported)
+    # GDAL rebuilds a missing .shx beside the .shp, which it cannot do inside a zip: such a set
+    # is copied out (its own parts only, under names chosen here, sizes already checked)
+    for k, ds in enumerate(datasets):
+        if ds.kind == "shapefile" and ds.missing_shx and ds.zip_parts:
+            for ext, (zpath, member) in ds.zip_parts.items():
+                if ext in (".shp", ".dbf", ".prj", ".cpg"):
+                    (tmp / f"x{k}{ext}").write_bytes(A.read_member(zpath, member, limits.max_total_mb * A.MB))
+            ds.path = str(tmp / f"x{k}.shp")
+    # text formats whose bytes are not UTF-8 get a UTF-8 copy (GDAL reads them as UTF-8)
+    for k, ds in enumerate(datasets):
+        if ds.kind in ("kml", "gpx", "geojson") and "raw" in ds.read_bytes:
+            _utf8_copy(ds, tmp / f"t{k}.{ds.kind}", override_encoding)
+    return datasets
+
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)[\"']")
+
+
+def _utf8_copy(ds: A.Dataset, dest: Path, override: str | None) -> None:
+    """Give GDAL UTF-8: KML/GPX declaring gb2312/GBK (expat cannot read those) and GeoJSON that
+    is not UTF-8 are re-encoded into ``dest``."""
+    data = ds.part("raw") or b""
+    codec = None
+    how = ""
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec, how = "utf-16", "bom"
+    m = _XML_DECL.match(data[:400]) if ds.kind in ("kml", "gpx") else None
+    if override:
+        codec, how = E.canonical(override), "override"
+    elif codec is None and m:
+        declared = E.canonical(m.group(1).decode("ascii"), "the XML declaration")
+        if declared not in ("utf-8", "ascii"):
+            codec, how = declared, "declared"
+    if codec is None:
+        try:
+            data.decode("utf-8")
+            if ds.path:
+                return
+        except UnicodeDecodeError:
+            guess = E.decide(E.text_samples(data), what="file")
+            codec, how = guess.encoding, "detected"
+    if codec is not None and codec != "utf-8":
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as ex:
+            raise IngestError(
+                f"'{ds.name}' is not valid {codec} text ({ex}); choose the right encoding with --encoding",
+                f"“{ds.name}”不是有效的 {E.gdal_name(codec)} 编码文本，请选择正确的文字编码",
+                option="encoding", file=ds.name) from ex
+        if m and ds.kind in ("kml", "gpx"):
+            text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9_.:-]+", r"\g<1>UTF-8", text, count=1)
+        data = text.encode("utf-8")
+        ds.notes.append((f"文件文字编码为 {E.gdal_name(codec)}，已转换为 UTF-8 读取",
+                         f"the file's text is {E.gdal_name(codec)}; converted to UTF-8 to read it"))
+        ds.read_bytes["encoding"] = lambda c=codec, h=how: (c, h)
+    dest.write_bytes(data)
+    ds.path = str(dest)
+
+
+# ------------------------------------------------------------------------------ layers
+def _family_of(gtype) -> str | None:
+    if gtype is None:
+        return "table"
+    t = str(gtype).lower()
+    if "polygon" in t or "surface" in t:
+        return "polygon"
+    if "line" in t or "curve" in t:
+        return "line"
+    if "point" in t:
+        return "point"
+    return None  # unknown / geometry collection: could be anything
+
+
+def _layers(datasets: list[A.Dataset]) -> list[tuple[str, A.Dataset, str, object]]:
+    out = []
+    for ds in datasets:
+        config = {"LIBKML_LAUNDER_FIELD_NAMES": "NO"}
+        if ds.missing_shx:
+            config["SHAPE_RESTORE_SHX"] = "YES"
+        try:
+            with warnings.catch_warnings(), _gdal_config(**config):
+                warnings.simplefilter("ignore")
+                layers = pyogrio.list_layers(ds.path)
+        except _GDAL_ERRORS as ex:
+            raise _gdal_error(ex, ds.name) from ex
+        for name, gtype in layers.tolist():
+            if ds.kind == "shapefile" or len(layers) == 1:
+                label = ds.name
+            elif len(datasets) == 1:
+                label = str(name)
+            else:
+                label = f"{ds.name} › {name}"
+            out.append((label, ds, str(name), gtype))
+    return out
+
+
+def _pick(layers, wanted: str | None, family: str):
+    if wanted:
+        w = wanted.strip().lower()
+        for lay in layers:
+            label, ds, name, _ = lay
+            if w in (label.lower(), name.lower(), ds.name.lower(), ds.name.lower().split(" › ")[-1]):
+                return lay
+        raise IngestError(
+            f"--source-layer '{wanted}' is not in the file; its layers are: {', '.join(l[0] for l in layers)}",
+            f"文件中没有图层“{wanted}”。可选图层：{'、'.join(l[0] for l in layers)}",
+            option="source_layer", choices=[l[0] for l in layers])
+    spatial = [l for l in layers if l[3] is not None]
+    fit = [l for l in spatial if _family_of(l[3]) == family]
+    maybe = [l for l in spatial if _family_of(l[3]) is None]
+    if len(fit) > 1 and family == "line":
+        tracks = [l for l in fit if l[2].lower() == "tracks"]
+        if len(tracks) == 1:
+            return tracks[0]
+    if len(fit) == 1:
+        return fit[0]
+    if not fit and len(maybe) == 1:
+        return maybe[0]
+    pool = fit or maybe
+    if pool:
+        raise IngestError(
+            f"the file holds several layers that could be read ({', '.join(l[0] for l in pool)}); "
+            "choose one with --source-layer",
+            f"文件包含多个可导入的图层（{'、'.join(l[0] for l in pool)}），请选择要导入的图层",
+            option="source_layer", choices=[l[0] for l in pool])
+    have = "、".join(f"{l[0]}（{'无图形的表' if l[3] is None else l[3]}）" for l in layers) or "无"
+    have_en = ", ".join(f"{l[0]} ({'table' if l[3] is None else l[3]})" for l in layers) or "none"
+    raise IngestError(
+        f"the file has no layer of {family}s for this layer (it has: {have_en}); check that you "
+        "chose the right target layer and file",
+        f"文件中没有可导入本图层的{FAMILY_WORDS[family]}图层（文件包含：{have}）。请确认目标图层和文件是否选对",
+        option="source_layer", choices=[])
+
+
+# ------------------------------------------------------------------------------ reading
+def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, name: str, restore_shx: bool,
+                kind: str = "", codec: str | None = None):
+    kw = {"layer": layer, "max_features": limits.max_features + 1}
+    if encoding:
+        kw["encoding"] = encoding
+    # A multi-byte table is read as ISO-8859-1 (GDAL's cheapest recoding, byte for byte) and
+    # decoded here once per distinct value: a batch's columns repeat the same few county,
+    # township and class names, so this is several times faster than iconv on every value.
+    redecode = codec is not None and codec not in ("utf-8", "latin-1", "ascii")
+    if redecode:
+        kw["encoding"] = "ISO-8859-1"
+    if kind == "geojson":
+        kw["DATE_AS_STRING"] = "YES"  # else "T0000" (a polygon number) becomes a time of day
+    config = {"LIBKML_LAUNDER_FIELD_NAMES": "NO"}
+    if restore_shx:
+        config["SHAPE_RESTORE_SHX"] = "YES"
+    with warnings.catch_warnings(), _gdal_config(**config):
+        warnings.simplefilter("ignore")
+        try:
+            try:
+                meta, table = pyogrio.read_arrow(path, **kw)
+                gcol = meta.get("geometry_name") or "wkb_geometry"
+                if gcol in table.column_names:
+                    wkb = np.asarray(table.column(gcol).to_pylist(), dtype=object)
+                    table = table.drop_columns([gcol])
+                else:
+                    wkb = np.full(table.num_rows, None, dtype=object)
+                frame = table.to_pandas()
+                if len(frame) != len(wkb):  # no attribute columns at all
+                    frame = pd.DataFrame(index=pd.RangeIndex(len(wkb)))
+                if _has_curves(wkb):  # the classic path linearises curves; Arrow passes them on
+                    raise NotImplementedError("curved geometries")
+            except (NotImplementedError, UnicodeDecodeError, pyogrio.errors.DataLayerError):
+                meta, _fids, wkb, fields = pyogrio.raw.read(path, **kw)
+                rows = len(wkb) if wkb is not None else (len(fields[0]) if len(fields) else 0)
+                frame = pd.DataFrame({n: a for n, a in zip(meta["fields"], fields)}, index=pd.RangeIndex(rows))
+                wkb = np.asarray(wkb if wkb is not None else [None] * rows, dtype=object)
+        except _GDAL_ERRORS as ex:
+            raise _gdal_error(ex, name) from ex
+    if redecode:
+        frame = _redecode(frame, codec)
+    if len(frame) > limits.max_features:
+        raise IngestError(
+            f"'{name}' holds more than {limits.max_features:,} features; split the batch",
+            f"“{name}”的要素超过 {limits.max_features:,} 个，请拆分批次后上传", file=name)
+    frame.index = pd.RangeIndex(len(frame))
+    return meta, frame, wkb
+
+
+_CURVES = {8, 9, 10, 11, 12, 13, 14}
+
+
+def _has_curves(wkb: np.ndarray) -> bool:
+    """True if any WKB is a curve type (CircularString … MultiSurface, ISO codes 8–14)."""
+    for blob in wkb:
+        t = V._wkb_type(blob) if blob is not None else None
+        if t in _CURVES:
+            return True
+    return False
+
+
+def _redecode(frame: pd.DataFrame, codec: str) -> pd.DataFrame:
+    """Text that GDAL read as ISO-8859-1 (byte for byte, lossless) decoded with ``codec``, once
+    per distinct value: column names and every text column."""
+    import codecs
+
+    def dec(text: str) -> str:
+        return codecs.getincrementaldecoder(codec)(errors="replace").decode(text.encode("latin-1"), final=False)
+
+    frame = frame.rename(columns={c: dec(c) for c in frame.columns if isinstance(c, str) and not c.isascii()})
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+            continue
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        values = [u for u in uniques]
+        if all(not isinstance(u, str) or u.isascii() for u in values):
+            continue
+        table = np.array([dec(u) if isinstance(u, str) else u for u in values] + [None], dtype=object)
+        frame[col] = pd.Series(table[codes], index=frame.index, dtype=object)
+    return frame
+
+
+def _drop_boilerplate(frame: pd.DataFrame) -> pd.DataFrame:
+    """LIBKML adds styling columns (tessellate, extrude, …); drop them when they say nothing."""
+    drop = []
+    for col, default in LIBKML_BOILERPLATE.items():
+        if col in frame.columns:
+            s = frame[col]
+            if s.isna().all() or (default is not None and (s == default).all()):
+                drop.append(col)
+    return frame.drop(columns=drop)
+
+
+def _head(path: Path, n: int) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _dbf_encoding(ds: A.Dataset, override: str | None, hint: str | None) -> E.Guess | None:
+    dbf = ds.part(".dbf_head") if ".dbf_head" in ds.read_bytes else ds.part(".dbf")
+    if dbf is None:
+        return E.Guess("utf-8", "ascii") if not override else E.Guess(E.canonical(override), "override")
+    cpg_raw = ds.part(".cpg")
+    declared, how = None, "cpg"
+    if cpg_raw:
+        text = cpg_raw.decode("ascii", "ignore").strip()
+        if text:
+            try:
+                declared = E.canonical(text, ".cpg")
+            except IngestError:
+                declared = None
+    try:
+        n, hlen, rlen, ldid, _ = E.dbf_header(dbf)
+    except ValueError as ex:
+        raise IngestError(f"the attribute table (.dbf) of '{ds.name}' is damaged",
+                          f"“{ds.name}”的属性表（.dbf）已损坏", file=ds.name) from ex
+    if declared is None and ldid in E.LDID:
+        declared, how = E.LDID[ldid], "ldid"
+    samples = E.dbf_samples(dbf)
+    guess = E.decide(samples, override=override, declared=declared, declared_how=how, hint=hint)
+    if guess.how == "detected" and declared is None:
+        guess.notes.append(("属性表没有 .cpg 编码说明文件；经检测为中文 GBK/GB18030 编码，已按 GB18030 读取",
+                            "the attribute table has no .cpg; its text was detected as Chinese "
+                            "GBK/GB18030 and read as GB18030"))
+    return guess
+
+
+def _gpx_times(ds: A.Dataset, n_tracks: int) -> list | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pts = pyogrio.read_dataframe(ds.path, layer="track_points", read_geometry=False,
+                                         columns=["track_fid", "track_seg_id", "track_seg_point_id", "time"])
+    except _GDAL_ERRORS:
+        return None
+    if pts.empty or "time" not in pts:
+        return None
+    pts = pts.sort_values(["track_fid", "track_seg_id", "track_seg_point_id"])
+    out: list = [None] * n_tracks
+    for fid, grp in pts.groupby("track_fid"):
+        if 0 <= int(fid) < n_tracks:
+            out[int(fid)] = grp["time"].tolist()
+    return out
+
+
+def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = None,
+         encoding: str | None = None, crs: str | None = None, gcj02: bool = False,
+         source_layer: str | None = None, remembered_encoding: str | None = None,
+         remembered_crs: str | None = None, counties_bbox=None) -> Loaded:
+    """Read an upload for ``layer`` (see module docstring). Nothing is written to the store.
+
+    Raises
+    ------
+    IngestError
+        The upload as a whole cannot be read safely: too big, a zip bomb or zip-slip archive,
+        no dataset, several layers and none chosen, an encoding or CRS that cannot be told.
+        ``details['option']`` names the choice that would resolve it, with ``choices`` /
+        ``candidates`` where there are some.
+    """
+    limits = limits or A.Limits()
+    family = V.FAMILY[layer]
+    upload.check_size(limits)
+    sha = upload.sha256()
+    with tempfile.TemporaryDirectory(prefix="forest-ingest-") as tmpdir:
+        tmp = Path(tmpdir)
+        datasets = _stage(upload, tmp, limits, encoding)
+        layers = _layers(datasets)
+        label, ds, layer_name, _gtype = _pick(layers, source_layer, family)
+        notes = list(ds.notes)
+        guess = None
+        gdal_encoding = None
+        if ds.kind == "shapefile":
+            guess = _dbf_encoding(ds, encoding, remembered_encoding)
+            gdal_encoding = guess.gdal
+            notes.extend(guess.notes)
+        elif "encoding" in ds.read_bytes:
+            codec, how = ds.read_bytes["encoding"]()
+            guess = E.Guess(codec, how)
+        meta, frame, wkb = _read_table(ds.path, layer_name, gdal_encoding, limits, label,
+                                       restore_shx=ds.missing_shx, kind=ds.kind,
+                                       codec=guess.encoding if ds.kind == "shapefile" and guess else None)
+        if ds.kind == "kml":
+            frame = _drop_boilerplate(frame)
+        times = _gpx_times(ds, len(frame)) if ds.kind == "gpx" and layer_name == "tracks" else None
+    if len(frame) == 0:
+        raise IngestError(f"'{label}' holds no features", f"“{label}”中没有任何要素（空图层）", file=label)
+    numbers = np.arange(1, len(frame) + 1)
+    problems = V.Problems()
+    geoms, rejected = V.parse_wkb(wkb, problems, numbers)
+    choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
+                           counties_bbox=counties_bbox, what=label)
+    notes.extend(choice.notes)
+    raw_x = geoms
+    geoms = geoms.copy()
+    live = ~rejected
+    if live.any():
+        geoms = coords.to_cgcs2000(geoms, choice, gcj02=gcj02)
+    if gcj02:
+        notes.append(("已按 GCJ-02（火星坐标）转换为 CGCS2000", "converted from GCJ-02 to CGCS2000"))
+    geoms, repaired = V.normalise(geoms, family, numbers, problems, rejected)
+    V.outside_china(geoms, numbers, problems, rejected)
+    hint = None
+    if rejected.all() and (~shapely.is_missing(raw_x)).any():
+        hint, swapped = coords._suggest(*coords._centres(raw_x))
+        if hint and swapped:
+            hint += "（X/Y 对调）"
+    choices = [l[0] for l in layers if l[3] is not None]
+    return Loaded(
+        file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
+        choices=choices, frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
+        problems=problems, family=family, encoding=guess, crs=choice, notes=notes, crs_hint=hint,
+        track_times=times)
