@@ -46,7 +46,7 @@ def main():
         wait_idle(page)
         if a.user:
             page.get_by_label("用户名" if a.lang == "zh" else "User name").fill(a.user)
-            page.get_by_label("密码" if a.lang == "zh" else "Password").fill(a.password)
+            page.get_by_label("密码" if a.lang == "zh" else "Password", exact=True).fill(a.password)
             page.keyboard.press("Enter")
             time.sleep(1)
             wait_idle(page)
