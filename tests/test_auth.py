@@ -140,3 +140,15 @@ def test_single_sign_on_identities_map_to_accounts(demo):
     assert auth.account_for_claims(demo, {"email": "tuquan_inspector@forest.gov.cn"})["counties"] == [TUQUAN]
     with pytest.raises(PermissionDenied, match="no account"):
         auth.account_for_claims(demo, {"email": "stranger@example.com", "sub": "123"})
+
+
+def test_only_staff_and_administrators_upload_batches(demo_path, tmp_path):
+    from tests.test_failures import batch_zip
+
+    upload = batch_zip(tmp_path / "批次.zip", 20, seed=42)
+    refused = geo("ingest", upload, "--layer", "change", "--batch", "测试批次", "--actor", "tuquan_inspector",
+                  "--json", db=demo_path, check=2)
+    assert "不能上传" in refused.stdout + refused.stderr
+    before = open_store(str(demo_path)).count("change")
+    geo("ingest", upload, "--layer", "change", "--batch", "测试批次", "--actor", "staff", db=demo_path, check=0)
+    assert open_store(str(demo_path)).count("change") == before + 20
