@@ -166,3 +166,40 @@ def ndvi_drop_candidates(before_src, after_src, *, scale: float = 1e-4, nodata: 
         means.append(float(drop[inside].mean()))
     frame = gpd.GeoDataFrame({"ndvi_drop": means}, geometry=geoms, crs=before_src.crs)
     return frame.to_crs(CGCS2000)
+
+
+def overlay(image: Image, max_size: int = 1024) -> tuple[bytes, tuple[float, float, float, float]]:
+    """``image`` as a PNG in Web Mercator for a web map's image overlay, with its lon/lat bounds
+    ``(west, south, east, north)``: Leaflet stretches overlays linearly in Mercator, so the pixels
+    are warped to Mercator first."""
+    from PIL import Image as PILImage
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    with rasterio.open(image.path) as src:
+        dst_crs = "EPSG:3857"
+        transform, width, height = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
+        scale = max(1.0, max(width, height) / max_size)
+        width, height = int(width / scale), int(height / scale)
+        transform = transform * transform.scale(scale, scale)
+        bands = [1, 2, 3] if image.kind == "rgb" else [1]
+        data = np.zeros((len(bands), height, width), dtype="float64")
+        fill = image.nodata if image.nodata is not None else 0
+        for i, b in enumerate(bands):
+            reproject(rasterio.band(src, b), data[i], src_transform=src.transform, src_crs=src.crs,
+                      dst_transform=transform, dst_crs=dst_crs, resampling=Resampling.bilinear,
+                      src_nodata=src.nodata, dst_nodata=fill)
+        west, north = transform * (0, 0)
+        east, south = transform * (width, height)
+    bounds = transform_bounds("EPSG:3857", "EPSG:4326", west, south, east, north)
+    if image.kind == "rgb":
+        valid = data.sum(0) > 0
+        lo, hi = np.percentile(data[:, valid], [2, 98]) if valid.any() else (0, 1)
+        rgb = np.clip((data - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    else:
+        valid = data[0] != fill
+        rgb = _ndvi_colours(data[0] * image.scale, valid)
+    alpha = np.where(valid, 220, 0).astype(np.uint8)
+    img = PILImage.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue(), bounds

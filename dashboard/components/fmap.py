@@ -389,3 +389,17 @@ def legend_html(lang: str, layers: list[str] = ()) -> str:
                   f"width:14px;height:4px;background:{colour};margin-right:4px;vertical-align:3px'></span>"
                   f"{safe_html(name)}</span>")
     return f"<div style='font-size:0.8rem;line-height:1.8'>{items}</div>"
+
+
+def imagery_layer(png: bytes, bounds, name: str) -> folium.FeatureGroup:
+    """A local image (already warped to Web Mercator) as an overlay; the pixels travel as a data
+    URL, so nothing is fetched from elsewhere."""
+    import base64
+
+    from folium.raster_layers import ImageOverlay
+
+    west, south, east, north = bounds
+    fg = folium.FeatureGroup(name="imagery")
+    ImageOverlay(image="data:image/png;base64," + base64.b64encode(png).decode(), bounds=[[south, west], [north, east]],
+                 opacity=0.85, name=name, interactive=False).add_to(fg)
+    return fg

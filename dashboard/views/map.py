@@ -57,6 +57,17 @@ def imagery(folder: str):
     return raster.catalogue(folder)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def imagery_overlays(folder: str):
+    """The newest local image of each footprint, warped for the map."""
+    latest = {}
+    for im in imagery(folder):
+        key = tuple(round(b, 3) for b in im.bounds)
+        if key not in latest or (im.date and latest[key].date and im.date > latest[key].date):
+            latest[key] = im
+    return [(*raster.overlay(im), f"{im.date or ''} {im.path.name}") for im in latest.values()]
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def image_chips(folder: str, fid: int, version: int, wkb: bytes, before, after):
     import shapely
@@ -67,8 +78,8 @@ def image_chips(folder: str, fid: int, version: int, wkb: bytes, before, after):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def listing(url: str, tok: str, filters: mv.Filters, scope_key: str) -> pd.DataFrame:
-    return mv.candidates(store, filters, today=today, scope=access)
+def listing(url: str, tok: str, filters: mv.Filters, scope_key: str, bbox=None) -> pd.DataFrame:
+    return mv.candidates(store, filters, bbox=bbox, today=today, scope=access)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -133,7 +144,7 @@ with st.sidebar:
     f_overdue = st.toggle(t("map.overdue_only"), key="f_overdue")
     f_mine = st.toggle(t("map.assigned_to_me"), key="f_mine", disabled=user is None)
     st.subheader(t("map.layers"))
-    layer_keys = ["change", "occupation", "restoration", "signboard", "patrol", "zone", "township"]
+    layer_keys = ["change", "occupation", "restoration", "signboard", "patrol", "zone", "township", "imagery"]
     # ?layers=change,signboard picks the layers shown at first (?layers=none: an empty map)
     q_layers = st.query_params.get("layers")
     if q_layers is not None and st.session_state.get("layers_from_query") != q_layers:
@@ -213,7 +224,7 @@ with col_map:
     if shown["change"]:
         v = view(store.url, tok, bbox, zoom, filters, cap, scope_key)
         if v.mode == "features":
-            as_points = zoom <= fmap.POINT_ZOOM
+            as_points = zoom <= fmap.POINT_ZOOM and v.count > 300  # a few polygons: draw their shapes
             fc = fmap.feature_collection(
                 v.features,
                 {"id": "id", "s": "status", "o": "overdue", "n": "polygon_no", "c": "county", "a": "area_ha"},
@@ -222,6 +233,9 @@ with col_map:
             groups.append(fmap.change_layer(fc, lang(), points=as_points))
         elif v.mode == "aggregate":
             groups.append(fmap.aggregate_layer(v.cells, lang()))
+    if shown.get("imagery"):
+        for png, bounds, name in imagery_overlays(settings().imagery_dir):
+            groups.insert(0, fmap.imagery_layer(png, bounds, name))
     for key in ("occupation", "restoration", "zone", "township", "patrol", "signboard"):
         if not shown[key]:
             continue
@@ -258,7 +272,8 @@ with col_map:
     st.caption(t("common.derived_note"))
 
 # ------------------------------------------------------------------------------ list
-matches = listing(store.url, tok, filters, scope_key)
+in_view = st.session_state.get("list_in_view", False)
+matches = listing(store.url, tok, filters, scope_key, bbox if in_view else None)
 ids = matches["id"].tolist()
 
 with col_side:
@@ -312,6 +327,15 @@ with col_side:
                     info.append((t("detail.chief"), f"{z.get('chief_name')}（{z.get('chief_post')}）"))
                 except NotFoundError:
                     pass
+            if feat.get("county_code"):
+                try:
+                    banner = store.read_layer("zone", where={"level": "banner", "county_code": feat["county_code"]},
+                                              columns=["chief_name", "chief_post"], geometry=False)
+                    if len(banner):
+                        info.append((t("detail.county_chief"),
+                                     f"{banner['chief_name'].iloc[0]}（{banner['chief_post'].iloc[0]}）"))
+                except NotFoundError:
+                    pass
             if info:
                 st.dataframe(pd.DataFrame(info, columns=["", " "]), hide_index=True, width="stretch")
             st.dataframe(fp.attributes_table("change", feat), hide_index=True, width="stretch")
@@ -336,6 +360,7 @@ with col_side:
 
 st.subheader(t("map.list"))
 st.caption(t("map.list_help"))
+st.toggle(t("map.list_in_view"), key="list_in_view")
 table = matches.copy()
 LIST_MAX = 1000
 if len(table) > LIST_MAX:
