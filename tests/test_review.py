@@ -150,3 +150,36 @@ def test_hostile_attribute_values_stay_text(demo_path, browser):
         ctx.close()
     finally:
         d.stop()
+
+
+@pytest.mark.postgis
+def test_two_app_processes_on_postgis_share_one_truth(pg_url, browser):
+    """PostGIS for many users: two dashboard processes serve two inspectors at once; the second
+    change to the same polygon is a conflict, whichever process it comes through."""
+    from geo import demo
+    from tests.conftest import DEMO_PASSWORDS as PW
+
+    demo.build(pg_url, log=lambda *a: None, passwords=PW)
+    store = open_store(pg_url)
+    fid, number = issued_in_tuquan(store)
+    apps = [Dashboard(pg_url).start(), Dashboard(pg_url).start()]
+    try:
+        pages = []
+        for app in apps:
+            ctx = browser.new_context(viewport={"width": 1600, "height": 1100})
+            p = ctx.new_page()
+            p.set_default_timeout(30_000)
+            login(p, app.url, "tuquan_inspector", PW["tuquan_inspector"], path=f"?id={fid}")
+            p.get_by_role("heading", name=number).wait_for()
+            choose(p, "选择操作", "开始核查（→ 核查中）")
+            pages.append(p)
+        submit(pages[0])
+        pages[0].get_by_text("已办理：下发 → 核查中").wait_for()
+        submit(pages[1])
+        pages[1].get_by_text("已被 tuquan_inspector").wait_for()
+        assert [e["to_status"] for e in store.history("change", fid)] == ["issued", "verifying"]
+        for p in pages:
+            p.context.close()
+    finally:
+        for app in apps:
+            app.stop()
