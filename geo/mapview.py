@@ -114,6 +114,33 @@ class View:
 
 def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int = 3000,
              cell_px: int = 48, today: dt.date | None = None, scope=None) -> View:
+    """The change polygons to draw for one map view. The database counts what the view holds;
+    up to ``cap`` are read (geometry included) and drawn, beyond that the database counts them on
+    a grid of about ``cell_px`` pixels and only the cells travel. The work therefore follows what
+    the view shows, not the size of the store."""
+    if filters.overdue_only:  # derived in Python from the batch deadlines: filter, then draw
+        return _viewport_filtered(store, bbox, zoom, filters, cap=cap, cell_px=cell_px, today=today,
+                                  scope=scope)
+    where = filters.where()
+    if scope is not None:
+        where = scope.restrict_where(where)
+        if where is None:
+            return View("empty", 0)
+    n = store.count("change", where, bbox)
+    if n == 0:
+        return View("empty", 0)
+    if n > cap:
+        w, h = cell_size(bbox, zoom, cell_px)
+        cells = [{"bbox": (gx * w, gy * h, (gx + 1) * w, (gy + 1) * h), "count": k}
+                 for gx, gy, k in store.grid_counts("change", bbox, w, h, where)]
+        return View("aggregate", n, cells=cells)
+    frame = store.read_layer("change", bbox=bbox, where=where, columns=LIST_COLS, geometry=True)
+    frame["due"] = change_deadlines(frame, store.batches("change"))
+    frame["overdue"] = overdue(frame["due"], today or today_local())
+    return View("features", len(frame), features=frame)
+
+
+def _viewport_filtered(store, bbox, zoom, filters, *, cap, cell_px, today, scope) -> View:
     frame = candidates(store, filters, bbox=bbox, today=today, centers=True, scope=scope)
     n = len(frame)
     if n == 0:
@@ -126,12 +153,16 @@ def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int 
                                                     bbox, zoom, cell_px))
 
 
+def cell_size(bbox: BBox, zoom: int, cell_px: int = 48) -> tuple[float, float]:
+    """Width and height in degrees of a grid cell of about ``cell_px`` screen pixels."""
+    deg = 360.0 / (256 * 2**zoom) * cell_px
+    return deg, deg * math.cos(math.radians((bbox[1] + bbox[3]) / 2))
+
+
 def grid_counts(x: np.ndarray, y: np.ndarray, bbox: BBox, zoom: int, cell_px: int = 48) -> list[dict]:
     """Counts of points on a grid of ``cell_px`` screen pixels at ``zoom`` (square in degrees of
     longitude; rows follow the latitude scale of the view's centre)."""
-    deg = 360.0 / (256 * 2**zoom) * cell_px
-    lat_c = (bbox[1] + bbox[3]) / 2
-    dy = deg * math.cos(math.radians(lat_c))
+    deg, dy = cell_size(bbox, zoom, cell_px)
     ix = np.floor(x / deg).astype(np.int64)
     iy = np.floor(y / dy).astype(np.int64)
     keys, counts = np.unique(np.stack([ix, iy], axis=1), axis=0, return_counts=True)

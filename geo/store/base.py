@@ -302,11 +302,31 @@ class Store(ABC):
                 yield t
 
     # ---------------------------------------------------------------- reading features
-    def count(self, layer: str, where: dict | None = None) -> int:
+    def count(self, layer: str, where: dict | None = None, bbox: BBox | None = None) -> int:
         lyr = S.layer(layer)
-        clause, params = self._where(lyr, where)
+        clause, params = self._where(lyr, where, bbox)
         with self.transaction(write=False) as tx:
             return int(tx.query_one(f"SELECT COUNT(*) FROM {lyr.table}{clause}", params)[0])
+
+    def grid_counts(self, layer: str, bbox: BBox, cell_w: float, cell_h: float,
+                    where: dict | None = None) -> list[tuple[int, int, int]]:
+        """How many features (matching ``where``) have their bounding-box centre in each cell of a
+        ``cell_w`` × ``cell_h`` degree grid, over ``bbox`` — counted by the database, from the
+        spatial index, so no feature leaves it. Returns ``[(gx, gy, n), …]`` with cell
+        ``(gx, gy)`` spanning ``[gx·cell_w, (gx+1)·cell_w)`` × ``[gy·cell_h, (gy+1)·cell_h)``."""
+        lyr = S.layer(layer)
+        clause, params = self._where(lyr, where, bbox)
+        cx, cy = self._center_selects(lyr)
+        sql = (f"SELECT gx, gy, COUNT(*) FROM (SELECT {self._floor('ux')} AS gx, {self._floor('uy')} AS gy "
+               f"FROM (SELECT {cx} / ? AS ux, {cy} / ? AS uy FROM {lyr.table}{clause}) AS u) AS cells "
+               "GROUP BY gx, gy")
+        with self.transaction(write=False) as tx:
+            rows = tx.query(sql, [float(cell_w), float(cell_h), *params])
+        return [(int(a), int(b), int(n)) for a, b, n in rows]
+
+    @staticmethod
+    def _floor(expr: str) -> str:
+        return f"floor({expr})"
 
     def _where(self, lyr: S.Layer, where: dict | None, bbox: BBox | None = None, ids=None):
         parts, params = [], []

@@ -371,6 +371,11 @@ class GpkgStore(Store):
     def _decode_geoms(self, blobs: list) -> np.ndarray:
         return decode(blobs)
 
+    @staticmethod
+    def _floor(expr: str) -> str:
+        # SQLite has no floor() before 3.35 built with math functions; CAST truncates toward zero
+        return f"(CAST(({expr}) AS INTEGER) - (({expr}) < CAST(({expr}) AS INTEGER)))"
+
     def _center_selects(self, lyr: S.Layer) -> tuple[str, str]:
         r = f"rtree_{lyr.table}_{GEOM}"
         return (f"(SELECT (minx + maxx) / 2 FROM {r} WHERE {r}.id = {lyr.table}.id)",

@@ -1,0 +1,56 @@
+"""What the map is sent: the database counts the view, draws up to the cap, aggregates beyond."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo import mapview as mv
+from tests.helpers import add_batch, insert, polygons
+
+
+@pytest.fixture
+def grid_store(store):
+    bid = add_batch(store)
+    frames = [polygons(30, x0=121.50 + 0.001 * k, y0=45.90 + 0.003 * k) for k in range(10)]
+    for k, f in enumerate(frames):
+        f["polygon_no"] = [f"G{k}-{i}" for i in range(len(f))]
+        f["status"] = ["issued" if i % 3 else "closed" for i in range(len(f))]
+        insert(store, f, batch_id=bid)
+    return store
+
+
+def test_few_polygons_are_drawn_many_are_counted_on_a_grid(grid_store):
+    bbox = (121.4, 45.8, 122.0, 46.1)
+    drawn = mv.viewport(grid_store, bbox, 11, mv.Filters(), cap=1000)
+    assert drawn.mode == "features" and drawn.count == 300 and len(drawn.features) == 300
+    assert {"due", "overdue", "geometry"} <= set(drawn.features.columns)
+    counted = mv.viewport(grid_store, bbox, 11, mv.Filters(), cap=100)
+    assert counted.mode == "aggregate" and counted.features is None
+    assert sum(c["count"] for c in counted.cells) == 300
+    # the database's grid equals counting the centres in Python
+    frame = mv.candidates(grid_store, mv.Filters(), bbox=bbox, centers=True)
+    expected = mv.grid_counts(frame["cx"].to_numpy(), frame["cy"].to_numpy(), bbox, 11)
+    key = lambda cells: sorted((c["count"], tuple(np.round(c["bbox"], 9))) for c in cells)  # noqa: E731
+    assert key(counted.cells) == key(expected)
+
+
+def test_filters_apply_to_both_modes_and_empty_views(grid_store):
+    bbox = (121.4, 45.8, 122.0, 46.1)
+    closed = mv.Filters(statuses=("closed",))
+    assert mv.viewport(grid_store, bbox, 11, closed, cap=1000).count == 100
+    assert sum(c["count"] for c in mv.viewport(grid_store, bbox, 11, closed, cap=10).cells) == 100
+    assert mv.viewport(grid_store, (100, 30, 101, 31), 11, mv.Filters()).mode == "empty"
+
+
+def test_filters_from_the_url():
+    f = mv.Filters.from_query({"batch": "1,2", "county": "152224", "status": "penalized", "verdict": "illegal",
+                               "overdue": "1", "stage": "reached", "bogus": "x"})
+    assert f.batch_ids == (1, 2) and f.counties == ("152224",) and f.overdue_only
+    assert f.effective_statuses() == ["penalized", "rectifying", "rectified", "accepted", "closed"]
+    assert mv.Filters.from_query({"status": "nonsense,closed"}).statuses == ("closed",)
+
+
+def test_next_and_previous_wrap_around():
+    assert mv.step([3, 5, 9], 9) == 3 and mv.step([3, 5, 9], 3, -1) == 9
+    assert mv.step([3, 5, 9], 42) == 3 and mv.step([], 1) is None
