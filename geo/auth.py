@@ -286,9 +286,13 @@ class ScopedStore:
             w = {"id": []}
         return self._store.read_layer(layer, where=w, **kw)
 
-    def count(self, layer: str, where: dict | None = None) -> int:
+    def count(self, layer: str, where: dict | None = None, bbox=None) -> int:
         w = self._where(layer, where)
-        return 0 if w is None else self._store.count(layer, w)
+        return 0 if w is None else self._store.count(layer, w, bbox)
+
+    def grid_counts(self, layer: str, bbox, cell_w: float, cell_h: float, where: dict | None = None):
+        w = self._where(layer, where)
+        return [] if w is None else self._store.grid_counts(layer, bbox, cell_w, cell_h, w)
 
     def get_feature(self, layer: str, fid: int, tx=None) -> dict:
         feat = self._store.get_feature(layer, fid, tx=tx)

@@ -100,8 +100,17 @@ def feature_style(page, fid: int) -> dict | None:
 
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
-    combo = page.get_by_role("combobox", name=label, exact=True).first
-    box = page.locator("[data-testid='stSelectbox']").filter(has=combo).first
-    box.get_by_role("button", name="Open").click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    for attempt in range(3):  # a rerun (the map re-sending its view) can close the list under us
+        wait_idle(page)
+        combo = page.get_by_role("combobox", name=label, exact=True).first
+        box = page.locator("[data-testid='stSelectbox']").filter(has=combo).first
+        box.get_by_role("button", name="Open").click()
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=5_000)
+            break
+        except Exception:
+            if attempt == 2:
+                page.screenshot(path="/tmp/choose_failed.png", full_page=True)
+                names = page.get_by_role("option").all_inner_texts()
+                raise AssertionError(f"no option {option!r} in {label!r}; options: {names}") from None
     wait_idle(page)

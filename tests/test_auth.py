@@ -152,3 +152,14 @@ def test_only_staff_and_administrators_upload_batches(demo_path, tmp_path):
     before = open_store(str(demo_path)).count("change")
     geo("ingest", upload, "--layer", "change", "--batch", "测试批次", "--actor", "staff", db=demo_path, check=0)
     assert open_store(str(demo_path)).count("change") == before + 20
+
+
+def test_the_map_view_of_an_inspector_holds_only_their_county(demo):
+    from geo import mapview as mv
+
+    me = auth.scoped(demo, demo.user("tuquan_inspector"))
+    league = (119.4, 44.2, 123.7, 47.7)
+    drawn = mv.viewport(me, league, 7, mv.Filters(), cap=5000)
+    assert set(drawn.features["county_code"]) == {TUQUAN}
+    counted = mv.viewport(me, league, 7, mv.Filters(), cap=10)
+    assert sum(c["count"] for c in counted.cells) == demo.count("change", where={"county_code": TUQUAN})

@@ -159,7 +159,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
         return
     names = [f"{tr.zh if lang() == 'zh' else tr.en}（→ {label('status', tr.dst)}）" for tr in options]
     pick = st.selectbox(t("act.choose"), range(len(options)), format_func=lambda i: names[i],
-                        key=f"act-pick-{layer}-{feat['id']}")
+                        key=f"act-pick-{layer}-{feat['id']}-{feat['status']}")
     tr = options[pick]
     form_key = f"act-{layer}-{feat['id']}-{seen}-{pick}"
     with st.form(form_key, clear_on_submit=False):
