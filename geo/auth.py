@@ -290,9 +290,10 @@ class ScopedStore:
         w = self._where(layer, where)
         return 0 if w is None else self._store.count(layer, w, bbox)
 
-    def grid_counts(self, layer: str, bbox, cell_w: float, cell_h: float, where: dict | None = None):
+    def grid_counts(self, layer: str, bbox, cell_w: float, cell_h: float, where: dict | None = None,
+                    zoom: int | None = None):
         w = self._where(layer, where)
-        return [] if w is None else self._store.grid_counts(layer, bbox, cell_w, cell_h, w)
+        return [] if w is None else self._store.grid_counts(layer, bbox, cell_w, cell_h, w, zoom)
 
     def get_feature(self, layer: str, fid: int, tx=None) -> dict:
         feat = self._store.get_feature(layer, fid, tx=tx)

@@ -943,6 +943,7 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
                 pid = [r[0] for r in tx.query("SELECT id FROM patrols WHERE actor_level = 'ranger'")][:20]
                 store.link_item(tx, iid, "patrol", pid)
 
+        store.rebuild_cells(tx)  # the raw status updates above bypassed the cell counts
         accounts = _accounts(store, tx, passwords)
         store.set_meta("demo", json.dumps({"seed": seed, "size": size, "built": created,
                                            "today": today.isoformat()}), tx=tx)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from geo import schema as S
 from geo.store import Store
+from geo.store import cells as cells_mod
 from geo.timeutil import today_local
 from geo.types import BBox
 from geo.workflow import VERDICTS, change_deadlines, overdue
@@ -126,13 +127,19 @@ def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int 
         where = scope.restrict_where(where)
         if where is None:
             return View("empty", 0)
-    n = store.count("change", where, bbox)
+    w, h = cell_size(bbox, zoom, cell_px)
+    if cells_mod.answerable(where, zoom) and cell_px == cells_mod.CELL_PX:
+        # far out, the pre-counted cells answer without touching the polygons
+        counted = store.grid_counts("change", bbox, w, h, where, zoom)
+        n = sum(k for _, _, k in counted)
+    else:
+        counted, n = None, store.count("change", where, bbox)
     if n == 0:
         return View("empty", 0)
     if n > cap:
-        w, h = cell_size(bbox, zoom, cell_px)
-        cells = [{"bbox": (gx * w, gy * h, (gx + 1) * w, (gy + 1) * h), "count": k}
-                 for gx, gy, k in store.grid_counts("change", bbox, w, h, where)]
+        if counted is None:
+            counted = store.grid_counts("change", bbox, w, h, where)
+        cells = [{"bbox": (gx * w, gy * h, (gx + 1) * w, (gy + 1) * h), "count": k} for gx, gy, k in counted]
         return View("aggregate", n, cells=cells)
     frame = store.read_layer("change", bbox=bbox, where=where, columns=LIST_COLS, geometry=True)
     frame["due"] = change_deadlines(frame, store.batches("change"))
@@ -154,9 +161,9 @@ def _viewport_filtered(store, bbox, zoom, filters, *, cap, cell_px, today, scope
 
 
 def cell_size(bbox: BBox, zoom: int, cell_px: int = 48) -> tuple[float, float]:
-    """Width and height in degrees of a grid cell of about ``cell_px`` screen pixels."""
-    deg = 360.0 / (256 * 2**zoom) * cell_px
-    return deg, deg * math.cos(math.radians((bbox[1] + bbox[3]) / 2))
+    """Width and height in degrees of a grid cell of about ``cell_px`` screen pixels (the same
+    grid the store pre-counts: see :mod:`geo.store.cells`)."""
+    return cells_mod.cell_w(zoom, cell_px), cells_mod.cell_h(zoom, cell_px)
 
 
 def grid_counts(x: np.ndarray, y: np.ndarray, bbox: BBox, zoom: int, cell_px: int = 48) -> list[dict]:

@@ -54,3 +54,31 @@ def test_filters_from_the_url():
 def test_next_and_previous_wrap_around():
     assert mv.step([3, 5, 9], 9) == 3 and mv.step([3, 5, 9], 3, -1) == 9
     assert mv.step([3, 5, 9], 42) == 3 and mv.step([], 1) is None
+
+
+def test_pre_counted_cells_stay_equal_to_a_live_count(grid_store):
+    """Inserts and status changes keep the pre-counted cells exact, on both backends."""
+    from geo import workflow as W
+    from geo.store import cells
+
+    store = grid_store
+    ids = store.read_layer("change", where={"status": "issued"}, geometry=False, columns=["status"])["id"].tolist()
+    for fid in ids[:12]:
+        W.transition(store, "change", fid, "verifying", actor="甲")
+    for fid in ids[:5]:
+        W.transition(store, "change", fid, "verified", actor="甲", fields={"verdict": "illegal"})
+    insert(store, polygons(20, x0=120.1, y0=46.5))
+    bbox = (119.0, 44.0, 124.0, 48.0)
+    for zoom in (5, 8, 10):
+        w, h = cells.cell_w(zoom), cells.cell_h(zoom)
+        for where in ({}, {"status": ["verifying", "verified"]}, {"verdict": "illegal"},
+                      {"county_code": ["152224"], "status": "issued"}):
+            pre = sorted(store.grid_counts("change", bbox, w, h, where, zoom))
+            live = sorted(store.grid_counts("change", bbox, w, h, where))
+            assert pre == live, (zoom, where)
+    with store.transaction() as tx:
+        before = tx.query("SELECT * FROM change_cells WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7")
+    store.rebuild_cells()
+    with store.transaction() as tx:
+        after = tx.query("SELECT * FROM change_cells WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7")
+    assert before == after

@@ -23,7 +23,10 @@ from geo.errors import GeoError, NotFoundError, PermissionDenied
 from geo.stats import token
 from geo.timeutil import today_local
 
-MAP_W, MAP_H = 1000, 620
+# The map's size in pixels on a typical wide screen (1600 px, sidebar open). The first run guesses
+# the view from it; the real bounds come back from the browser, and both are snapped to a grid so
+# that a good guess sends the layer once.
+MAP_W, MAP_H = 680, 620
 
 store = store_or_stop()
 user = current_user()

@@ -25,6 +25,7 @@ import shapely
 
 from geo import schema as S
 from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.store import cells
 from geo.timeutil import fmt_local, now_utc
 from geo.types import BBox
 
@@ -63,6 +64,11 @@ TABLES: dict[str, str] = {
         "name {text} PRIMARY KEY, display_name {text}, role {text} NOT NULL, counties {text}, "
         "password_hash {text}, disabled {bool} NOT NULL, created_at {ts}, "
         "password_changed_at {ts}"
+    ),
+    "change_cells": (
+        "z {int} NOT NULL, gx {int} NOT NULL, gy {int} NOT NULL, batch_id {int} NOT NULL, "
+        "county_code {text} NOT NULL, status {text} NOT NULL, verdict {text} NOT NULL, n {int} NOT NULL, "
+        "PRIMARY KEY (z, gx, gy, batch_id, county_code, status, verdict)"
     ),
     "sessions": (
         "token_hash {text} PRIMARY KEY, user_name {text} NOT NULL, created_at {ts}, "
@@ -272,7 +278,24 @@ class Store(ABC):
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
+            if "change_cells" in tables_missing:
+                self.rebuild_cells(tx)
         return added + tables_missing
+
+    # ---------------------------------------------------------------- pre-counted map cells
+    def _cell_frame(self, tx: Tx, where_sql: str = "", params=()) -> pd.DataFrame:
+        lyr = S.CHANGE
+        cx, cy = self._center_selects(lyr)
+        names, rows = tx.columns(
+            f"SELECT batch_id, county_code, status, verdict, {cx}, {cy} FROM {lyr.table}{where_sql}",
+            list(params))
+        return pd.DataFrame(rows, columns=["batch_id", "county_code", "status", "verdict", "cx", "cy"], dtype=object)
+
+    def rebuild_cells(self, tx: Tx | None = None) -> None:
+        """Recount the map cells from the change polygons (see :mod:`geo.store.cells`)."""
+        with self._tx(tx) as t:
+            t.execute("DELETE FROM change_cells")
+            cells.apply(t, self._cell_frame(t))
 
     def _backfill_geom_hash(self, tx: Tx) -> None:
         from geo.geometry import geom_hashes
@@ -309,12 +332,15 @@ class Store(ABC):
             return int(tx.query_one(f"SELECT COUNT(*) FROM {lyr.table}{clause}", params)[0])
 
     def grid_counts(self, layer: str, bbox: BBox, cell_w: float, cell_h: float,
-                    where: dict | None = None) -> list[tuple[int, int, int]]:
+                    where: dict | None = None, zoom: int | None = None) -> list[tuple[int, int, int]]:
         """How many features (matching ``where``) have their bounding-box centre in each cell of a
         ``cell_w`` × ``cell_h`` degree grid, over ``bbox`` — counted by the database, from the
         spatial index, so no feature leaves it. Returns ``[(gx, gy, n), …]`` with cell
         ``(gx, gy)`` spanning ``[gx·cell_w, (gx+1)·cell_w)`` × ``[gy·cell_h, (gy+1)·cell_h)``."""
         lyr = S.layer(layer)
+        if layer == "change" and cells.answerable(where, zoom) and (cell_w, cell_h) == (cells.cell_w(zoom), cells.cell_h(zoom)):
+            with self.transaction(write=False) as tx:
+                return cells.query(tx, zoom, bbox, where)
         clause, params = self._where(lyr, where, bbox)
         cx, cy = self._center_selects(lyr)
         sql = (f"SELECT gx, gy, COUNT(*) FROM (SELECT {self._floor('ux')} AS gx, {self._floor('uy')} AS gy "
@@ -524,6 +550,12 @@ class Store(ABC):
         rows = list(zip(ids, *data.values()))
         self._insert_rows(tx, lyr, cols, rows, frame.geometry.values)
         self._after_layer_write(tx, lyr)
+        if layer == "change":
+            b = shapely.bounds(frame.geometry.values)
+            cells.apply(tx, pd.DataFrame({
+                "batch_id": data.get("batch_id", [None] * n), "county_code": data.get("county_code", [None] * n),
+                "status": data["status"], "verdict": data.get("verdict", [None] * n),
+                "cx": (b[:, 0] + b[:, 2]) / 2, "cy": (b[:, 1] + b[:, 3]) / 2}))
         if raw:
             return ids
         fields_json = _dumps({"batch_id": batch_id}) if batch_id is not None else None
@@ -580,6 +612,9 @@ class Store(ABC):
         if expected_version is not None and int(expected_version) != version:
             raise self._conflict(lyr, fid, expected_version, version, tx)
         values = {k: to_db_value(v, types[k]) for k, v in changes.items()}
+        moves_cell = layer == "change" and (geometry is not None or set(changes) & set(cells.DIMS))
+        if moves_cell:
+            old_cell = self._cell_frame(tx, f" WHERE id = ?", [int(fid)])
         values.update({"updated_at": at, "updated_by": actor})
         sets = ", ".join(f"{k} = ?" for k in values) + ", version = version + 1"
         count = tx.execute(
@@ -592,6 +627,9 @@ class Store(ABC):
         if geometry is not None:
             self._update_geometry(tx, lyr, fid, geometry)
             self._after_layer_write(tx, lyr)
+        if moves_cell:
+            cells.apply(tx, old_cell, -1)
+            cells.apply(tx, self._cell_frame(tx, f" WHERE id = ?", [int(fid)]), +1)
         to_status = values.get("status", from_status)
         changed = {k: v for k, v in changes.items() if k != "status"}
         self.add_events(
