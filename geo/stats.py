@@ -253,22 +253,13 @@ def _groups_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _groups_now(store: Store, batch_ids, counties) -> pd.DataFrame:
-    """The current change polygons grouped in the database (one query, no per-row transfer)."""
-    parts, params = [], []
-    if batch_ids:
-        clause, p = _in("batch_id", [int(b) for b in batch_ids])
-        parts.append(clause)
-        params += p
-    if counties:
-        clause, p = _in("county_code", [str(c) for c in counties])
-        parts.append(clause)
-        params += p
-    where = (" WHERE " + " AND ".join(parts)) if parts else ""
-    keys = ", ".join(GROUP_KEYS)
-    sql = (f"SELECT {keys}, COUNT(*) AS n, COALESCE(SUM(fine_yuan), 0) AS fine_sum, "
-           f"COUNT(fine_yuan) AS fine_n, COALESCE(SUM(area_ha), 0) AS ha, "
-           f"COALESCE(SUM(area_mu), 0) AS mu FROM {S.CHANGE.table}{where} GROUP BY {keys}")
-    g = _query(store, sql, params)
+    """The current change polygons grouped by :data:`GROUP_KEYS`, read from the store's
+    pre-aggregated ``change_facts`` (kept exact on every write, see :mod:`geo.store.facts`), so
+    the cost does not grow with the number of polygons."""
+    from geo.store import facts
+
+    with store.transaction(write=False) as tx:
+        g = facts.read_facts(tx, batch_ids, counties)
     for c in ("n", "fine_n"):
         g[c] = pd.to_numeric(g[c]).astype("int64")
     for c in ("fine_sum", "ha", "mu"):
@@ -384,10 +375,16 @@ def _trend(store: Store, cutoff: str | None, where: dict | None) -> list[dict]:
             parts.append(clause)
             params += p
         extra += f" AND feature_id IN (SELECT id FROM {S.CHANGE.table} WHERE {' AND '.join(parts)})"
-    hour = _hour_expr(store)
-    ev = _query(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events{_scan(store)} "
-                       "WHERE layer = ? AND action = 'transition' AND to_status IN ('verified', "
-                       f"'closed'){extra} GROUP BY {hour}, to_status", params)
+    if not where:  # the store keeps these counts per hour (geo.store.facts): no history scan
+        hours_params: list = ["change"] + ([cutoff[:13]] if cutoff is not None else [])
+        ev = _query(store, "SELECT h, to_status, n FROM event_hours WHERE layer = ? AND to_status IN "
+                           "('verified', 'closed') AND n <> 0" + (" AND h < ?" if cutoff is not None else ""),
+                    hours_params)
+    else:
+        hour = _hour_expr(store)
+        ev = _query(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events{_scan(store)} "
+                           "WHERE layer = ? AND action = 'transition' AND to_status IN ('verified', "
+                           f"'closed'){extra} GROUP BY {hour}, to_status", params)
     if ev.empty:
         return []
     at = pd.to_datetime(ev["h"].astype(str), format="%Y-%m-%dT%H")
@@ -715,17 +712,25 @@ def _open_visited(store: Store, pats, batch_ids, counties, batches, state):
         where["county_code"] = counties
     if state is None:
         where["status"] = list(OPEN_STATUSES)
-    cen = store.read_layer("change", where=where or None, columns=["batch_id"], geometry=False,
-                           centers=True)
-    if state is not None:
+    if state is None:
+        # only the open polygons near some track are read (one spatial-index query per 0.25° tile
+        # of tracks), and how many are open comes from the pre-aggregated facts: neither grows with
+        # the polygons far from any patrol
+        cen, open_total = _open_near_tracks(store, pats, where)
+    else:
+        cen = store.read_layer("change", where=where or None, columns=["batch_id"], geometry=False,
+                               centers=True)
         cen = cen[cen["id"].isin(state.loc[state["status"] != "closed", "id"])]
+        open_total = None
     cen = cen[np.isfinite(cen["cx"].to_numpy(dtype=float)) & np.isfinite(cen["cy"].to_numpy(dtype=float))]
+    if open_total is None:
+        open_total = int(len(cen))
     if cen.empty:
-        return 0, None
+        return open_total, (0 if open_total else None) if len(pats) else None
     lines = pats.geometry.values
     ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
     if not ok.any():
-        return int(len(cen)), None
+        return open_total, None
     lines = lines[ok]
     started = pats["started_at"].astype(str).str.slice(0, 10).to_numpy()[ok]
     k = math.cos(math.radians(float(np.nanmean(cen["cy"].to_numpy(dtype=float)))))
@@ -739,7 +744,30 @@ def _open_visited(store: Store, pats, batch_ids, counties, batches, state):
     b = pd.to_numeric(cen["batch_id"], errors="coerce").to_numpy()
     since = np.array([_text(issued.get(int(x))) or "" if x == x else "" for x in b], dtype=object)
     after = started[li] >= since[pi].astype(str)
-    return int(len(cen)), int(len(np.unique(pi[after])))
+    return open_total, int(len(np.unique(pi[after])))
+
+
+def _open_near_tracks(store: Store, pats, where: dict) -> tuple[pd.DataFrame, int]:
+    from geo.store import facts
+
+    margin = 2 * VISIT_METRES / _M_PER_DEG
+    lines = pats.geometry.values
+    ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
+    frames = []
+    if ok.any():
+        b = shapely.bounds(lines[ok])
+        tiles = pd.DataFrame(b, columns=["minx", "miny", "maxx", "maxy"])
+        tiles["tx"] = np.floor((tiles["minx"] + tiles["maxx"]) / 2 / 0.25)
+        tiles["ty"] = np.floor((tiles["miny"] + tiles["maxy"]) / 2 / 0.25)
+        for _, t in tiles.groupby(["tx", "ty"]):
+            box = (t["minx"].min() - margin, t["miny"].min() - margin, t["maxx"].max() + margin, t["maxy"].max() + margin)
+            frames.append(store.read_layer("change", where=where or None, bbox=box, columns=["batch_id"],
+                                           geometry=False, centers=True))
+    cen = pd.concat(frames).drop_duplicates("id") if frames else pd.DataFrame(columns=["id", "batch_id", "cx", "cy"])
+    with store.transaction(write=False) as tx:
+        g = facts.read_facts(tx, where.get("batch_id"), where.get("county_code"))
+    open_total = int(pd.to_numeric(g.loc[g["status"].isin(OPEN_STATUSES), "n"]).sum()) if len(g) else 0
+    return cen.reset_index(drop=True), open_total
 
 
 # ---------------------------------------------------------------------------- items

@@ -25,7 +25,7 @@ import shapely
 
 from geo import schema as S
 from geo.errors import ConflictError, NotFoundError, ValidationError
-from geo.store import cells
+from geo.store import cells, facts
 from geo.timeutil import fmt_local, now_utc
 from geo.types import BBox
 
@@ -69,6 +69,16 @@ TABLES: dict[str, str] = {
         "z {int} NOT NULL, gx {int} NOT NULL, gy {int} NOT NULL, batch_id {int} NOT NULL, "
         "county_code {text} NOT NULL, status {text} NOT NULL, verdict {text} NOT NULL, n {int} NOT NULL, "
         "PRIMARY KEY (z, gx, gy, batch_id, county_code, status, verdict)"
+    ),
+    "change_facts": (
+        "batch_id {int} NOT NULL, county_code {text} NOT NULL, county {text} NOT NULL, status {text} NOT NULL, "
+        "verdict {text} NOT NULL, deadline {text} NOT NULL, n {int} NOT NULL, fine_sum {real} NOT NULL, "
+        "fine_n {int} NOT NULL, ha {real} NOT NULL, mu {real} NOT NULL, "
+        "PRIMARY KEY (batch_id, county_code, county, status, verdict, deadline)"
+    ),
+    "event_hours": (
+        "h {text} NOT NULL, layer {text} NOT NULL, to_status {text} NOT NULL, n {int} NOT NULL, "
+        "PRIMARY KEY (h, layer, to_status)"
     ),
     "sessions": (
         "token_hash {text} PRIMARY KEY, user_name {text} NOT NULL, created_at {ts}, "
@@ -278,7 +288,7 @@ class Store(ABC):
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
-            if "change_cells" in tables_missing:
+            if {"change_cells", "change_facts", "event_hours"} & set(tables_missing):
                 self.rebuild_cells(tx)
         return added + tables_missing
 
@@ -292,10 +302,17 @@ class Store(ABC):
         return pd.DataFrame(rows, columns=["batch_id", "county_code", "status", "verdict", "cx", "cy"], dtype=object)
 
     def rebuild_cells(self, tx: Tx | None = None) -> None:
-        """Recount the map cells from the change polygons (see :mod:`geo.store.cells`)."""
+        """Recount the pre-aggregated tables — map cells (:mod:`geo.store.cells`), summary facts
+        and hourly transitions (:mod:`geo.store.facts`) — from the polygons and events."""
         with self._tx(tx) as t:
             t.execute("DELETE FROM change_cells")
             cells.apply(t, self._cell_frame(t))
+            facts.rebuild(self, t)
+
+    def _fact_frame(self, tx: Tx, fid: int) -> pd.DataFrame:
+        names, rows = tx.columns(
+            f"SELECT {', '.join(facts.KEYS)}, {', '.join(facts.VALUES)} FROM change_polygons WHERE id = ?", [int(fid)])
+        return pd.DataFrame(rows, columns=names, dtype=object)
 
     def _backfill_geom_hash(self, tx: Tx) -> None:
         from geo.geometry import geom_hashes
@@ -551,6 +568,7 @@ class Store(ABC):
         self._insert_rows(tx, lyr, cols, rows, frame.geometry.values)
         self._after_layer_write(tx, lyr)
         if layer == "change":
+            facts.apply_facts(tx, pd.DataFrame({k: data.get(k, [None] * n) for k in (*facts.KEYS, *facts.VALUES)}))
             b = shapely.bounds(frame.geometry.values)
             cells.apply(tx, pd.DataFrame({
                 "batch_id": data.get("batch_id", [None] * n), "county_code": data.get("county_code", [None] * n),
@@ -568,6 +586,7 @@ class Store(ABC):
 
     def add_events(self, tx: Tx, rows: list[tuple]) -> None:
         self._bulk_insert(tx, "events", EVENT_COLS, rows)
+        facts.apply_hours(tx, rows)
 
     def _bulk_insert(self, tx: Tx, table: str, cols, rows: list[tuple]) -> None:
         """Insert many plain rows (backends may use a faster path such as COPY)."""
@@ -615,6 +634,9 @@ class Store(ABC):
         moves_cell = layer == "change" and (geometry is not None or set(changes) & set(cells.DIMS))
         if moves_cell:
             old_cell = self._cell_frame(tx, f" WHERE id = ?", [int(fid)])
+        moves_fact = layer == "change" and bool(set(changes) & facts.WATCHED)
+        if moves_fact:
+            old_fact = self._fact_frame(tx, fid)
         values.update({"updated_at": at, "updated_by": actor})
         sets = ", ".join(f"{k} = ?" for k in values) + ", version = version + 1"
         count = tx.execute(
@@ -630,6 +652,9 @@ class Store(ABC):
         if moves_cell:
             cells.apply(tx, old_cell, -1)
             cells.apply(tx, self._cell_frame(tx, f" WHERE id = ?", [int(fid)]), +1)
+        if moves_fact:
+            facts.apply_facts(tx, old_fact, -1)
+            facts.apply_facts(tx, self._fact_frame(tx, fid), +1)
         to_status = values.get("status", from_status)
         changed = {k: v for k, v in changes.items() if k != "status"}
         self.add_events(
