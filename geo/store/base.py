@@ -396,9 +396,16 @@ class Store(ABC):
                 parts.append(f"id IN ({', '.join('?' * len(ids))})")
                 params.extend(ids)
         if bbox is not None:
-            clause, bparams = self._bbox_clause(lyr, bbox)
-            parts.append(clause)
-            params.extend(bparams)
+            boxes = [bbox] if not isinstance(bbox[0], (list, tuple)) else list(bbox)
+            if not boxes:
+                parts.append("1 = 0")
+            else:
+                clauses = []
+                for box in boxes:
+                    clause, bparams = self._bbox_clause(lyr, box)
+                    clauses.append(clause)
+                    params.extend(bparams)
+                parts.append(clauses[0] if len(clauses) == 1 else "(" + " OR ".join(clauses) + ")")
         return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
     def read_layer(
@@ -415,7 +422,8 @@ class Store(ABC):
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         """Features of one layer as a GeoDataFrame in EPSG:4490, indexed by nothing (``id`` column).
 
-        ``bbox`` uses the spatial index (GeoPackage R-tree / PostGIS GiST). ``where`` maps field
+        ``bbox`` uses the spatial index (GeoPackage R-tree / PostGIS GiST); a list of boxes reads
+        the features meeting any of them in one query. ``where`` maps field
         names to a value or a list of values. ``columns`` limits the attribute columns read.
         """
         lyr = S.layer(layer)
