@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
-ZOOMS = tuple(range(3, 11))  # at 11 and closer a view is small enough to count live
+ZOOMS = tuple(range(3, 10))  # at 10 and closer a view is small enough to count live
 CELL_PX = 48
 ASPECT = math.cos(math.radians(45.0))
 DIMS = ("batch_id", "county_code", "status", "verdict")  # filters the cells can answer
