@@ -25,6 +25,15 @@ COMMENT = {"verified": "退回重新核查"}
 
 
 def worker(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed: int, out) -> None:
+    try:
+        _work(url, name, ids, rounds, via_cli, seed, out)
+    except BaseException as ex:  # report, so the test fails with the reason instead of waiting
+        import traceback
+
+        out.put((name, [("crashed", repr(ex), traceback.format_exc())]))
+
+
+def _work(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed: int, out) -> None:
     from geo import workflow as W
     from geo.errors import ConflictError, GeoError
 
@@ -73,7 +82,9 @@ def test_eight_inspectors_at_once(store_url):
         p = ctx.Process(target=worker, args=(store_url, f"核查员{i}", mine, 4, i % 2 == 0, i, out))
         p.start()
         procs.append(p)
-    logs = dict(out.get(timeout=600) for _ in procs)
+    logs = dict(out.get(timeout=300) for _ in procs)
+    crashed = [e for log in logs.values() for e in log if e[0] == "crashed"]
+    assert not crashed, crashed[0][2]
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
