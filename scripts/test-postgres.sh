@@ -9,7 +9,7 @@ if ! pg_lsclusters -h | awk -v v="$V" '$1==v && $2=="main"' | grep -q .; then
     $SUDO pg_createcluster "$V" main >/dev/null
 fi
 if ! pg_lsclusters -h | awk -v v="$V" '$1==v && $2=="main" {print $4}' | grep -q online; then
-    $SUDO pg_ctlcluster --skip-systemctl-redirect "$V" main start
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$V" main start >&2
 fi
 PORT=$(pg_lsclusters -h | awk -v v="$V" '$1==v && $2=="main" {print $3}')
 psql_pg() { $SUDO runuser -u postgres -- psql -p "$PORT" -qtAX "$@"; }

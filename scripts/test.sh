@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh
 scripts/setup.sh
-export FOREST_TEST_PG="$(scripts/test-postgres.sh)"
+export FOREST_TEST_PG="$(scripts/test-postgres.sh | tail -n 1)"
 export FOREST_REQUIRE_PG=1 FOREST_REQUIRE_BROWSER=1
 exec .venv/bin/python -m pytest "$@"

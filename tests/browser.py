@@ -85,6 +85,26 @@ def feature_point(page, fid: int):
     return box["x"] + pt[0], box["y"] + pt[1]
 
 
+def hover_tooltip(page, fid: int, attempts: int = 6):
+    """Hover feature ``fid`` the way a user does and return its tooltip locator. The map may still
+    be settling (fit to the feature, a rerun redrawing the frame), so aim again until it shows."""
+    for _ in range(attempts):
+        point = feature_point(page, fid)
+        if point is not None:
+            x, y = point
+            page.mouse.move(x - 40, y - 40)
+            page.mouse.move(x, y, steps=8)
+            frame = page.frame(url=lambda u: "streamlit_folium" in u)
+            tip = frame.locator(".leaflet-tooltip").first
+            try:
+                tip.wait_for(timeout=5_000)
+                return tip
+            except Exception:  # not shown yet: the map moved under the pointer
+                pass
+        page.wait_for_timeout(1_000)
+    raise AssertionError(f"no tooltip appeared over feature {fid}")
+
+
 def feature_style(page, fid: int) -> dict | None:
     frame = page.frame(url=lambda u: "streamlit_folium" in u)
     return frame.evaluate(

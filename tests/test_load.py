@@ -6,7 +6,6 @@ so, and nothing is silently overwritten."""
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import random
 import subprocess
@@ -24,16 +23,16 @@ NEXT = {"issued": ("verifying", {}), "verifying": ("verified", {"verdict": "no_c
 COMMENT = {"verified": "退回重新核查"}
 
 
-def worker(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed: int, out) -> None:
-    try:
-        _work(url, name, ids, rounds, via_cli, seed, out)
-    except BaseException as ex:  # report, so the test fails with the reason instead of waiting
-        import traceback
+def worker_main(argv: list[str]) -> None:
+    """One inspector, run as its own process (``python -m tests.test_load URL NAME IDS ROUNDS VIA_CLI SEED``):
+    prints its log as JSON. Its own interpreter, not a fork or spawn of the pytest process, so
+    nothing the earlier tests left in that process can reach it."""
+    url, name, ids, rounds, via_cli, seed = argv
+    log = _work(url, name, json.loads(ids), int(rounds), via_cli == "1", int(seed))
+    print(json.dumps(log, ensure_ascii=False))
 
-        out.put((name, [("crashed", repr(ex), traceback.format_exc())]))
 
-
-def _work(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed: int, out) -> None:
+def _work(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed: int) -> list:
     from geo import workflow as W
     from geo.errors import ConflictError, GeoError
 
@@ -66,7 +65,7 @@ def _work(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed:
                 log.append(("refused", fid, feat["version"], 3, err.zh))
             except GeoError as err:
                 log.append(("refused", fid, feat["version"], 2, err.zh))
-    out.put((name, log))
+    return log
 
 
 def test_eight_inspectors_at_once(store_url):
@@ -74,20 +73,18 @@ def test_eight_inspectors_at_once(store_url):
     bid = add_batch(store)
     ids = insert(store, polygons(6), batch_id=bid)
     hot, private = ids[:2], ids[2:]
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = []
+    procs = {}
     for i in range(8):
         mine = hot + [private[i % len(private)]]
-        p = ctx.Process(target=worker, args=(store_url, f"核查员{i}", mine, 4, i % 2 == 0, i, out))
-        p.start()
-        procs.append(p)
-    logs = dict(out.get(timeout=300) for _ in procs)
-    crashed = [e for log in logs.values() for e in log if e[0] == "crashed"]
-    assert not crashed, crashed[0][2]
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+        args = [store_url, f"核查员{i}", json.dumps(mine), "4", "1" if i % 2 == 0 else "0", str(i)]
+        procs[f"核查员{i}"] = subprocess.Popen([sys.executable, "-m", "tests.test_load", *args], cwd=ROOT,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                             env={**os.environ, "FOREST_LANG": "zh"})
+    logs = {}
+    for name, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr  # a crashed inspector shows its traceback
+        logs[name] = [tuple(e) for e in json.loads(stdout.strip().splitlines()[-1])]
     accepted = [(name, *e[1:]) for name, log in logs.items() for e in log if e[0] == "ok"]
     refused = [(name, *e[1:]) for name, log in logs.items() for e in log if e[0] == "refused"]
     assert accepted and refused  # the hot polygons really were contended
@@ -111,3 +108,7 @@ def test_eight_inspectors_at_once(store_url):
         assert feat["version"] == len(versions)
         last = events[events["feature_id"] == fid].sort_values("version").iloc[-1]
         assert feat["status"] == last["to_status"]
+
+
+if __name__ == "__main__":
+    worker_main(sys.argv[1:])

@@ -9,7 +9,7 @@ import pytest
 
 from geo import workflow as W
 from geo.store import open_store
-from tests.browser import choose, feature_point, feature_style, login, wait_drawn, wait_idle
+from tests.browser import choose, feature_point, feature_style, hover_tooltip, login, wait_drawn, wait_idle
 from tests.conftest import DEMO_PASSWORDS, Dashboard
 from tests.helpers import jpeg
 
@@ -132,13 +132,8 @@ def test_hostile_attribute_values_stay_text(demo_path, browser):
         page.on("dialog", lambda dlg: (dialogs.append(dlg.message), dlg.dismiss()))
         login(page, d.url, "admin", DEMO_PASSWORDS["admin"], path=f"?id={fid}&county=152224&status=issued")
         wait_drawn(page, minimum=1)
-        x, y = feature_point(page, fid)
-        page.mouse.move(x - 40, y - 40)
-        page.mouse.move(x, y, steps=8)  # hover: the tooltip with the hostile values
-        time.sleep(1)
+        tip = hover_tooltip(page, fid)  # hover: the tooltip with the hostile values
         frame = page.frame(url=lambda u: "streamlit_folium" in u)
-        tip = frame.locator(".leaflet-tooltip").first
-        tip.wait_for()
         assert HOSTILE["polygon_no"] in tip.inner_text()  # shown as text …
         assert tip.locator("img").count() == 0  # … not as an element
         page.get_by_role("tab", name="属性").click()
