@@ -7,6 +7,7 @@ import rasterio
 from PIL import Image
 from shapely.geometry import box
 
+from geo.crs import areas_ha_mu
 from geo import raster as R
 from geo.config import PROJECT_ROOT
 
@@ -27,7 +28,7 @@ def test_ndvi_drop_finds_the_burn_and_chips_show_it():
         found = R.ndvi_drop_candidates(a, b, threshold=0.25, min_pixels=6)
     assert len(found) >= 5 and (found["ndvi_drop"] > 0.25).all()
     assert found.crs.to_epsg() == 4490
-    biggest = found.geometry.iloc[found.geometry.area.argmax()]
+    biggest = found.geometry.iloc[areas_ha_mu(found.geometry.values)[0].argmax()]
     shots = R.chips(cat, biggest, size=128)
     assert [c.split()[0] for c, _ in shots] == ["2010-07-28", "2011-07-28"]
     before, after = (Image.open(io.BytesIO(png)).convert("RGB") for _, png in shots)
