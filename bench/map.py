@@ -165,7 +165,7 @@ def main():
                                   "baseline": "naive page (all features in one folium.GeoJson)",
                                   "baseline_value": b_naive, "floor_value": b_floor,
                                   "reduction_vs_naive": round(b_naive / max(b_ours, 1), 1),
-                                  "note": "cold browser cache: includes ~4.7 MB of Streamlit's own scripts on every page"}), flush=True)
+                                  "note": "cold browser cache: includes ~3 MB of Streamlit's own scripts and fonts on every page"}), flush=True)
                 print(json.dumps({"metric": f"map_bytes_warm_{zoom}", "n": a.n, "value": w_ours, "unit": "bytes",
                                   "baseline": "naive page, second visit (browser cache warm)",
                                   "baseline_value": w_naive, "floor_value": w_floor,

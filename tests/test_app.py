@@ -103,6 +103,21 @@ def test_map_page_opens_a_polygon_from_the_url(monkeypatch, demo_path):
     assert number in texts(at)
 
 
+def test_map_list_opens_on_demand_and_lists_the_filtered_polygons(monkeypatch, demo_path):
+    at = run_app(monkeypatch, demo_path, query={"status": "issued", "county": "152224"})
+    assert not at.exception
+    assert len(at.dataframe) == 0  # not loaded until asked for (the grid's scripts are heavy)
+    at.toggle(key="list_show").set_value(True).run()
+    assert not at.exception
+    listed = at.dataframe[-1].value
+    expected = open_store(str(demo_path)).count("change", where={"status": "issued", "county_code": "152224"})
+    assert 0 < len(listed) == min(expected, 1000)
+    assert set(listed["状态"]) == {"下发"}
+    # a link can open the page with the list shown
+    at = run_app(monkeypatch, demo_path, query={"status": "issued", "county": "152224", "list": "1"})
+    assert len(at.dataframe[-1].value) == len(listed)
+
+
 def test_single_sign_on_button_appears_when_configured(monkeypatch, demo_path):
     monkeypatch.setenv("FOREST_DB", str(demo_path))
     st.cache_resource.clear()

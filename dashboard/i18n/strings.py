@@ -53,6 +53,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.matching": ("符合条件 {n} 个", "{n} matching"),
     "map.list_capped": ("共 {n} 个，列表仅显示前 {cap} 个；请用筛选条件缩小范围（地图与导出不受此限）。",
                         "{n} in all; the list shows the first {cap}. Narrow the filters (the map and exports are not limited)."),
+    "map.list_show": ("显示列表", "Show the list"),
     "map.list_in_view": ("只列出地图当前视野内的图斑", "List only the polygons in the map's view"),
     "map.next": ("下一个 ▶", "Next ▶"),
     "map.prev": ("◀ 上一个", "◀ Previous"),

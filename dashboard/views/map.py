@@ -362,35 +362,38 @@ with col_side:
                     col.image(png, caption=caption, width="stretch")
 
 st.subheader(t("map.list"))
-st.caption(t("map.list_help"))
-st.toggle(t("map.list_in_view"), key="list_in_view")
-table = matches.copy()
-LIST_MAX = 1000
-if len(table) > LIST_MAX:
-    st.caption(t("map.list_capped", n=len(table), cap=LIST_MAX))
-    table = table.head(LIST_MAX)
-table_view = pd.DataFrame({
-    "ID": table["id"],
-    S.CHANGE.field("polygon_no").zh if lang() == "zh" else "Polygon no.": table["polygon_no"],
-    t("map.batch"): table["batch_id"].map(lambda b: batch_names.get(int(b), "") if pd.notna(b) else ""),
-    t("map.county"): table["county"],
-    t("map.township"): table["township"],
-    t("map.status"): table["status"].map(lambda s_: label("status", s_)),
-    t("map.verdict"): table["verdict"].map(lambda x: label("verdict", x) if isinstance(x, str) else ""),
-    "公顷" if lang() == "zh" else "ha": table["area_ha"].round(4),
-    t("detail.deadline"): table["due"],
-    t("map.overdue"): table["overdue"],
-})
-event = st.dataframe(table_view, hide_index=True, width="stretch", height=320,
-                     on_select="rerun", selection_mode="single-row", key="list")
-rows = (event or {}).get("selection", {}).get("rows", []) if event else []
-if rows:
-    picked = int(table.iloc[rows[0]]["id"])
-    if picked != st.session_state.get("list_pick"):
-        st.session_state["list_pick"] = picked
-        st.session_state["sel_id"] = picked
-        st.session_state["fly"] = True
-        st.rerun()
+# The table is shown on demand: the grid's scripts weigh about 1.3 MB, more than the map itself,
+# and a first visit over a county intranet link should not pay for it (bench/map.py).
+if st.toggle(t("map.list_show"), key="list_show", value=st.query_params.get("list") == "1"):
+    st.caption(t("map.list_help"))
+    st.toggle(t("map.list_in_view"), key="list_in_view")
+    table = matches.copy()
+    LIST_MAX = 1000
+    if len(table) > LIST_MAX:
+        st.caption(t("map.list_capped", n=len(table), cap=LIST_MAX))
+        table = table.head(LIST_MAX)
+    table_view = pd.DataFrame({
+        "ID": table["id"],
+        S.CHANGE.field("polygon_no").zh if lang() == "zh" else "Polygon no.": table["polygon_no"],
+        t("map.batch"): table["batch_id"].map(lambda b: batch_names.get(int(b), "") if pd.notna(b) else ""),
+        t("map.county"): table["county"],
+        t("map.township"): table["township"],
+        t("map.status"): table["status"].map(lambda s_: label("status", s_)),
+        t("map.verdict"): table["verdict"].map(lambda x: label("verdict", x) if isinstance(x, str) else ""),
+        "公顷" if lang() == "zh" else "ha": table["area_ha"].round(4),
+        t("detail.deadline"): table["due"],
+        t("map.overdue"): table["overdue"],
+    })
+    event = st.dataframe(table_view, hide_index=True, width="stretch", height=320,
+                         on_select="rerun", selection_mode="single-row", key="list")
+    rows = (event or {}).get("selection", {}).get("rows", []) if event else []
+    if rows:
+        picked = int(table.iloc[rows[0]]["id"])
+        if picked != st.session_state.get("list_pick"):
+            st.session_state["list_pick"] = picked
+            st.session_state["sel_id"] = picked
+            st.session_state["fly"] = True
+            st.rerun()
 
 if access is not None and access.can_write and ids:
     with st.expander(t("bulk.title") + f"（{len(ids)}）"):

@@ -162,8 +162,8 @@ def column_to_db(series: pd.Series, ftype: str) -> list:
         out = series.astype("float64").fillna(0).astype("int64").tolist()
     elif ftype in (S.TEXT, S.DATE, S.JSON) and (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         values = series.astype(object).tolist()
-        if all(isinstance(v, str) for v, m in zip(values, mask) if not m):
-            out = values
+        if series.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            out = values  # a string dtype holds only strings; an object column is checked in C
         else:
             out = [v if (m or isinstance(v, str)) else to_db_value(v, ftype) for v, m in zip(values, mask)]
     elif ftype == S.DATE and pd.api.types.is_datetime64_any_dtype(series.dtype):
