@@ -220,6 +220,7 @@ CHANGE = Layer(
         _f("assigned_to", TEXT, "指派给", "Assigned to"),
         _f("repeat_of", INT, "重复图斑", "Repeat of"),
         _f("geom_hash", TEXT, "图形指纹", "Geometry fingerprint"),
+        _f("visited", INT, "巡护到访", "Visited by a patrol"),
         *COMMON,
     ),
 )

@@ -31,6 +31,7 @@ import shapely
 
 from geo import schema as S
 from geo.store import Store
+from geo.store.visits import VISIT_METRES  # a track passing this close to a polygon's centre visited it
 from geo.timeutil import end_of_local_day_utc, today_local
 from geo.workflow import RECTIFY_STAGE, VERIFY_STAGE, change_deadlines
 
@@ -59,8 +60,6 @@ FUNNEL = (
 AGEING = (("1-30", 1, 30), ("31-90", 31, 90), ("91-180", 91, 180), (">180", 181, None))
 SIGNBOARD_LEVELS = ("league", "banner", "township", "village")
 PATROL_LEVELS = ("league_chief", "banner_chief", "township_chief", "village_chief", "ranger")
-VISIT_METRES = 200.0  # a patrol "visited" an open polygon if its track passed this close to its centre
-_M_PER_DEG = 111_195.0
 
 _NOWHERE = "\u2205"  # a county code no feature has: the filter of a scope with nothing in it
 _cache: dict = {}  # (token, filters) -> (computed at, figures)
@@ -703,75 +702,39 @@ def _patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, s
 
 def _open_visited(store: Store, pats, batch_ids, counties, batches, state):
     """How many open (not closed) polygons a patrol track passed within VISIT_METRES of, after
-    the polygon's batch was issued. Uses the polygons' bounding-box centres from the spatial
-    index, never their geometries. ``state``: the replayed polygons when counting as of a date."""
+    the polygon's batch was issued: ``(open, visited)``. Now: counted from the pre-aggregated
+    facts, where every polygon carries its ``visited`` flag (kept on every write, see
+    :mod:`geo.store.visits`), so neither grows with the polygons. ``state``: the polygons
+    replayed as of a date; then the visits are recomputed from the tracks of that date."""
+    from geo.store import facts, visits
+
+    if state is None:
+        with store.transaction(write=False) as tx:
+            g = facts.read_facts(tx, batch_ids, counties)
+        if g.empty:
+            return 0, None
+        n = pd.to_numeric(g["n"]).to_numpy(dtype="int64")
+        is_open = g["status"].isin(OPEN_STATUSES).to_numpy()
+        seen = pd.to_numeric(g["visited"]).to_numpy(dtype="int64") == 1
+        open_total = int(n[is_open].sum())
+        return open_total, (int(n[is_open & seen].sum()) if open_total else None)
     where = {}
     if batch_ids:
         where["batch_id"] = batch_ids
     if counties:
         where["county_code"] = counties
-    if state is None:
-        where["status"] = list(OPEN_STATUSES)
-    if state is None:
-        # only the open polygons near some track are read (one spatial-index query per 0.25° tile
-        # of tracks), and how many are open comes from the pre-aggregated facts: neither grows with
-        # the polygons far from any patrol
-        cen, open_total = _open_near_tracks(store, pats, where)
-    else:
-        cen = store.read_layer("change", where=where or None, columns=["batch_id"], geometry=False,
-                               centers=True)
-        cen = cen[cen["id"].isin(state.loc[state["status"] != "closed", "id"])]
-        open_total = None
-    cen = cen[np.isfinite(cen["cx"].to_numpy(dtype=float)) & np.isfinite(cen["cy"].to_numpy(dtype=float))]
-    if open_total is None:
-        open_total = int(len(cen))
+    cen = store.read_layer("change", where=where or None, columns=["batch_id"], geometry=False, centers=True)
+    cen = cen[cen["id"].isin(state.loc[state["status"] != "closed", "id"])]
+    open_total = int(len(cen))
     if cen.empty:
-        return open_total, (0 if open_total else None) if len(pats) else None
-    lines = pats.geometry.values
-    ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
-    if not ok.any():
         return open_total, None
-    lines = lines[ok]
-    started = pats["started_at"].astype(str).str.slice(0, 10).to_numpy()[ok]
-    k = math.cos(math.radians(float(np.nanmean(cen["cy"].to_numpy(dtype=float)))))
-    scaled = shapely.transform(lines, lambda c: c * np.array([k, 1.0]))
-    pts = shapely.points(cen["cx"].to_numpy(dtype=float) * k, cen["cy"].to_numpy(dtype=float))
-    tree = shapely.STRtree(scaled)
-    pi, li = tree.query(pts, predicate="dwithin", distance=VISIT_METRES / _M_PER_DEG)
     issued = {}
     if len(batches):
-        issued = dict(zip(pd.to_numeric(batches["id"]).astype(int), batches["issued_on"].astype(object)))
-    b = pd.to_numeric(cen["batch_id"], errors="coerce").to_numpy()
-    since = np.array([_text(issued.get(int(x))) or "" if x == x else "" for x in b], dtype=object)
-    after = started[li] >= since[pi].astype(str)
-    return open_total, int(len(np.unique(pi[after])))
-
-
-def _open_near_tracks(store: Store, pats, where: dict) -> tuple[pd.DataFrame, int]:
-    from geo.store import facts
-
-    margin = 2 * VISIT_METRES / _M_PER_DEG
-    lines = pats.geometry.values
-    ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
-    # the tracks' boxes (grown by the visiting distance), merged per 0.25° tile and read in one
-    # query (an OR of index scans): the polygons read are those near some track, not the layer
-    boxes = []
-    if ok.any():
-        b = pd.DataFrame(shapely.bounds(lines[ok]), columns=["minx", "miny", "maxx", "maxy"])
-        b["tx"] = np.floor((b["minx"] + b["maxx"]) / 2 / 0.25)
-        b["ty"] = np.floor((b["miny"] + b["maxy"]) / 2 / 0.25)
-        for _, t in b.groupby(["tx", "ty"]):
-            boxes.append((t["minx"].min() - margin, t["miny"].min() - margin,
-                          t["maxx"].max() + margin, t["maxy"].max() + margin))
-    if boxes:
-        cen = store.read_layer("change", where=where or None, bbox=boxes, columns=["batch_id"],
-                               geometry=False, centers=True)
-    else:
-        cen = pd.DataFrame(columns=["id", "batch_id", "cx", "cy"])
-    with store.transaction(write=False) as tx:
-        g = facts.read_facts(tx, where.get("batch_id"), where.get("county_code"))
-    open_total = int(pd.to_numeric(g.loc[g["status"].isin(OPEN_STATUSES), "n"]).sum()) if len(g) else 0
-    return cen.reset_index(drop=True), open_total
+        issued = {int(i): str(d)[:10] for i, d in zip(pd.to_numeric(batches["id"]), batches["issued_on"])
+                  if d is not None and d == d}
+    hit = visits.visited_mask(cen["cx"], cen["cy"], cen["batch_id"].tolist(), pats.geometry.values,
+                              pats["started_at"].astype(str).to_numpy(), issued)
+    return open_total, int(hit.sum())
 
 
 # ---------------------------------------------------------------------------- items

@@ -323,6 +323,10 @@ def transition(
         )
 
 
+# fields the store derives from other records (geometry fingerprint, patrol visits)
+DERIVED = {"geom_hash", "visited"}
+
+
 def edit(
     store: Store,
     layer: str,
@@ -344,6 +348,11 @@ def edit(
         raise ValidationError(
             "use a transition to change the status", "状态只能通过流程操作变更，不能直接编辑"
         )
+    derived = sorted(set(fields) & DERIVED)
+    if derived:
+        names = "、".join(lyr.field(k).zh for k in derived)
+        raise ValidationError(f"{', '.join(derived)} are computed by the system and cannot be edited",
+                              f"{names}由系统计算，不能直接编辑")
     values = {k: coerce(lyr, k, v) for k, v in fields.items()}
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()

@@ -167,10 +167,17 @@ def test_bulk_insert_keeps_the_rtree_in_step(gpkg_url):
     trig = con.execute("SELECT COUNT(*) FROM sqlite_master WHERE type='trigger' AND name LIKE "
                        "'rtree_change_polygons_geom_%'").fetchone()[0]
     assert trig == 6  # the insert trigger dropped for the bulk path is back
+    extent = "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'change_polygons'"
+    assert con.execute(extent).fetchone() == pytest.approx((120.0, 45.9, 125.994, 45.904), abs=1e-4)
+    insert(store, polygons(600, x0=126.0, y0=47.0))  # a second bulk insert widens it
+    assert con.execute(extent).fetchone() == pytest.approx((120.0, 45.9, 131.994, 47.004), abs=1e-4)
     con.close()
     # a later single insert goes through the trigger again
     insert(store, polygons(1, x0=130.0, y0=40.0))
     assert len(store.read_layer("change", bbox=(129.9, 39.9, 130.1, 40.1))) == 1
+    con = sqlite3.connect(gpkg_url)
+    assert con.execute(extent).fetchone() == pytest.approx((120.0, 40.0, 131.994, 47.004), abs=1e-4)
+    con.close()
 
 
 def test_opening_something_that_is_not_a_store_is_a_clear_error(tmp_path):

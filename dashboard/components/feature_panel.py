@@ -29,6 +29,8 @@ def _value(layer: str, name: str, value):
         return label(name, value)
     if name in ("created_at", "updated_at", "started_at", "ended_at"):
         return fmt_local(value)
+    if name == "visited":
+        value = bool(int(value))
     if isinstance(value, bool):
         return ("是" if value else "否") if lang() == "zh" else ("yes" if value else "no")
     if isinstance(value, float):

@@ -25,7 +25,7 @@ import shapely
 
 from geo import schema as S
 from geo.errors import ConflictError, NotFoundError, ValidationError
-from geo.store import cells, facts
+from geo.store import cells, facts, visits
 from geo.timeutil import fmt_local, now_utc
 from geo.types import BBox
 
@@ -72,9 +72,9 @@ TABLES: dict[str, str] = {
     ),
     "change_facts": (
         "batch_id {int} NOT NULL, county_code {text} NOT NULL, county {text} NOT NULL, status {text} NOT NULL, "
-        "verdict {text} NOT NULL, deadline {text} NOT NULL, n {int} NOT NULL, fine_sum {real} NOT NULL, "
-        "fine_n {int} NOT NULL, ha {real} NOT NULL, mu {real} NOT NULL, "
-        "PRIMARY KEY (batch_id, county_code, county, status, verdict, deadline)"
+        "verdict {text} NOT NULL, deadline {text} NOT NULL, visited {int} NOT NULL, n {int} NOT NULL, "
+        "fine_sum {real} NOT NULL, fine_n {int} NOT NULL, ha {real} NOT NULL, mu {real} NOT NULL, "
+        "PRIMARY KEY (batch_id, county_code, county, status, verdict, deadline, visited)"
     ),
     "event_hours": (
         "h {text} NOT NULL, layer {text} NOT NULL, to_status {text} NOT NULL, n {int} NOT NULL, "
@@ -241,8 +241,9 @@ class Store(ABC):
     @abstractmethod
     def _update_geometry(self, tx: Tx, layer: S.Layer, fid: int, geom) -> None: ...
 
-    def _after_layer_write(self, tx: Tx, layer: S.Layer) -> None:
-        """Hook for bookkeeping after features were written (GeoPackage extents)."""
+    def _after_layer_write(self, tx: Tx, layer: S.Layer, added=None) -> None:
+        """Hook for bookkeeping after features were written (GeoPackage extents). ``added``: the
+        bounds of features only inserted (the extent can only grow), else None (recompute)."""
 
     # ---------------------------------------------------------------- lifecycle
     def init(self) -> "Store":
@@ -277,10 +278,16 @@ class Store(ABC):
                 if f.name not in (cols := self._columns(tx, lyr.table)) and cols
             ]
             tables_missing = [name for name in TABLES if not self._columns(tx, name)]
-        if not missing and not tables_missing:
+            facts_cols = self._columns(tx, "change_facts")
+            # an aggregate table whose key changed is recounted, not altered (its rows are derived)
+            stale_facts = bool(facts_cols) and "visited" not in facts_cols
+        if not missing and not tables_missing and not stale_facts:
             return []
         added = []
         with self.transaction() as tx:
+            if stale_facts:
+                tx.execute("DROP TABLE change_facts")
+                tables_missing.append("change_facts")
             for lyr, f in missing:  # columns first: the indexes below may need them
                 if f.name not in self._columns(tx, lyr.table):
                     self._add_column(tx, lyr.table, f)
@@ -288,7 +295,8 @@ class Store(ABC):
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
-            if {"change_cells", "change_facts", "event_hours"} & set(tables_missing):
+            if {"change_cells", "change_facts", "event_hours"} & set(tables_missing) or \
+                    "change_polygons.visited" in added:
                 self.rebuild_cells(tx)
         return added + tables_missing
 
@@ -307,6 +315,7 @@ class Store(ABC):
         with self._tx(tx) as t:
             t.execute("DELETE FROM change_cells")
             cells.apply(t, self._cell_frame(t))
+            visits.recompute(self, t)
             facts.rebuild(self, t)
 
     def _fact_frame(self, tx: Tx, fid: int) -> pd.DataFrame:
@@ -419,12 +428,14 @@ class Store(ABC):
         geometry: bool = True,
         limit: int | None = None,
         centers: bool = False,
+        tx: Tx | None = None,
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         """Features of one layer as a GeoDataFrame in EPSG:4490, indexed by nothing (``id`` column).
 
         ``bbox`` uses the spatial index (GeoPackage R-tree / PostGIS GiST); a list of boxes reads
         the features meeting any of them in one query. ``where`` maps field
         names to a value or a list of values. ``columns`` limits the attribute columns read.
+        ``tx``: read inside an open transaction (sees its own uncommitted writes).
         """
         lyr = S.layer(layer)
         cols = ["id"] + [c for c in (columns if columns is not None else lyr.names) if c != "id"]
@@ -436,8 +447,8 @@ class Store(ABC):
         sql = f"SELECT {select} FROM {lyr.table}{clause} ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self.transaction(write=False) as tx:
-            names, rows = tx.columns(sql, params)
+        with self._tx(tx, write=False) as t:
+            names, rows = t.columns(sql, params)
         if centers:
             k = len(cols)
             xy = [(r[k], r[k + 1]) for r in rows]
@@ -570,14 +581,18 @@ class Store(ABC):
             from geo.geometry import geom_hashes
 
             data["geom_hash"] = geom_hashes(frame.geometry.values)
+        b = shapely.bounds(frame.geometry.values)
+        if layer == "change" and "visited" not in data:
+            data["visited"] = visits.for_new_polygons(self, tx, b, data.get("batch_id", [None] * n))
         ids = self._reserve_ids(tx, lyr.table, n)
         cols = ["id"] + list(data)
         rows = list(zip(ids, *data.values()))
         self._insert_rows(tx, lyr, cols, rows, frame.geometry.values)
-        self._after_layer_write(tx, lyr)
+        self._after_layer_write(tx, lyr, added=b)
+        if layer == "patrol":
+            visits.after_new_tracks(self, tx, frame.geometry.values, data.get("started_at", [None] * n))
         if layer == "change":
             facts.apply_facts(tx, pd.DataFrame({k: data.get(k, [None] * n) for k in (*facts.KEYS, *facts.VALUES)}))
-            b = shapely.bounds(frame.geometry.values)
             cells.apply(tx, pd.DataFrame({
                 "batch_id": data.get("batch_id", [None] * n), "county_code": data.get("county_code", [None] * n),
                 "status": data["status"], "verdict": data.get("verdict", [None] * n),

@@ -5,8 +5,8 @@ their fines and areas; it also counts, per hour, how many were verified and clos
 at view time means scanning the whole layer and the whole history — ten times the polygons, ten
 times the wait. These two tables hold the counts ready:
 
-* ``change_facts``: one row per (batch, county, status, verdict, own deadline) with the number of
-  polygons and the sums of fines and areas;
+* ``change_facts``: one row per (batch, county, status, verdict, own deadline, visited by a patrol
+  — see :mod:`geo.store.visits`) with the number of polygons and the sums of fines and areas;
 * ``event_hours``: transitions per UTC hour, layer and target status.
 
 They are updated in the same transaction as the change they count (inserts add, updates move a
@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-KEYS = ("batch_id", "county_code", "county", "status", "verdict", "deadline")
+KEYS = ("batch_id", "county_code", "county", "status", "verdict", "deadline", "visited")
 VALUES = ("fine_yuan", "area_ha", "area_mu")
 WATCHED = set(KEYS) | set(VALUES)  # a change to any of these moves a polygon between rows
 NULL_INT, NULL_TEXT = -1, ""
 
 UPSERT_FACTS = (
-    "INSERT INTO change_facts (batch_id, county_code, county, status, verdict, deadline, n, fine_sum, "
-    "fine_n, ha, mu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id, county_code, county, "
-    "status, verdict, deadline) DO UPDATE SET n = change_facts.n + excluded.n, "
+    "INSERT INTO change_facts (batch_id, county_code, county, status, verdict, deadline, visited, n, fine_sum, "
+    "fine_n, ha, mu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id, county_code, county, "
+    "status, verdict, deadline, visited) DO UPDATE SET n = change_facts.n + excluded.n, "
     "fine_sum = change_facts.fine_sum + excluded.fine_sum, fine_n = change_facts.fine_n + excluded.fine_n, "
     "ha = change_facts.ha + excluded.ha, mu = change_facts.mu + excluded.mu"
 )
@@ -49,7 +49,7 @@ def _key_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "batch_id": batch, "county_code": text("county_code"), "county": text("county"),
         "status": text("status"), "verdict": text("verdict"), "deadline": text("deadline").str.slice(0, 10),
-        "n": 1, "fine_sum": fine.fillna(0.0), "fine_n": fine.notna().astype("int64"),
+        "visited": num("visited").fillna(0).astype("int64").clip(0, 1), "n": 1, "fine_sum": fine.fillna(0.0), "fine_n": fine.notna().astype("int64"),
         "ha": num("area_ha").fillna(0.0), "mu": num("area_mu").fillna(0.0),
     })
 
@@ -58,7 +58,7 @@ def fact_rows(frame: pd.DataFrame, sign: int = 1) -> list[tuple]:
     if frame.empty:
         return []
     g = _key_frame(frame).groupby(list(KEYS), sort=False).sum()
-    return [(int(k[0]), k[1], k[2], k[3], k[4], k[5], sign * int(r.n), sign * float(r.fine_sum),
+    return [(int(k[0]), k[1], k[2], k[3], k[4], k[5], int(k[6]), sign * int(r.n), sign * float(r.fine_sum),
              sign * int(r.fine_n), sign * float(r.ha), sign * float(r.mu)) for k, r in g.iterrows()]
 
 
@@ -93,6 +93,8 @@ def read_facts(tx, batch_ids=None, counties=None) -> pd.DataFrame:
         params)
     g = pd.DataFrame(rows, columns=names, dtype=object)
     for k in KEYS:
+        if k == "visited":
+            continue
         null = NULL_INT if k == "batch_id" else NULL_TEXT
         g[k] = pd.Series([None if v == null else v for v in g[k].tolist()], index=g.index, dtype=object)
     return g

@@ -290,6 +290,8 @@ class GpkgStore(Store):
                 for token, sql_type in _TYPES.items():
                     ddl = ddl.replace(token, sql_type)
                 tx.execute(f"CREATE TABLE {name} ({ddl})")
+                # (a table re-created by a migration is still registered)
+                tx.execute("DELETE FROM gpkg_contents WHERE table_name = ?", [name])
                 tx.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                     "VALUES (?, 'attributes', ?, ?)",
@@ -429,8 +431,22 @@ class GpkgStore(Store):
         blob = encode(prepare_geoms(lyr, [geom]))[0]
         tx.execute(f"UPDATE {lyr.table} SET {GEOM} = ? WHERE id = ?", [blob, int(fid)])
 
-    def _after_layer_write(self, tx: Tx, lyr: S.Layer) -> None:
+    def _after_layer_write(self, tx: Tx, lyr: S.Layer, added=None) -> None:
         r = f"rtree_{lyr.table}_{GEOM}"
+        if added is not None and len(added) and np.isfinite(added).any():
+            # inserts only grow the extent: widen it by the new boxes (no scan of the index)
+            lo = np.nanmin(added, axis=0)
+            hi = np.nanmax(added, axis=0)
+            tx.execute(
+                f"UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
+                f"min_x = CASE WHEN min_x IS NULL THEN (SELECT MIN(minx) FROM {r}) ELSE MIN(min_x, ?) END, "
+                f"min_y = CASE WHEN min_y IS NULL THEN (SELECT MIN(miny) FROM {r}) ELSE MIN(min_y, ?) END, "
+                f"max_x = CASE WHEN max_x IS NULL THEN (SELECT MAX(maxx) FROM {r}) ELSE MAX(max_x, ?) END, "
+                f"max_y = CASE WHEN max_y IS NULL THEN (SELECT MAX(maxy) FROM {r}) ELSE MAX(max_y, ?) END "
+                "WHERE table_name = ?",
+                [float(lo[0]), float(lo[1]), float(hi[2]), float(hi[3]), lyr.table],
+            )
+            return
         tx.execute(
             f"UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
             f"min_x = (SELECT MIN(minx) FROM {r}), max_x = (SELECT MAX(maxx) FROM {r}), "
