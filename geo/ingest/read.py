@@ -318,6 +318,8 @@ def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, n
                 meta, table = pyogrio.read_arrow(path, **kw)
                 gcol = meta.get("geometry_name") or "wkb_geometry"
                 if gcol in table.column_names:
+                    if _arrow_has_curves(table.column(gcol)):  # the classic path linearises curves;
+                        raise NotImplementedError("curved geometries")  # Arrow passes them on
                     wkb = np.asarray(table.column(gcol).to_pylist(), dtype=object)
                     table = table.drop_columns([gcol])
                 else:
@@ -325,8 +327,6 @@ def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, n
                 frame = table.to_pandas()
                 if len(frame) != len(wkb):  # no attribute columns at all
                     frame = pd.DataFrame(index=pd.RangeIndex(len(wkb)))
-                if _has_curves(wkb):  # the classic path linearises curves; Arrow passes them on
-                    raise NotImplementedError("curved geometries")
             except (NotImplementedError, UnicodeDecodeError, pyogrio.errors.DataLayerError):
                 meta, _fids, wkb, fields = pyogrio.raw.read(path, **kw)
                 rows = len(wkb) if wkb is not None else (len(fields[0]) if len(fields) else 0)
@@ -345,6 +345,36 @@ def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, n
 
 
 _CURVES = {8, 9, 10, 11, 12, 13, 14}
+
+
+def _arrow_has_curves(column) -> bool:
+    """True if any WKB in an Arrow binary column is a curve type, read from the buffers (the
+    byte order and type code of each blob) without making Python objects."""
+    for chunk in column.chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        bufs = chunk.buffers()
+        if len(bufs) < 3 or bufs[1] is None or bufs[2] is None:
+            return _has_curves(np.asarray(chunk.to_pylist(), dtype=object))
+        wide = str(chunk.type).startswith("large")
+        offs = np.frombuffer(bufs[1], dtype="int64" if wide else "int32")[chunk.offset:chunk.offset + n + 1]
+        data = np.frombuffer(bufs[2], dtype="uint8")
+        start = offs[:-1].astype("int64")
+        ok = (offs[1:] - offs[:-1]) >= 5
+        if chunk.null_count:
+            ok &= chunk.is_valid().to_numpy(zero_copy_only=False)
+        start = start[ok]
+        if not len(start):
+            continue
+        b = [data[start + k].astype("uint32") for k in range(5)]
+        little = b[0] == 1
+        code = np.where(little, b[1] | (b[2] << 8) | (b[3] << 16) | (b[4] << 24),
+                        (b[1] << 24) | (b[2] << 16) | (b[3] << 8) | b[4])
+        kind = (code & 0x0FFFFFFF) % 1000
+        if np.isin(kind, list(_CURVES)).any():
+            return True
+    return False
 
 
 def _has_curves(wkb: np.ndarray) -> bool:
