@@ -56,6 +56,11 @@ def _f(name, type_, zh, en, *aliases, unit=""):
     return Field(name, type_, zh, en, tuple(aliases), unit)
 
 
+# Column defaults in the database: a column added to a big existing table with a constant
+# default costs nothing (no rewrite of every row) in SQLite and PostgreSQL alike.
+DEFAULTS = {"visited": "0"}
+
+
 # Columns every layer has, managed by the store and the workflow.
 COMMON = (
     _f("status", TEXT, "状态", "Status"),

@@ -747,15 +747,20 @@ def item_state(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
         items["id"] = items["id"].astype("int64")
     if as_of is not None and len(items):
         items = _replay(store, "item", items, end_of_local_day_utc(as_of))
-    links = store.item_links()
     items["linked"] = 0
     items["linked_done"] = 0
+    if as_of is None and len(items):
+        # now: counted by the database (a bulletin item may link thousands of polygons)
+        agg = _link_counts(store)
+        items["linked"] = items["id"].map(agg["linked"]).fillna(0).astype(int)
+        items["linked_done"] = items["id"].map(agg["linked_done"]).fillna(0).astype(int)
+        return items
+    links = store.item_links()
     if len(items) and len(links):
         links = links.copy()
         links["item_id"] = links["item_id"].astype("int64")
         links["feature_id"] = links["feature_id"].astype("int64")
-        done = {"change": ("closed",), "occupation": ("delisted", "accepted"),
-                "restoration": ("accepted",), "signboard": ("ok",), "patrol": ("active",)}
+        done = LINK_DONE
         links["done"] = False
         links["exists"] = False
         for layer, part in links.groupby("layer"):
@@ -772,6 +777,30 @@ def item_state(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
         items["linked"] = items["id"].map(agg["linked"]).fillna(0).astype(int)
         items["linked_done"] = items["id"].map(agg["linked_done"]).fillna(0).astype(int)
     return items
+
+
+# a linked feature counts as done for its item in these statuses
+LINK_DONE = {"change": ("closed",), "occupation": ("delisted", "accepted"),
+             "restoration": ("accepted",), "signboard": ("ok",), "patrol": ("active",)}
+
+
+def _link_counts(store: Store) -> pd.DataFrame:
+    """Per item: linked features that exist (``linked``) and those done (``linked_done``)."""
+    rows = []
+    with store.transaction(write=False) as tx:
+        for layer in [r[0] for r in tx.query("SELECT DISTINCT layer FROM item_links")]:
+            if layer not in S.LAYERS:
+                continue
+            ok = LINK_DONE.get(layer, ())
+            done_sql = (f"SUM(CASE WHEN f.status IN ({', '.join('?' * len(ok))}) THEN 1 ELSE 0 END)"
+                        if ok else "0")
+            rows += tx.query(
+                f"SELECT l.item_id, COUNT(*), {done_sql} FROM item_links l "
+                f"JOIN {S.layer(layer).table} f ON f.id = l.feature_id WHERE l.layer = ? GROUP BY l.item_id",
+                [*ok, layer])
+    frame = pd.DataFrame(rows, columns=["item_id", "linked", "linked_done"])
+    frame = frame.astype({"item_id": "int64", "linked": "int64", "linked_done": "int64"})
+    return frame.groupby("item_id").sum()
 
 
 def _item_figures(items: pd.DataFrame, today: dt.date) -> dict:

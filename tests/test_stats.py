@@ -488,3 +488,18 @@ def test_a_scoped_store_never_counts_beyond_its_counties(demo, tables):
         assert [r["county_code"] for r in fig["by_county"]] == ["152224"]
     fig = summary(store, counties=["152223"], today=TODAY, use_cache=False)
     assert fig["change"]["total"] == 0 and fig["by_county"] == []
+
+
+def test_item_link_counts_now_agree_with_the_replayed_history(demo):
+    """The items' linked / done counts come from the database now and from the replayed
+    history as of a date; on the day after today both must say the same."""
+    import datetime as dt
+
+    from geo.stats import item_state
+
+    now = item_state(demo).set_index("id")[["linked", "linked_done"]]
+    replayed = item_state(demo, as_of=dt.date.today() + dt.timedelta(days=1)).set_index("id")[["linked", "linked_done"]]
+    assert now.to_dict() == replayed.to_dict()
+    links = demo.item_links()
+    assert int(now["linked"].sum()) == len(links) > 0  # every demo link points at a feature that exists
+    assert 0 < int(now["linked_done"].sum()) < len(links)

@@ -338,7 +338,7 @@ class GpkgStore(Store):
     def _create_feature_table(self, tx: Tx, lyr: S.Layer) -> None:
         cols = ["id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{GEOM} {lyr.geometry}"]
         for f in lyr.fields:
-            decl = f"{f.name} {_FIELD_TYPES[f.type]}"
+            decl = f"{f.name} {_FIELD_TYPES[f.type]}" + (f" DEFAULT {S.DEFAULTS[f.name]}" if f.name in S.DEFAULTS else "")
             if f.name in ("status", "version"):
                 decl += " NOT NULL"
             cols.append(decl)
@@ -365,7 +365,8 @@ class GpkgStore(Store):
         return {r[1] for r in tx.query(f"PRAGMA table_info({table})")}
 
     def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
-        tx.execute(f"ALTER TABLE {table} ADD COLUMN {field.name} {_FIELD_TYPES[field.type]}")
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN {field.name} {_FIELD_TYPES[field.type]}"
+                   + (f" DEFAULT {S.DEFAULTS[field.name]}" if field.name in S.DEFAULTS else ""))
 
     # ------------------------------------------------------------------ geometry I/O
     def _geom_select(self) -> str:

@@ -156,7 +156,7 @@ class PostgisStore(Store):
                 f"geom geometry({_GEOM_TYPES[lyr.geometry]}, 4490)",
             ]
             for f in lyr.fields:
-                decl = f"{f.name} {_FIELD_TYPES[f.type]}"
+                decl = f"{f.name} {_FIELD_TYPES[f.type]}" + (f" DEFAULT {S.DEFAULTS[f.name]}" if f.name in S.DEFAULTS else "")
                 if f.name in ("status", "version"):
                     decl += " NOT NULL"
                 cols.append(decl)
@@ -196,7 +196,8 @@ class PostgisStore(Store):
         return {r[0] for r in rows}
 
     def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
-        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {field.name} {_FIELD_TYPES[field.type]}")
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {field.name} {_FIELD_TYPES[field.type]}"
+                   + (f" DEFAULT {S.DEFAULTS[field.name]}" if field.name in S.DEFAULTS else ""))
 
     # ------------------------------------------------------------------ geometry I/O
     def _geom_select(self) -> str:
