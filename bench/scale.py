@@ -1,7 +1,10 @@
 """PostGIS at scale: viewport queries and the summary on 1,000,000 change polygons against the
 same on 100,000, in the same run (a benchmark, not part of the test suite).
 
-    .venv/bin/python bench/scale.py [--small 100000] [--large 1000000] [--pg postgresql://…]
+    .venv/bin/python bench/scale.py [--small 100000] [--large 1000000] [--pg postgresql://…/forest_scale]
+
+Needs a running PostgreSQL with PostGIS (``scripts/test-postgres.sh`` starts one and makes the
+``forest_test`` role); the database given by ``--pg`` is created when missing.
 
 Each store is the demo at that size (same 兴安盟 counties, so the large one is ten times denser)
 built once into its own schema and reused by later runs. Prints one JSON object per line.
@@ -25,6 +28,25 @@ VIEWS = {
     "viewport_county": ((121.40, 45.80, 121.70, 46.00), 11),
     "viewport_league": ((119.40, 44.20, 123.70, 47.70), 7),
 }
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database (with PostGIS) when it does not exist yet: it lives apart
+    from the test database, which the test command recreates on every run."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        psycopg.connect(url).close()
+        return
+    except psycopg.OperationalError:
+        pass
+    params = conninfo_to_dict(url)
+    name = params["dbname"]
+    with psycopg.connect(make_conninfo(**{**params, "dbname": "postgres"}), autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
 
 def store_for(base: str, n: int):
@@ -66,9 +88,11 @@ def main():
     ap.add_argument("--small", type=int, default=100_000)
     ap.add_argument("--large", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--pg", default=os.environ.get("FOREST_TEST_PG",
-                                                    "postgresql://forest_test:forest_test@localhost:5432/forest_test"))
+    ap.add_argument("--pg", default=os.environ.get("FOREST_SCALE_PG",
+                                                    "postgresql://forest_test:forest_test@localhost:5432/forest_scale"),
+                    help="a database of its own (built stores are kept there and reused)")
     a = ap.parse_args()
+    ensure_database(a.pg)
     from geo import mapview as mv
     from geo.stats import summary
 
