@@ -457,6 +457,20 @@ def test_values_that_do_not_fit_their_field_are_reported_and_kept_in_extra(gstor
     assert f.loc[2, "before_date"] is None and json.loads(f.loc[2, "extra"])["QQYX_SJ"] == "去年夏天"
 
 
+def test_attributes_converted_alongside_the_geometries_give_the_same_report(gstore):
+    """prepare() converts the attributes while the geometries are repaired; the report must be
+    the one a plain load-then-check gives, failures and extra included."""
+    from geo.ingest.batch import check, load_for
+
+    frame = tb(5, QQYX_SJ=["20220612", "去年夏天", "2022/6/1", "", "20230101"], 备注=["甲", None, "丙", "丁", "戊"])
+    up = zipped(frame)
+    fast = prepare(up, opts(mapping={"备注": "measure"}), gstore)
+    plain = check(load_for(up, opts(mapping={"备注": "measure"}), gstore), opts(mapping={"备注": "measure"}), gstore)
+    pd.testing.assert_frame_equal(fast.features.drop(columns="geometry"), plain.features.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(fast.problems, plain.problems)
+    assert fast.features["measure"].tolist()[0] == "甲" and fast.counts == plain.counts
+
+
 # ------------------------------------------------------------------------------ area and place
 def test_area_is_recomputed_in_the_gk_zone_and_mismatches_are_flagged(cstore):
     frame = tb(4)

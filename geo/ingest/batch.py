@@ -219,7 +219,7 @@ def counties_of(store) -> gpd.GeoDataFrame:
 
 
 def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
-             counties: gpd.GeoDataFrame | None = None) -> Loaded:
+             counties: gpd.GeoDataFrame | None = None, on_frame=None) -> Loaded:
     """:func:`geo.ingest.read.load` with what the store remembers for the source."""
     profile = store.field_profile(options.source, options.layer) if options.source else None
     counties = counties_of(store) if counties is None else counties
@@ -227,7 +227,44 @@ def load_for(upload: Upload, options: Options, store, limits: Limits | None = No
     return load(upload, layer=options.layer, limits=limits, encoding=options.encoding, crs=options.crs,
                 gcj02=options.gcj02, source_layer=options.source_layer,
                 remembered_encoding=(profile or {}).get("encoding"),
-                remembered_crs=(profile or {}).get("crs"), counties_bbox=bbox)
+                remembered_crs=(profile or {}).get("crs"), counties_bbox=bbox, on_frame=on_frame)
+
+
+def _convert(frame: pd.DataFrame, mapping: dict, layer: str):
+    """The mapped fields' values, the conversion failures and the ``extra`` JSON of each row."""
+    values, failures = F.convert(frame, mapping, layer)
+    extra = F.extra_json(frame, [str(c) for c in frame.columns if mapping.get(str(c)) is None], failures)
+    return mapping, values, failures, extra
+
+
+class _Early:
+    """Attribute conversion started while the geometries are still being read and repaired:
+    the conversion is Python, the geometry work is GEOS and PROJ (which release the GIL), so on
+    two cores they overlap. Used only if the mapping it assumed is the one finally checked."""
+
+    def __init__(self, options: Options, store):
+        self.options, self.store, self.future = options, store, None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-attrs")
+
+    def __call__(self, frame: pd.DataFrame) -> None:
+        opts = self.options
+        try:
+            profile = self.store.field_profile(opts.source, opts.layer) if opts.source else None
+            mapping = F.suggest([str(c) for c in frame.columns], opts.layer, (profile or {}).get("mapping"),
+                                opts.mapping)
+        except Exception:  # noqa: BLE001 - the check reports it, in its own order
+            return
+        self.future = self.pool.submit(_convert, frame, mapping, opts.layer)
+        self.pool.shutdown(wait=False)
+
+    def result(self, mapping: dict):
+        if self.future is None:
+            return None
+        try:
+            done = self.future.result()
+        except Exception:  # noqa: BLE001 - recomputed (and reported) by the check itself
+            return None
+        return done if done[0] == mapping else None
 
 
 def prepare(upload, options: Options, store, *, limits: Limits | None = None) -> Report:
@@ -247,11 +284,13 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None) ->
     elif isinstance(upload, tuple):
         upload = Upload.from_bytes(*upload)
     counties = counties_of(store)
-    loaded = load_for(upload, options, store, limits, counties)
-    return check(loaded, options, store, counties)
+    early = _Early(options, store)
+    loaded = load_for(upload, options, store, limits, counties, on_frame=early)
+    return check(loaded, options, store, counties, early=early)
 
 
-def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None) -> Report:
+def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None,
+          early: _Early | None = None) -> Report:
     """Map, check and deduplicate a :class:`Loaded` upload against the store (no writes).
 
     Raises
@@ -269,7 +308,7 @@ def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | 
             f"该文件已于 {str(same.get('uploaded_at') or '')[:10]} 由 {same.get('uploaded_by') or '?'} "
             f"导入为批次 #{same['id']}“{same['name']}”，本次未写入任何数据",
             batch_id=int(same["id"]), batch=same["name"])
-    return _Check(loaded, options, store, counties_of(store) if counties is None else counties).run()
+    return _Check(loaded, options, store, counties_of(store) if counties is None else counties, early).run()
 
 
 class _Check:
@@ -278,8 +317,10 @@ class _Check:
 
     FLAG_KEYS = ("area_mismatch", "outside_counties", "county_mismatch", "repeat")
 
-    def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame):
+    def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame,
+                 early: _Early | None = None):
         self.lo, self.opts, self.store, self.counties = loaded, options, store, counties
+        self.early = early
         self.layer = options.layer
         self.names = set(S.layer(self.layer).names)
         self.n = len(loaded.frame)
@@ -326,7 +367,10 @@ class _Check:
     def attributes(self) -> None:
         """The mapped fields' values, conversion warnings, ``extra`` and the batch's values."""
         lyr, frame, n = S.layer(self.layer), self.lo.frame, self.n
-        values, failures = F.convert(frame, self.mapping, self.layer)
+        done = self.early.result(self.mapping) if self.early is not None else None
+        if done is None:
+            done = _convert(frame, self.mapping, self.layer)
+        _, values, failures, extra = done
         for col, bad in failures.items():
             field = self.mapping[col]
             ftype = lyr.field(field).type
@@ -336,7 +380,7 @@ class _Check:
                 self.problems.add(self.numbers[i], field, "warning",
                                   f"列“{col}”的值“{raw[i]}”不是有效的{kind_zh}，已留空（原值保存在其他属性中）",
                                   f"column '{col}': '{raw[i]}' is not a valid {ftype}; left empty (kept in extra)")
-        self.extra = F.extra_json(frame, [c for c in self.columns if self.mapping.get(c) is None], failures)
+        self.extra = extra
         self.out: dict[str, pd.Series] = dict(values)
         labels = next((values[k] for k in ("polygon_no", "name", "board_no", "project") if k in values), None)
         self.labels = labels.tolist() if labels is not None else [None] * n

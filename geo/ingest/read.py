@@ -474,8 +474,11 @@ def _gpx_times(ds: A.Dataset, n_tracks: int) -> list | None:
 def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = None,
          encoding: str | None = None, crs: str | None = None, gcj02: bool = False,
          source_layer: str | None = None, remembered_encoding: str | None = None,
-         remembered_crs: str | None = None, counties_bbox=None) -> Loaded:
+         remembered_crs: str | None = None, counties_bbox=None, on_frame=None) -> Loaded:
     """Read an upload for ``layer`` (see module docstring). Nothing is written to the store.
+
+    ``on_frame(frame)``, if given, is called with the attribute table as soon as it is read,
+    before the geometries are checked (a caller may start converting the attributes meanwhile).
 
     Raises
     ------
@@ -512,6 +515,8 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         times = _gpx_times(ds, len(frame)) if ds.kind == "gpx" and layer_name == "tracks" else None
     if len(frame) == 0:
         raise IngestError(f"'{label}' holds no features", f"“{label}”中没有任何要素（空图层）", file=label)
+    if on_frame is not None:
+        on_frame(frame)
     numbers = np.arange(1, len(frame) + 1)
     problems = V.Problems()
     geoms, rejected = V.parse_wkb(wkb, problems, numbers)
