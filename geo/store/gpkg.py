@@ -29,6 +29,7 @@ from geo import schema as S
 from geo.errors import StoreError
 from geo.store.base import INDEXES, TABLES, Store, Tx
 from geo.types import BBox
+from geo.store import rtree_bulk
 
 _TYPES = {
     "{pk}": "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -417,7 +418,16 @@ class GpkgStore(Store):
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         bounds = shapely.bounds(geoms[ok])
         ids = np.asarray([r[0] for r in rows])[ok]
-        # in space-filling-curve order: neighbours land in the same R-tree nodes (far fewer splits)
+        rtree = f"rtree_{lyr.table}_{GEOM}"
+        if rtree_bulk.worth_it(tx, rtree, len(ids)):
+            rtree_bulk.rebuild(tx, rtree, ids, bounds)  # the index packed anew, stored boxes included
+        else:
+            self._rtree_insert(tx, lyr, ids, bounds)
+        create = [s for s in _rtree_triggers(lyr.table) if f"{trig} " in s][0]
+        tx.execute(create)
+
+    def _rtree_insert(self, tx: Tx, lyr: S.Layer, ids: np.ndarray, bounds: np.ndarray) -> None:
+        # in space-filling-curve order: neighbours land in the same R-tree nodes
         order = np.argsort(hilbert_keys(bounds), kind="stable")
         bounds, ids = bounds[order], ids[order]
         tx.executemany(
@@ -425,8 +435,6 @@ class GpkgStore(Store):
             zip(ids.tolist(), bounds[:, 0].tolist(), bounds[:, 2].tolist(),
                 bounds[:, 1].tolist(), bounds[:, 3].tolist()),
         )
-        create = [s for s in _rtree_triggers(lyr.table) if f"{trig} " in s][0]
-        tx.execute(create)
 
     def _update_geometry(self, tx: Tx, lyr: S.Layer, fid: int, geom) -> None:
         blob = encode(prepare_geoms(lyr, [geom]))[0]
