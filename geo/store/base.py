@@ -232,8 +232,9 @@ class Store(ABC):
     def _bbox_clause(self, layer: S.Layer, bbox: BBox) -> tuple[str, list]: ...
 
     @abstractmethod
-    def _insert_rows(self, tx: Tx, layer: S.Layer, cols: list[str], rows: list, geoms) -> None:
-        """Insert rows (values in ``cols`` order; the geometry added by the backend)."""
+    def _insert_rows(self, tx: Tx, layer: S.Layer, cols: list[str], values: list[list], geoms) -> None:
+        """Insert rows given column-wise (``values[k]`` holds column ``cols[k]`` of every row;
+        the geometry added by the backend)."""
 
     @abstractmethod
     def _reserve_ids(self, tx: Tx, table: str, n: int) -> list[int]: ...
@@ -586,8 +587,7 @@ class Store(ABC):
             data["visited"] = visits.for_new_polygons(self, tx, b, data.get("batch_id", [None] * n))
         ids = self._reserve_ids(tx, lyr.table, n)
         cols = ["id"] + list(data)
-        rows = list(zip(ids, *data.values()))
-        self._insert_rows(tx, lyr, cols, rows, frame.geometry.values)
+        self._insert_rows(tx, lyr, cols, [ids, *data.values()], frame.geometry.values)
         self._after_layer_write(tx, lyr, added=b)
         if layer == "patrol":
             visits.after_new_tracks(self, tx, frame.geometry.values, data.get("started_at", [None] * n))

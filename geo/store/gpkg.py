@@ -56,8 +56,13 @@ GEOM = "geom"
 
 
 # --------------------------------------------------------------------------- geometry blobs
-def encode(geoms, srs_id: int = 4490) -> list[bytes | None]:
-    """Shapely geometries to GeoPackage binary (header with XY envelope + ISO WKB, little endian)."""
+_MULTI_ONE = b"\x01\x06\x00\x00\x00\x01\x00\x00\x00"  # little-endian MultiPolygon of one part
+
+
+def encode(geoms, srs_id: int = 4490, multi: bool = False) -> list[bytes | None]:
+    """Shapely geometries to GeoPackage binary (header with XY envelope + ISO WKB, little endian).
+    With ``multi``, polygons are written as one-part multipolygons (the WKB of a multipolygon is
+    the polygon's own WKB after a 9-byte header: no geometry is rebuilt)."""
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return []
@@ -65,6 +70,11 @@ def encode(geoms, srs_id: int = 4490) -> list[bytes | None]:
     empty = np.zeros(len(geoms), bool)
     empty[~missing] = shapely.is_empty(geoms[~missing])
     wkb = shapely.to_wkb(geoms, output_dimension=2, byte_order=1, flavor="iso")
+    if multi:
+        single = (shapely.get_type_id(geoms) == 3) & ~empty
+        if single.any():
+            wkb = wkb.copy()
+            wkb[single] = [_MULTI_ONE + w for w in wkb[single]]
     b = shapely.bounds(geoms)
     head = np.zeros(
         len(geoms),
@@ -400,24 +410,25 @@ class GpkgStore(Store):
         start = max(int(top), int(seq[0]) if seq else 0) + 1
         return list(range(start, start + n))
 
-    def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], rows: list, geoms) -> None:
-        geoms = prepare_geoms(lyr, geoms)
-        blobs = encode(geoms)
+    def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], values: list[list], geoms) -> None:
+        geoms = prepare_geoms(lyr, geoms, promote=False)
+        blobs = encode(geoms, multi=lyr.geometry == "MULTIPOLYGON")  # (polygons written as one-part multis)
         names = ", ".join([*cols, GEOM])
         marks = ", ".join("?" * (len(cols) + 1))
         sql = f"INSERT INTO {lyr.table} ({names}) VALUES ({marks})"
-        if len(rows) < 500:
-            tx.executemany(sql, [(*r, b) for r, b in zip(rows, blobs)])
+        ids = values[0]
+        if len(ids) < 500:
+            tx.executemany(sql, list(zip(*values, blobs)))
             return
         # Bulk path: the R-tree rows are written in one statement from the blobs' envelopes
         # instead of five Python calls per feature from the insert trigger. DDL is transactional
         # in SQLite, so dropping and re-creating the trigger is part of this same transaction.
         trig = f"rtree_{lyr.table}_{GEOM}_insert"
         tx.execute(f"DROP TRIGGER {trig}")
-        tx.executemany(sql, [(*r, b) for r, b in zip(rows, blobs)])
+        tx.executemany(sql, zip(*values, blobs))
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         bounds = shapely.bounds(geoms[ok])
-        ids = np.asarray([r[0] for r in rows])[ok]
+        ids = np.asarray(ids)[ok]
         rtree = f"rtree_{lyr.table}_{GEOM}"
         if rtree_bulk.worth_it(tx, rtree, len(ids)):
             rtree_bulk.rebuild(tx, rtree, ids, bounds)  # the index packed anew, stored boxes included
@@ -508,12 +519,13 @@ def hilbert_keys(bounds: np.ndarray, level: int = 16) -> np.ndarray:
     return d
 
 
-def prepare_geoms(lyr: S.Layer, geoms) -> np.ndarray:
-    """Geometries in the layer's declared type: polygons promoted to multipolygons, 2D only."""
+def prepare_geoms(lyr: S.Layer, geoms, promote: bool = True) -> np.ndarray:
+    """Geometries in the layer's declared type: polygons promoted to multipolygons (unless
+    ``promote`` is false: the caller writes them as multis itself), 2D only."""
     geoms = np.asarray(geoms, dtype=object)
     if shapely.has_z(geoms[~shapely.is_missing(geoms)]).any():
         geoms = shapely.force_2d(geoms)
-    if lyr.geometry == "MULTIPOLYGON":
+    if lyr.geometry == "MULTIPOLYGON" and promote:
         types = shapely.get_type_id(geoms)
         single = types == 3
         if single.any():

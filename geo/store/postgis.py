@@ -221,14 +221,14 @@ class PostgisStore(Store):
         )
         return [int(r[0]) for r in rows]
 
-    def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], rows: list, geoms) -> None:
+    def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], values: list[list], geoms) -> None:
         geoms = prepare_geoms(lyr, geoms)
         ewkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True,
                               output_dimension=2)
         cur = tx.cur  # type: ignore[attr-defined]
         with cur.copy(f"COPY {lyr.table} ({', '.join(cols)}, geom) FROM STDIN") as copy:
-            for row, g in zip(rows, ewkb):
-                copy.write_row((*row, g))
+            for row in zip(*values, ewkb):
+                copy.write_row(row)
 
     def _bulk_insert(self, tx: Tx, table: str, cols, rows: list[tuple]) -> None:
         if len(rows) < 50:

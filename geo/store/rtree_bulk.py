@@ -52,20 +52,18 @@ def rebuild(tx, rtree: str, ids: np.ndarray, bounds: np.ndarray) -> None:
     size = tx.query_one(f"SELECT length(data) FROM {rtree}_node WHERE nodeno = 1")
     node_bytes = int(size[0]) if size else 1228
     fanout = (node_bytes - 4) // CELL.itemsize
-    old = tx.query(f"SELECT id, minx, maxx, miny, maxy FROM {rtree}")
+    # the stored boxes, straight from the leaves' blobs (already 32-bit, in the cell layout)
+    leaves = tx.query(f"SELECT data FROM {rtree}_node WHERE nodeno IN (SELECT DISTINCT nodeno FROM {rtree}_rowid)")
+    parts = [np.frombuffer(bytes(b), dtype=CELL, count=int.from_bytes(bytes(b[2:4]), "big"), offset=4)
+             for (b,) in leaves]
+    old = np.concatenate(parts) if parts else np.empty(0, dtype=CELL)
     cells = np.empty(len(old) + len(ids), dtype=CELL)
-    if old:
-        arr = np.asarray(old, dtype=np.float64)
-        cells["id"][:len(old)] = np.asarray([r[0] for r in old], dtype=np.int64)
-        for k, name in enumerate(("minx", "maxx", "miny", "maxy"), start=1):
-            cells[name][:len(old)] = arr[:, k]  # already 32-bit values
+    cells[:len(old)] = old
     if len(ids):
         minx, maxx = outward32(bounds[:, 0], bounds[:, 2])
         miny, maxy = outward32(bounds[:, 1], bounds[:, 3])
         new = cells[len(old):]
         new["id"], new["minx"], new["maxx"], new["miny"], new["maxy"] = ids, minx, maxx, miny, maxy
-    if len(np.unique(cells["id"])) != len(cells):
-        raise ValueError(f"{rtree}: an id is both stored and new")
     boxes = np.column_stack([cells["minx"], cells["miny"], cells["maxx"], cells["maxy"]]).astype(np.float64)
     cells = cells[np.argsort(hilbert_keys(boxes), kind="stable")] if len(cells) else cells
 
@@ -106,5 +104,7 @@ def rebuild(tx, rtree: str, ids: np.ndarray, bounds: np.ndarray) -> None:
     tx.execute(f"DELETE FROM {rtree}_parent")
     tx.executemany(f"INSERT INTO {rtree}_node (nodeno, data) VALUES (?, ?)", nodes)
     tx.executemany(f"INSERT INTO {rtree}_parent (nodeno, parentnode) VALUES (?, ?)", parents)
+    leaf_ids = np.concatenate([r for r, _ in rowids]) if rowids else np.empty(0, np.int64)
+    leaf_nos = np.repeat([no for _, no in rowids], [len(r) for r, _ in rowids]) if rowids else leaf_ids
     tx.executemany(f"INSERT INTO {rtree}_rowid (rowid, nodeno) VALUES (?, ?)",
-                   [(int(r), no) for ids_, no in rowids for r in ids_.tolist()])
+                   zip(leaf_ids.tolist(), leaf_nos.tolist()))
