@@ -347,12 +347,16 @@ class _Check:
         # The geometry work (shapely, pyproj and SQLite release the GIL) runs in two threads while
         # this one converts the attributes (pure Python): on two cores most of it overlaps.
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
+        dedupe = self.layer == "change" and len(live)
+        # longest first: stored neighbours and their overlaps, then the fingerprints
+        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if dedupe else None
+        f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
+        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)
         f_where = pool.submit(V.locate, self.geoms[live], self.counties) if want_where else None
-        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
-        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if self.layer == "change" and len(live) else None
         pool.shutdown(wait=False)
         self.attributes()
+        by_no = self.stored_numbers() if dedupe else None  # (SQL, while the threads work)
         if f_where is not None:
             self.where(f_where.result()[0])
         if f_area is not None:
@@ -360,7 +364,7 @@ class _Check:
         if self.layer == "patrol" and len(live):
             self.tracks()
         if f_near is not None:
-            self.once(*f_near.result())
+            self.once(*f_near.result(), *f_hash.result(), by_no)
         return self.report()
 
     # -- the steps ----------------------------------------------------------------------
@@ -500,14 +504,24 @@ class _Check:
                           f"{why_en}: already stored in batch #{bid} '{bname}' (feature #{fid}); not imported again",
                           label=self.labels[i], batch_id=bid, feature_id=int(fid))
 
-    def once(self, pairs: np.ndarray, near: gpd.GeoDataFrame, h1: list, h2: list) -> None:
-        """Change polygons: duplicates of stored ones (number, shape), within the file, repeats."""
+    def stored_numbers(self) -> pd.DataFrame | None:
+        """Stored polygons with the same source and polygon number as a live row."""
+        live, n, out = self.live, self.n, self.out
+        nos = out.get("polygon_no")
+        if nos is None:
+            return None
+        src = out["source"] if "source" in out else pd.Series([None] * n, dtype=object)
+        return D.stored_by_number(self.store, self.layer, src.iloc[live].reset_index(drop=True),
+                                  nos.iloc[live].reset_index(drop=True))
+
+    def once(self, pairs: np.ndarray, near: gpd.GeoDataFrame, overlaps: pd.DataFrame, h1: list, h2: list,
+             by_no: pd.DataFrame | None) -> None:
+        """Change polygons: duplicates of stored ones (number, shape), within the file, repeats.
+        ``overlaps``: the best substantial overlap of each live row with a stored polygon."""
         live, n, out = self.live, self.n, self.out
         src = out["source"] if "source" in out else pd.Series([None] * n, dtype=object)
         nos = out.get("polygon_no")
-        if nos is not None:
-            by_no = D.stored_by_number(self.store, self.layer, src.iloc[live].reset_index(drop=True),
-                                       nos.iloc[live].reset_index(drop=True))
+        if by_no is not None:
             for i, fid, bid in by_no.itertuples(index=False):
                 self._duplicate(live[i], fid, bid, "图斑编号相同（同一来源）", "same source and polygon number", "polygon_no")
         for i, fid, bid in D.same_geometry(pairs, near, h1, h2).itertuples(index=False):
@@ -536,10 +550,8 @@ class _Check:
                 self.problems.add(self.numbers[i], field, "duplicate", zh, en, label=self.labels[i])
             keys = keys[~np.isin(keys["i"].to_numpy(), again["i"].to_numpy())]
         # repeats: substantial overlap with an earlier batch's polygon
-        if len(pairs):
-            pairs = pairs[~self.duplicate[live][pairs[:, 0]]]
-        if len(pairs):
-            rep = D.repeats(pairs, near, self.geoms[live])
+        if len(overlaps):  # (a duplicate is not also a repeat)
+            rep = overlaps[~self.duplicate[live][overlaps["i"].to_numpy(dtype="int64")]]
             for i, fid, bid, ov in rep[["i", "id", "batch_id", "overlap"]].itertuples(index=False):
                 r = live[int(i)]
                 self.repeat_of[r] = int(fid)
@@ -591,12 +603,10 @@ class _Check:
 
 
 def _near(store, layer: str, geoms: np.ndarray):
-    """Stored neighbours of the new polygons and the polygons' fingerprints (one thread's work)."""
+    """Stored neighbours of the new polygons and each new polygon's best substantial overlap
+    with one of them (one thread's work: the index query, the read, GEOS intersections)."""
     pairs, near = D.neighbours(store, layer, geoms)
-    near_rows = np.zeros(len(geoms), dtype=bool)
-    near_rows[pairs[:, 0]] = True
-    h1, h2 = D.hash_variants(geoms, both=near_rows)
-    return pairs, near, h1, h2
+    return pairs, near, D.repeats(pairs, near, geoms)
 
 
 # ------------------------------------------------------------------------------ commit
