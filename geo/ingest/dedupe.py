@@ -19,6 +19,8 @@ joined with ``&&`` in PostGIS), with a generic fallback through :meth:`Store.rea
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -87,17 +89,18 @@ def stored_by_number(store, layer: str, sources: pd.Series, numbers: pd.Series) 
         return _first([])
     has_src = pd.notna(src[sel])
     if store.backend == "gpkg":
+        # per source, the numbers go in as one JSON array (json_each, in C) and meet the
+        # (source, polygon_no) index: no Python call per number
+        rows = []
+        frame = pd.DataFrame({"s": src[sel], "no": [str(v) for v in nos[sel]], "i": sel})
         with store.transaction(write=False) as tx:
-            tx.execute("CREATE TEMP TABLE IF NOT EXISTS ingest_nos (i INTEGER, source TEXT, no TEXT)")
-            tx.executemany("INSERT INTO ingest_nos VALUES (?, ?, ?)",
-                           list(zip(sel.tolist(), src[sel].tolist(), [str(v) for v in nos[sel]])))
-            rows = tx.query(
-                f"SELECT n.i, c.id, c.batch_id FROM ingest_nos n CROSS JOIN {lyr.table} c "
-                "ON c.source = n.source AND c.polygon_no = n.no WHERE n.source IS NOT NULL")
-            if not has_src.all():
-                rows += tx.query(
-                    f"SELECT n.i, c.id, c.batch_id FROM ingest_nos n CROSS JOIN {lyr.table} c "
-                    "ON c.source IS NULL AND c.polygon_no = n.no WHERE n.source IS NULL")
+            for value, grp in frame.groupby(frame["s"].fillna("\0"), sort=False):
+                match = "c.source IS NULL" if value == "\0" else "c.source = ?"
+                params = [json.dumps(grp["no"].tolist(), ensure_ascii=False)] + ([] if value == "\0" else [value])
+                hits = tx.query(f"SELECT j.key, c.id, c.batch_id FROM json_each(?) j CROSS JOIN {lyr.table} c "
+                                f"ON {match} AND c.polygon_no = j.value", params)
+                at = grp["i"].to_numpy()
+                rows += [(int(at[k]), fid, bid) for k, fid, bid in hits]
         return _first(rows)
     if store.backend == "postgis":
         with store.transaction(write=False) as tx:
