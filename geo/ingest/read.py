@@ -507,17 +507,43 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         elif "encoding" in ds.read_bytes:
             codec, how = ds.read_bytes["encoding"]()
             guess = E.Guess(codec, how)
-        meta, frame, wkb = _read_table(ds.path, layer_name, gdal_encoding, limits, label,
-                                       restore_shx=ds.missing_shx, kind=ds.kind,
-                                       codec=guess.encoding if ds.kind == "shapefile" and guess else None)
+        codec = guess.encoding if ds.kind == "shapefile" and guess else None
+        place = dict(family=family, crs=crs, remembered_crs=remembered_crs, counties_bbox=counties_bbox,
+                     label=label, gcj02=gcj02)
+        split = _read_split(ds, layer_name, gdal_encoding, limits, label, codec, on_frame, place) \
+            if ds.kind == "shapefile" and not ds.missing_shx else None
+        if split is None:  # the classic way: one read, then the geometries
+            meta, frame, wkb = _read_table(ds.path, layer_name, gdal_encoding, limits, label,
+                                           restore_shx=ds.missing_shx, kind=ds.kind, codec=codec)
+        else:
+            meta, frame, placed, placing_error = split
         if ds.kind == "kml":
             frame = _drop_boilerplate(frame)
         times = _gpx_times(ds, len(frame)) if ds.kind == "gpx" and layer_name == "tracks" else None
     if len(frame) == 0:
         raise IngestError(f"'{label}' holds no features", f"“{label}”中没有任何要素（空图层）", file=label)
-    if on_frame is not None:
-        on_frame(frame)
-    numbers = np.arange(1, len(frame) + 1)
+    if split is None:
+        if on_frame is not None:
+            on_frame(frame)
+        placed = _place(wkb, meta, **place)
+    elif placing_error is not None:
+        raise placing_error
+    geoms, rejected, repaired, problems, choice, more_notes, hint = placed
+    notes.extend(more_notes)
+    choices = [l[0] for l in layers if l[3] is not None]
+    return Loaded(
+        file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
+        choices=choices, frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
+        problems=problems, family=family, encoding=guess, crs=choice, notes=notes, crs_hint=hint,
+        track_times=times)
+
+
+def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, counties_bbox, label: str,
+           gcj02: bool):
+    """The geometries parsed, placed in EPSG:4490 and checked for the layer: ``(geoms, rejected,
+    repaired, problems, crs choice, notes, crs hint)``."""
+    notes = []
+    numbers = np.arange(1, len(wkb) + 1)
     problems = V.Problems()
     geoms, rejected = V.parse_wkb(wkb, problems, numbers)
     choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
@@ -537,9 +563,57 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         hint, swapped = coords._suggest(*coords._centres(raw_x))
         if hint and swapped:
             hint += "（X/Y 对调）"
-    choices = [l[0] for l in layers if l[3] is not None]
-    return Loaded(
-        file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
-        choices=choices, frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
-        problems=problems, family=family, encoding=guess, crs=choice, notes=notes, crs_hint=hint,
-        track_times=times)
+    return geoms, rejected, repaired & ~rejected, problems, choice, notes, hint
+
+
+def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, codec, on_frame, place: dict):
+    """A shapefile read in two passes at once: the geometries (.shp) here, then checked and
+    placed, while another thread reads and decodes the attribute table (.dbf) — most of the work
+    in both is in GDAL, GEOS and PROJ, so on two cores they overlap. Returns ``(meta, frame,
+    placed, error placing the geometries)``, or None to read the classic way (anything unusual,
+    and every read error: the classic read reports it, in its order)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    redecode = codec is not None and codec not in ("utf-8", "latin-1", "ascii")  # as _read_table does
+    kw = {"layer": layer, "max_features": limits.max_features + 1,
+          "encoding": "ISO-8859-1" if redecode else gdal_encoding}
+    kw = {k: v for k, v in kw.items() if v is not None}
+
+    def attributes():
+        _meta, table = pyogrio.read_arrow(ds.path, read_geometry=False, **kw)
+        frame = table.to_pandas()
+        if redecode:
+            frame = _redecode(frame, codec)
+        frame.index = pd.RangeIndex(len(frame))
+        if on_frame is not None and len(frame):
+            on_frame(frame)
+        return frame
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            meta, table = pyogrio.read_arrow(ds.path, columns=[], **kw)
+            gcol = meta.get("geometry_name") or "wkb_geometry"
+            if gcol not in table.column_names or table.num_rows > limits.max_features \
+                    or _arrow_has_curves(table.column(gcol)):
+                return None
+            wkb = np.asarray(table.column(gcol).to_pylist(), dtype=object)
+        except Exception:  # noqa: BLE001 - the classic read says what is wrong
+            return None
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-dbf")
+        future = pool.submit(attributes)
+        pool.shutdown(wait=False)
+        placed, error = None, None
+        try:
+            placed = _place(wkb, meta, **place)
+        except IngestError as ex:
+            error = ex
+        try:
+            frame = future.result()
+        except Exception:  # noqa: BLE001
+            return None
+    if len(frame) != len(wkb) and len(frame.columns):
+        return None
+    if not len(frame.columns):
+        frame = pd.DataFrame(index=pd.RangeIndex(len(wkb)))
+    return meta, frame, placed, error
