@@ -288,28 +288,34 @@ def _jsonable(v):
 
 def extra_json(frame: pd.DataFrame, columns: list[str], failures: dict[str, np.ndarray]) -> list[str | None]:
     """Per row, a JSON object of the unmapped columns' values (and of values that did not fit
-    their field), without empty ones; ``None`` when there is nothing. Each distinct value is
-    serialised once; rows are joined with vectorised string operations."""
+    their field), without empty ones; ``None`` when there is nothing. A batch's unmapped columns
+    repeat a few values, so rows are grouped by their combination of values (codes combined in
+    numpy) and each distinct combination is serialised once."""
     n = len(frame)
     cols = list(columns) + [c for c in failures if c not in columns]
-    acc = np.full(n, "", dtype=object)
-    has = np.zeros(n, dtype=bool)
+    if n == 0 or not cols:
+        return [None] * n
+    combo = np.zeros(n, dtype=np.int64)
+    tables = []  # per column: (codes, fragment per code)
     for c in cols:
         key = json.dumps(str(c), ensure_ascii=False) + ":"
-
-        def frag(v, key=key):
-            v = _jsonable(v)
-            return None if v is None else key + json.dumps(v, ensure_ascii=False, default=str)
-
-        parts = _by_value(frame[c], frag).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        frags = []
+        for u in uniques:
+            v = _jsonable(u)
+            frags.append(None if v is None else key + json.dumps(v, ensure_ascii=False, default=str))
+        frags.append(None)  # code -1: missing
+        codes = np.where(codes < 0, len(uniques), codes)
         if c in failures and c not in columns:
-            parts = np.where(failures[c], parts, None)
-        m = pd.notna(parts)
-        if not m.any():
-            continue
-        sep = np.where(has[m], ",", "")
-        acc[m] = acc[m] + sep + parts[m]
-        has |= m
-    out = np.full(n, None, dtype=object)
-    out[has] = "{" + acc[has] + "}"
-    return out.tolist()
+            codes = np.where(failures[c], codes, len(uniques))
+        tables.append((codes, frags))
+        # keep the combined key compact (at most n distinct values)
+        combo, _ = pd.factorize(combo * (len(uniques) + 1) + codes)
+        combo = combo.astype(np.int64)
+    first = np.unique(combo, return_index=True)[1]
+    texts = np.empty(len(first), dtype=object)
+    for k, row in enumerate(first):
+        parts = [frags[codes[row]] for codes, frags in tables]
+        parts = [p for p in parts if p is not None]
+        texts[combo[row]] = "{" + ",".join(parts) + "}" if parts else None
+    return texts[combo].tolist()
