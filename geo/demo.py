@@ -314,7 +314,7 @@ def _change_polygons(specs, counties, zones, rng, today):
     geoms_by_code = dict(zip(codes, counties.geometry))
     names_by_code = dict(zip(codes, counties["district_name"]))
     weights = np.array([0.06, 0.14, 0.28, 0.22, 0.18, 0.12])
-    frames, timelines = [], []
+    frames = []
     for spec in specs:
         n = spec.count
         if n == 0:
@@ -383,12 +383,10 @@ def _change_polygons(specs, counties, zones, rng, today):
 
 def _plan(frame: gpd.GeoDataFrame, specs, rng, today: dt.date):
     """Decide each polygon's final status and verdict, per batch, consistent with the seeds."""
-    by_key = {s.key: s for s in specs}
     final = np.empty(len(frame), dtype=object)
     verdict = np.empty(len(frame), dtype=object)
     for key, idx in frame.groupby("_spec").indices.items():
         n = len(idx)
-        spec = by_key[key]
         if key == "cur":
             statuses = rng.choice(list(CURRENT_MIX), n, p=np.array(list(CURRENT_MIX.values())))
             v = np.where(

@@ -8,7 +8,6 @@ of signboards in order) and otherwise is the manual figure staff enter.
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pandas as pd
 

@@ -9,7 +9,6 @@ from the index's bounding boxes without decoding a single geometry.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import geopandas as gpd

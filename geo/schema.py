@@ -7,7 +7,7 @@ and the ingest field mapping pre-fills from the ``aliases``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from geo.errors import ValidationError
 

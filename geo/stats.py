@@ -27,7 +27,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo import schema as S
 from geo.store import Store

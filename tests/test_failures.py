@@ -17,7 +17,7 @@ from geo import workflow as W
 from geo.errors import StoreError
 from geo.store import open_store
 from geo.store.gpkg import GpkgStore
-from tests.helpers import add_batch, insert, polygons
+from tests.helpers import insert, polygons
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from geo.store import open_store
 from tests.helpers import add_batch, insert, polygons

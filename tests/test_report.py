@@ -3,7 +3,6 @@ checked against counts made independently from the stored tables (see tests/test
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 import sys

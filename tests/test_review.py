@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from geo import workflow as W
 from geo.store import open_store
 from tests.browser import choose, feature_point, feature_style, hover_tooltip, login, wait_drawn, wait_idle
 from tests.conftest import DEMO_PASSWORDS, Dashboard

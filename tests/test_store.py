@@ -9,7 +9,6 @@ import threading
 import pandas as pd
 import pyogrio
 import pytest
-from shapely.geometry import box
 
 from geo import schema as S
 from geo.errors import ConflictError, NotFoundError, StoreError, ValidationError

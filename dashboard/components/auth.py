@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.components.common import lang, settings, show_error, store, t
+from dashboard.components.common import lang, settings, show_error, store
 from geo import auth
 from geo.errors import GeoError, StoreError
 

@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.common import field_label, label, lang, settings, show_error, t
+from dashboard.components.common import field_label, label, lang, show_error, t
 from geo import schema as S
 from geo import workflow
 from geo.errors import ConflictError, GeoError

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -13,13 +12,13 @@ from streamlit_folium import st_folium
 from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
-from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
+from dashboard.components.common import label, lang, settings, store_or_stop, t
 from geo import export as gexport
 from geo import mapview as mv
 from geo import raster
 from geo import schema as S
 from geo import workflow
-from geo.errors import GeoError, NotFoundError, PermissionDenied
+from geo.errors import NotFoundError, PermissionDenied
 from geo.stats import token
 from geo.timeutil import today_local
 

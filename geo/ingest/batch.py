@@ -535,19 +535,19 @@ class _Check:
                              "no": (nos if nos is not None else pd.Series([None] * n)).astype(object),
                              "h": hashes, "i": np.arange(n)})
         keys = keys[self.keep & ~self.duplicate]
-        for cols, field in ((["s", "no"], "polygon_no"), (["h"], "geometry")):
+        for cols, what in ((["s", "no"], "polygon_no"), (["h"], "geometry")):
             sub = keys[keys[cols[-1]].notna()]
             first = sub.groupby(cols, sort=False)["i"].transform("first")
             again = sub[first.to_numpy() != sub["i"].to_numpy()]
             for i, j, no in zip(again["i"].to_numpy(), first[again.index].to_numpy(), again["no"].to_numpy()):
                 self.duplicate[i] = True
-                if field == "polygon_no":
+                if what == "polygon_no":
                     zh = f"文件中图斑编号“{no}”重复出现（与第 {self.numbers[j]} 个要素相同），只导入第一个"
                     en = f"polygon number '{no}' appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
                 else:
                     zh = f"文件中图形重复（与第 {self.numbers[j]} 个要素完全相同），只导入第一个"
                     en = f"the same geometry appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
-                self.problems.add(self.numbers[i], field, "duplicate", zh, en, label=self.labels[i])
+                self.problems.add(self.numbers[i], what, "duplicate", zh, en, label=self.labels[i])
             keys = keys[~np.isin(keys["i"].to_numpy(), again["i"].to_numpy())]
         # repeats: substantial overlap with an earlier batch's polygon
         if len(overlaps):  # (a duplicate is not also a repeat)

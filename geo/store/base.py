@@ -515,7 +515,7 @@ class Store(ABC):
         return out
 
     def extent(self, layer: str) -> BBox | None:
-        lyr = S.layer(layer)
+        S.layer(layer)  # (an unknown layer is an error)
         frame = self.read_layer(layer, columns=[], geometry=True)
         if frame.empty:
             return None
@@ -656,7 +656,7 @@ class Store(ABC):
         values = {k: to_db_value(v, types[k]) for k, v in changes.items()}
         moves_cell = layer == "change" and (geometry is not None or set(changes) & set(cells.DIMS))
         if moves_cell:
-            old_cell = self._cell_frame(tx, f" WHERE id = ?", [int(fid)])
+            old_cell = self._cell_frame(tx, " WHERE id = ?", [int(fid)])
         moves_fact = layer == "change" and bool(set(changes) & facts.WATCHED)
         if moves_fact:
             old_fact = self._fact_frame(tx, fid)
@@ -674,7 +674,7 @@ class Store(ABC):
             self._after_layer_write(tx, lyr)
         if moves_cell:
             cells.apply(tx, old_cell, -1)
-            cells.apply(tx, self._cell_frame(tx, f" WHERE id = ?", [int(fid)]), +1)
+            cells.apply(tx, self._cell_frame(tx, " WHERE id = ?", [int(fid)]), +1)
         if moves_fact:
             facts.apply_facts(tx, old_fact, -1)
             facts.apply_facts(tx, self._fact_frame(tx, fid), +1)
