@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
@@ -587,23 +588,39 @@ class Store(ABC):
             data["visited"] = visits.for_new_polygons(self, tx, b, data.get("batch_id", [None] * n))
         ids = self._reserve_ids(tx, lyr.table, n)
         cols = ["id"] + list(data)
+        fields_json = _dumps({"batch_id": batch_id}) if batch_id is not None else None
+
+        def derived():
+            """The aggregate rows and the import events of these features (pure Python/pandas)."""
+            agg = None
+            if layer == "change":
+                agg = (facts.fact_rows(pd.DataFrame({k: data.get(k, [None] * n) for k in (*facts.KEYS, *facts.VALUES)})),
+                       cells.rows(pd.DataFrame({
+                           "batch_id": data.get("batch_id", [None] * n),
+                           "county_code": data.get("county_code", [None] * n),
+                           "status": data["status"], "verdict": data.get("verdict", [None] * n),
+                           "cx": (b[:, 0] + b[:, 2]) / 2, "cy": (b[:, 1] + b[:, 3]) / 2})))
+            events = None if raw else [(layer, fid, at, actor, action, None, st, fields_json, comment, None, 1)
+                                       for fid, st in zip(ids, data["status"])]
+            return agg, events
+
+        later = None
+        if n >= 5000:  # computed while the database writes the rows (sqlite and COPY release the GIL)
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insert-derived")
+            later = pool.submit(derived)
+            pool.shutdown(wait=False)
         self._insert_rows(tx, lyr, cols, [ids, *data.values()], frame.geometry.values)
         self._after_layer_write(tx, lyr, added=b)
         if layer == "patrol":
             visits.after_new_tracks(self, tx, frame.geometry.values, data.get("started_at", [None] * n))
-        if layer == "change":
-            facts.apply_facts(tx, pd.DataFrame({k: data.get(k, [None] * n) for k in (*facts.KEYS, *facts.VALUES)}))
-            cells.apply(tx, pd.DataFrame({
-                "batch_id": data.get("batch_id", [None] * n), "county_code": data.get("county_code", [None] * n),
-                "status": data["status"], "verdict": data.get("verdict", [None] * n),
-                "cx": (b[:, 0] + b[:, 2]) / 2, "cy": (b[:, 1] + b[:, 3]) / 2}))
+        agg, events = later.result() if later is not None else derived()
+        if agg is not None:
+            if agg[0]:
+                tx.executemany(facts.UPSERT_FACTS, agg[0])
+            if agg[1]:
+                tx.executemany(cells.UPSERT, agg[1])
         if raw:
             return ids
-        fields_json = _dumps({"batch_id": batch_id}) if batch_id is not None else None
-        events = [
-            (layer, fid, at, actor, action, None, st, fields_json, comment, None, 1)
-            for fid, st in zip(ids, data["status"])
-        ]
         self.add_events(tx, events)
         return ids
 
