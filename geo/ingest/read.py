@@ -608,6 +608,9 @@ def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, cod
             placed = _place(wkb, meta, **place)
         except IngestError as ex:
             error = ex
+        except BaseException:
+            future.exception()  # let the other pass finish with the files before they go
+            raise
         try:
             frame = future.result()
         except Exception:  # noqa: BLE001
