@@ -60,4 +60,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "up.done": ("已导入批次 #{id}“{name}”：{n} 个要素。", "Stored batch #{id} “{name}”: {n} features."),
     "up.done_view": ("可在“地图核查”页按批次筛选查看。", "Filter by batch on the map page to see them."),
     "up.recent": ("最近导入的批次", "Recent batches"),
+    "up.col.batch": ("批次", "Batch"),
+    "up.col.layer": ("图层", "Layer"),
+    "up.col.source": ("来源", "Source"),
+    "up.col.count": ("要素数", "Features"),
+    "up.col.by": ("导入人", "Imported by"),
+    "up.col.at": ("导入时间", "Imported at"),
 }

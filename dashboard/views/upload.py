@@ -18,6 +18,7 @@ from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from geo import ingest as I
+from geo.timeutil import fmt_local
 from geo import schema as S
 from geo.errors import GeoError
 from geo.ingest.archive import Limits
@@ -158,8 +159,17 @@ if report is None:
     b = store.batches()
     if len(b):
         st.subheader(t("up.recent"))
-        cols = ["id", "name", "layer", "source", "feature_count", "uploaded_by", "uploaded_at"]
-        st.dataframe(b[cols].tail(10).iloc[::-1], hide_index=True, width="stretch")
+        recent = b.tail(10).iloc[::-1]
+        st.dataframe(pd.DataFrame({
+            "ID": recent["id"],
+            t("up.col.batch"): recent["name"],
+            t("up.col.layer"): recent["layer"].map(
+                lambda k: (S.layer(k).zh if lang() == "zh" else S.layer(k).en) if k in S.LAYERS else k),
+            t("up.col.source"): recent["source"],
+            t("up.col.count"): recent["feature_count"],
+            t("up.col.by"): recent["uploaded_by"],
+            t("up.col.at"): recent["uploaded_at"].map(fmt_local),
+        }), hide_index=True, width="stretch")
     st.stop()
 
 # ------------------------------------------------------------------------------ the report
