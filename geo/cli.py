@@ -285,7 +285,7 @@ def _demo(args, settings: Settings) -> int:
         _print(summary, True)
     else:
         print(f"示例数据库已生成：{settings.db}")
-        print(f"  变化图斑 {summary['change_polygons']} 个，批次 {len(summary['batches'])} 个，"
+        print(f"  变化图斑 {summary['change_polygons']} 个，批次 {len(summary['batches']) + (1 if summary.get('detected') else 0)} 个，"
               f"公示牌 {summary['signboards']} 个，巡护轨迹 {summary['patrols']} 条")
         print("  示例账号（仅本次显示，请妥善保存）：")
         for name, a in accounts.items():

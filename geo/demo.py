@@ -951,6 +951,7 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         "zones": len(zone_ids),
         "batches": {s.name: s.count for s in specs},
         "change_polygons": int(len(change)) + detected,
+        "detected": detected,  # polygons of the automatic-detection batch (one more batch when > 0)
         "events": len(rows),
         "occupation_plots": len(occ),
         "restoration_areas": len(rest),
