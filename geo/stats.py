@@ -30,6 +30,7 @@ import pandas as pd
 
 from geo import schema as S
 from geo.store import Store
+from geo.store import visits
 from geo.store.visits import VISIT_METRES  # a track passing this close to a polygon's centre visited it
 from geo.timeutil import end_of_local_day_utc, today_local
 from geo.workflow import RECTIFY_STAGE, VERIFY_STAGE, change_deadlines
@@ -705,7 +706,7 @@ def _open_visited(store: Store, pats, batch_ids, counties, batches, state):
     facts, where every polygon carries its ``visited`` flag (kept on every write, see
     :mod:`geo.store.visits`), so neither grows with the polygons. ``state``: the polygons
     replayed as of a date; then the visits are recomputed from the tracks of that date."""
-    from geo.store import facts, visits
+    from geo.store import facts
 
     if state is None:
         with store.transaction(write=False) as tx:

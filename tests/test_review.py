@@ -22,6 +22,18 @@ def issued_in_tuquan(store):
     return int(frame["id"].iloc[0]), frame["polygon_no"].iloc[0]
 
 
+def ready_to_start(browser, url, fid, number):
+    """A new browser context where 突泉县's inspector has opened polygon ``fid`` and chosen to
+    start verifying it (not yet submitted)."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1100})
+    p = ctx.new_page()
+    p.set_default_timeout(30_000)
+    login(p, url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"?id={fid}")
+    p.get_by_role("heading", name=number).wait_for()
+    choose(p, "选择操作", "开始核查（→ 核查中）")
+    return p
+
+
 def submit(page):
     page.get_by_role("button", name="提交").click()
     wait_idle(page)
@@ -85,16 +97,7 @@ def test_filter_click_walk_to_closed_history_and_colour(dashboard, page, tmp_pat
 def test_two_people_editing_the_same_polygon_get_a_conflict(dashboard, browser):
     store = open_store(dashboard.db)
     fid, number = issued_in_tuquan(store)
-    pages = []
-    for _ in range(2):
-        ctx = browser.new_context(viewport={"width": 1600, "height": 1100})
-        p = ctx.new_page()
-        p.set_default_timeout(30_000)
-        login(p, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"?id={fid}")
-        p.get_by_role("heading", name=number).wait_for()
-        choose(p, "选择操作", "开始核查（→ 核查中）")
-        pages.append(p)
-    a, b = pages
+    a, b = (ready_to_start(browser, dashboard.url, fid, number) for _ in range(2))
     submit(a)
     a.get_by_text("已办理：下发 → 核查中").wait_for()
     submit(b)  # b still shows version 1
@@ -103,7 +106,7 @@ def test_two_people_editing_the_same_polygon_get_a_conflict(dashboard, browser):
     # b now shows the newer state, and nothing was overwritten
     b.get_by_text("核查中 · v2").first.wait_for()
     assert [e["to_status"] for e in store.history("change", fid)] == ["issued", "verifying"]
-    for p in pages:
+    for p in (a, b):
         p.context.close()
 
 
@@ -158,15 +161,7 @@ def test_two_app_processes_on_postgis_share_one_truth(pg_url, browser):
     fid, number = issued_in_tuquan(store)
     apps = [Dashboard(pg_url).start(), Dashboard(pg_url).start()]
     try:
-        pages = []
-        for app in apps:
-            ctx = browser.new_context(viewport={"width": 1600, "height": 1100})
-            p = ctx.new_page()
-            p.set_default_timeout(30_000)
-            login(p, app.url, "tuquan_inspector", PW["tuquan_inspector"], path=f"?id={fid}")
-            p.get_by_role("heading", name=number).wait_for()
-            choose(p, "选择操作", "开始核查（→ 核查中）")
-            pages.append(p)
+        pages = [ready_to_start(browser, app.url, fid, number) for app in apps]
         submit(pages[0])
         pages[0].get_by_text("已办理：下发 → 核查中").wait_for()
         submit(pages[1])

@@ -197,7 +197,7 @@ def test_field_links_list_exactly_what_the_figures_count(demo_store):
         ("occupation.delisted", fig["occupation"]["delisted"], "occupation",
          demo_store.read_layer("occupation", geometry=False)),
     ]
-    for key, expected, layer, frame in checks:
+    for key, shown, layer, frame in checks:
         page, query = link(key)
         assert page == "field" and query["layer"] == layer
-        assert len(F.filter_by_query(frame, layer, query)) == expected, key
+        assert len(F.filter_by_query(frame, layer, query)) == shown, key

@@ -295,17 +295,23 @@ def _pick(layers, wanted: str | None, family: str):
 
 
 # ------------------------------------------------------------------------------ reading
-def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, name: str, restore_shx: bool,
-                kind: str = "", codec: str | None = None):
+def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str | None) -> tuple[dict, bool]:
+    """pyogrio arguments for reading a table, and whether its text must be decoded here after.
+    A multi-byte table is read as ISO-8859-1 (GDAL's cheapest recoding, byte for byte) and
+    decoded once per distinct value: a batch's columns repeat the same few county, township and
+    class names, so this is several times faster than iconv on every value."""
     kw = {"layer": layer, "max_features": limits.max_features + 1}
     if encoding:
         kw["encoding"] = encoding
-    # A multi-byte table is read as ISO-8859-1 (GDAL's cheapest recoding, byte for byte) and
-    # decoded here once per distinct value: a batch's columns repeat the same few county,
-    # township and class names, so this is several times faster than iconv on every value.
     redecode = codec is not None and codec not in ("utf-8", "latin-1", "ascii")
     if redecode:
         kw["encoding"] = "ISO-8859-1"
+    return kw, redecode
+
+
+def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, name: str, restore_shx: bool,
+                kind: str = "", codec: str | None = None):
+    kw, redecode = _read_kwargs(layer, encoding, limits, codec)
     if kind == "geojson":
         kw["DATE_AS_STRING"] = "YES"  # else "T0000" (a polygon number) becomes a time of day
     config = {"LIBKML_LAUNDER_FIELD_NAMES": "NO"}
@@ -574,10 +580,7 @@ def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, cod
     and every read error: the classic read reports it, in its order)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    redecode = codec is not None and codec not in ("utf-8", "latin-1", "ascii")  # as _read_table does
-    kw = {"layer": layer, "max_features": limits.max_features + 1,
-          "encoding": "ISO-8859-1" if redecode else gdal_encoding}
-    kw = {k: v for k, v in kw.items() if v is not None}
+    kw, redecode = _read_kwargs(layer, gdal_encoding, limits, codec)
 
     def attributes():
         _meta, table = pyogrio.read_arrow(ds.path, read_geometry=False, **kw)

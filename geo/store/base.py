@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -90,6 +91,15 @@ TABLES: dict[str, str] = {
         "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
     ),
 }
+
+# tables counted from the others (rebuild_cells): recounted, not migrated, when their layout changes
+DERIVED_TABLES = ("change_cells", "change_facts", "event_hours")
+
+
+def _table_columns(name: str) -> set[str]:
+    """The column names a table of :data:`TABLES` is declared with."""
+    return set(re.findall(r"(\w+) \{", TABLES[name]))
+
 
 INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_events_feature ON events (layer, feature_id)",
@@ -273,23 +283,24 @@ class Store(ABC):
 
     def migrate(self) -> list[str]:
         """Bring an existing store up to the current schema by adding what is missing (tables,
-        columns, indexes); never drops or rewrites anything. Returns what was added."""
+        columns, indexes). Nothing recorded is dropped or rewritten; only the pre-counted
+        tables (:data:`DERIVED_TABLES`) are recounted, and re-created when their layout changed.
+        Returns what was added."""
         with self.transaction(write=False) as tx:
             missing = [
                 (lyr, f) for lyr in S.LAYERS.values() for f in lyr.fields
                 if f.name not in (cols := self._columns(tx, lyr.table)) and cols
             ]
             tables_missing = [name for name in TABLES if not self._columns(tx, name)]
-            facts_cols = self._columns(tx, "change_facts")
-            # an aggregate table whose key changed is recounted, not altered (its rows are derived)
-            stale_facts = bool(facts_cols) and "visited" not in facts_cols
-        if not missing and not tables_missing and not stale_facts:
+            # a derived table whose columns changed is counted anew, not altered
+            stale = [name for name in DERIVED_TABLES
+                     if name not in tables_missing and self._columns(tx, name) != _table_columns(name)]
+        if not missing and not tables_missing and not stale:
             return []
         added = []
         with self.transaction() as tx:
-            if stale_facts:
-                tx.execute("DROP TABLE change_facts")
-                tables_missing.append("change_facts")
+            for name in stale:
+                tx.execute(f"DROP TABLE {name}")
             for lyr, f in missing:  # columns first: the indexes below may need them
                 if f.name not in self._columns(tx, lyr.table):
                     self._add_column(tx, lyr.table, f)
@@ -297,10 +308,9 @@ class Store(ABC):
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
-            if {"change_cells", "change_facts", "event_hours"} & set(tables_missing) or \
-                    "change_polygons.visited" in added:
+            if set(DERIVED_TABLES) & set(tables_missing + stale) or "change_polygons.visited" in added:
                 self.rebuild_cells(tx)
-        return added + tables_missing
+        return added + tables_missing + stale
 
     # ---------------------------------------------------------------- pre-counted map cells
     def _cell_frame(self, tx: Tx, where_sql: str = "", params=()) -> pd.DataFrame:

@@ -411,8 +411,7 @@ class GpkgStore(Store):
         return list(range(start, start + n))
 
     def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], values: list[list], geoms) -> None:
-        geoms = prepare_geoms(lyr, geoms, promote=False)
-        blobs = encode(geoms, multi=lyr.geometry == "MULTIPOLYGON")  # (polygons written as one-part multis)
+        geoms, blobs = _blobs(lyr, geoms)
         names = ", ".join([*cols, GEOM])
         marks = ", ".join("?" * (len(cols) + 1))
         sql = f"INSERT INTO {lyr.table} ({names}) VALUES ({marks})"
@@ -439,7 +438,7 @@ class GpkgStore(Store):
 
     def _rtree_insert(self, tx: Tx, lyr: S.Layer, ids: np.ndarray, bounds: np.ndarray) -> None:
         # in space-filling-curve order: neighbours land in the same R-tree nodes
-        order = np.argsort(hilbert_keys(bounds), kind="stable")
+        order = np.argsort(rtree_bulk.hilbert_keys(bounds), kind="stable")
         bounds, ids = bounds[order], ids[order]
         tx.executemany(
             f"INSERT INTO rtree_{lyr.table}_{GEOM} VALUES (?, ?, ?, ?, ?)",
@@ -448,7 +447,7 @@ class GpkgStore(Store):
         )
 
     def _update_geometry(self, tx: Tx, lyr: S.Layer, fid: int, geom) -> None:
-        blob = encode(prepare_geoms(lyr, [geom]))[0]
+        blob = _blobs(lyr, [geom])[1][0]
         tx.execute(f"UPDATE {lyr.table} SET {GEOM} = ? WHERE id = ?", [blob, int(fid)])
 
     def _after_layer_write(self, tx: Tx, lyr: S.Layer, added=None) -> None:
@@ -493,30 +492,11 @@ class GpkgStore(Store):
         os.replace(tmp, out)
 
 
-def hilbert_keys(bounds: np.ndarray, level: int = 16) -> np.ndarray:
-    """Hilbert-curve index of each box centre on a 2^level grid over the boxes' extent."""
-    n = 1 << level
-    cx = (bounds[:, 0] + bounds[:, 2]) / 2
-    cy = (bounds[:, 1] + bounds[:, 3]) / 2
-    if len(cx) == 0:
-        return np.zeros(0, dtype=np.int64)
-    span = max(float(cx.max() - cx.min()), float(cy.max() - cy.min())) or 1.0
-    x = ((cx - cx.min()) / span * (n - 1)).astype(np.int64)
-    y = ((cy - cy.min()) / span * (n - 1)).astype(np.int64)
-    d = np.zeros(len(x), dtype=np.int64)
-    s = n >> 1
-    while s > 0:
-        rx = ((x & s) > 0).astype(np.int64)
-        ry = ((y & s) > 0).astype(np.int64)
-        d += s * s * ((3 * rx) ^ ry)
-        # rotate the quadrant
-        flip = ry == 0
-        swap_x = np.where(flip & (rx == 1), s - 1 - x, x)
-        swap_y = np.where(flip & (rx == 1), s - 1 - y, y)
-        x = np.where(flip, swap_y, swap_x)
-        y = np.where(flip, swap_x, swap_y)
-        s >>= 1
-    return d
+def _blobs(lyr: S.Layer, geoms) -> tuple[np.ndarray, list]:
+    """The geometries (2D) and their GeoPackage blobs in the layer's declared type (polygons
+    written as one-part multipolygons by their WKB header)."""
+    geoms = prepare_geoms(lyr, geoms, promote=False)
+    return geoms, encode(geoms, multi=lyr.geometry == "MULTIPOLYGON")
 
 
 def prepare_geoms(lyr: S.Layer, geoms, promote: bool = True) -> np.ndarray:

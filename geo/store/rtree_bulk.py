@@ -26,6 +26,32 @@ CELL = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"
 REBUILD_RATIO = 4  # pack anew when the layer holds at most this many times the new boxes
 
 
+def hilbert_keys(bounds: np.ndarray, level: int = 16) -> np.ndarray:
+    """Hilbert-curve index of each box centre on a 2^level grid over the boxes' extent."""
+    n = 1 << level
+    cx = (bounds[:, 0] + bounds[:, 2]) / 2
+    cy = (bounds[:, 1] + bounds[:, 3]) / 2
+    if len(cx) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span = max(float(cx.max() - cx.min()), float(cy.max() - cy.min())) or 1.0
+    x = ((cx - cx.min()) / span * (n - 1)).astype(np.int64)
+    y = ((cy - cy.min()) / span * (n - 1)).astype(np.int64)
+    d = np.zeros(len(x), dtype=np.int64)
+    s = n >> 1
+    while s > 0:
+        rx = ((x & s) > 0).astype(np.int64)
+        ry = ((y & s) > 0).astype(np.int64)
+        d += s * s * ((3 * rx) ^ ry)
+        # rotate the quadrant
+        flip = ry == 0
+        swap_x = np.where(flip & (rx == 1), s - 1 - x, x)
+        swap_y = np.where(flip & (rx == 1), s - 1 - y, y)
+        x = np.where(flip, swap_y, swap_x)
+        y = np.where(flip, swap_x, swap_y)
+        s >>= 1
+    return d
+
+
 def outward32(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """32-bit floats that contain [lo, hi]: lows rounded down, highs rounded up."""
     lo32 = lo.astype(np.float32)
@@ -47,8 +73,6 @@ def worth_it(tx, rtree: str, n_new: int) -> bool:
 def rebuild(tx, rtree: str, ids: np.ndarray, bounds: np.ndarray) -> None:
     """Pack ``rtree`` with the boxes it holds plus ``ids`` with ``bounds`` (shapely order:
     minx, miny, maxx, maxy; float64), inside the open transaction ``tx``."""
-    from geo.store.gpkg import hilbert_keys
-
     size = tx.query_one(f"SELECT length(data) FROM {rtree}_node WHERE nodeno = 1")
     node_bytes = int(size[0]) if size else 1228
     fanout = (node_bytes - 4) // CELL.itemsize
