@@ -16,9 +16,11 @@ def test_map_page_draws_the_demo_polygons_with_no_internet(dashboard, page):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     login(page, dashboard.url, "admin", DEMO_PASSWORDS["admin"])
-    map_frame(page)
+    frame = map_frame(page)
     drawn = wait_drawn(page, minimum=1000)
     assert drawn == 1675  # every demo polygon in the league (not the 20 detected far north), coloured by status
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and scale.first.inner_text().endswith(("km", " m"))  # metric only, no miles
     host = dashboard.url
     external = [u for u in requests if not u.startswith((host, "data:", "blob:", "about:"))]
     assert external == [], f"the page reached outside the app: {external[:5]}"

@@ -22,7 +22,9 @@ import folium
 import folium.plugins
 import numpy as np
 import shapely
+from branca.element import MacroElement
 from folium.utilities import JsCode
+from jinja2 import Template
 
 from geo import schema as S
 
@@ -205,10 +207,21 @@ def feature_collection(frame, props: dict[str, str], zoom: int, points: bool = F
 
 
 # ------------------------------------------------------------------------------ map pieces
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+
 def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
              outlines: dict | None = None, lang: str = "zh") -> folium.Map:
     m = folium.Map(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
-                   control_scale=True, min_zoom=4, max_zoom=18)
+                   control_scale=False, min_zoom=4, max_zoom=18)
+    _MetricScale().add_to(m)  # folium's own scale bar also shows miles
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
     elif basemap == "tianditu" and tianditu_key:
