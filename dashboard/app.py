@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
 import streamlit as st  # noqa: E402
 
 from dashboard.components.auth import current_user, login_form, sidebar_user  # noqa: E402
-from dashboard.components.common import lang, store_or_stop, t  # noqa: E402
+from dashboard.components.common import check_store, lang, t  # noqa: E402
 
 # Pages live in views/, not pages/: a pages/ folder beside the main script switches on Streamlit's
 # legacy multipage mode, which runs those files by URL without going through the sign-in below.
@@ -31,7 +31,7 @@ with st.sidebar:
         st.session_state["lang"] = choice
         st.rerun()
 
-store_or_stop()
+check_store()
 
 pages = {
     t("nav.review"): [

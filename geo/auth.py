@@ -103,9 +103,10 @@ class Access:
 
 
 def access_for(user: dict) -> Access:
-    counties = None
-    if user["role"] == "inspector":
-        counties = frozenset(user.get("counties") or [])
+    """What ``user`` may do. An inspector is always bound to its counties; other roles are bound to
+    theirs when the account lists any (a county's leader), else they cover the whole jurisdiction."""
+    listed = frozenset(user.get("counties") or [])
+    counties = listed if (user["role"] == "inspector" or listed) else None
     return Access(user=user["name"], role=user["role"], counties=counties)
 
 
@@ -140,6 +141,7 @@ def _token_hash(token: str) -> str:
 
 
 def start_session(store: Store, user: dict, hours: float = 8.0) -> str:
+    store, _ = unwrap(store)
     token = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.timezone.utc)
     with store.transaction() as tx:
@@ -152,6 +154,7 @@ def start_session(store: Store, user: dict, hours: float = 8.0) -> str:
 
 def session_user(store: Store, token: str | None) -> dict | None:
     """The user of a live session token, or ``None`` (unknown, expired, or account disabled)."""
+    store, _ = unwrap(store)
     if not token:
         return None
     with store.transaction(write=False) as tx:
@@ -165,6 +168,7 @@ def session_user(store: Store, token: str | None) -> dict | None:
 
 
 def end_session(store: Store, token: str | None) -> None:
+    store, _ = unwrap(store)
     if token:
         with store.transaction() as tx:
             tx.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
@@ -178,6 +182,7 @@ def _audit(store: Store, tx, actor: str, action: str, name: str, fields: dict) -
 
 def add_user(store: Store, access: Access, *, name: str, role: str, password: str,
              display_name: str | None = None, counties: list[str] | None = None) -> None:
+    store, _ = unwrap(store)
     access.check_admin()
     name = (name or "").strip()
     if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
@@ -198,6 +203,7 @@ def add_user(store: Store, access: Access, *, name: str, role: str, password: st
 
 
 def reset_password(store: Store, access: Access, name: str, password: str) -> None:
+    store, _ = unwrap(store)
     if access.user != name:
         access.check_admin()
     if store.user(name) is None:
@@ -210,6 +216,7 @@ def reset_password(store: Store, access: Access, name: str, password: str) -> No
 
 
 def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> None:
+    store, _ = unwrap(store)
     access.check_admin()
     if name == access.user and disabled:
         raise ValidationError("you cannot disable your own account", "不能停用自己的账号")
@@ -220,15 +227,15 @@ def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> Non
         _audit(store, tx, access.user, "user_disable" if disabled else "user_enable", name, {})
 
 
-def users_cli(store: Store, args) -> int:
+def users_cli(store: Store, args, access: Access | None) -> int:
+    """``python -m geo users …``; ``access`` is the acting account (or the system operator)."""
     import sys
 
     from geo.cli import _print
 
-    actor = store.user(args.actor) if args.action != "list" else None
-    if args.action != "list" and (actor is None or actor["role"] != "admin"):
+    if args.action != "list" and (access is None or not access.is_admin):
         raise PermissionDenied(f"--actor '{args.actor}' is not an administrator", f"--actor “{args.actor}” 不是系统管理员")
-    acc = access_for(actor) if actor else None
+    acc = access
     if args.action == "list":
         frame = store.users()
         _print(frame.to_dict("records"), args.json)
@@ -252,82 +259,8 @@ def users_cli(store: Store, args) -> int:
 
 
 # ------------------------------------------------------------------------------ scoped store
-SCOPED_LAYERS = {"change", "occupation", "signboard", "zone", "restoration", "patrol"}
-
-
-class ScopedStore:
-    """A store as one user may use it: every read is narrowed to the user's counties and every
-    feature fetched is checked, and the workflow functions check writes against ``access``.
-
-    Pages and the CLI (for an ``--actor`` that is an account) use this instead of the raw store,
-    so "an inspector of 突泉县 cannot see or change a polygon of 扎赉特旗" holds whatever the page
-    or command does.
-    """
-
-    def __init__(self, store: Store, access: Access):
-        self._store = store
-        self.access = access
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
-
-    @property
-    def raw(self) -> Store:
-        return self._store
-
-    def _where(self, layer: str, where: dict | None):
-        if layer not in SCOPED_LAYERS:
-            return dict(where or {})
-        return self.access.restrict_where(where, layer)
-
-    def read_layer(self, layer: str, *, where: dict | None = None, **kw):
-        w = self._where(layer, where)
-        if w is None:  # nothing of this layer is visible: an empty frame of the right shape
-            w = {"id": []}
-        return self._store.read_layer(layer, where=w, **kw)
-
-    def count(self, layer: str, where: dict | None = None, bbox=None) -> int:
-        w = self._where(layer, where)
-        return 0 if w is None else self._store.count(layer, w, bbox)
-
-    def grid_counts(self, layer: str, bbox, cell_w: float, cell_h: float, where: dict | None = None,
-                    zoom: int | None = None):
-        w = self._where(layer, where)
-        return [] if w is None else self._store.grid_counts(layer, bbox, cell_w, cell_h, w, zoom)
-
-    def get_feature(self, layer: str, fid: int, tx=None) -> dict:
-        feat = self._store.get_feature(layer, fid, tx=tx)
-        if layer in SCOPED_LAYERS:
-            self.access.check_feature(layer, feat)
-        return feat
-
-    def history(self, layer: str, fid: int) -> list[dict]:
-        self.get_feature(layer, fid)
-        return self._store.history(layer, fid)
-
-    def get_attachment(self, sha: str) -> dict:
-        if self.access.counties is not None:
-            ev = self._store.events()
-            refs = ev[ev["attachment_ids"].fillna("").str.contains(sha, regex=False)]
-            visible = False
-            for layer, fid in zip(refs["layer"], refs["feature_id"]):
-                try:
-                    self.get_feature(layer, int(fid))
-                    visible = True
-                    break
-                except (PermissionDenied, NotFoundError):
-                    continue
-            if not visible:
-                raise PermissionDenied("this evidence file belongs to features outside your scope",
-                                       "该证据材料属于您无权查看的要素")
-        return self._store.get_attachment(sha)
-
-
-def scoped(store: Store, user: dict | None):
-    """``store`` as ``user`` may use it (the raw store when there is no user)."""
-    if user is None:
-        return store
-    return ScopedStore(store, access_for(user))
+# The county gate lives in geo.scope (closed by default); these names stay importable from here.
+from geo.scope import SCOPED_LAYERS, ScopedStore, scoped, unwrap  # noqa: E402,F401
 
 
 def account_for_claims(store: Store, claims: dict) -> dict:

@@ -15,7 +15,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from geo.errors import StoreError, ValidationError
+from geo.errors import PermissionDenied, StoreError, ValidationError
+from geo.scope import unwrap
 from geo.store import Store, open_store
 
 
@@ -23,7 +24,9 @@ def backup(store: Store, out: str | os.PathLike) -> Path:
     """Write a consistent copy of ``store`` to ``out`` (replaced whole, never half-written)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    raw = getattr(store, "raw", store)
+    raw, access = unwrap(store)
+    if access is not None and not access.is_admin:
+        raise PermissionDenied("only administrators make backups", "只有系统管理员可以备份数据库")
     if raw.backend == "gpkg":
         raw.backup(out)
         return out

@@ -29,6 +29,13 @@ def _actor(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actor", help="read as this account (its counties only)")
 
 
+def _writer(p: argparse.ArgumentParser, required_help: str = "") -> None:
+    """``--actor ACCOUNT`` or ``--system``: who makes a change (geo.actors)."""
+    p.add_argument("--actor", help="the account making the change (its role and counties apply)" + required_help)
+    p.add_argument("--system", action="store_true",
+                   help="an administrator working on the server; recorded as system:<os user>")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo",
@@ -68,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", required=True)
     p.add_argument("--id", type=int, required=True)
     p.add_argument("--to", required=True, help="target status key, e.g. verified")
-    p.add_argument("--actor", required=True,
-                   help="who makes the change; an account name applies that account's role and counties")
+    _writer(p)
     p.add_argument("--version", type=int, help="the version you saw; refused with exit 3 if it changed")
     p.add_argument("--comment")
     p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE",
@@ -101,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issued-on", help="batch issue date")
     p.add_argument("--verify-deadline", help="batch verification deadline")
     p.add_argument("--rectify-deadline", help="batch rectification deadline")
-    p.add_argument("--actor", default="staff")
+    _writer(p, "; without --actor the change is recorded as the system operator")
 
     p = sub.add_parser("report", help="the bulletin (docx) or the ledger (xlsx)")
     _common(p)
@@ -127,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=["admin", "staff", "inspector", "leader"])
     p.add_argument("--county", action="append", default=[])
     p.add_argument("--password")
-    p.add_argument("--actor", default="admin")
+    _writer(p, "; must be an administrator")
     return parser
 
 
@@ -188,8 +194,13 @@ def _run(args, settings: Settings) -> int:
 
     store = open_store(settings.db)
     access = None
-    if getattr(args, "actor", None) and cmd in ("stats", "export", "history", "transition"):
-        store, access = _as_actor(store, args.actor)
+    if cmd in ("stats", "export", "history", "transition", "users", "report"):
+        from geo.actors import resolve
+
+        writes = cmd == "transition" or (cmd == "users" and args.action != "list")
+        store, access, actor = resolve(store, getattr(args, "actor", None), getattr(args, "system", False),
+                                       write=writes)
+        args.actor = actor
     if cmd == "stats":
         from geo.stats import summary
 
@@ -246,22 +257,8 @@ def _run(args, settings: Settings) -> int:
     if cmd == "users":
         from geo.auth import users_cli
 
-        return users_cli(store, args)
+        return users_cli(store, args, access)
     raise AssertionError(cmd)
-
-
-def _as_actor(store, name: str):
-    """The store as account ``name`` may use it; other names (scripts, "系统") act unrestricted,
-    as whoever runs the command already holds the store itself."""
-    from geo.auth import access_for, scoped
-    from geo.errors import PermissionDenied
-
-    user = store.user(name)
-    if user is None:
-        return store, None
-    if user["disabled"]:
-        raise PermissionDenied(f"account '{name}' is disabled", f"账号“{name}”已停用")
-    return scoped(store, user), access_for(user)
 
 
 def _demo(args, settings: Settings) -> int:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo import workflow as W
 from geo.errors import PermissionDenied, TransitionError, ValidationError
+from geo.scope import unwrap
 from geo.store import Store
 from geo.timeutil import today_local
 
@@ -72,7 +73,7 @@ def _linked_progress(store: Store, links: pd.DataFrame) -> float | None:
 
 def transition(store: Store, item_id: int, to: str, *, actor: str, version: int | None,
                comment: str | None = None, access=None) -> int:
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     _check(access)
     items = store.items()
     row = items[items["id"] == int(item_id)]
@@ -97,7 +98,7 @@ def transition(store: Store, item_id: int, to: str, *, actor: str, version: int 
 
 def edit(store: Store, item_id: int, *, actor: str, version: int | None, fields: dict,
          comment: str | None = None, access=None) -> int:
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     _check(access)
     if "status" in fields:
         raise ValidationError("use a transition to change the status", "状态只能通过流程操作变更")
@@ -114,7 +115,7 @@ def edit(store: Store, item_id: int, *, actor: str, version: int | None, fields:
 
 
 def add(store: Store, *, actor: str, access=None, **values) -> int:
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     _check(access)
     if not (values.get("problem") or "").strip():
         raise ValidationError("an item needs its problem text", "请填写问题描述")
@@ -130,7 +131,7 @@ def link(store: Store, item_id: int, layer: str, feature_ids, *, actor: str, acc
 
     from geo.timeutil import now_utc
 
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     _check(access)
     ids = [int(f) for f in feature_ids]
     with store.transaction() as tx:

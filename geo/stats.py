@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo import schema as S
+from geo.scope import unwrap
 from geo.store import Store
 from geo.store import visits
 from geo.store.visits import VISIT_METRES  # a track passing this close to a polygon's centre visited it
@@ -90,7 +91,7 @@ _FEW = 2000  # up to this many features, history is read by id through the (laye
 
 
 def _query(store: Store, sql: str, params=()) -> pd.DataFrame:
-    with store.transaction(write=False) as tx:
+    with unwrap(store)[0].transaction(write=False) as tx:
         names, rows = tx.columns(sql, list(params))
     return pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
 
@@ -102,7 +103,8 @@ def _in(column: str, values) -> tuple[str, list]:
 
 def token(store: Store) -> str:
     """Changes whenever anything the summary counts changes (every change appends an event)."""
-    with store.transaction(write=False) as tx:
+    store, _ = unwrap(store)
+    with unwrap(store)[0].transaction(write=False) as tx:
         ev = tx.query_one("SELECT MAX(id) FROM events")
         b = tx.query_one("SELECT MAX(id), COUNT(*) FROM batches")
     return f"{store.url}|{ev[0]}|{b[0]}|{b[1]}"
@@ -110,7 +112,7 @@ def token(store: Store) -> str:
 
 # ---------------------------------------------------------------------------- replaying history
 def _rows(store: Store, sql: str, params=()) -> list[tuple]:
-    with store.transaction(write=False) as tx:
+    with unwrap(store)[0].transaction(write=False) as tx:
         return tx.query(sql, list(params))
 
 
@@ -257,7 +259,7 @@ def _groups_now(store: Store, batch_ids, counties) -> pd.DataFrame:
     the cost does not grow with the number of polygons."""
     from geo.store import facts
 
-    with store.transaction(write=False) as tx:
+    with unwrap(store)[0].transaction(write=False) as tx:
         g = facts.read_facts(tx, batch_ids, counties)
     for c in ("n", "fine_n"):
         g[c] = pd.to_numeric(g[c]).astype("int64")
@@ -419,8 +421,9 @@ def summary(
     today = as_of or today or today_local()
     batch_ids = sorted({int(b) for b in batch_ids or ()})
     counties = sorted({str(c) for c in counties or ()})
-    # a store scoped to some counties (geo.auth.ScopedStore) never counts beyond them
-    allowed = getattr(getattr(store, "access", None), "counties", None)
+    # a store scoped to some counties (geo.scope.ScopedStore) never counts beyond them
+    store, access = unwrap(store)
+    allowed = access.counties if access is not None else None
     if allowed is not None:
         counties = sorted(set(counties) & set(allowed)) if counties else sorted(allowed)
         counties = counties or [_NOWHERE]
@@ -709,7 +712,7 @@ def _open_visited(store: Store, pats, batch_ids, counties, batches, state):
     from geo.store import facts
 
     if state is None:
-        with store.transaction(write=False) as tx:
+        with unwrap(store)[0].transaction(write=False) as tx:
             g = facts.read_facts(tx, batch_ids, counties)
         if g.empty:
             return 0, None
@@ -787,7 +790,7 @@ LINK_DONE = {"change": ("closed",), "occupation": ("delisted", "accepted"),
 def _link_counts(store: Store) -> pd.DataFrame:
     """Per item: linked features that exist (``linked``) and those done (``linked_done``)."""
     rows = []
-    with store.transaction(write=False) as tx:
+    with unwrap(store)[0].transaction(write=False) as tx:
         for layer in [r[0] for r in tx.query("SELECT DISTINCT layer FROM item_links")]:
             if layer not in S.LAYERS:
                 continue

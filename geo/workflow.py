@@ -22,6 +22,7 @@ import pandas as pd
 from geo import evidence as ev
 from geo import schema as S
 from geo.errors import TransitionError, ValidationError
+from geo.scope import unwrap
 from geo.store.base import Store
 from geo.timeutil import as_date, local_date, now_utc, to_utc_text
 
@@ -255,7 +256,7 @@ def transition(
     ``access`` (a :class:`geo.auth.Access`) is checked against the feature when given.
     """
     lyr = S.layer(layer)
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
     comment = (comment or "").strip() or None
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
@@ -343,7 +344,7 @@ def edit(
     """Change attributes without changing the status (assign, correct a phone number, record
     payments, …); same locking and history as a transition. Returns the new version."""
     lyr = S.layer(layer)
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     if "status" in fields:
         raise ValidationError(
             "use a transition to change the status", "状态只能通过流程操作变更，不能直接编辑"

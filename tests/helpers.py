@@ -17,11 +17,11 @@ def polygons(n: int = 3, x0: float = 121.50, y0: float = 45.90, county_code: str
     return gpd.GeoDataFrame(data, geometry=geoms, crs=4490)
 
 
-def jpeg() -> bytes:
+def jpeg(colour=(30, 120, 30)) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (30, 120, 30)).save(buf, "JPEG")
+    Image.new("RGB", (8, 8), tuple(colour)).save(buf, "JPEG")
     return buf.getvalue()
 
 

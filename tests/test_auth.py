@@ -101,8 +101,11 @@ def test_the_cli_applies_an_accounts_scope(demo_path, tmp_path):
     assert set(pyogrio.read_dataframe(out)["county_code"]) == {TUQUAN}
     stats = json.loads(geo("stats", "--json", "--actor", "tuquan_inspector", db=demo_path, check=0).stdout)
     assert stats["change"]["total"] == store.count("change", where={"county_code": TUQUAN})
-    # a name that is not an account is a trusted operator running the command on the store
-    geo("transition", "--layer", "change", "--id", other, "--to", "verifying", "--actor", "运维脚本",
+    # a name that is not an account is refused (an administrator on the server uses --system)
+    res = geo("transition", "--layer", "change", "--id", other, "--to", "verifying", "--actor", "运维脚本",
+              db=demo_path, check=2)
+    assert "不是本系统的账号" in res.stderr
+    geo("transition", "--layer", "change", "--id", other, "--to", "verifying", "--system",
         db=demo_path, check=0)
 
 

@@ -63,21 +63,37 @@ def test_transition_exit_codes_and_history(demo_path):
     store = open_store(str(demo_path))
     frame = store.read_layer("change", where={"status": "issued"}, columns=["version"], geometry=False)
     fid, version = int(frame["id"].iloc[0]), int(frame["version"].iloc[0])
-    ok = geo("transition", "--layer", "change", "--id", fid, "--to", "verifying", "--actor", "脚本",
+    ok = geo("transition", "--layer", "change", "--id", fid, "--to", "verifying", "--actor", "admin",
              "--version", version, "--comment", "批量派发", db=demo_path, check=0)
     assert ok.stdout.strip() == str(version + 1)
-    stale = geo("transition", "--layer", "change", "--id", fid, "--to", "verified", "--actor", "乙",
+    stale = geo("transition", "--layer", "change", "--id", fid, "--to", "verified", "--system",
                 "--version", version, "--field", "verdict=legal", db=demo_path, check=3)
-    assert "已被 脚本" in stale.stderr
-    guard = geo("transition", "--layer", "change", "--id", fid, "--to", "verified", "--actor", "乙",
+    assert "已被 admin" in stale.stderr
+    guard = geo("transition", "--layer", "change", "--id", fid, "--to", "verified", "--system",
                 db=demo_path, check=2)
     assert "核查结论" in guard.stderr
-    wrong = geo("transition", "--layer", "change", "--id", fid, "--to", "closed", "--actor", "乙",
+    wrong = geo("transition", "--layer", "change", "--id", fid, "--to", "closed", "--system",
                 "--json", db=demo_path, check=2)
     assert json.loads(wrong.stdout)["error"] == "TransitionError"
     hist = json.loads(geo("history", "--layer", "change", "--id", fid, "--json", db=demo_path, check=0).stdout)
     assert [e["to_status"] for e in hist] == ["issued", "verifying"]
-    assert hist[-1]["actor"] == "脚本" and hist[-1]["comment"] == "批量派发"
+    assert hist[-1]["actor"] == "admin" and hist[-1]["comment"] == "批量派发"
+
+
+def test_every_change_on_the_command_line_names_an_account_or_the_system(demo_path):
+    from geo.store import open_store
+
+    store = open_store(str(demo_path))
+    fid = int(store.read_layer("change", where={"status": "issued"}, columns=[], geometry=False)["id"].iloc[0])
+    before = len(store.history("change", fid))
+    for who in (["--actor", "张三"], []):  # a name that is no account, or no name at all
+        res = geo("transition", "--layer", "change", "--id", fid, "--to", "verifying", *who, db=demo_path, check=2)
+        assert "--system" in res.stderr and "Traceback" not in res.stderr
+    assert "不是本系统的账号" in res.stderr or "请注明操作人" in res.stderr
+    assert len(store.history("change", fid)) == before  # nothing was written
+    geo("transition", "--layer", "change", "--id", fid, "--to", "verifying", "--system", db=demo_path, check=0)
+    last = store.history("change", fid)[-1]
+    assert last["actor"].startswith("system:")  # recorded as the system operator, not as a person
 
 
 def test_transition_with_evidence_files(demo_path, tmp_path):
@@ -90,9 +106,9 @@ def test_transition_with_evidence_files(demo_path, tmp_path):
     photo.write_bytes(jpeg())
     fake = tmp_path / "report.pdf"
     fake.write_text("not really a pdf")
-    geo("transition", "--layer", "change", "--id", int(row["id"]), "--to", "closed", "--actor", "验收组",
+    geo("transition", "--layer", "change", "--id", int(row["id"]), "--to", "closed", "--actor", "admin",
         "--attach", fake, db=demo_path, check=2)
-    geo("transition", "--layer", "change", "--id", int(row["id"]), "--to", "closed", "--actor", "验收组",
+    geo("transition", "--layer", "change", "--id", int(row["id"]), "--to", "closed", "--actor", "admin",
         "--attach", photo, db=demo_path, check=0)
     last = store.history("change", int(row["id"]))[-1]
     assert store.get_attachment(last["attachment_ids"][0])["name"] == "验收照片.jpg"

@@ -72,6 +72,11 @@ def test_eight_inspectors_at_once(store_url):
     bid = add_batch(store)
     ids = insert(store, polygons(6), batch_id=bid)
     hot, private = ids[:2], ids[2:]
+    from geo import auth
+
+    for i in range(8):  # every change on the command line names an account (geo.actors)
+        auth.add_user(store, auth.Access(user="setup", role="admin"), name=f"核查员{i}", role="admin",
+                      password="load-test-pass")
     procs = {}
     for i in range(8):
         mine = hot + [private[i % len(private)]]

@@ -68,15 +68,23 @@ def show_error(err: GeoError) -> None:
             return
 
 
-def store_or_stop() -> Store:
-    """The store as the signed-in user may use it (their counties only; see
-    :class:`geo.auth.ScopedStore`), or a clear message (and the page stops) when there is none."""
-    from geo.auth import scoped
-
+def check_store() -> None:
+    """Stop with a clear message when the store cannot be opened (before anything else runs)."""
     try:
-        s = store()
-        s.meta("schema_version")
+        store().meta("schema_version")
     except StoreError as err:
         show_error(err)
         st.stop()
-    return scoped(s, st.session_state.get("user"))
+
+
+def store_or_stop():
+    """The store as the signed-in user may use it (:class:`geo.scope.ScopedStore`: their
+    counties only, closed by default). Pages never get the store itself; without a signed-in user
+    the page stops."""
+    from geo.scope import scoped
+
+    check_store()
+    user = st.session_state.get("user")
+    if user is None:
+        st.stop()
+    return scoped(store(), user)

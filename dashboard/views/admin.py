@@ -26,7 +26,7 @@ st.title(t("admin.title"))
 flash()
 
 st.subheader(t("admin.store"))
-raw = getattr(store, "raw", store)
+raw = store  # (the scoped store: counts and lists of the user's counties only)
 counts = {(S.layer(k).zh if zh else S.layer(k).en): raw.count(k) for k in S.LAYERS}
 info = pd.DataFrame(
     [("后端" if zh else "Backend", "GeoPackage" if raw.backend == "gpkg" else "PostGIS"),

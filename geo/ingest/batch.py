@@ -23,6 +23,7 @@ from geo.ingest import fieldmap as F
 from geo.ingest import validate as V
 from geo.ingest.archive import Limits, Upload
 from geo.ingest.read import Loaded, load
+from geo.scope import unwrap
 
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
 AREA_MIN_HA = 0.01
@@ -221,6 +222,7 @@ def counties_of(store) -> gpd.GeoDataFrame:
 def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
              counties: gpd.GeoDataFrame | None = None, on_frame=None) -> Loaded:
     """:func:`geo.ingest.read.load` with what the store remembers for the source."""
+    store, _ = unwrap(store)
     profile = store.field_profile(options.source, options.layer) if options.source else None
     counties = counties_of(store) if counties is None else counties
     bbox = tuple(counties.total_bounds) if len(counties) else None
@@ -279,6 +281,7 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None) ->
         imported (same content) — naming the batch that holds it.
     """
     S.layer(options.layer)
+    store, _ = unwrap(store)  # dedupe looks at the whole store; what it reports is only "already stored"
     if isinstance(upload, (str, Path)):
         upload = Upload.from_path(upload)
     elif isinstance(upload, tuple):
@@ -300,6 +303,7 @@ def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | 
         is wrong.
     """
     batch_dates(options)  # wrong dates are refused before anything else
+    store, _ = unwrap(store)  # dedupe looks at the whole store; what it reports is only "already stored"
     same = D.same_file(store, loaded.sha256, options.layer)
     if same is not None:
         raise IngestError(
@@ -624,6 +628,7 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
     IngestError
         No batch name, nothing to store, or the store changed since the check.
     """
+    store, access = unwrap(store, access)
     if access is not None:
         access.check_upload()
     opts = options or report.options

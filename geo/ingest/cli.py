@@ -72,18 +72,12 @@ def run_cli(args, settings) -> int:
         if not args.dry_run:
             if not (args.batch or "").strip():
                 raise IngestError("give the batch a name with --batch", "请用 --batch 指定批次名称", option="batch")
-            # an --actor that is an account must be allowed to upload (staff, administrators);
-            # other names are operators running the command on the store itself
-            account = store.user(args.actor)
-            access = None
-            if account is not None:
-                from geo.auth import access_for
-                from geo.errors import PermissionDenied
+            # an account must be allowed to upload (staff, administrators); without --actor the
+            # batch is recorded as stored by the system operator (geo.actors)
+            from geo.actors import resolve
 
-                if account["disabled"]:
-                    raise PermissionDenied(f"account '{args.actor}' is disabled", f"账号“{args.actor}”已停用")
-                access = access_for(account)
-            commit(report, store, actor=args.actor, access=access)
+            store, access, actor = resolve(store, args.actor, args.system, default_system=True)
+            commit(report, store, actor=actor, access=access)
         summary = report.summary(lang, dry_run=bool(args.dry_run))
         if args.json:
             print(json.dumps(summary, ensure_ascii=False, default=str))

@@ -58,6 +58,9 @@ TABLES: dict[str, str] = {
         "progress_mode {text}, manual_progress {real}, note {text}, version {int} NOT NULL, "
         "created_at {ts}, updated_at {ts}, updated_by {text}"
     ),
+    "attachment_links": (
+        "id {pk}, sha256 {text} NOT NULL, layer {text} NOT NULL, feature_id {int} NOT NULL"
+    ),
     "item_links": (
         "item_id {int} NOT NULL, layer {text} NOT NULL, feature_id {int} NOT NULL, "
         "PRIMARY KEY (item_id, layer, feature_id)"
@@ -105,6 +108,7 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_events_feature ON events (layer, feature_id)",
     "CREATE INDEX IF NOT EXISTS ix_batches_sha ON batches (file_sha256)",
     "CREATE INDEX IF NOT EXISTS ix_item_links_feature ON item_links (layer, feature_id)",
+    "CREATE INDEX IF NOT EXISTS ix_attachment_links_sha ON attachment_links (sha256)",
     "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
     "CREATE INDEX IF NOT EXISTS ix_change_hash ON change_polygons (geom_hash)",
@@ -308,6 +312,9 @@ class Store(ABC):
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
+            if "attachment_links" in tables_missing:
+                self._link_attachments(tx, tx.query(
+                    "SELECT layer, feature_id, attachment_ids FROM events WHERE attachment_ids IS NOT NULL"))
             if set(DERIVED_TABLES) & set(tables_missing + stale) or "change_polygons.visited" in added:
                 self.rebuild_cells(tx)
         return added + tables_missing + stale
@@ -637,6 +644,36 @@ class Store(ABC):
     def add_events(self, tx: Tx, rows: list[tuple]) -> None:
         self._bulk_insert(tx, "events", EVENT_COLS, rows)
         facts.apply_hours(tx, rows)
+        cited = [(r[0], r[1], r[9]) for r in rows if r[9]]
+        if cited:
+            self._link_attachments(tx, cited)
+
+    def _link_attachments(self, tx: Tx, rows) -> None:
+        """Which feature cites which evidence file (``attachment_links``), so that whether a user
+        may open a file is one indexed lookup, not a scan of the history."""
+        links = set()
+        for layer, fid, shas in rows:
+            for sha in (json.loads(shas) if isinstance(shas, str) else shas or []):
+                links.add((sha, layer, int(fid)))
+        if links:
+            tx.executemany("INSERT INTO attachment_links (sha256, layer, feature_id) VALUES (?, ?, ?)",
+                           sorted(links))
+
+    def attachment_refs(self, sha: str) -> list[tuple[str, int]]:
+        """The ``(layer, feature id)`` of every feature whose history cites file ``sha``."""
+        with self.transaction(write=False) as tx:
+            rows = tx.query("SELECT DISTINCT layer, feature_id FROM attachment_links WHERE sha256 = ?", [sha])
+        return [(r[0], int(r[1])) for r in rows]
+
+    def batch_ids_in(self, counties: list[str]) -> set[int]:
+        """Ids of the batches with at least one change polygon in ``counties`` (from the kept facts)."""
+        if not counties:
+            return set()
+        with self.transaction(write=False) as tx:
+            rows = tx.query(
+                f"SELECT DISTINCT batch_id FROM change_facts WHERE n > 0 AND county_code IN "
+                f"({', '.join('?' * len(counties))})", list(counties))
+        return {int(r[0]) for r in rows}
 
     def _bulk_insert(self, tx: Tx, table: str, cols, rows: list[tuple]) -> None:
         """Insert many plain rows (backends may use a faster path such as COPY)."""
@@ -756,9 +793,28 @@ class Store(ABC):
         *,
         until: str | None = None,
         actions: Iterable[str] | None = None,
+        scope: tuple[list[str], Iterable[str] | None] | None = None,
     ) -> pd.DataFrame:
-        """Events, oldest first. ``until`` is an exclusive UTC timestamp text."""
+        """Events, oldest first. ``until`` is an exclusive UTC timestamp text. ``scope``
+        ``(layers, counties)``: only events of features of those layers, in those counties
+        (``None``: any county) — what :mod:`geo.scope` asks for a user bound to counties."""
         parts, params = [], []
+        if scope is not None:
+            layers, counties = scope
+            ors = []
+            for key in layers:
+                lyr = S.layer(key)
+                if counties is None:
+                    ors.append("layer = ?")
+                    params.append(key)
+                    continue
+                codes = sorted(counties)
+                if not codes:
+                    continue
+                ors.append(f"(layer = ? AND feature_id IN (SELECT id FROM {lyr.table} WHERE county_code IN "
+                           f"({', '.join('?' * len(codes))})))")
+                params.extend([key, *codes])
+            parts.append("(" + " OR ".join(ors) + ")" if ors else "1 = 0")
         if layer is not None:
             parts.append("layer = ?")
             params.append(layer)
