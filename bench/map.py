@@ -127,7 +127,7 @@ def main():
     db = build(a.n)
     store = open_store(str(db))
     token = auth.start_session(store, store.user("admin"), hours=2)
-    app, app_url = serve(ROOT / "dashboard" / "app.py", db)
+    app, app_url = serve(ROOT / "dashboard" / "server.py", db)
     naive, naive_url = serve(ROOT / "bench" / "naive_page.py", db)
     cookie = {"name": "forest_session", "value": token, "url": app_url}
     try:

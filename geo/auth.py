@@ -13,8 +13,6 @@ random token, with an expiry; the dashboard keeps the token in a cookie.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from geo.errors import NotFoundError, PermissionDenied, ValidationError
 from geo.store import Store
-from geo.timeutil import now_utc, parse_datetime, to_utc_text
+from geo.timeutil import now_utc
 
 ROLES = ("admin", "staff", "inspector", "leader")
 ROLE_LABELS = {"admin": ("系统管理员", "Administrator"), "staff": ("数据管理员", "Data staff"),
@@ -32,7 +30,13 @@ ROLE_LABELS = {"admin": ("系统管理员", "Administrator"), "staff": ("数据�
 _HASHER = PasswordHasher()
 WRITE_ROLES = {"admin", "inspector"}
 UPLOAD_ROLES = {"admin", "staff"}
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+# passwords people pick first; refused whatever their length and mix
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
+    "1qaz2wsx", "1q2w3e4r", "abc12345", "abcd1234", "admin123", "admin@123", "p@ssw0rd", "passw0rd",
+    "iloveyou", "88888888", "66666666", "woaini1314", "a123456789", "qq123456", "Aa123456",
+})
 
 
 @dataclass(frozen=True)
@@ -110,12 +114,36 @@ def access_for(user: dict) -> Access:
     return Access(user=user["name"], role=user["role"], counties=counties)
 
 
-def hash_password(password: str) -> str:
-    if len(password or "") < MIN_PASSWORD:
+def check_password(password: str, user: str | None = None, min_length: int = MIN_PASSWORD) -> None:
+    """The password policy, applied whenever a password is set: at least ``min_length``
+    characters with three of lower case, upper case, digits and other characters (or 16+ of
+    anything), not the account name, not a well-known password."""
+    pw = password or ""
+    if len(pw) < min_length:
+        raise ValidationError(f"a password needs at least {min_length} characters",
+                              f"密码至少需要 {min_length} 个字符")
+    classes = sum([any(c.islower() for c in pw), any(c.isupper() for c in pw),
+                   any(c.isdigit() for c in pw), any(not c.isalnum() or not c.isascii() for c in pw)])
+    if classes < 3 and len(pw) < 16:
         raise ValidationError(
-            f"a password needs at least {MIN_PASSWORD} characters",
-            f"密码至少需要 {MIN_PASSWORD} 个字符",
-        )
+            "a password mixes at least three of: lower case, upper case, digits, other characters "
+            "(or is 16 characters or longer)",
+            "密码须包含小写字母、大写字母、数字、其他字符中的至少三类（或长度不少于 16 位）")
+    if user and len(user) >= 3 and user.lower() in pw.lower():
+        raise ValidationError("a password must not contain the account name", "密码不能包含用户名")
+    if pw.lower() in {p.lower() for p in COMMON_PASSWORDS}:
+        raise ValidationError("this password is too common", "该密码过于常见，请换一个")
+
+
+def new_password() -> str:
+    """A random password that meets the policy (for new accounts and resets)."""
+    alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    core = "".join(secrets.choice(alphabet) for _ in range(10))
+    return core[:5] + secrets.choice("-_.!") + secrets.choice("23456789") + secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") + core[5:]
+
+
+def hash_password(password: str, user: str | None = None, min_length: int = MIN_PASSWORD) -> str:
+    check_password(password, user, min_length)
     return _HASHER.hash(password)
 
 
@@ -136,42 +164,24 @@ def authenticate(store: Store, name: str, password: str) -> dict:
 
 
 # ------------------------------------------------------------------------------ sessions
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
+# (kept here for callers of the first release; the sessions themselves live in geo.sessions)
 def start_session(store: Store, user: dict, hours: float = 8.0) -> str:
-    store, _ = unwrap(store)
-    token = secrets.token_urlsafe(32)
-    now = dt.datetime.now(dt.timezone.utc)
-    with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            [_token_hash(token), user["name"], to_utc_text(now), to_utc_text(now + dt.timedelta(hours=hours))],
-        )
-    return token
+    from geo import sessions
+
+    return sessions.start(store, user, sessions.Policy(absolute_hours=hours))
 
 
 def session_user(store: Store, token: str | None) -> dict | None:
     """The user of a live session token, or ``None`` (unknown, expired, or account disabled)."""
-    store, _ = unwrap(store)
-    if not token:
-        return None
-    with store.transaction(write=False) as tx:
-        row = tx.query_one("SELECT user_name, expires_at FROM sessions WHERE token_hash = ?", [_token_hash(token)])
-    if row is None or parse_datetime(str(row[1]).replace("Z", "+00:00")) < dt.datetime.now(dt.timezone.utc):
-        return None
-    user = store.user(row[0])
-    if user is None or user["disabled"]:
-        return None
-    return user
+    from geo import sessions
+
+    return sessions.user_of(store, token)
 
 
 def end_session(store: Store, token: str | None) -> None:
-    store, _ = unwrap(store)
-    if token:
-        with store.transaction() as tx:
-            tx.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+    from geo import sessions
+
+    sessions.end(store, token)
 
 
 # ------------------------------------------------------------------------------ accounts
@@ -194,7 +204,7 @@ def add_user(store: Store, access: Access, *, name: str, role: str, password: st
         raise ValidationError("an inspector needs at least one county", "核查员至少需要一个负责旗县")
     if store.user(name) is not None:
         raise ValidationError(f"user '{name}' already exists", f"用户名“{name}”已存在")
-    h = hash_password(password)
+    h = hash_password(password, name)
     with store.transaction() as tx:
         store.put_user(tx, name=name, display_name=display_name or name, role=role,
                        counties=counties or [], password_hash=h, disabled=False,
@@ -208,7 +218,7 @@ def reset_password(store: Store, access: Access, name: str, password: str) -> No
         access.check_admin()
     if store.user(name) is None:
         raise NotFoundError(f"user '{name}' does not exist", f"用户“{name}”不存在")
-    h = hash_password(password)
+    h = hash_password(password, name)
     with store.transaction() as tx:
         store.update_user(tx, name, password_hash=h, password_changed_at=now_utc())
         tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
@@ -243,12 +253,12 @@ def users_cli(store: Store, args, access: Access | None) -> int:
     if not args.name:
         raise ValidationError("--name is required", "需要 --name 参数")
     if args.action == "add":
-        password = args.password or secrets.token_urlsafe(9)
+        password = args.password or new_password()
         add_user(store, acc, name=args.name, role=args.role or "inspector", password=password,
                  display_name=args.display_name, counties=args.county)
         _print({"user": args.name, "password": password}, args.json)
     elif args.action == "reset":
-        password = args.password or secrets.token_urlsafe(9)
+        password = args.password or new_password()
         reset_password(store, acc, args.name, password)
         _print({"user": args.name, "password": password}, args.json)
     else:

@@ -40,7 +40,11 @@ class Settings:
     imagery_dir: str = str(PROJECT_ROOT / "data" / "imagery")
     upload_max_mb: int = 200
     map_max_features: int = 3000
-    session_hours: float = 8.0
+    session_hours: float = 8.0  # a session ends this long after sign-in, used or not
+    session_idle_minutes: float = 30.0  # … or after this long without use
+    signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
+    signin_lock_minutes: float = 15.0
+    password_min_length: int = 10
 
     @property
     def is_postgis(self) -> bool:

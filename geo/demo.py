@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import shapely
 
 from geo import crs as C
 from geo import schema as S
+from geo.auth import new_password
 from geo.config import PROJECT_ROOT
 from geo.store import Store, open_store
 from geo.timeutil import LOCAL_TZ, now_utc, to_utc_text, today_local
@@ -1022,7 +1022,7 @@ DEMO_USERS = [
 def _accounts(store: Store, tx, passwords: dict | None) -> dict:
     out = {}
     for name, display, role, counties in DEMO_USERS:
-        pw = (passwords or {}).get(name) or secrets.token_urlsafe(9)
+        pw = (passwords or {}).get(name) or new_password()
         store.put_user(tx, name=name, display_name=display, role=role, counties=counties,
                        password_hash=_hash_password(pw), disabled=False)
         out[name] = {"role": role, "password": pw, "counties": counties}

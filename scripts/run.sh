@@ -10,4 +10,4 @@ if [[ "$DB" != postgres* ]] && [ ! -f "$DB" ]; then
     echo "（示例账号与密码另存于 data/demo-accounts.txt）"
 fi
 export FOREST_DB="$DB"
-exec .venv/bin/streamlit run dashboard/app.py --server.port "${PORT:-8501}" "$@"
+exec .venv/bin/streamlit run dashboard/server.py --server.port "${PORT:-8501}" "$@"

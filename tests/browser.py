@@ -23,11 +23,14 @@ def wait_idle(page, timeout: float = 60.0) -> None:
 
 
 def login(page, base_url: str, user: str, password: str, path: str = "") -> None:
+    """Open ``path``; the server sends a browser without a session to its sign-in page, which
+    brings it back to ``path`` once signed in."""
     page.goto(f"{base_url}/{path}")
-    wait_idle(page)
-    page.get_by_label("用户名").fill(user)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    if "/signin" in page.url:
+        page.get_by_label("用户名").fill(user)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(lambda u: "/signin" not in u, timeout=30_000)
     wait_idle(page)
     page.wait_for_selector("[data-testid='stSidebarNav']", timeout=30_000)
 

@@ -136,7 +136,7 @@ class Dashboard:
         import urllib.request
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1"],
             cwd=str(ROOT), env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )

@@ -114,7 +114,7 @@ def test_accounts_are_managed_by_administrators_with_an_audit_trail(demo):
     inspector = auth.access_for(demo.user("tuquan_inspector"))
     with pytest.raises(PermissionDenied):
         auth.add_user(demo, inspector, name="x", role="inspector", password="long-enough-1", counties=[TUQUAN])
-    with pytest.raises(ValidationError, match="8"):
+    with pytest.raises(ValidationError, match="10"):
         auth.add_user(demo, admin, name="short", role="leader", password="123")
     with pytest.raises(ValidationError, match="county"):
         auth.add_user(demo, admin, name="nocounty", role="inspector", password="long-enough-1")

@@ -76,7 +76,7 @@ def test_eight_inspectors_at_once(store_url):
 
     for i in range(8):  # every change on the command line names an account (geo.actors)
         auth.add_user(store, auth.Access(user="setup", role="admin"), name=f"核查员{i}", role="admin",
-                      password="load-test-pass")
+                      password="Load-test-pass-1")
     procs = {}
     for i in range(8):
         mine = hot + [private[i % len(private)]]

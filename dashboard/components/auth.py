@@ -1,23 +1,22 @@
-"""Sign-in for the dashboard. Who may do what is decided in :mod:`geo.auth`; this only asks
-for the password, keeps the session token in a cookie, and shows who is signed in."""
+"""Who is signed in. Who may do what is decided in :mod:`geo.auth` / :mod:`geo.scope`.
+
+The session credential is an ``HttpOnly; SameSite=Strict`` cookie set by the server on
+``/signin`` (``dashboard/server.py``): the page's scripts never see it. Each script run checks it
+against the store (:func:`geo.sessions.user_of`: idle and absolute expiry, sign-out), so a session
+ended elsewhere ends here at the next click. Signing out deletes the session on the server.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import streamlit as st
 
 from dashboard.components.common import lang, settings, show_error, store
-from geo import auth
+from geo import auth, sessions
 from geo.errors import GeoError, StoreError
 
 COOKIE = "forest_session"
-
-
-def _set_cookie(token: str, max_age: int) -> None:
-    # The token is urlsafe base64 (letters, digits, '-', '_'): nothing in it can break the script.
-    st.html(
-        f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={max_age}; SameSite=Strict';</script>",
-        unsafe_allow_javascript=True,
-    )
 
 
 def sso_configured() -> bool:
@@ -42,26 +41,42 @@ def _sso_user() -> dict | None:
         return None
 
 
-def current_user() -> dict | None:
-    user = st.session_state.get("user")
-    if user is not None:
-        return user
-    user = _sso_user()
-    if user is not None:
-        st.session_state["user"] = user
-        return user
+def _cookie() -> str | None:
     try:
         token = st.context.cookies.get(COOKIE)
     except Exception:  # no browser context (AppTest, bare mode)
-        token = None
-    if isinstance(token, str) and token:
+        return None
+    return token if isinstance(token, str) and token else None
+
+
+def _policy() -> sessions.Policy:
+    return sessions.Policy.from_settings(settings())
+
+
+def current_user() -> dict | None:
+    token = _cookie()
+    user = st.session_state.get("user")
+    if user is not None and st.session_state.get("sso"):
+        return user
+    if user is not None and token is None and st.session_state.get("token") is None:
+        return user  # signed in by a test harness (AppTest), no browser session to check
+    if token is not None:
         try:
-            user = auth.session_user(store(), token)
+            user = sessions.user_of(store(), token, _policy())
         except StoreError:
             user = None
-        if user is not None:
-            st.session_state["user"] = user
-            st.session_state["token"] = token
+        if user is None:
+            st.session_state.pop("user", None)
+            st.session_state.pop("token", None)
+            return None
+        st.session_state["user"] = user
+        st.session_state["token"] = token
+        return user
+    st.session_state.pop("user", None)
+    user = _sso_user()
+    if user is not None:
+        st.session_state["user"] = user
+        st.session_state["sso"] = True
     return user
 
 
@@ -71,69 +86,42 @@ def current_access() -> auth.Access | None:
 
 
 def login_form() -> None:
-    """The sign-in form (or, on a store with no accounts yet, the first administrator's)."""
-    s = store()
+    """Shown when the page was opened without a live session (the server normally sends the
+    browser to ``/signin`` first): a link to the sign-in page, or the SSO button."""
     zh = lang() == "zh"
     st.title("林长制整改一张图" if zh else "Forest-chief rectification map")
-    if s.users().empty:
-        st.info("尚无账号：请创建第一个系统管理员账号。" if zh else "No accounts yet: create the first administrator.")
-        with st.form("first_admin"):
-            name = st.text_input("用户名" if zh else "User name", value="admin")
-            pw = st.text_input("密码（至少 8 位）" if zh else "Password (8+ characters)", type="password")
-            ok = st.form_submit_button("创建并登录" if zh else "Create and sign in", type="primary")
-        if ok:
-            try:
-                bootstrap = auth.Access(user="setup", role="admin")
-                auth.add_user(s, bootstrap, name=name, role="admin", password=pw,
-                              display_name="系统管理员")
-                _sign_in(s, name, pw)
-            except GeoError as err:
-                show_error(err)
-        return
+    try:
+        path = str(getattr(st.context, "url", "") or "")
+        path = "/" + path.split("://", 1)[-1].split("/", 1)[1] if "://" in path and "/" in path.split("://", 1)[-1] else "/"
+    except Exception:
+        path = "/"
+    if st.session_state.pop("signed_out", False):
+        st.success("您已退出登录。" if zh else "You have signed out.")
+    else:
+        st.info("请先登录（会话已结束或尚未登录）。" if zh else "Please sign in (no session, or it has ended).")
+    st.link_button("登录" if zh else "Sign in", f"/signin?next={quote(path, safe='')}" + ("" if zh else "&lang=en"),
+                   type="primary")
     if sso_configured():
-        if st.button("单点登录（SSO）" if zh else "Single sign-on", type="primary", key="sso"):
+        if st.button("单点登录（SSO）" if zh else "Single sign-on", key="sso"):
             st.login()
-        st.caption("或使用本系统账号登录：" if zh else "Or sign in with an account of this system:")
-    with st.form("login"):
-        name = st.text_input("用户名" if zh else "User name", key="login_name")
-        pw = st.text_input("密码" if zh else "Password", type="password", key="login_password")
-        ok = st.form_submit_button("登录" if zh else "Sign in", type="primary")
-    if ok:
-        try:
-            _sign_in(s, name, pw)
-        except GeoError as err:
-            show_error(err)
-
-
-def _sign_in(s, name: str, pw: str) -> None:
-    user = auth.authenticate(s, name, pw)
-    hours = settings().session_hours
-    token = auth.start_session(s, user, hours)
-    st.session_state["user"] = user
-    st.session_state["token"] = token
-    st.session_state["set_cookie"] = (token, int(hours * 3600))
-    st.rerun()
 
 
 def sidebar_user() -> None:
     user = st.session_state.get("user")
     if user is None:
         return
-    pending = st.session_state.pop("set_cookie", None)
-    if pending:
-        _set_cookie(*pending)
     zh = lang() == "zh"
     role = auth.ROLE_LABELS[user["role"]][0 if zh else 1]
     scope = "、".join(user.get("counties") or []) or ("全部旗县" if zh else "all counties")
     st.caption(f":material/person: {user.get('display_name') or user['name']}（{role}；{scope}）")
     if st.button("退出登录" if zh else "Sign out", key="logout"):
         try:
-            auth.end_session(store(), st.session_state.get("token"))
+            sessions.end(store(), st.session_state.get("token") or _cookie())
         except StoreError:
             pass
-        for k in ("user", "token"):
+        for k in ("user", "token", "sso"):
             st.session_state.pop(k, None)
-        _set_cookie("", 0)
+        st.session_state["signed_out"] = True
         if sso_configured():
             try:
                 if st.user.is_logged_in:

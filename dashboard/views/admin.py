@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 from pathlib import Path
 
@@ -78,7 +77,7 @@ with c1, st.form("user_add", clear_on_submit=True):
     role = st.selectbox(t("admin.role"), list(auth.ROLES), format_func=lambda r: role_name[r], index=2)
     scope = st.multiselect(t("admin.counties"), list(county_names), format_func=lambda c: county_names[c],
                            placeholder=t("common.choose"))
-    password = st.text_input(t("admin.password"), value=secrets.token_urlsafe(9))
+    password = st.text_input(t("admin.password"), value=auth.new_password())
     if st.form_submit_button(t("admin.add"), type="primary"):
         try:
             auth.add_user(raw, access, name=name, role=role, password=password, display_name=display or None,
@@ -92,7 +91,7 @@ with c2:
     with st.form("user_reset", clear_on_submit=True):
         st.markdown(f"**{t('admin.reset')}**")
         who = st.selectbox(t("admin.name"), names, key="reset_who")
-        new_pw = st.text_input(t("admin.new_password"), value=secrets.token_urlsafe(9))
+        new_pw = st.text_input(t("admin.new_password"), value=auth.new_password())
         if st.form_submit_button(t("admin.reset")):
             try:
                 auth.reset_password(raw, access, who, new_pw)

@@ -87,8 +87,9 @@ TABLES: dict[str, str] = {
     ),
     "sessions": (
         "token_hash {text} PRIMARY KEY, user_name {text} NOT NULL, created_at {ts}, "
-        "expires_at {ts} NOT NULL"
+        "expires_at {ts} NOT NULL, last_seen {ts}, ip {text}"
     ),
+    "signin_failures": "id {pk}, key {text} NOT NULL, at {ts} NOT NULL",
     "field_profiles": (
         "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
         "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
@@ -104,11 +105,24 @@ def _table_columns(name: str) -> set[str]:
     return set(re.findall(r"(\w+) \{", TABLES[name]))
 
 
+_TOKEN_TYPES = {"int": S.INT, "real": S.REAL, "text": S.TEXT, "date": S.DATE, "ts": S.DATETIME, "bool": S.BOOL}
+
+
+def _table_fields(name: str) -> list[S.Field]:
+    """The declared columns of a table of :data:`TABLES` that a migration can add (not keys)."""
+    out = []
+    for col, token, rest in re.findall(r"(\w+) \{(\w+)\}([^,]*)", TABLES[name]):
+        if token in _TOKEN_TYPES and "PRIMARY KEY" not in rest and "NOT NULL" not in rest:
+            out.append(S.Field(col, _TOKEN_TYPES[token], col, col))
+    return out
+
+
 INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_events_feature ON events (layer, feature_id)",
     "CREATE INDEX IF NOT EXISTS ix_batches_sha ON batches (file_sha256)",
     "CREATE INDEX IF NOT EXISTS ix_item_links_feature ON item_links (layer, feature_id)",
     "CREATE INDEX IF NOT EXISTS ix_attachment_links_sha ON attachment_links (sha256)",
+    "CREATE INDEX IF NOT EXISTS ix_signin_failures ON signin_failures (key, at)",
     "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
     "CREATE INDEX IF NOT EXISTS ix_change_hash ON change_polygons (geom_hash)",
@@ -296,6 +310,9 @@ class Store(ABC):
                 if f.name not in (cols := self._columns(tx, lyr.table)) and cols
             ]
             tables_missing = [name for name in TABLES if not self._columns(tx, name)]
+            # columns added to a kept table since the store was made (nullable ones only)
+            missing += [(name, f) for name in TABLES if name not in tables_missing and name not in DERIVED_TABLES
+                        for f in _table_fields(name) if f.name not in self._columns(tx, name)]
             # a derived table whose columns changed is counted anew, not altered
             stale = [name for name in DERIVED_TABLES
                      if name not in tables_missing and self._columns(tx, name) != _table_columns(name)]
@@ -306,9 +323,10 @@ class Store(ABC):
             for name in stale:
                 tx.execute(f"DROP TABLE {name}")
             for lyr, f in missing:  # columns first: the indexes below may need them
-                if f.name not in self._columns(tx, lyr.table):
-                    self._add_column(tx, lyr.table, f)
-                    added.append(f"{lyr.table}.{f.name}")
+                table = lyr if isinstance(lyr, str) else lyr.table
+                if f.name not in self._columns(tx, table):
+                    self._add_column(tx, table, f)
+                    added.append(f"{table}.{f.name}")
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
