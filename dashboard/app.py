@@ -49,6 +49,10 @@ pages = {
         st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:", url_path="admin"),
     ],
 }
+from dashboard.components.nav import register_pages  # noqa: E402
+
+for section, extra in register_pages(lang()).items():  # every declared register's page
+    pages.setdefault(section, []).extend(extra)
 if current_user() is None:
     # Keep the requested page in the URL: after signing in, the same page opens.
     st.navigation(pages, position="hidden")

@@ -89,11 +89,18 @@ class Access:
                     f"您（{self.user}）无权{'修改' if write else '查看'}该要素：它属于其他旗县",
                     id=feature.get("id"),
                 )
-        if write and not self.can_write:
+        if write and not self.can_write_layer(layer):
             raise PermissionDenied(
-                f"role '{self.role}' may not change features",
+                f"role '{self.role}' may not change {layer} records",
                 f"当前角色（{ROLE_LABELS[self.role][0]}）只能查看，不能办理",
             )
+
+    def can_write_layer(self, layer: str) -> bool:
+        """Whether this role changes records of ``layer`` (its declared writers; administrators
+        always)."""
+        from geo import schema as S
+
+        return self.role == "admin" or self.role in S.layer(layer).writers
 
     def check_upload(self) -> None:
         if not self.can_upload:

@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="check and store a batch file (zip/shp/gpkg/geojson/kml/kmz/gpx)")
     _common(p)
     p.add_argument("path")
-    p.add_argument("--layer", required=True, choices=["change", "occupation", "signboard",
-                                                      "restoration", "patrol", "zone"])
+    p.add_argument("--layer", required=True,
+                   choices=[k for k, lyr in S.LAYERS.items() if lyr.spatial and k != "admin"])
     p.add_argument("--batch", required=True, help="batch name, e.g. 2023年第1期")
     p.add_argument("--source", help="source (国家森林督查 / 自治区 / …); field mappings are remembered per source")
     p.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", action="append", default=[])
     p.add_argument("--password")
     _writer(p, "; must be an administrator")
+
+    from geo.registers.cli import add_parsers
+
+    add_parsers(sub, _common, _writer, _actor)  # every register's verbs (list/add/edit/op/import-table, …)
     return parser
 
 
@@ -258,7 +262,27 @@ def _run(args, settings: Settings) -> int:
         from geo.auth import users_cli
 
         return users_cli(store, args, access)
-    raise AssertionError(cmd)
+    return _register_command(args, settings, store)
+
+
+def _register_command(args, settings: Settings, store) -> int:
+    """Verbs from geo.registers: the generic ones and each register's own."""
+    from geo.actors import resolve
+    from geo.registers import cli as rcli
+    from geo.registers import declared, rules_of
+
+    writes = args.command != "list" and not getattr(args, "reads", False)
+    store, access, actor = resolve(store, getattr(args, "actor", None), getattr(args, "system", False),
+                                   write=writes)
+    if args.command in rcli.COMMANDS:
+        return rcli.run(args, settings, store, access, actor)
+    for lyr in declared():
+        rules = rules_of(lyr)
+        if rules is not None and hasattr(rules, "run"):
+            done = rules.run(args, settings, store, access, actor)
+            if done is not None:
+                return done
+    raise AssertionError(args.command)
 
 
 def _demo(args, settings: Settings) -> int:

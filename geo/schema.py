@@ -7,82 +7,18 @@ and the ingest field mapping pre-fills from the ``aliases``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from geo.errors import ValidationError
 
-# Field types. Dates and datetimes are ISO-8601 text in both backends' rows as Python sees them.
-TEXT, INT, REAL, DATE, DATETIME, BOOL, JSON = "text", "int", "real", "date", "datetime", "bool", "json"
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: str
-    zh: str
-    en: str
-    aliases: tuple[str, ...] = ()
-    unit: str = ""
-
-
-@dataclass(frozen=True)
-class Layer:
-    key: str
-    table: str
-    geometry: str  # MULTIPOLYGON, POINT, LINESTRING
-    zh: str
-    en: str
-    fields: tuple[Field, ...]
-    statuses: tuple[str, ...] = ("active",)
-    initial_status: str = "active"
-    label_field: str = "id"
-
-    @property
-    def names(self) -> list[str]:
-        return [f.name for f in self.fields]
-
-    def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise ValidationError(
-            f"layer '{self.key}' has no field '{name}'; known fields: {', '.join(self.names)}",
-            f"图层“{self.zh}”没有字段“{name}”。可用字段：{', '.join(self.names)}",
-            field=name,
-        )
-
-
-def _f(name, type_, zh, en, *aliases, unit=""):
-    return Field(name, type_, zh, en, tuple(aliases), unit)
+from geo.registers.base import (  # noqa: F401  (the declarations' vocabulary, re-exported)
+    AREA, BOOL, COMMON, DATE, DATETIME, INT, JSON, REAL, TEXT, WHERE, ZONED, Deadline, Field, Figure, Layer,
+    Register, Transition, _f,
+)
 
 
 # Column defaults in the database: a column added to a big existing table with a constant
 # default costs nothing (no rewrite of every row) in SQLite and PostgreSQL alike.
 DEFAULTS = {"visited": "0"}
 
-
-# Columns every layer has, managed by the store and the workflow.
-COMMON = (
-    _f("status", TEXT, "状态", "Status"),
-    _f("version", INT, "版本", "Version"),
-    _f("created_at", DATETIME, "创建时间", "Created at"),
-    _f("updated_at", DATETIME, "更新时间", "Updated at"),
-    _f("updated_by", TEXT, "更新人", "Updated by"),
-    _f("flags", JSON, "提示", "Flags"),
-    _f("extra", JSON, "其他属性", "Other attributes"),
-)
-
-WHERE = (
-    _f("county_code", TEXT, "旗县代码", "County code", "XIAN_DM", "县代码", "ADCODE"),
-    _f("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县"),
-    _f("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC"),
-)
-
-AREA = (
-    _f("area_ha", REAL, "面积(公顷)", "Area (ha)", unit="公顷"),
-    _f("area_mu", REAL, "面积(亩)", "Area (mu)", unit="亩"),
-    _f("area_crs", TEXT, "面积计算坐标系", "Area CRS"),
-)
 
 CHANGE_STATUSES = (
     "issued",
@@ -98,6 +34,7 @@ CHANGE_STATUSES = (
 
 CHANGE = Layer(
     key="change",
+    writers=("admin", "inspector"),
     table="change_polygons",
     geometry="MULTIPOLYGON",
     zh="变化图斑",
@@ -130,6 +67,7 @@ CHANGE = Layer(
         _f("lin_ban", TEXT, "林班", "Compartment", "LIN_BAN", "林班"),
         _f("xiao_ban", TEXT, "小班", "Sub-compartment", "XIAOBAN", "XIAO_BAN", "小班"),
         _f("zone_id", INT, "责任区", "Responsibility zone"),
+        _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
         *AREA,
         _f(
             "area_reported_ha",
@@ -232,6 +170,7 @@ CHANGE = Layer(
 
 OCCUPATION = Layer(
     key="occupation",
+    writers=("admin", "inspector"),
     table="occupation_plots",
     geometry="MULTIPOLYGON",
     zh="违法占用地块",
@@ -244,6 +183,7 @@ OCCUPATION = Layer(
         _f("site_type", TEXT, "类型", "Site type", "类型"),
         _f("party", TEXT, "当事人", "Party", "当事人"),
         *WHERE,
+        *ZONED,
         *AREA,
         _f("found_on", DATE, "发现日期", "Found on"),
         _f("case_no", TEXT, "立案号", "Case no."),
@@ -261,6 +201,7 @@ OCCUPATION = Layer(
 
 SIGNBOARD = Layer(
     key="signboard",
+    writers=("admin", "inspector"),
     table="signboards",
     geometry="POINT",
     zh="林长公示牌",
@@ -274,6 +215,7 @@ SIGNBOARD = Layer(
         _f("chief_name", TEXT, "林长姓名", "Forest chief", "林长", "林长姓名"),
         _f("chief_post", TEXT, "林长职务", "Post", "职务"),
         _f("zone_id", INT, "责任区", "Responsibility zone"),
+        _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
         _f("zone_desc", TEXT, "责任区域", "Responsibility area", "责任区域"),
         _f("duties", TEXT, "林长职责", "Duties"),
         _f("phone", TEXT, "监督电话", "Supervision phone", "电话", "监督电话"),
@@ -292,6 +234,7 @@ ZONE = Layer(
     zh="责任区/网格",
     en="Responsibility zones",
     label_field="name",
+    attributed=False,
     fields=(
         _f("name", TEXT, "名称", "Name", "名称", "NAME"),
         _f("level", TEXT, "级别", "Level"),
@@ -303,12 +246,17 @@ ZONE = Layer(
         *WHERE,
         _f("area_mu", REAL, "面积(亩)", "Area (mu)", unit="亩"),
         _f("derived", BOOL, "推算生成", "Derived"),
+        _f("code", TEXT, "编号", "Code", "编号", "网格编号", "责任区编号", "CODE"),
+        _f("valid_from", DATE, "启用日期", "Valid from"),
+        _f("valid_to", DATE, "停用日期", "Valid until"),
+        _f("version_no", INT, "版本号", "Zone set version"),
         *COMMON,
     ),
 )
 
 RESTORATION = Layer(
     key="restoration",
+    writers=("admin", "inspector"),
     table="restoration_areas",
     geometry="MULTIPOLYGON",
     zh="生态修复区",
@@ -320,6 +268,7 @@ RESTORATION = Layer(
         _f("project", TEXT, "项目名称", "Project", "项目名称", "XMMC"),
         _f("type", TEXT, "修复类型", "Type", "修复类型"),
         *WHERE,
+        *ZONED,
         _f("year", INT, "年度", "Year", "年度", "NIAN_DU"),
         _f("planned_mu", REAL, "计划面积(亩)", "Planned (mu)", unit="亩"),
         _f("completed_mu", REAL, "完成面积(亩)", "Completed (mu)", unit="亩"),
@@ -342,6 +291,7 @@ PATROL = Layer(
         _f("actor_level", TEXT, "身份", "Role"),
         *WHERE,
         _f("zone_id", INT, "责任区", "Responsibility zone"),
+        _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
         _f("started_at", DATETIME, "开始时间", "Started"),
         _f("ended_at", DATETIME, "结束时间", "Ended"),
         _f("length_km", REAL, "里程(公里)", "Length (km)", unit="公里"),
@@ -361,6 +311,7 @@ ADMIN = Layer(
     zh="行政区",
     en="Administrative units",
     label_field="name",
+    attributed=False,
     fields=(
         _f("code", TEXT, "代码", "Code"),
         _f("name", TEXT, "名称", "Name"),
@@ -375,6 +326,16 @@ ADMIN = Layer(
 LAYERS: dict[str, Layer] = {
     lyr.key: lyr for lyr in (CHANGE, OCCUPATION, SIGNBOARD, ZONE, RESTORATION, PATROL, ADMIN)
 }
+
+
+def _add_registers() -> None:
+    """The registers declared in geo.registers join the first layers (store, CLI, pages, figures)."""
+    from geo.registers import declared
+
+    for lyr in declared():
+        LAYERS[lyr.key] = lyr
+        for kind, pairs in lyr.labels.items():
+            LABELS.setdefault(kind, {}).update(pairs)
 
 
 def layer(key: str) -> Layer:
@@ -452,3 +413,6 @@ def label(kind: str, key, lang: str = "zh") -> str:
 # 1 mu = 10000/15 m^2; 1 ha = 15 mu.
 MU_PER_HA = 15.0
 M2_PER_MU = 10000.0 / 15.0
+
+
+_add_registers()

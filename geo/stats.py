@@ -499,6 +499,10 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
                                          r["county_code"]))
     for i, r in enumerate(out["by_county"], start=1):
         r["rank"] = i if r["closed_pct"] is not None else None
+    # the registers' declared figures (geo.registers): total and per county
+    from geo.registers.figures import all_figures
+
+    out["registers"] = all_figures(store, as_of=as_of, counties=counties or None, today=today)
     return out
 
 

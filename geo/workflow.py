@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,24 +21,12 @@ import pandas as pd
 from geo import evidence as ev
 from geo import schema as S
 from geo.errors import TransitionError, ValidationError
+from geo.registers.base import Transition
 from geo.scope import unwrap
 from geo.store.base import Store
 from geo.timeutil import as_date, local_date, now_utc, to_utc_text
 
 VERDICTS = ("legal", "illegal", "no_change", "other")
-
-
-@dataclass(frozen=True)
-class Transition:
-    src: tuple[str, ...]
-    dst: str
-    zh: str
-    en: str
-    requires: tuple[str, ...] = ()  # fields that must hold a value after the change
-    values: dict = field(default_factory=dict)  # field -> allowed values
-    evidence: bool = False  # at least one evidence file must be attached
-    comment: bool = False  # a comment saying why is required
-    optional: tuple[str, ...] = ()  # fields the form offers but does not require
 
 
 CHANGE_MACHINE = (
@@ -161,7 +148,9 @@ _STAMPS = {
 
 
 def machine(layer: str) -> tuple[Transition, ...]:
-    S.layer(layer)
+    lyr = S.layer(layer)
+    if lyr.transitions:  # a register declares its own machine
+        return lyr.transitions
     if layer not in MACHINES:
         raise TransitionError(
             f"layer '{layer}' has no workflow", f"图层“{S.layer(layer).zh}”没有流程状态", layer=layer
@@ -340,9 +329,16 @@ def edit(
     attachments: list[tuple[str, bytes]] | None = None,
     at: str | None = None,
     access=None,
+    action: str | None = None,
+    geometry=None,
+    status: str | None = None,
 ) -> int:
     """Change attributes without changing the status (assign, correct a phone number, record
-    payments, …); same locking and history as a transition. Returns the new version."""
+    payments, …); same locking and history as a transition. Returns the new version.
+
+    ``action`` names the event (a register operation such as ``appoint`` or ``payment``; default
+    ``edit``, or ``attach`` when only files are added); ``geometry`` moves the feature; ``status``
+    is set by operations whose rules decide it (a post filled by an appointment)."""
     lyr = S.layer(layer)
     store, access = unwrap(store, access)
     if "status" in fields:
@@ -355,6 +351,10 @@ def edit(
         raise ValidationError(f"{', '.join(derived)} are computed by the system and cannot be edited",
                               f"{names}由系统计算，不能直接编辑")
     values = {k: coerce(lyr, k, v) for k, v in fields.items()}
+    if status is not None:
+        if status not in lyr.statuses:
+            raise ValidationError(f"'{status}' is not a status of {lyr.en}", f"“{status}”不是{lyr.zh}的状态")
+        values["status"] = status
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
     with store.transaction() as tx:
@@ -363,6 +363,10 @@ def edit(
             access.check_feature(layer, current, write=True)
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
+        if geometry is not None:
+            from geo.registers import records
+
+            values.update(records.placed(store, tx, lyr, geometry, keep=values))
         shas = [store.put_attachment(tx, name, data, mime, actor, at) for name, data, mime in files]
         return store.update_feature(
             tx,
@@ -371,10 +375,11 @@ def edit(
             expected_version=current["version"],
             changes=values,
             actor=actor,
-            action="attach" if shas and not values else "edit",
+            action=action or ("attach" if shas and not values and geometry is None else "edit"),
             comment=(comment or "").strip() or None,
             attachments=shas,
             at=at,
+            geometry=geometry,
         )
 
 

@@ -15,8 +15,18 @@ import shapely
 
 from geo import crs as C
 
-FAMILY = {"change": "polygon", "occupation": "polygon", "restoration": "polygon", "zone": "polygon",
-          "patrol": "line", "signboard": "point"}
+class _Families(dict):
+    """Geometry family per layer; registers declared later answer from their geometry kind."""
+
+    def __missing__(self, layer: str) -> str:
+        from geo import schema as S
+
+        return {"POINT": "point", "LINESTRING": "line", "MULTIPOLYGON": "polygon"}.get(
+            S.layer(layer).geometry or "", "point")
+
+
+FAMILY = _Families({"change": "polygon", "occupation": "polygon", "restoration": "polygon", "zone": "polygon",
+                    "patrol": "line", "signboard": "point"})
 FAMILY_ZH = {"polygon": "面", "line": "线", "point": "点"}
 TYPE_ZH = {"Point": "点", "MultiPoint": "多点", "LineString": "线", "MultiLineString": "多线",
            "LinearRing": "环", "Polygon": "面", "MultiPolygon": "多面", "GeometryCollection": "几何集合"}

@@ -128,8 +128,8 @@ def _layer_table(store: Store, layer: str, as_of, batch_ids, today) -> tuple[lis
         col = frame[f.name]
         if f.name == "batch_id":
             values = [names.get(int(v), str(v)) if v is not None and v == v else None for v in col.tolist()]
-        elif f.name in KEYED:
-            values = [S.label(KEYED[f.name], v) if isinstance(v, str) else None for v in col.tolist()]
+        elif f.name in KEYED or f.options:
+            values = [S.label(KEYED.get(f.name, f.name), v) if isinstance(v, str) else None for v in col.tolist()]
         elif f.type == S.DATE:
             values = [_as_date(v) for v in col.tolist()]
         elif f.type == S.DATETIME:
@@ -268,7 +268,7 @@ def ledger(store: Store, *, settings: Settings, as_of: dt.date | None = None,
         item_rows.append(row)
     _sheet(wb, "整改事项", [h for h, _ in ITEM_COLUMNS], item_rows, freeze="D2", wrap={2, 4})
 
-    for layer in LAYER_SHEETS:
+    for layer in (*LAYER_SHEETS, *[k for k in S.LAYERS if k not in LAYER_SHEETS]):  # + every register
         header, rows, formats = _layer_table(store, layer, as_of, batch_ids, today)
         title = S.layer(layer).zh.replace("/", "")
         _sheet(wb, title, header, rows, formats=formats, freeze="B2")

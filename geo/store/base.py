@@ -570,6 +570,7 @@ class Store(ABC):
         action: str = "import",
         batch_id: int | None = None,
         raw: bool = False,
+        record_values: bool = False,
     ) -> list[int]:
         """Insert features (EPSG:4490) and one ``import`` event per feature, in ``tx``.
 
@@ -579,7 +580,8 @@ class Store(ABC):
 
         With ``raw=True`` the frame's own ``status``/``version``/``created_at`` are kept and no
         events are written: the caller writes the features' whole history itself (demo builder,
-        restore).
+        restore). With ``record_values`` each feature's event carries the values it was created
+        with, so its state on any earlier day replays exactly after later edits.
         """
         lyr = S.layer(layer)
         at = at or now_utc()
@@ -619,6 +621,14 @@ class Store(ABC):
 
             data["geom_hash"] = geom_hashes(frame.geometry.values)
         b = shapely.bounds(frame.geometry.values)
+        if lyr.attributed and "zones" in known and "zones" not in data:
+            from geo.attribution import for_features
+
+            zone_id, zones = for_features(self, tx, frame.geometry.values)
+            if any(z is not None for z in zones):
+                data["zones"] = zones
+                if "zone_id" not in data or all(v is None for v in data["zone_id"]):
+                    data["zone_id"] = zone_id
         if layer == "change" and "visited" not in data:
             data["visited"] = visits.for_new_polygons(self, tx, b, data.get("batch_id", [None] * n))
         ids = self._reserve_ids(tx, lyr.table, n)
@@ -635,8 +645,16 @@ class Store(ABC):
                            "county_code": data.get("county_code", [None] * n),
                            "status": data["status"], "verdict": data.get("verdict", [None] * n),
                            "cx": (b[:, 0] + b[:, 2]) / 2, "cy": (b[:, 1] + b[:, 3]) / 2})))
-            events = None if raw else [(layer, fid, at, actor, action, None, st, fields_json, comment, None, 1)
-                                       for fid, st in zip(ids, data["status"])]
+            if raw:
+                events = None
+            elif record_values:
+                kept = [k for k in data if k not in ("status", "version", "created_at", "updated_at", "updated_by")]
+                events = [(layer, fid, at, actor, action, None, st,
+                           _dumps({k: data[k][i] for k in kept if data[k][i] is not None}) or None, comment, None, 1)
+                          for i, (fid, st) in enumerate(zip(ids, data["status"]))]
+            else:
+                events = [(layer, fid, at, actor, action, None, st, fields_json, comment, None, 1)
+                          for fid, st in zip(ids, data["status"])]
             return agg, events
 
         later = None

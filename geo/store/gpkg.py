@@ -347,7 +347,7 @@ class GpkgStore(Store):
         )
 
     def _create_feature_table(self, tx: Tx, lyr: S.Layer) -> None:
-        cols = ["id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{GEOM} {lyr.geometry}"]
+        cols = ["id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{GEOM} {lyr.storage_geometry}"]
         for f in lyr.fields:
             decl = f"{f.name} {_FIELD_TYPES[f.type]}" + (f" DEFAULT {S.DEFAULTS[f.name]}" if f.name in S.DEFAULTS else "")
             if f.name in ("status", "version"):
@@ -361,7 +361,7 @@ class GpkgStore(Store):
         )
         tx.execute(
             "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, 4490, 0, 0)",
-            [lyr.table, GEOM, lyr.geometry],
+            [lyr.table, GEOM, lyr.storage_geometry],
         )
         tx.execute(f"CREATE VIRTUAL TABLE rtree_{lyr.table}_{GEOM} USING rtree(id, minx, maxx, miny, maxy)")
         tx.execute(

@@ -1,0 +1,35 @@
+"""The registers' pages for the menu: one generic page (views/register.py) per declared register,
+grouped by the register's ``group``, shown only to the roles that may read it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo import schema as S
+from geo.registers import GROUPS, declared
+
+
+def _page_fn(key: str):
+    def page() -> None:
+        from dashboard.views.register import render
+
+        render(key)
+
+    page.__name__ = page.__qualname__ = f"register_{key}"
+    return page
+
+
+def register_pages(lang: str) -> dict[str, list]:
+    """``{section title: [st.Page, …]}`` for the declared registers that have a page."""
+    out: dict[str, list] = {}
+    for lyr in declared():
+        if not lyr.group:
+            continue
+        title = GROUPS.get(lyr.group, (lyr.group, lyr.group))[0 if lang == "zh" else 1]
+        out.setdefault(title, []).append(
+            st.Page(_page_fn(lyr.key), title=lyr.label(lang), icon=lyr.icon, url_path=f"r-{lyr.key}"))
+    return out
+
+
+def layer_label(key: str, lang: str) -> str:
+    return S.layer(key).label(lang)

@@ -1,0 +1,158 @@
+"""Widgets for any register, built from its declaration: an input per field, a record's details
+and history, forms for its transitions and operations, and a small map of its records.
+Everything done goes through :mod:`geo` (records, workflow, operations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard.components import fmap
+from dashboard.components.common import lang, settings, show_error
+from geo import schema as S
+from geo.errors import GeoError
+from geo.registers import display
+from geo.timeutil import today_local
+
+
+def _zh() -> bool:
+    return lang() == "zh"
+
+
+def ref_options(store, register: str) -> dict[int, str]:
+    """Records of ``register`` a field can point to, by id, as the user may see them."""
+    lyr = S.layer(register)
+    cols = [c for c in (lyr.label_field, "county", "level") if lyr.has(c)]
+    frame = store.read_layer(register, columns=cols, geometry=False)
+    out = {}
+    for rec in frame.to_dict("records"):
+        parts = [str(rec.get(lyr.label_field) or f"#{rec['id']}")]
+        if rec.get("county"):
+            parts.append(str(rec["county"]))
+        out[int(rec["id"])] = " · ".join(parts)
+    return out
+
+
+def field_input(store, f: S.Field, key: str, default=None):
+    """One input for field ``f`` (its type, value list, or the records it points to)."""
+    label = f.label(lang()) + (" *" if f.required else "") + (f"（{f.unit}）" if f.unit and f.unit not in f.zh else "")
+    if f.ref:
+        options = ref_options(store, f.ref)
+        ids = [None, *options]
+        index = ids.index(default) if default in ids else 0
+        return st.selectbox(label, ids, index=index, key=key,
+                            format_func=lambda i: "—" if i is None else options.get(i, f"#{i}"))
+    if f.options:
+        opts = [None, *f.options]
+        return st.selectbox(label, opts, index=opts.index(default) if default in opts else 0, key=key,
+                            format_func=lambda o: "—" if o is None else S.label(f.name, o, lang()))
+    if f.type == S.DATE:
+        value = pd.to_datetime(default).date() if default not in (None, "") else None
+        return st.date_input(label, value=value, key=key, format="YYYY-MM-DD")
+    if f.type in (S.REAL, S.INT):
+        step = 1.0 if f.type == S.INT else 0.01
+        val = None if default in (None, "") or (isinstance(default, float) and pd.isna(default)) else float(default)
+        out = st.number_input(label, value=val, min_value=0.0, step=step, key=key, placeholder="—")
+        return None if out is None else (int(out) if f.type == S.INT else out)
+    if f.type == S.BOOL:
+        return st.checkbox(label, value=bool(default), key=key)
+    return st.text_input(label, value="" if default is None else str(default), key=key)
+
+
+def clean(values: dict) -> dict:
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, dt.date):
+            v = v.isoformat()
+        if v in (None, ""):
+            continue
+        out[k] = v
+    return out
+
+
+def details(lyr: S.Layer, record: dict) -> None:
+    rows = display.record_rows(lyr, record, lang())
+    if rows:
+        st.dataframe(pd.DataFrame(rows, columns=["字段" if _zh() else "Field", "值" if _zh() else "Value"]),
+                     hide_index=True, width="stretch")
+
+
+def history(lyr: S.Layer, events: list[dict]) -> None:
+    st.dataframe(display.history_rows(lyr, events, lang()), hide_index=True, width="stretch")
+
+
+def place_inputs(key: str, default=None):
+    """Longitude/latitude inputs for a point register (returns a point or None)."""
+    from geo.registers.records import point
+
+    c1, c2 = st.columns(2)
+    lon = c1.number_input("经度" if _zh() else "Longitude", value=None if default is None else float(default.x),
+                          format="%.6f", key=f"{key}_lon", placeholder="121.6")
+    lat = c2.number_input("纬度" if _zh() else "Latitude", value=None if default is None else float(default.y),
+                          format="%.6f", key=f"{key}_lat", placeholder="46.08")
+    if lon is None or lat is None:
+        return None
+    return point(lon, lat)
+
+
+def run_safely(fn, success: str) -> bool:
+    try:
+        fn()
+    except GeoError as err:
+        st.session_state["reg_flash"] = ("error", err.message(lang()))
+        return False
+    st.session_state["reg_flash"] = ("success", success)
+    st.cache_data.clear()
+    return True
+
+
+def flash() -> None:
+    msg = st.session_state.pop("reg_flash", None)
+    if msg:
+        getattr(st, msg[0])(msg[1])
+
+
+def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map"):
+    """The register's records on a map (capped); a click returns the record id."""
+    if frame is None or frame.empty or not lyr.spatial:
+        st.caption("暂无可显示在地图上的记录" if _zh() else "Nothing to show on the map")
+        return None
+    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+    if frame.empty:
+        st.caption("暂无可显示在地图上的记录" if _zh() else "Nothing to show on the map")
+        return None
+    frame = frame.head(3000)
+    minx, miny, maxx, maxy = frame.total_bounds
+    zoom = min(14, fmap.fit_zoom((minx, miny, maxx, maxy), 640, 460))
+    m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
+                      None, lang())
+    label = lyr.label_field if lyr.has(lyr.label_field) else "id"
+    frame = frame.assign(_label=[str(v or "") for v in frame[label]])
+    fc = fmap.feature_collection(frame, {"id": "id", "n": "_label", "s": "status"}, max(zoom, 10),
+                                 points=lyr.geometry == "POINT", selected=selected)
+    group = folium.FeatureGroup(name=lyr.label(lang()))
+    folium.GeoJson(
+        fc,
+        marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.85, weight=1),
+        style_function=lambda f: {"color": "#b2182b" if f["properties"].get("sel") else "#1f78b4",
+                                  "weight": 3 if f["properties"].get("sel") else 1.5,
+                                  "fillColor": "#b2182b" if f["properties"].get("sel") else "#1f78b4",
+                                  "fillOpacity": 0.35},
+    ).add_to(group)
+    fmap.localise(group)
+    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[group],
+                    returned_objects=["last_active_drawing"])
+    props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
+    return props.get("id")
+
+
+def today() -> dt.date:
+    return today_local()
+
+
+def show_error_of(err: GeoError) -> None:
+    show_error(err)

@@ -1,0 +1,48 @@
+"""The registers the bureau keeps, each declared once in its own module (see :mod:`.base`).
+
+The first layers (change polygons, occupation plots, signboards, zones, restoration areas,
+patrols, admin units) are declared in :mod:`geo.schema`; the modules listed in :data:`MODULES`
+add the rest. Each module holds ``REGISTERS`` (its declarations) and, when the register has
+domain rules, the functions :func:`rules_of` finds there.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+MODULES: tuple[str, ...] = ("people",)
+
+# menu sections of the registers' pages: key -> (zh, en)
+GROUPS: dict[str, tuple[str, str]] = {
+    "chief": ("林长制", "Forest-chief system"),
+    "fire": ("森林草原防火", "Fire prevention"),
+    "pest": ("松材线虫病防控", "Pine-wilt disease"),
+    "enterprise": ("木材经营加工", "Wood processing"),
+    "complaint": ("接诉即办", "Hotline complaints"),
+    "carbon": ("碳汇", "Carbon sink"),
+    "review": ("销号审核", "Closure review"),
+}
+
+
+def declared() -> list:
+    out = []
+    for name in MODULES:
+        mod = importlib.import_module(f"geo.registers.{name}")
+        out.extend(mod.REGISTERS)
+    return out
+
+
+def rules_of(lyr) -> ModuleType | None:
+    """The module with ``lyr``'s domain rules, or None. Hooks it may define (all optional):
+
+    * ``validate(store, values, current) -> values`` — normalise and check a record before it is
+      stored (raise :class:`geo.errors.ValidationError` with both languages);
+    * ``figures(store, frame, ctx) -> {figure key: {"total": v, "by_county": {code: v}}}`` — the
+      register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
+    * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;
+    * ``add_parsers(subparsers)`` / ``run(args, settings) -> int | None`` — its own CLI verbs.
+    """
+    if not getattr(lyr, "rules", None):
+        return None
+    return importlib.import_module(lyr.rules)
