@@ -156,7 +156,7 @@ def tile(name: str, z: int, x: int, y: int):
 
 def board_page(number: str, lang: str = "zh") -> tuple[int, str]:
     """``(HTTP status, page)`` for the public page of signboard ``number``."""
-    from geo import boards
+    from geo import signboards as boards
 
     try:
         card = boards.public_card(_store(), number)

@@ -102,16 +102,18 @@ def holder_on(store, post_id: int, day) -> dict | None:
     return None
 
 
-def changes_after(store, post_ids, day_by_post: dict) -> set[int]:
-    """Posts whose holder changed (appointed or vacated) after the date given per post."""
+def changes_after(store, post_ids, day_by_post: dict, until: str | None = None) -> set[int]:
+    """Posts whose holder changed (appointed or vacated) after the date given per post, counting
+    the changes recorded before ``until`` (UTC text) when given."""
     raw, _ = unwrap(store)
     if not post_ids:
         return set()
     out = set()
+    cut, params = ("", []) if until is None else (" AND at < ?", [until])
     with raw.transaction(write=False) as tx:
         rows = tx.query(
             f"SELECT feature_id, fields FROM events WHERE layer = 'post' AND action IN ('appoint', 'vacate') "
-            f"AND feature_id IN ({', '.join('?' * len(post_ids))})", [int(p) for p in post_ids])
+            f"AND feature_id IN ({', '.join('?' * len(post_ids))}){cut}", [int(p) for p in post_ids] + params)
     for fid, fields in rows:
         f = json.loads(fields) if fields else {}
         since = f.get("holder_since") or ""
@@ -120,15 +122,17 @@ def changes_after(store, post_ids, day_by_post: dict) -> set[int]:
     return out
 
 
-def stale_boards(store, boards: pd.DataFrame) -> pd.Series:
+def stale_boards(store, boards: pd.DataFrame, until: str | None = None) -> pd.Series:
     """For signboards (``post_id``, ``content_on``): True where the board's post changed hands
     after the board's content was last updated — the board shows someone who no longer holds it."""
     if boards.empty or "post_id" not in boards:
         return pd.Series(False, index=boards.index)
     posts = boards["post_id"].dropna().astype(int)
-    day = {int(p): str(d or "") for p, d in zip(boards["post_id"], boards.get("content_on", boards.get("installed_on")))
-           if pd.notna(p)}
-    changed = changes_after(store, sorted(set(posts)), day)
+    shown = boards["content_on"] if "content_on" in boards else boards.get("installed_on")
+    if "installed_on" in boards and shown is not None:
+        shown = shown.where(shown.notna(), boards["installed_on"])
+    day = {int(p): str(d or "") for p, d in zip(boards["post_id"], shown) if pd.notna(p)}
+    changed = changes_after(store, sorted(set(posts)), day, until)
     return boards["post_id"].map(lambda p: pd.notna(p) and int(p) in changed).astype(bool)
 
 

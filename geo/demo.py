@@ -698,10 +698,10 @@ def _signboards(zones, rng, total: int = 942):
                     township=z["township"], installed_on=installed.isoformat(),
                     last_inspected_on=inspected.isoformat(), status="ok", geometry=shapely.Point(p)))
     frame = gpd.GeoDataFrame(rows, crs=4490)
-    # a handful are stale (the chief changed post but the board still shows the old name), some
-    # damaged
+    # a few recorded as stale by inspectors, some damaged (boards whose chief later changed post are
+    # found by the post register: geo.registers.people.demo)
     idx = rng.choice(len(frame), 20, replace=False)
-    frame.loc[frame.index[idx[:12]], "chief_name"] = [_name(rng) for _ in range(12)]
+    _ = [_name(rng) for _ in range(12)]  # (keeps the random stream, and so the demo, as before)
     frame.loc[frame.index[idx[12:15]], "status"] = "stale"
     frame.loc[frame.index[idx[15:]], "status"] = "damaged"
     return frame
@@ -941,6 +941,13 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
                 pid = [r[0] for r in tx.query("SELECT id FROM patrols WHERE actor_level = 'ranger'")][:20]
                 store.link_item(tx, iid, "patrol", pid)
 
+        # the registers declared in geo.registers add their own demo records (geo.registers.demo)
+        from geo.registers.demo import build as registers_demo
+
+        extra = registers_demo(store, tx, dict(
+            rng=rng, today=today, log=log, counties=counties, admin=admin, townships=townships,
+            zones=zones.assign(id=zones["id"].map(zmap)), change=change, change_ids=ids))
+
         store.rebuild_cells(tx)  # the raw status updates above bypassed the cell counts
         accounts = _accounts(store, tx, passwords)
         store.set_meta("demo", json.dumps({"seed": seed, "size": size, "built": created,
@@ -958,6 +965,7 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         "signboards": len(boards),
         "patrols": len(pats),
         "items": len(ITEMS),
+        "registers": extra,
         "accounts": accounts,
     }
     return summary

@@ -11,13 +11,12 @@ from geo.store import Store
 
 
 def signboards(store: Store) -> pd.DataFrame:
-    """Signboards with ``chief_changed``: the board still shows a forest chief who is no longer
-    the chief of its zone (the board has gone stale even if nobody has reported it yet)."""
+    """Signboards with ``chief_changed``: the post the board shows changed hands after the board
+    was last updated (geo.chiefs), so the board has gone stale even if nobody has reported it yet."""
+    from geo.chiefs import stale_boards
+
     boards = store.read_layer("signboard", geometry=True)
-    zones = store.read_layer("zone", columns=["chief_name", "chief_post"], geometry=False)
-    chief = dict(zip(zones["id"], zones["chief_name"]))
-    boards["zone_chief"] = boards["zone_id"].map(chief)
-    boards["chief_changed"] = boards["zone_id"].notna() & (boards["zone_chief"] != boards["chief_name"])
+    boards["chief_changed"] = stale_boards(store, boards) & boards["status"].ne("retired")
     return boards
 
 

@@ -11,7 +11,7 @@ from geo.errors import ValidationError
 
 from geo.registers.base import (  # noqa: F401  (the declarations' vocabulary, re-exported)
     AREA, BOOL, COMMON, DATE, DATETIME, INT, JSON, REAL, TEXT, WHERE, ZONED, Deadline, Field, Figure, Layer,
-    Register, Transition, _f,
+    Operation, Register, Transition, _f,
 )
 
 
@@ -206,9 +206,21 @@ SIGNBOARD = Layer(
     geometry="POINT",
     zh="林长公示牌",
     en="Forest-chief signboards",
-    statuses=("ok", "damaged", "stale"),
+    statuses=("ok", "damaged", "stale", "retired"),
     initial_status="ok",
+    final_statuses=("retired",),
     label_field="board_no",
+    operations=(
+        Operation("inspect", "登记检查", "Record an inspection", "geo.signboards:op_inspect", evidence=True,
+                  statuses=("ok", "damaged", "stale"), fields=(
+                      _f("last_inspected_on", DATE, "检查日期", "Inspected on"),
+                      _f("condition", TEXT, "牌面状况", "Condition", options=("ok", "damaged", "stale"),
+                         required=True),
+                  )),
+        Operation("refresh", "按现任林长更新牌面", "Update to the current chief", "geo.signboards:op_refresh",
+                  evidence=True, statuses=("ok", "damaged", "stale")),
+        Operation("move", "移位", "Move", "geo.signboards:op_move", geometry=True, statuses=("ok", "damaged", "stale")),
+    ),
     fields=(
         _f("board_no", TEXT, "公示牌编号", "Board no.", "编号", "牌号"),
         _f("level", TEXT, "林长级别", "Level", "级别"),
@@ -223,6 +235,8 @@ SIGNBOARD = Layer(
         *WHERE,
         _f("installed_on", DATE, "设立日期", "Installed on"),
         _f("last_inspected_on", DATE, "最近检查", "Last inspected"),
+        _f("post_id", INT, "公示岗位", "Post shown", ref="post"),
+        _f("content_on", DATE, "牌面更新日期", "Content updated on", "更新日期", "牌面更新日期"),
         *COMMON,
     ),
 )
@@ -369,6 +383,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "spot_checked": ("已抽查", "Spot-checked"),
         "failed": ("验收不合格", "Failed"),
         "ok": ("完好", "OK"),
+        "retired": ("已撤除", "Retired"),
         "damaged": ("损坏", "Damaged"),
         "stale": ("信息过期", "Stale"),
         "active": ("在用", "Active"),
@@ -382,6 +397,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "other": ("其他", "Other"),
     },
     "kind": {"forest": ("森林督查", "Forest"), "grassland": ("草原", "Grassland")},
+    "condition": {"ok": ("完好", "Good"), "damaged": ("损坏", "Damaged"), "stale": ("信息过期", "Out of date")},
     "level": {
         "league": ("盟级", "League"),
         "banner": ("旗县级", "Banner/county"),

@@ -588,7 +588,7 @@ def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batch
             restoration_completed_wanmu=row["completed_wanmu"],
             restoration_paid_pct=row["paid_pct"], restoration_year=focal)
     # ---- signboards
-    boards = _layer_state(store, "signboard", ["status", "level", "chief_name", "zone_id",
+    boards = _layer_state(store, "signboard", ["status", "level", "chief_name", "zone_id", "post_id", "content_on",
                                                "county_code", "installed_on"], cutoff, counties)
     boards = _since(boards, SINCE["signboard"], as_of, cutoff)
     out["signboards"] = _signboard_figures(store, boards, cutoff)
@@ -655,13 +655,19 @@ def _zone_chiefs(store: Store, cutoff: str | None) -> dict:
 
 
 def _stale_mask(store: Store, boards: pd.DataFrame, cutoff: str | None) -> pd.Series:
-    """Stale boards: recorded as stale, or showing a chief who is no longer the zone's chief."""
+    """Stale boards: recorded as stale, or their post changed hands after the board's content was
+    last updated (geo.chiefs, from the appointments recorded by then); boards not tied to a post
+    are compared with the zone's recorded chief."""
+    from geo.chiefs import stale_boards
+
+    moved = stale_boards(store, boards, until=cutoff)
     chief = _zone_chiefs(store, cutoff)
     zone = pd.to_numeric(boards["zone_id"], errors="coerce")
     current = zone.map(lambda z: chief.get(int(z)) if z == z else None)
     shown = boards["chief_name"].astype(object)
-    mismatch = zone.notna() & current.notna() & (current.astype(object) != shown)
-    return (boards["status"] == "stale") | mismatch
+    loose = boards["post_id"].isna() if "post_id" in boards else True
+    mismatch = loose & zone.notna() & current.notna() & (current.astype(object) != shown)
+    return ((boards["status"] == "stale") | mismatch | moved) & (boards["status"] != "retired")
 
 
 def _signboard_figures(store: Store, boards: pd.DataFrame, cutoff: str | None) -> dict:

@@ -119,6 +119,7 @@ SIGNBOARD_MACHINE = (
     Transition(("ok", "damaged"), "stale", "登记信息过期", "Report stale information"),
     Transition(("damaged", "stale"), "ok", "更新/修复完成", "Repaired or updated",
                evidence=True, optional=("chief_name", "chief_post", "phone")),
+    Transition(("ok", "damaged", "stale"), "retired", "撤除", "Retire", comment=True),
 )
 
 ITEM_MACHINE = (

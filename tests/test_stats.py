@@ -48,7 +48,8 @@ TABLES = {
                                   "fine_yuan, area_ha, area_mu"),
     "batches": ("batches", "id, name, issued_on, verify_deadline, rectify_deadline, uploaded_at"),
     "events": ("events", "id, layer, feature_id, at, action, to_status, fields"),
-    "signboard": ("signboards", "id, status, level, chief_name, zone_id, county_code, installed_on"),
+    "signboard": ("signboards", "id, status, level, chief_name, zone_id, county_code, installed_on, post_id, "
+                                "content_on"),
     "zone": ("zones", "id, chief_name"),
     "occupation": ("occupation_plots", "id, name, status, county_code, found_on, fine_yuan"),
     "restoration": ("restoration_areas", "id, status, year, county_code, county, planned_mu, "
@@ -57,7 +58,7 @@ TABLES = {
     "items": ("items", "id, code, problem, category, measures, leader, unit, deadline, status"),
     "admin": ("admin_units", "id, code, name, level"),
 }
-DATES = {"deadline", "issued_on", "verify_deadline", "rectify_deadline", "installed_on", "found_on"}
+DATES = {"deadline", "issued_on", "verify_deadline", "rectify_deadline", "installed_on", "found_on", "content_on"}
 STAMPS = {"at", "uploaded_at", "started_at"}
 
 
@@ -275,9 +276,17 @@ def test_other_layers_match_an_independent_count(demo, tables):
 
     fig = summary(demo, today=TODAY, use_cache=False)
     boards = tables["signboard"]
-    chief = dict(zip(tables["zone"]["id"].astype(int), tables["zone"]["chief_name"]))
-    mismatch = boards.apply(lambda r: r["zone_id"] is not None and chief.get(int(r["zone_id"])) not in (None, r["chief_name"]), axis=1)
-    stale = (boards["status"] == "stale") | mismatch
+    # a board is stale when recorded so, or when its post changed hands (an appointment event)
+    # after the board's content was last updated
+    ev = tables["events"]
+    moves = ev[(ev["layer"] == "post") & ev["action"].isin(["appoint", "vacate"])]
+    changed = {}
+    for fid, fields in zip(moves["feature_id"], moves["fields"]):
+        since = json.loads(fields).get("holder_since") or ""
+        changed[int(fid)] = max(changed.get(int(fid), ""), since)
+    shown = boards["content_on"].where(boards["content_on"].notna(), boards["installed_on"]).astype(str)
+    moved = [p is not None and p == p and changed.get(int(p), "") > d for p, d in zip(boards["post_id"], shown)]
+    stale = (boards["status"] == "stale") | pd.Series(moved, index=boards.index)
     s = fig["signboards"]
     assert s["total"] == 942
     assert s["by_level"] == boards["level"].value_counts().to_dict()

@@ -100,7 +100,7 @@ if layer == "signboard":
         with left:
             preview(view.iloc[[i]], "signboard")
             if row["chief_changed"]:
-                st.warning(f"{t('field.stale_derived')}：{row['chief_name']} → {row['zone_chief']}")
+                st.warning(f"{t('field.stale_derived')}：{row['chief_name']}")
         with right:
             st.image(gfield.qr_png(feat), caption=t("field.qr"), width=180)
             if user is not None:

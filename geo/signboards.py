@@ -1,6 +1,11 @@
-"""The public face of a signboard (一牌一档): what its QR code opens, for anyone, without signing in.
+"""Forest-chief signboards (一牌一档): inspections, moves, bringing a board up to date with its
+post's current holder, which boards are stale — and the public page a board's QR code opens.
 
-A passer-by sees exactly what the board itself shows — the chief's name and post, the
+Staleness comes from the post register: a board shows a post (``post_id``); when that post
+changes hands (:func:`geo.chiefs.appoint` / ``vacate``) after the board's content was last
+updated (``content_on``), the board shows someone who no longer holds it.
+
+The public page: a passer-by sees exactly what the board itself shows — the chief's name and post, the
 supervision phone, the duties and the responsibility zone (name and outline) — and nothing
 internal: no change polygons, no other boards, no fines, no ids. :func:`public_card` is the one
 place that decides which fields leave the store; the page is built only from its result.
@@ -21,6 +26,66 @@ LEVELS = {"league": ("盟级", "League"), "banner": ("旗县级", "Banner/county
 RETIRED = "retired"
 
 
+def op_inspect(store, fid, values, *, actor, access=None, comment=None, attachments=(), **_):
+    """An inspection: its date, the condition found (the board's status follows it), photos."""
+    from geo import workflow
+    from geo.timeutil import today_local
+
+    condition = values.get("condition") or "ok"
+    day = values.get("last_inspected_on") or today_local().isoformat()
+    return workflow.edit(store, "signboard", fid, actor=actor, access=access, action="inspect", status=condition,
+                         fields={"last_inspected_on": day}, attachments=list(attachments or []),
+                         comment=comment or f"检查：{_status_label(condition)}")
+
+
+def op_refresh(store, fid, values, *, actor, access=None, comment=None, attachments=(), **_):
+    """The board redone with the current holder of its post (name, post, phone, duties)."""
+    from geo import workflow
+    from geo.chiefs import board_holder
+    from geo.errors import ValidationError
+    from geo.timeutil import today_local
+
+    raw, _ = unwrap(store)
+    board = raw.get_feature("signboard", fid)
+    now = board_holder(raw, board)
+    if not now:
+        raise ValidationError("this board shows no post of the post register; set its post first",
+                              "该公示牌尚未关联林长岗位，请先在“修改信息”中选择公示岗位")
+    fields = {k: v for k, v in now.items() if v not in (None, "")}
+    fields["content_on"] = today_local().isoformat()
+    return workflow.edit(store, "signboard", fid, actor=actor, access=access, action="refresh", status="ok",
+                         fields=fields, attachments=list(attachments or []),
+                         comment=comment or f"牌面更新为现任：{now.get('chief_name') or '—'}")
+
+
+def op_move(store, fid, values, *, actor, access=None, comment=None, geometry=None, **_):
+    from geo import workflow
+    from geo.errors import ValidationError
+
+    if geometry is None:
+        raise ValidationError("give the new location", "请填写新位置的经纬度", field="geometry")
+    return workflow.edit(store, "signboard", fid, actor=actor, access=access, action="move", fields={},
+                         geometry=geometry, comment=comment or "公示牌移位")
+
+
+def _status_label(key: str) -> str:
+    from geo import schema as S
+
+    return S.label("status", key)
+
+
+def stale(store, boards) -> "pd.Series":
+    """True for boards that need updating: marked stale, or their post changed hands since."""
+    import pandas as pd
+
+    from geo.chiefs import stale_boards
+
+    if boards.empty:
+        return pd.Series([], dtype=bool)
+    marked = boards["status"].eq("stale") if "status" in boards else False
+    return (stale_boards(store, boards) | marked) & boards["status"].ne("retired")
+
+
 def public_card(store, number: str) -> dict | None:
     """The published fields of the board numbered ``number``, or ``None`` (unknown or retired)."""
     raw, _ = unwrap(store)
@@ -29,7 +94,7 @@ def public_card(store, number: str) -> dict | None:
         return None
     frame = raw.read_layer("signboard", where={"board_no": number}, geometry=False,
                            columns=["board_no", "level", "chief_name", "chief_post", "phone", "duties", "zone_id",
-                                    "zone_desc", "status"])
+                                    "zone_desc", "status", "post_id"])
     frame = frame[frame["status"] != RETIRED]
     if frame.empty:
         return None
@@ -47,11 +112,9 @@ def public_card(store, number: str) -> dict | None:
 
 def _holder(raw, row: dict) -> dict:
     """The chief who holds the board's post today, when the post register knows it."""
-    try:
-        from geo.registers import chiefs
-    except ImportError:
-        return {}
-    return chiefs.board_holder(raw, row) or {}
+    from geo.chiefs import board_holder
+
+    return board_holder(raw, row) or {}
 
 
 def _svg_path(geom, size: float = 240.0) -> dict | None:
