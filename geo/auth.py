@@ -5,7 +5,10 @@ Roles:
 * ``admin``: everything, including accounts;
 * ``staff`` (数据管理员): uploads batches and edits layer records; sees every county;
 * ``inspector`` (核查员): reviews and moves features of the counties in its scope only;
-* ``leader`` (领导): reads everything, changes nothing.
+* ``leader`` (领导): reads everything, changes nothing;
+* ``league_reviewer`` (盟市审核): reviews the counties' applications for closure — samples, checks,
+  approves, sends back (geo.review);
+* ``province_checker`` (省级抽查): the optional third level, spot-checking what the league approved.
 
 Passwords are hashed with Argon2id (argon2-cffi). Sessions are rows of ``sessions`` keyed by a
 random token, with an expiry; the dashboard keeps the token in a cookie.
@@ -24,9 +27,14 @@ from geo.errors import NotFoundError, PermissionDenied, ValidationError
 from geo.store import Store
 from geo.timeutil import now_utc
 
-ROLES = ("admin", "staff", "inspector", "leader")
+ROLES = ("admin", "staff", "inspector", "leader", "league_reviewer", "province_checker")
 ROLE_LABELS = {"admin": ("系统管理员", "Administrator"), "staff": ("数据管理员", "Data staff"),
-               "inspector": ("核查员", "Inspector"), "leader": ("领导", "Leader")}
+               "inspector": ("核查员", "Inspector"), "leader": ("领导", "Leader"),
+               "league_reviewer": ("盟市审核员", "League reviewer"),
+               "province_checker": ("省级抽查员", "Province spot-checker")}
+# the closure review's roles (geo.review): each reviews the polygons of its counties (an account
+# listing counties is bound to them; one listing none covers the whole jurisdiction)
+REVIEW_ROLES = ("league_reviewer", "province_checker")
 _HASHER = PasswordHasher()
 WRITE_ROLES = {"admin", "inspector"}
 UPLOAD_ROLES = {"admin", "staff"}

@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "add", "reset", "disable", "enable"])
     p.add_argument("--name")
     p.add_argument("--display-name")
-    p.add_argument("--role", choices=["admin", "staff", "inspector", "leader"])
+    p.add_argument("--role", choices=["admin", "staff", "inspector", "leader", "league_reviewer", "province_checker"])
     p.add_argument("--county", action="append", default=[])
     p.add_argument("--password")
     _writer(p, "; must be an administrator")

@@ -16,13 +16,82 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from geo.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BASEMAPS = ("none", "osm", "tianditu")
+
+
+# ------------------------------------------------------------------ closure review (a separate block)
+REVIEW_LEVELS = ("league", "province")
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Overdue work goes up: ``days`` overdue or more → the chief of ``level`` gets a ``notice``."""
+
+    days: int
+    level: str  # a zone level: "banner" (旗县级林长) or "league" (盟级林长)
+    notice: str  # 提示单 or 督办单
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """``[review]`` in forest.toml: how polygons are closed (geo.closure, geo.review,
+    geo.escalation). Every key is optional; unknown keys are refused."""
+
+    levels: tuple[str, ...] = REVIEW_LEVELS  # who reviews after the county: league, then province
+    league_share: float = 0.10  # share of each county's applications the league spot-checks
+    league_min: int = 3  # … but at least this many (all of them when fewer)
+    province_share: float = 0.05
+    province_min: int = 2
+    area_tolerance_pct: float = 5.0  # changed area may exceed the permitted/approved area by this much
+    closure_rules: str = ""  # a TOML table replacing geo/closure_rules.toml (empty: the built-in one)
+    escalation: tuple[Escalation, ...] = (Escalation(30, "banner", "提示单"), Escalation(90, "league", "督办单"))
+    app_url: str = "http://localhost:8501"  # links in documents point here (?id=…)
+
+    def share(self, level: str) -> tuple[float, int]:
+        return (self.league_share, self.league_min) if level == "league" else (self.province_share,
+                                                                                self.province_min)
+
+
+def review_settings(data: dict | None, where: str = "forest.toml") -> ReviewSettings:
+    """``[review]`` as read from TOML, checked."""
+    data = dict(data or {})
+    known = {f.name for f in fields(ReviewSettings)}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown [review] settings {sorted(unknown)}; known: {sorted(known)}",
+                          f"配置文件 {where} 的 [review] 含未知设置 {sorted(unknown)}")
+    if "levels" in data:
+        levels = tuple(data["levels"])
+        if not levels or levels[0] != "league" or any(lv not in REVIEW_LEVELS for lv in levels) \
+                or len(set(levels)) != len(levels):
+            raise ConfigError('[review] levels must be ["league"] or ["league", "province"]',
+                              '[review] levels 只能是 ["league"]（盟市审核）或 ["league", "province"]（盟市审核＋省级抽查）')
+        data["levels"] = levels
+    if "escalation" in data:
+        try:
+            rules = tuple(Escalation(int(r["days"]), str(r["level"]), str(r.get("notice") or "督办单"))
+                          for r in data["escalation"])
+        except (KeyError, TypeError, ValueError) as ex:
+            raise ConfigError("[[review.escalation]] needs days (a number) and level for each rule",
+                              "[[review.escalation]] 每条规则需要 days（天数）和 level（林长级别）") from ex
+        if any(r.level not in ("banner", "league", "township", "village") for r in rules):
+            raise ConfigError("[[review.escalation]] level must be village, township, banner or league",
+                              "[[review.escalation]] 的 level 只能是 village、township、banner 或 league")
+        data["escalation"] = tuple(sorted(rules, key=lambda r: r.days))
+    for key in ("league_share", "province_share"):
+        if key in data and not 0 < float(data[key]) <= 1:
+            raise ConfigError(f"[review] {key} must be a share between 0 and 1",
+                              f"[review] {key} 应为 0 到 1 之间的比例")
+    try:
+        return replace(ReviewSettings(), **data)
+    except TypeError as ex:
+        raise ConfigError(f"{where}: [review] {ex}", f"配置文件 {where} 的 [review] 有误：{ex}") from ex
 
 
 @dataclass(frozen=True)
@@ -45,6 +114,7 @@ class Settings:
     signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
     signin_lock_minutes: float = 15.0
     password_min_length: int = 10
+    review: ReviewSettings = field(default_factory=ReviewSettings)  # [review]: closure review
 
     @property
     def is_postgis(self) -> bool:
@@ -92,6 +162,8 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
                 f"{cfg}: unknown settings {sorted(unknown)}; known: {sorted(known)}",
                 f"配置文件 {cfg} 含未知设置 {sorted(unknown)}",
             )
+        if "review" in data:
+            data["review"] = review_settings(data["review"], str(cfg))
         values.update(data)
     for var, name in _ENV.items():
         if env.get(var):

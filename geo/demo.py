@@ -952,6 +952,9 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         accounts = _accounts(store, tx, passwords)
         store.set_meta("demo", json.dumps({"seed": seed, "size": size, "built": created,
                                            "today": today.isoformat()}), tx=tx)
+    from geo.review_demo import build as review_demo  # the closure review's history (geo.review)
+
+    review = review_demo(store, seed=seed, log=log)
     summary = {
         "store": url,
         "admin_units": len(admin_ids),
@@ -966,6 +969,7 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         "patrols": len(pats),
         "items": len(ITEMS),
         "registers": extra,
+        "review": review,
         "accounts": accounts,
     }
     return summary
@@ -1024,6 +1028,8 @@ DEMO_USERS = [
     ("horqin_mid_inspector", "科右中旗核查员", "inspector", ["152222"]),
     ("ulanhot_inspector", "乌兰浩特市核查员", "inspector", ["152201"]),
     ("arxan_inspector", "阿尔山市核查员", "inspector", ["152202"]),
+    ("league_reviewer", "盟林草局销号审核员", "league_reviewer", []),
+    ("province_checker", "自治区林草局抽查员", "province_checker", []),
 ]
 
 

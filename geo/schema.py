@@ -29,6 +29,11 @@ CHANGE_STATUSES = (
     "rectifying",
     "rectified",
     "accepted",
+    # closure review (geo.review): the county applies, the league (and, when configured, the
+    # province) reviews; a send-back returns the polygon to the county. "closed" stays last.
+    "applied",
+    "returned",
+    "reviewed",
     "closed",
 )
 
@@ -160,6 +165,19 @@ CHANGE = Layer(
         _f("measure", TEXT, "整改措施", "Rectification measure"),
         _f("deadline", DATE, "整改期限", "Rectification deadline"),
         _f("rectified_area_mu", REAL, "已整改面积(亩)", "Rectified area (mu)", unit="亩"),
+        # closure evidence by cause (geo.closure) and the review (geo.review)
+        _f("measure_kind", TEXT, "整改方式", "Rectification kind", "整改方式"),
+        _f("cutting_permit_no", TEXT, "采伐许可证号", "Cutting permit no.", "CFZH", "采伐许可证号", "采伐证号"),
+        _f("permit_area_ha", REAL, "许可采伐面积(公顷)", "Permitted area (ha)", "CF_MJ", "许可采伐面积",
+           "采伐许可面积", unit="公顷"),
+        _f("approval_date", DATE, "审核同意书日期", "Approval date", "SH_RQ", "审核日期", "审批日期"),
+        _f("approval_area_ha", REAL, "审核面积(公顷)", "Approved area (ha)", "SH_MJ", "审核面积", unit="公顷"),
+        _f("applied_at", DATETIME, "申请销号时间", "Applied for closure at"),
+        _f("review_round", INT, "申报次数", "Submission no."),
+        _f("returned_reason", TEXT, "退回原因", "Reason sent back"),
+        _f("check_method", TEXT, "复核方式", "Check method"),
+        _f("check_result", TEXT, "复核结果", "Check result"),
+        _f("check_note", TEXT, "复核意见", "Check note"),
         _f("assigned_to", TEXT, "指派给", "Assigned to"),
         _f("repeat_of", INT, "重复图斑", "Repeat of"),
         _f("geom_hash", TEXT, "图形指纹", "Geometry fingerprint"),
@@ -375,6 +393,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "rectified": ("已整改", "Rectified"),
         "accepted": ("已验收", "Accepted"),
         "closed": ("已销号", "Closed"),
+        "applied": ("待审核", "Awaiting review"),
+        "returned": ("已退回", "Sent back"),
+        "reviewed": ("待省级抽查", "Awaiting province check"),
         "found": ("发现", "Found"),
         "delisted": ("已摘牌", "Delisted"),
         "planned": ("计划", "Planned"),
@@ -397,6 +418,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "other": ("其他", "Other"),
     },
     "kind": {"forest": ("森林督查", "Forest"), "grassland": ("草原", "Grassland")},
+    "check_method": {"field": ("实地核查", "Field visit"), "imagery": ("影像核查", "Imagery")},
+    "check_result": {"pass": ("符合销号条件", "Meets the conditions"), "fail": ("不符合", "Does not meet them")},
     "condition": {"ok": ("完好", "Good"), "damaged": ("损坏", "Damaged"), "stale": ("信息过期", "Out of date")},
     "level": {
         "league": ("盟级", "League"),

@@ -503,6 +503,9 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
     from geo.registers.figures import all_figures
 
     out["registers"] = all_figures(store, as_of=as_of, counties=counties or None, today=today)
+    from geo.review_figures import figures as review_figures  # the closure review (geo.review)
+
+    out["review"] = review_figures(store, as_of=as_of, counties=counties or None, batch_ids=batch_ids, today=today)
     return out
 
 

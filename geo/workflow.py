@@ -20,7 +20,7 @@ import pandas as pd
 
 from geo import evidence as ev
 from geo import schema as S
-from geo.errors import TransitionError, ValidationError
+from geo.errors import PermissionDenied, TransitionError, ValidationError
 from geo.registers.base import Transition
 from geo.scope import unwrap
 from geo.store.base import Store
@@ -50,6 +50,7 @@ CHANGE_MACHINE = (
         requires=("verdict",),
         values={"verdict": ("legal", "no_change", "other")},
         evidence=True,
+        roles=("admin",),  # counties apply for closure (申请销号) instead: see the review steps below
     ),
     Transition(
         ("verified",),
@@ -79,7 +80,7 @@ CHANGE_MACHINE = (
                optional=("rectified_area_mu",)),
     Transition(("rectified",), "rectifying", "验收退回", "Return to rectification", comment=True),
     Transition(("rectified",), "accepted", "验收通过", "Accept"),
-    Transition(("accepted",), "closed", "销号", "Close", evidence=True),
+    Transition(("accepted",), "closed", "销号", "Close", evidence=True, roles=("admin",)),
     Transition(
         ("closed",),
         "rectifying",
@@ -88,6 +89,26 @@ CHANGE_MACHINE = (
         comment=True,
         optional=("measure", "deadline"),
     ),
+    # ---- the closure review (geo.review): what each application needs comes from the polygon's
+    # cause (geo.closure, see requirements()); approval rules and stamps from geo.review
+    Transition(("verified",), "applied", "申请销号", "Apply for closure", requires=("verdict",),
+               values={"verdict": ("legal", "no_change", "other")}, evidence=True,
+               roles=("inspector",)),
+    Transition(("accepted",), "applied", "申请销号", "Apply for closure", requires=("verdict",),
+               values={"verdict": ("illegal",)}, evidence=True, roles=("inspector",)),
+    Transition(("returned",), "applied", "补充材料重新申报", "Re-submit with what was asked",
+               evidence=True, comment=True, roles=("inspector",)),
+    Transition(("applied",), "closed", "审核通过（销号）", "Approve (close)", roles=("league_reviewer",)),
+    Transition(("applied",), "reviewed", "盟市审核通过（报省级抽查）", "Approve (on to the province)",
+               roles=("league_reviewer",)),
+    Transition(("applied",), "returned", "退回旗县", "Send back to the county", comment=True,
+               roles=("league_reviewer",)),
+    Transition(("reviewed",), "closed", "省级抽查通过（销号）", "Approve (close)", roles=("province_checker",)),
+    Transition(("reviewed",), "returned", "退回旗县", "Send back to the county", comment=True,
+               roles=("province_checker",)),
+    Transition(("returned",), "verifying", "重新核查", "Verify again", comment=True, roles=("inspector",)),
+    Transition(("returned",), "rectifying", "重新整改", "Rectify again", comment=True,
+               optional=("measure", "deadline"), roles=("inspector",)),
 )
 
 OCCUPATION_MACHINE = (
@@ -159,9 +180,37 @@ def machine(layer: str) -> tuple[Transition, ...]:
     return MACHINES[layer]
 
 
-def allowed(layer: str, status: str) -> list[Transition]:
-    """The transitions offered from ``status``, in the order a form should show them."""
-    return [t for t in machine(layer) if status in t.src]
+def allowed(layer: str, status: str, access=None) -> list[Transition]:
+    """The transitions offered from ``status``, in the order a form should show them; with
+    ``access``, only those that user may make. Change polygons' review steps follow the
+    configured review levels (geo.review)."""
+    out = [t for t in machine(layer) if status in t.src]
+    if layer == "change":
+        from geo import review
+
+        out = [t for t in out if review.offered(t, status)]
+    if access is not None:
+        out = [t for t in out if may(access, layer, t)]
+    return out
+
+
+def may(access, layer: str, t: Transition) -> bool:
+    """Whether ``access``'s role may make step ``t``: the roles the step names, else the
+    register's writers; administrators always."""
+    return access.is_admin or access.role in (t.roles or S.layer(layer).writers)
+
+
+def requirements(layer: str, feature: dict, transition: Transition):
+    """What ``transition`` needs for this ``feature`` (``requires``, ``optional``, ``values``,
+    ``evidence``, ``comment``; and for a change polygon's closure the rule of its cause, with
+    ``note()`` and ``evidence_note``): the form asks exactly this, the guard checks it."""
+    from geo import closure
+
+    if layer == "change":
+        return closure.requirements(feature, transition)
+    t = transition
+    return closure.Requirements(tuple(t.requires), tuple(t.optional), dict(t.values), bool(t.evidence),
+                                comment=bool(t.comment))
 
 
 def find(layer: str, status: str, to: str) -> Transition:
@@ -245,6 +294,17 @@ def transition(
     against the transition's guard. ``attachments`` are ``(file name, bytes)`` evidence files.
     ``access`` (a :class:`geo.auth.Access`) is checked against the feature when given.
     """
+    from geo.closure import FindingError, record_finding
+
+    try:
+        return _transition(store, layer, fid, to, actor=actor, version=version, comment=comment, fields=fields,
+                           attachments=attachments, at=at, access=access)
+    except FindingError as err:  # the check found a problem with the polygon: record it, then refuse
+        record_finding(store, layer, fid, err, actor)
+        raise
+
+
+def _transition(store, layer, fid, to, *, actor, version, comment, fields, attachments, at, access) -> int:
     lyr = S.layer(layer)
     store, access = unwrap(store, access)
     fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
@@ -254,10 +314,17 @@ def transition(
     with store.transaction() as tx:
         current = store.get_feature(layer, fid, tx=tx)
         if access is not None:
-            access.check_feature(layer, current, write=True)
+            access.check_feature(layer, current)
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
         t = find(layer, current["status"], to)
+        if access is not None and not may(access, layer, t):
+            from geo.auth import ROLE_LABELS
+
+            raise PermissionDenied(
+                f"role '{access.role}' may not {t.en.lower()}",
+                f"当前角色（{ROLE_LABELS.get(access.role, (access.role,))[0]}）不能办理“{t.zh}”",
+            )
         if "verdict" in fields and fields["verdict"] not in VERDICTS:
             raise ValidationError(
                 f"verdict must be one of {', '.join(VERDICTS)}",
@@ -286,17 +353,21 @@ def transition(
                     f"“{S.label(name, merged.get(name)) or '空'}”",
                     field=name,
                 )
-        if t.evidence and not files:
-            raise TransitionError(
-                f"to {t.en.lower()} attach at least one evidence file (photo or PDF)",
-                f"“{t.zh}”需要上传至少一份证据材料（照片或 PDF）",
-                missing=["evidence"],
-            )
         if t.comment and not comment:
             raise TransitionError(
                 f"to {t.en.lower()} give a comment saying why",
                 f"“{t.zh}”需要填写原因说明",
                 missing=["comment"],
+            )
+        if layer == "change":  # closure requirements by cause (naming all that is missing), review rules, stamps
+            from geo import review
+
+            fields.update(review.on_transition(store, tx, current, merged, t, fields, files, comment, at, access))
+        if t.evidence and not files:
+            raise TransitionError(
+                f"to {t.en.lower()} attach at least one evidence file (photo or PDF)",
+                f"“{t.zh}”需要上传至少一份证据材料（照片或 PDF）",
+                missing=["evidence"],
             )
         shas = [store.put_attachment(tx, name, data, mime, actor, at) for name, data, mime in files]
         changes = {**fields, "status": to}
@@ -333,6 +404,7 @@ def edit(
     action: str | None = None,
     geometry=None,
     status: str | None = None,
+    _review: bool = False,
 ) -> int:
     """Change attributes without changing the status (assign, correct a phone number, record
     payments, …); same locking and history as a transition. Returns the new version.
@@ -351,6 +423,13 @@ def edit(
         names = "、".join(lyr.field(k).zh for k in derived)
         raise ValidationError(f"{', '.join(derived)} are computed by the system and cannot be edited",
                               f"{names}由系统计算，不能直接编辑")
+    if layer == "change" and not _review:
+        from geo.review import MANAGED
+
+        kept = sorted(set(fields) & MANAGED)
+        if kept:
+            raise ValidationError(f"{', '.join(kept)} are kept by the closure review",
+                                  f"{'、'.join(lyr.field(k).zh for k in kept)}由销号审核流程记录，不能直接编辑")
     values = {k: coerce(lyr, k, v) for k, v in fields.items()}
     if status is not None:
         if status not in lyr.statuses:
@@ -386,7 +465,7 @@ def edit(
 
 # ---------------------------------------------------------------------------- deadlines
 VERIFY_STAGE = ("issued", "verifying")
-RECTIFY_STAGE = ("verified", "case_filed", "penalized", "rectifying", "rectified")
+RECTIFY_STAGE = ("verified", "case_filed", "penalized", "rectifying", "rectified", "returned")
 
 
 def change_deadlines(frame: pd.DataFrame, batches: pd.DataFrame) -> pd.Series:

@@ -18,9 +18,14 @@ def fid(store):
     return insert(store, polygons(1), batch_id=bid)[0]
 
 
+# the verified cause a closure needs (geo/closure_rules.toml)
+CAUSE = {"legal": "60 森林抚育", "no_change": "植物季节性变化", "illegal": "51 毁林(湿)开垦-种植", "other": "其他原因"}
+
+
 def walk_to_verified(store, fid, verdict="illegal"):
     W.transition(store, "change", fid, "verifying", actor="核查员甲")
-    return W.transition(store, "change", fid, "verified", actor="核查员甲", fields={"verdict": verdict},
+    return W.transition(store, "change", fid, "verified", actor="核查员甲",
+                        fields={"verdict": verdict, "verified_cause": CAUSE[verdict]},
                         attachments=[("现场.jpg", jpeg())])
 
 
@@ -83,7 +88,7 @@ def test_only_allowed_next_statuses(store, fid):
     assert "可选：核查中" in info.value.zh
     with pytest.raises(TransitionError, match="not a status"):
         W.transition(store, "change", fid, "done", actor="x")
-    assert [t.dst for t in W.allowed("change", "verified")] == ["verifying", "closed", "case_filed"]
+    assert [t.dst for t in W.allowed("change", "verified")] == ["verifying", "closed", "case_filed", "applied"]
 
 
 def test_verdict_and_numbers_are_validated(store, fid):
