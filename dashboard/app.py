@@ -49,6 +49,12 @@ pages = {
         st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:", url_path="admin"),
     ],
 }
+# the closure review's pages: the reviewers' queue, and escalation with the weekly brief for everyone
+if current_user() is None or current_user()["role"] in ("admin", "league_reviewer", "province_checker"):
+    pages[t("nav.review")].append(st.Page(PAGES / "review.py", title=t("rv.nav"), icon=":material/fact_check:",
+                                          url_path="review"))
+pages[t("nav.leaders")].append(st.Page(PAGES / "escalation.py", title=t("esc.nav"), icon=":material/campaign:",
+                                       url_path="escalation"))
 from dashboard.components.nav import register_pages  # noqa: E402
 
 for section, extra in register_pages(lang()).items():  # every declared register's page

@@ -285,6 +285,15 @@ def requirements(feature: dict, transition, settings=None) -> Requirements:
     return Requirements(requires, optional, values, evidence, rule.evidence, bool(t.comment), rule, dict(rule.labels))
 
 
+def needs(feature: dict, settings=None) -> Requirements:
+    """What closing ``feature`` needs by its cause, whatever its status (for reviewers' pages)."""
+    from geo.registers.base import Transition
+
+    src = "accepted" if feature.get("verdict") == "illegal" else "verified"
+    return requirements({**feature, "status": src}, Transition((src,), "applied", "申请销号", "Apply for closure"),
+                        settings)
+
+
 # ------------------------------------------------------------------------------ the guard
 def _area(value) -> float | None:
     try:

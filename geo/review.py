@@ -478,6 +478,22 @@ def return_notice(store, feature: dict) -> dict | None:
     }
 
 
+def banner(store, feature: dict, lang: str = "zh") -> tuple[str, str] | None:
+    """What the top of a polygon's details must say about its review: ``("error", …)`` when it is
+    sent back (the reason, prominently), ``("info", …)`` when it is a re-submission waiting for
+    review; None otherwise."""
+    text = return_banner(store, feature, lang)
+    if text:
+        return "error", text
+    round_ = int(feature.get("review_round") or 1)
+    if feature.get("status") in LEVEL_OF and round_ > 1:
+        reason = feature.get("returned_reason")
+        if lang == "zh":
+            return "info", f"重新申报（第 {round_} 次申报）" + (f"，上次退回原因：{reason}" if reason else "")
+        return "info", f"Re-submission (submission {round_})" + (f"; last sent back because: {reason}" if reason else "")
+    return None
+
+
 def return_banner(store, feature: dict, lang: str = "zh") -> str | None:
     """The sent-back notice as one sentence for the top of a polygon's details."""
     from geo.timeutil import fmt_local

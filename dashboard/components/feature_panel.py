@@ -113,7 +113,7 @@ def flag_text(flag: str, value) -> str:
 def _input(layer: str, name: str, key: str, transition: workflow.Transition, current):
     lyr = S.layer(layer)
     f = lyr.field(name)
-    text = f.zh if lang() == "zh" else f.en
+    text = transition.label(name, lang()) if hasattr(transition, "label") else (f.zh if lang() == "zh" else f.en)
     required = name in transition.requires
     if required:
         text += " *"
@@ -155,7 +155,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
         if st.button(t("act.refresh"), key=f"refresh-{layer}-{feat['id']}"):
             _set_seen(layer, feat["id"], feat["version"])
             st.rerun()
-    options = workflow.allowed(layer, feat["status"])
+    options = workflow.allowed(layer, feat["status"], access=access)
     if not options:
         st.caption(t("act.none"))
         return
@@ -163,16 +163,19 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
     pick = st.selectbox(t("act.choose"), range(len(options)), format_func=lambda i: names[i],
                         key=f"act-pick-{layer}-{feat['id']}-{feat['status']}")
     tr = options[pick]
+    need = workflow.requirements(layer, feat, tr)  # what this feature's cause needs (geo.closure)
     form_key = f"act-{layer}-{feat['id']}-{seen}-{pick}"
     with st.form(form_key, clear_on_submit=False):
+        if need.note(lang()):
+            st.caption(need.note(lang()))
         values = {}
-        for name in (*tr.requires, *tr.optional):
+        for name in (*need.requires, *need.optional):
             if name in values:
                 continue
-            values[name] = _input(layer, name, f"{form_key}-{name}", tr, feat.get(name))
+            values[name] = _input(layer, name, f"{form_key}-{name}", need, feat.get(name))
         comment = st.text_area(t("act.comment_required") if tr.comment else t("act.comment"),
                                key=f"{form_key}-comment")
-        files = st.file_uploader(t("act.files_required") if tr.evidence else t("act.files"),
+        files = st.file_uploader(t("act.files_required") if need.evidence else t("act.files"),
                                  type=["jpg", "jpeg", "png", "gif", "webp", "pdf"],
                                  accept_multiple_files=True, key=f"{form_key}-files")
         submitted = st.form_submit_button(t("act.submit"), type="primary")

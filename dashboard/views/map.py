@@ -16,6 +16,7 @@ from dashboard.components.common import label, lang, settings, store_or_stop, t
 from geo import export as gexport
 from geo import mapview as mv
 from geo import raster
+from geo import review
 from geo import schema as S
 from geo import workflow
 from geo.errors import NotFoundError, PermissionDenied
@@ -295,6 +296,9 @@ with col_side:
         feat = selected
         due, late = mv.deadline_of(store, feat, today)
         st.subheader(f"{feat.get('polygon_no') or '#' + str(feat['id'])}")
+        banner = review.banner(store, feat, lang())  # sent back / re-submitted: said first (geo.review)
+        if banner:
+            getattr(st, banner[0])(banner[1])
         st.markdown(f"**{label('status', feat['status'])}** · v{feat['version']} · "
                     f"{feat.get('county') or ''} {feat.get('township') or ''}")
         facts = [f"**{t('detail.area_computed')}** {feat.get('area_ha') or 0:.4f} 公顷（{feat.get('area_mu') or 0:.2f} 亩）"]

@@ -368,6 +368,11 @@ if fig["by_batch"]:
         config[t("sum.col_map")] = link_column("sum.col_map")
         st.dataframe(batch_table, hide_index=True, width="stretch", column_config=config)
 
+# ------------------------------------------------------------------------------ closure review (geo.review)
+from dashboard.components.review_summary import review_section  # noqa: E402
+
+review_section(fig.get("review"), county_names)
+
 # ------------------------------------------------------------------------------ other layers
 st.subheader(f"{t('sum.occupation')} · {t('sum.restoration')}")
 o, r = fig["occupation"], fig["restoration"]
