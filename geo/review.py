@@ -377,8 +377,8 @@ def queue(store, level: str = "league", *, access=None, counties=None, causes=No
                 break
         draw_no.append(hit["no"] if hit else None)
         sampled.append(bool(hit) and int(fid) in {int(i) for i in hit["sample"]})
-    frame["draw_no"] = draw_no
-    frame["sampled"] = sampled
+    frame["draw_no"] = pd.Series(draw_no, index=frame.index, dtype=object)
+    frame["sampled"] = pd.Series(sampled, index=frame.index, dtype=bool)
     frame["resubmitted"] = pd.to_numeric(frame["review_round"], errors="coerce").fillna(1) > 1
     if causes:
         frame = frame[frame["rule"].isin(list(causes))]
