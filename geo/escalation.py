@@ -3,7 +3,7 @@
 Rules are configuration (``[[review.escalation]]`` in forest.toml; default: 30 days overdue → the
 county-level chief gets a 提示单, 90 days → the league chief a 督办单). A change polygon overdue
 (its derived deadline passed — :func:`geo.workflow.change_deadlines`; sent-back polygons count,
-polygons waiting for review do not) by at least a rule's days goes to the chief of its zone at
+polygons waiting for review do not, nor do polygons flagged outside the jurisdiction) by at least a rule's days goes to the chief of its zone at
 that rule's level — the highest rule it reaches. The chief is the holder of the zone's chief
 post in the post register (:mod:`geo.registers.people`, :func:`geo.chiefs.chiefs_of_zone`); the
 zone is the one the polygon was attributed to at that level (``zones``), or its county's /
@@ -56,13 +56,14 @@ def overdue_polygons(store, today: dt.date | None = None) -> pd.DataFrame:
     """Change polygons past their deadline on ``today`` (as the user may see them)."""
     today = today or today_local()
     cols = ["polygon_no", "county_code", "county", "township", "status", "verdict", "batch_id", "deadline", "zones",
-            "zone_id"]
+            "zone_id", "flags"]
     frame = store.read_layer("change", columns=cols, geometry=False,
                              where={"status": ["issued", "verifying", "verified", "case_filed", "penalized",
                                                "rectifying", "rectified", "returned"]})
     if frame.empty:
         return frame.assign(due=None, overdue=False, days_overdue=0)
-    frame = with_deadlines(frame, store.batches("change"), today)
+    outside = frame["flags"].map(lambda f: bool(_zones_json(f).get("outside_jurisdiction")))
+    frame = with_deadlines(frame[~outside.to_numpy(dtype=bool)], store.batches("change"), today)
     return frame[frame["overdue"]].reset_index(drop=True)
 
 

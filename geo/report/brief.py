@@ -112,19 +112,20 @@ def sentences(b: dict) -> list[tuple[str, str]]:
     late = b["became_overdue"]
     if len(late):
         by = late.groupby("county").size().sort_values(ascending=False)
-        where = "、".join(f"{k}{v}个" for k, v in by.items())
+        where = "、".join(f"{k}{v}个" for k, v in by.head(3).items()) + ("等" if len(by) > 3 else "")
         shown = min(LIST_MAX, len(late))
-        overdue = (f"本周到期仍未完成、新转为逾期的变化图斑{len(late)}个（{where}）"
-                   + (f"，前{shown}个见下表（点击图斑编号可在系统中打开）。" if shown < len(late) else "，见下表（点击图斑编号可在系统中打开）。"))
+        overdue = (f"本周新转为逾期的变化图斑{len(late)}个（{where}），"
+                   + (f"前{shown}个见下表" if shown < len(late) else "见下表") + "，点击编号可在系统中打开。")
     else:
         overdue = "本周没有新转为逾期的变化图斑。"
     if b["behind"]:
         parts = []
         for r in b["behind"]:
             pct = "暂无数据" if r["closed_pct"] is None else f"{r['closed_pct']:g}%"
+            wait = f"，待审核{r['awaiting_review']}个" if r["awaiting_review"] else ""
             parts.append(f"{r['county']}（逾期{r['overdue'] if r['overdue'] is not None else '暂无数据'}个，"
-                         f"销号率{pct}，待审核{r['awaiting_review']}个）")
-        behind = "截至本周末，整改进度相对滞后的旗县为：" + "、".join(parts) + "，请相关旗县级林长督促加快整改。"
+                         f"销号率{pct}{wait}）")
+        behind = "截至本周末进度滞后的旗县：" + "、".join(parts) + "，请旗县级林长督促整改。"
     else:
         behind = "暂无旗县数据。"
     return [("一、本周办理情况。", f"本周共{done}。"), ("二、本周新增逾期。", overdue), ("三、进度滞后的旗县。", behind)]
