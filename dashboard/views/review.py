@@ -35,6 +35,10 @@ if not levels:
     st.info(t("rv.no_role"))
     st.stop()
 fp.flash()
+q_id = st.query_params.get("id")  # /review?id=N opens that polygon (links from lists and documents)
+if q_id and str(q_id).isdigit() and st.session_state.get("rv_qid") != q_id:
+    st.session_state["rv_qid"] = q_id
+    st.session_state["rv_sel"] = int(q_id)
 
 
 def _level_name(lv: str) -> str:
