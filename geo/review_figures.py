@@ -150,8 +150,14 @@ def figures(store, *, as_of: dt.date | None = None, counties=None, batch_ids=Non
         where["county_code"] = list(counties)
     if batch_ids:
         where["batch_id"] = list(batch_ids)
-    polys = raw.read_layer("change", ids=sorted(ids), where=where or None, columns=["county_code", "county"],
-                           geometry=False) if ids else pd.DataFrame(columns=["id", "county_code", "county"])
+    if not ids:
+        polys = pd.DataFrame(columns=["id", "county_code", "county"])
+    elif len(ids) <= 900:  # a few: by id; many: one narrow read of the layer (no parameter limits)
+        polys = raw.read_layer("change", ids=sorted(ids), where=where or None, columns=["county_code", "county"],
+                               geometry=False)
+    else:
+        polys = raw.read_layer("change", where=where or None, columns=["county_code", "county"], geometry=False)
+        polys = polys[polys["id"].isin(list(ids))]
     county_of = dict(zip(polys["id"].astype("int64"), polys["county_code"]))
     names = {c: n for c, n in zip(polys["county_code"], polys["county"]) if c}
     per: dict[str, dict] = {}

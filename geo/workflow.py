@@ -319,6 +319,8 @@ def _transition(store, layer, fid, to, *, actor, version, comment, fields, attac
             raise store._conflict(lyr, fid, version, current["version"], tx)
         t = find(layer, current["status"], to)
         if access is not None and not may(access, layer, t):
+            if not t.roles:  # the register's writers decide: the usual refusal
+                access.check_feature(layer, current, write=True)
             from geo.auth import ROLE_LABELS
 
             raise PermissionDenied(

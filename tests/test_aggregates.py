@@ -45,7 +45,7 @@ def test_facts_and_hours_follow_every_change(store):
     W.transition(store, "change", ids[0], "rectifying", actor="乙", fields={"measure": "复绿", "deadline": "2025-01-31"})
     W.edit(store, "change", ids[1], actor="丙", fields={"county_code": "152223", "county": "扎赉特旗"})
     W.transition(store, "change", ids[6], "verifying", actor="甲")
-    W.transition(store, "change", ids[6], "verified", actor="甲", fields={"verdict": "legal"})
+    W.transition(store, "change", ids[6], "verified", actor="甲", fields={"verdict": "legal", "verified_cause": "60 森林抚育"})
     W.transition(store, "change", ids[6], "closed", actor="甲", attachments=[("a.jpg", jpeg())])
     with store.transaction(write=False) as tx:
         kept = facts.read_facts(tx)

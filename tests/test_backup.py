@@ -24,7 +24,7 @@ def consistent(store) -> bool:
                for f, s, v in zip(feats["id"], feats["status"], feats["version"]))
 
 
-NEXT = {"issued": ("verifying", {}), "verifying": ("verified", {"verdict": "no_change"}),
+NEXT = {"issued": ("verifying", {}), "verifying": ("verified", {"verdict": "no_change", "verified_cause": "植物季节性变化"}),
         "verified": ("closed", {}), "closed": ("rectifying", {}), "rectifying": ("rectified", {}),
         "rectified": ("accepted", {}), "accepted": ("closed", {})}
 

@@ -27,7 +27,7 @@ from geo.timeutil import today_local
 
 ROOT = Path(__file__).resolve().parent.parent
 CH = ["issued", "verifying", "verified", "case_filed", "penalized", "rectifying", "rectified",
-      "accepted", "closed"]
+      "accepted", "applied", "returned", "reviewed", "closed"]
 TODAY = today_local()
 BULLETIN_DAY = dt.date(2023, 12, 9)
 
@@ -136,7 +136,7 @@ def deadlines(ch: pd.DataFrame, batches: pd.DataFrame) -> pd.Series:
     for st, own, v, r in zip(ch["status"], ch["deadline"], verify, rectify):
         if st in ("issued", "verifying"):
             due.append(v)
-        elif st in ("verified", "case_filed", "penalized", "rectifying", "rectified"):
+        elif st in ("verified", "case_filed", "penalized", "rectifying", "rectified", "returned"):
             due.append(own if isinstance(own, str) and own else r)
         else:
             due.append(None)
