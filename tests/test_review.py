@@ -13,7 +13,6 @@ from tests.conftest import DEMO_PASSWORDS, Dashboard
 from tests.helpers import jpeg
 
 pytestmark = pytest.mark.browser
-CLOSED = "#1a7837"
 
 
 def issued_in_tuquan(store):
@@ -61,25 +60,27 @@ def test_filter_click_walk_to_closed_history_and_colour(dashboard, page, tmp_pat
     submit(page)
     page.get_by_text("已办理：核查中 → 已核查").wait_for()
 
-    choose(page, "选择操作", "核查销号（→ 已销号）")
-    submit(page)  # without evidence: refused, in Chinese
-    page.get_by_text("需要上传至少一份证据材料").wait_for()
+    # the county applies for closure (the league's review closes it: tests/test_review_browser.py)
+    choose(page, "选择操作", "申请销号（→ 待审核）")
+    submit(page)  # without the cause and the evidence: refused, naming both, in Chinese
+    page.get_by_text("需要上传").first.wait_for()
+    page.get_by_label("核实变化原因 *").fill("60 森林抚育")
     photo = tmp_path / "现场照片.jpg"
     photo.write_bytes(jpeg())
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(photo))
     time.sleep(1)
     submit(page)
-    page.get_by_text("已办理：已核查 → 已销号").wait_for()
+    page.get_by_text("已办理：已核查 → 待审核").wait_for()
 
     feat = store.get_feature("change", fid)
-    assert feat["status"] == "closed" and feat["verdict"] == "legal"
+    assert feat["status"] == "applied" and feat["verdict"] == "legal"
     history = store.history("change", fid)
-    assert [e["to_status"] for e in history] == ["issued", "verifying", "verified", "closed"]
+    assert [e["to_status"] for e in history] == ["issued", "verifying", "verified", "applied"]
     assert all(e["actor"] == "tuquan_inspector" for e in history[1:])
     assert len(history[-1]["attachment_ids"]) == 1
 
     page.get_by_role("tab", name="历史").click()
-    page.get_by_text("已销号").first.wait_for()
+    page.get_by_text("待审核").first.wait_for()
     # the map shows the new colour at once (the URL filter was status=issued: clear it)
     page.goto(f"{dashboard.url}/?id={fid}")
     wait_idle(page)
@@ -91,7 +92,9 @@ def test_filter_click_walk_to_closed_history_and_colour(dashboard, page, tmp_pat
         if style:
             break
         time.sleep(0.3)
-    assert style["status"] == "closed" and style["fill"] == CLOSED
+    from dashboard.components.fmap import STATUS_COLORS
+
+    assert style["status"] == "applied" and style["fill"] == STATUS_COLORS.get("applied", "#888888")
 
 
 def test_two_people_editing_the_same_polygon_get_a_conflict(dashboard, browser):
