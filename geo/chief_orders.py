@@ -5,9 +5,10 @@ weekly brief (:mod:`geo.review_cli`).
 
 ``addressed`` is text people write ("突泉县旗县级责任区、扎赉特旗旗县级责任区", or zone numbers
 "#4、#7"); it is resolved against the responsibility zones whenever it is read, so an edited order
-stays consistent. ``responses`` is a JSON list ``[{zone_id, zone, on, by, summary}]`` kept by the
+stays consistent. ``responses`` is text people can read in the ledger and exports, one line per
+response — ``2024-06-03 突泉县旗县级责任区：已部署落实（tuquan_inspector）`` — kept by the
 ``respond`` operation (one event per response, so the figures "as of" a date see only the
-responses received by then).
+responses received by then) and read back by :func:`responses_of`.
 """
 
 from __future__ import annotations
@@ -52,17 +53,30 @@ def addressed_zones(store, text, zones: pd.DataFrame | None = None) -> tuple[lis
     return found, unknown
 
 
-def responses_of(value) -> list[dict]:
-    if value is None or (isinstance(value, float) and value != value):
+_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (.+?)：(.*)（([^（）]*)）$")
+
+
+def responses_of(value, zones: pd.DataFrame | None = None, store=None) -> list[dict]:
+    """The responses recorded in an order's ``responses`` text: ``[{zone_id, zone, on, by, summary}]``
+    (lines that do not parse are left out; zones named there are resolved to their ids)."""
+    if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
         return []
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-        if isinstance(value, str):  # stored as JSON text inside JSON
-            return responses_of(value)
-    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
+    out = []
+    for line in str(value).splitlines():
+        m = _LINE.match(line.strip())
+        if m:
+            out.append({"on": m.group(1), "zone": m.group(2), "summary": m.group(3), "by": m.group(4)})
+    if out and (zones is not None or store is not None):
+        found, _ = addressed_zones(store, "、".join(r["zone"] for r in out), zones)
+        ids = {z["zone"]: z["zone_id"] for z in found}
+        for r in out:
+            r["zone_id"] = ids.get(r["zone"])
+    return out
+
+
+def responses_text(responses: list[dict]) -> str:
+    return "\n".join(f"{r['on']} {r['zone']}：{r['summary']}（{r['by']}）"
+                     for r in sorted(responses, key=lambda r: (r["on"], r["zone"])))
 
 
 def validate(store, values: dict, current) -> dict:
@@ -82,8 +96,9 @@ def validate(store, values: dict, current) -> dict:
 
 def status_of_zones(store, order: dict, today: dt.date, zones: pd.DataFrame | None = None) -> list[dict]:
     """Each addressed zone with its response (or ``overdue`` when none came by the deadline)."""
+    zones = _zones(store) if zones is None else zones
     found, _ = addressed_zones(store, order.get("addressed"), zones)
-    got = {int(r["zone_id"]): r for r in responses_of(order.get("responses")) if r.get("zone_id") is not None}
+    got = {int(r["zone_id"]): r for r in responses_of(order.get("responses"), zones) if r.get("zone_id") is not None}
     deadline = as_date(order.get("deadline"))
     out = []
     for z in found:
@@ -150,12 +165,12 @@ def respond(store, fid: int, zone_id: int, summary: str, *, on=None, actor: str,
     if not (summary or "").strip():
         raise ValidationError("say what was done", "请填写办理情况", field="summary")
     day = (as_date(on) or today_local()).isoformat()
-    resp = [r for r in responses_of(order.get("responses")) if int(r.get("zone_id") or -1) != int(zone_id)]
-    resp.append({"zone_id": int(zone_id), "zone": zone["zone"], "on": day, "by": actor, "summary": summary.strip()})
-    resp.sort(key=lambda r: (r["on"], r["zone_id"]))
-    done = {int(r["zone_id"]) for r in resp} >= {z["zone_id"] for z in found}
+    text = " ".join(summary.split()).replace("（", "(").replace("）", ")")  # one line, no brackets of ours
+    resp = [r for r in responses_of(order.get("responses"), store=raw) if r.get("zone_id") != int(zone_id)]
+    resp.append({"zone_id": int(zone_id), "zone": zone["zone"], "on": day, "by": actor, "summary": text})
+    done = {r.get("zone_id") for r in resp} >= {z["zone_id"] for z in found}
     status = "done" if done and order["status"] == "open" else None
-    return workflow.edit(raw, "order", int(fid), actor=actor, fields={"responses": json.dumps(resp, ensure_ascii=False)},
+    return workflow.edit(raw, "order", int(fid), actor=actor, fields={"responses": responses_text(resp)},
                          action="respond", comment=comment or f"{zone['zone']}反馈：{summary.strip()}",
                          attachments=attachments, status=status, at=at)
 
@@ -231,13 +246,12 @@ def demo(store, tx, ctx) -> int:
             day = issued + dt.timedelta(days=1 + (k * 7) % span)
             resp.append({"zone_id": int(z["id"]), "zone": z["name"], "on": day.isoformat(),
                          "by": "staff", "summary": "已部署落实，书面报告已报送林长办"})
-            resp.sort(key=lambda r: (r["on"], r["zone_id"]))
             version += 1
             status = "done" if {r["zone_id"] for r in resp} >= addressed else "open"
-            text = json.dumps(resp, ensure_ascii=False)
+            text = responses_text(resp)
             at = to_utc_text(dt.datetime.combine(day, dt.time(15)))
-            tx.execute("UPDATE chief_orders SET responses = ?, status = ?, version = ? WHERE id = ?",
-                       [text, status, version, int(fid)])
+            tx.execute("UPDATE chief_orders SET responses = ?, status = ?, version = ?, updated_at = ?, "
+                       "updated_by = ? WHERE id = ?", [text, status, version, at, "staff", int(fid)])
             store.add_events(tx, [("order", int(fid), at, "staff", "respond", "open", status,
                                    json.dumps({"responses": text}, ensure_ascii=False),
                                    f"{z['name']}反馈：已部署落实", None, version)])

@@ -73,5 +73,33 @@ def test_the_leaders_screen_has_the_review_figures(monkeypatch, demo_path):
     fig = stats.summary(open_store(str(demo_path)), use_cache=False)["review"]["total"]
     at = run_app(monkeypatch, demo_path, "views/summary.py", user=ADMIN)
     assert not at.exception
-    metric = next(m for m in at.metric if m.label == "审核销号")
-    assert int(metric.value) == fig["approved"] > 0
+    table = next(d.value for d in at.dataframe if "审核销号" in d.value.columns)
+    total = table.iloc[0]
+    assert total["旗县"] == "合计" and int(total["审核销号"]) == fig["approved"] > 0
+    assert int(total["待审核"]) == fig["awaiting"] and total["待审核图斑"] == "/?status=applied,reviewed"
+
+
+def test_the_order_register_page_flags_the_overdue_response(monkeypatch, demo_path):
+    store = open_store(str(demo_path))
+    orders = store.read_layer("order", columns=["order_no", "status", "deadline"], geometry=False)
+    late = orders[(orders["status"] == "open") & (orders["deadline"] < str(__import__("datetime").date.today()))]
+    fid = int(late["id"].iloc[0])
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    def register_page():
+        from dashboard.views.register import render
+
+        render("order")
+
+    monkeypatch.setenv("FOREST_DB", str(demo_path))
+    st.cache_resource.clear()
+    at = AppTest.from_function(register_page, default_timeout=120)
+    at.session_state["user"] = ADMIN
+    at.session_state["lang"] = "zh"
+    at.query_params["id"] = str(fid)
+    at.run()
+    assert not at.exception, at.exception
+    shown = [df.value for df in at.dataframe]
+    table = next(t for t in shown if "状态" in t.columns and "责任区" in t.columns)
+    assert (table["状态"] == "逾期未反馈").sum() == 1 and (table["状态"] == "已反馈").sum() == 2

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from folium.utilities import JsCode
 
-from dashboard.components.common import lang, t
+from dashboard.components.common import t
 
 STATE_COLOURS = {"new": "#2b83ba", "drawn": "#7b3294", "sampled": "#e66101", "checked": "#1a7837"}
 
@@ -22,39 +22,40 @@ def _n(v, digits: int = 0) -> str:
 
 
 def review_section(review: dict | None, county_names: dict | None = None, title: str | None = None) -> None:
-    """The review's figures: totals, then one row per county."""
+    """The review's figures: one row per county and the total, each row linking to the map filtered
+    to the polygons waiting for review there. (A table, not tiles: most of these figures count
+    steps — send-backs, checks — rather than polygons the map could show.)"""
+    from urllib.parse import urlencode
+
     if not review:
         return
     st.subheader(title or t("rv.sum_title"))
-    tot = review["total"]
-    cols = st.columns(6)
-    cols[0].metric(t("rv.f_awaiting"), _n(tot["awaiting"]),
-                   help=t("rv.f_oldest", d=_n(tot["oldest_days"])) if tot["oldest_days"] is not None else None)
-    cols[1].metric(t("rv.f_approved"), _n(tot["approved"]))
-    cols[2].metric(t("rv.f_sent_back"), _n(tot["sent_back"]) + (f"（{t('rv.f_rate', v=_n(tot['sent_back_rate'], 1))}）"
-                                                                if tot["sent_back_rate"] is not None else ""))
-    cols[3].metric(t("rv.f_sampled"), f"{_n(tot['sampled'])} / {_n(tot['checked'])}", help=t("rv.f_sampled_help"))
-    cols[4].metric(t("rv.f_median"), _n(tot["median_days"], 1))
-    cols[5].metric(t("rv.f_resubmitted"), _n(tot["resubmitted"]))
-    if not review["by_county"]:
-        st.caption(t("rv.f_none"))
-        return
     names = county_names or {}
-    table = pd.DataFrame([{
-        t("map.county"): names.get(r["county_code"], r["county"]),
-        t("rv.f_awaiting"): _n(r["awaiting"]),
-        t("rv.f_oldest_col"): _n(r["oldest_days"]),
-        t("rv.f_approved"): _n(r["approved"]),
-        t("rv.f_sent_back"): _n(r["sent_back"]),
-        t("rv.f_rate_col"): "—" if r["sent_back_rate"] is None else f"{r['sent_back_rate']:.1f}%",
-        t("rv.f_sampled_col"): _n(r["sampled"]),
-        t("rv.f_checked_col"): _n(r["checked"]),
-        t("rv.f_median"): _n(r["median_days"], 1),
-        t("rv.f_resubmitted"): _n(r["resubmitted"]),
-    } for r in review["by_county"]])
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.TextColumn(c, alignment="right") for c in table.columns[1:]})
-    st.caption(t("rv.f_help"))
+    waiting = "applied,reviewed"
+
+    def row(name, r, county=None):
+        query = {"status": waiting, **({"county": county} if county else {})}
+        return {
+            t("map.county"): name,
+            t("rv.f_awaiting"): _n(r["awaiting"]),
+            t("rv.f_oldest_col"): _n(r["oldest_days"]),
+            t("rv.f_approved"): _n(r["approved"]),
+            t("rv.f_sent_back"): _n(r["sent_back"]),
+            t("rv.f_rate_col"): "—" if r["sent_back_rate"] is None else f"{r['sent_back_rate']:.1f}%",
+            t("rv.f_sampled_col"): _n(r["sampled"]),
+            t("rv.f_checked_col"): _n(r["checked"]),
+            t("rv.f_median"): _n(r["median_days"], 1),
+            t("rv.f_resubmitted"): _n(r["resubmitted"]),
+            t("rv.f_map"): "/?" + urlencode(query, safe=","),
+        }
+
+    rows = [row(t("rv.f_total"), review["total"])]
+    rows += [row(names.get(r["county_code"], r["county"]), r, r["county_code"]) for r in review["by_county"]]
+    table = pd.DataFrame(rows)
+    config = {c: st.column_config.TextColumn(c, alignment="right") for c in table.columns[1:-1]}
+    config[t("rv.f_map")] = st.column_config.LinkColumn(t("rv.f_map"), display_text=t("rv.f_map_text"))
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.caption(t("rv.f_help") if review["by_county"] else t("rv.f_none"))
 
 
 def queue_layer(fc: dict) -> folium.FeatureGroup:
@@ -75,5 +76,3 @@ function(feature, layer) {
                    marker=folium.CircleMarker(radius=5, weight=1, fill=True)).add_to(fg)
     return fg
 
-
-__all__ = ["review_section", "queue_layer", "lang"]

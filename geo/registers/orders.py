@@ -10,7 +10,7 @@ response** — flagged in the order's details and counted on the leaders' screen
 
 from __future__ import annotations
 
-from geo.registers.base import COMMON, DATE, INT, JSON, TEXT, Deadline, Figure, Layer, Operation, Transition, _f
+from geo.registers.base import COMMON, DATE, INT, TEXT, Deadline, Figure, Layer, Operation, Transition, _f
 
 LABELS = {"status": {"open": ("办理中", "Open"), "done": ("已办结", "Done")}}
 
@@ -39,7 +39,7 @@ ORDER = Layer(
         _f("content", TEXT, "主要内容", "Content", "内容", "主要内容", "要求"),
         _f("addressed", TEXT, "下达责任区", "Addressed zones", "下达对象", "责任区", "下达责任区", required=True),
         _f("deadline", DATE, "反馈时限", "Response deadline", "时限", "反馈时限", "办理时限", required=True),
-        _f("responses", JSON, "反馈情况", "Responses", internal=True),
+        _f("responses", TEXT, "反馈情况", "Responses", internal=True),  # one line per response (geo.chief_orders)
         _f("note", TEXT, "备注", "Note", "备注"),
         *COMMON,
     ),
