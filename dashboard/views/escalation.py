@@ -99,7 +99,7 @@ with tabs[2]:
     for col, (key, zh_name, en_name) in zip(cols, B.COUNTS):
         col.metric(zh_name if zh else en_name, b["counts"][key])
     for head, text in B.sentences(b):
-        st.markdown(f"**{head}**{text}" if zh else f"**{head}** {text}")
+        st.markdown(f"**{head.rstrip('。')}**\u3000{text}")  # (bold needs no punctuation before its closing **)
     late = b["became_overdue"]
     if len(late):
         st.dataframe(pd.DataFrame({
