@@ -50,24 +50,36 @@ def _text(at) -> str:
     return at if isinstance(at, str) else to_utc_text(at)
 
 
-def _events(raw, cutoff: str | None) -> pd.DataFrame:
-    """The review's steps on change polygons (applications, decisions, checks), oldest first."""
-    hint = " NOT INDEXED" if raw.backend == "gpkg" else ""
+# the predicate of the store's partial index ix_events_review (geo.store.base.INDEXES): only the
+# review's steps are indexed, so reading them does not grow with the rest of the history
+REVIEW_STEPS = ("layer = 'change' AND (to_status IN ('applied', 'returned', 'reviewed') OR from_status IN "
+                "('applied', 'reviewed'))")
+
+
+def _hint(raw, tx) -> str:
+    if raw.backend != "gpkg":
+        return ""
+    have = tx.query_one("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'ix_events_review'")
+    return " INDEXED BY ix_events_review" if have else " NOT INDEXED"  # (never a walk of the (layer, id) index)
+
+
+def _events(raw, cutoff: str | None) -> dict[int, list[tuple]]:
+    """The review's steps on change polygons (applications, decisions, checks), oldest first:
+    ``{polygon id: [(at, action, from, to), …]}``."""
     params: list = []
     cut = ""
     if cutoff is not None:
         cut = " AND at < ?"
         params.append(cutoff)
-    sql = (f"SELECT id, feature_id, at, action, from_status, to_status FROM events{hint} WHERE layer = 'change' AND "
-           "((action = 'transition' AND (to_status IN ('applied', 'returned', 'reviewed') OR from_status IN "
-           f"('applied', 'reviewed'))) OR action = 'check'){cut} ORDER BY id")
     with raw.transaction(write=False) as tx:
-        names, rows = tx.columns(sql, params)
-    frame = pd.DataFrame(rows, columns=names, dtype=object)
-    if len(frame):
-        frame["at"] = [_text(a) for a in frame["at"]]
-        frame["feature_id"] = frame["feature_id"].astype("int64")
-    return frame
+        sql = (f"SELECT feature_id, at, action, from_status, to_status FROM events{_hint(raw, tx)} "
+               f"WHERE {REVIEW_STEPS}{cut} ORDER BY id")
+        rows = tx.query(sql, params)
+    out: dict[int, list[tuple]] = {}
+    for fid, at, action, frm, to in rows:
+        if action in ("transition", "check"):
+            out.setdefault(int(fid), []).append((_text(at), action, frm, to))
+    return out
 
 
 def _draws(raw, cutoff: str | None) -> list[dict]:
@@ -92,13 +104,13 @@ def _empty() -> dict:
     return out
 
 
-def _polygon_figures(ev: pd.DataFrame, today: dt.date) -> dict:
+def _polygon_figures(ev: list[tuple], today: dt.date) -> dict:
     """Figures of one polygon's review events (oldest first) — summed per county afterwards."""
     out = _empty()
     out["_decisions"] = 0
     state = entered = cycle_start = None
     days = []
-    for at, action, frm, to in zip(ev["at"], ev["action"], ev["from_status"], ev["to_status"]):
+    for at, action, frm, to in ev:
         if action == "check":
             continue
         if to == "applied":
@@ -142,7 +154,7 @@ def figures(store, *, as_of: dt.date | None = None, counties=None, batch_ids=Non
     cutoff = end_of_local_day_utc(as_of) if as_of is not None else None
     ev = _events(raw, cutoff)
     draws = _draws(raw, cutoff)
-    ids = set(ev["feature_id"].tolist()) if len(ev) else set()
+    ids = set(ev)
     for d in draws:
         ids |= {int(i) for i in d.get("sample", [])}
     where: dict = {}
@@ -165,21 +177,19 @@ def figures(store, *, as_of: dt.date | None = None, counties=None, batch_ids=Non
     def bucket(code) -> dict:
         return per.setdefault(code, {**_empty(), "_days": [], "_decisions": 0})
 
-    if len(ev):
-        ev = ev[ev["feature_id"].isin(list(county_of))]
-        for fid, part in ev.groupby("feature_id", sort=False):
-            fig = _polygon_figures(part, today)
-            b = bucket(county_of[int(fid)])
-            for k in ("awaiting", "awaiting_league", "awaiting_province", "applied", "resubmitted", "approved",
-                      "league_approved", "sent_back", "_decisions"):
-                b[k] += fig[k]
-            if fig["oldest_days"] is not None:
-                b["oldest_days"] = max(b["oldest_days"] or 0, fig["oldest_days"])
-            b["_days"].extend(fig["_days"])
-        checks = ev[ev["action"] == "check"]
-        check_at = {int(f): sorted(p["at"].tolist()) for f, p in checks.groupby("feature_id")}
-    else:
-        check_at = {}
+    check_at: dict[int, list[str]] = {}
+    for fid, part in ev.items():
+        if fid not in county_of:
+            continue
+        check_at[fid] = [at for at, action, _, _ in part if action == "check"]
+        fig = _polygon_figures(part, today)
+        b = bucket(county_of[fid])
+        for k in ("awaiting", "awaiting_league", "awaiting_province", "applied", "resubmitted", "approved",
+                  "league_approved", "sent_back", "_decisions"):
+            b[k] += fig[k]
+        if fig["oldest_days"] is not None:
+            b["oldest_days"] = max(b["oldest_days"] or 0, fig["oldest_days"])
+        b["_days"].extend(fig["_days"])
     for d in draws:
         for fid in d.get("sample", []):
             fid = int(fid)

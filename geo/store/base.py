@@ -126,6 +126,9 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
     "CREATE INDEX IF NOT EXISTS ix_change_hash ON change_polygons (geom_hash)",
+    # the closure review's steps (geo.review_figures reads them with this very predicate)
+    "CREATE INDEX IF NOT EXISTS ix_events_review ON events (feature_id) WHERE layer = 'change' AND "
+    "(to_status IN ('applied', 'returned', 'reviewed') OR from_status IN ('applied', 'reviewed'))",
 ]
 
 _INT_COLUMNS = {"id", "version", "feature_count", "size", "item_id", "feature_id"}
