@@ -177,8 +177,9 @@ def _review(args, settings, store, access, actor, out) -> int:
 
 def _escalation(args, settings, store, out) -> int:
     from geo import escalation as E
+    from geo.timeutil import today_local
 
-    today = _date(args.today) or None
+    today = _date(args.today) or today_local()
     frame = E.escalations(store, today=today, settings=settings)
     items = E.overdue_items(store, today, settings)
     groups = E.by_chief(frame, items)
@@ -190,10 +191,9 @@ def _escalation(args, settings, store, out) -> int:
     folder = Path(args.out or ".")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    day = today or dt.date.today()
     for k, g in enumerate(groups, start=1):
-        path = folder / E.notice_name(g, day)
-        path.write_bytes(E.notice_docx(g, settings, day, k))
+        path = folder / E.notice_name(g, today)
+        path.write_bytes(E.notice_docx(g, settings, today, k))
         written.append(str(path))
     out({"written": written}, args.json)
     return 0

@@ -47,7 +47,8 @@ def test_filters_from_the_url():
     f = mv.Filters.from_query({"batch": "1,2", "county": "152224", "status": "penalized", "verdict": "illegal",
                                "overdue": "1", "stage": "reached", "bogus": "x"})
     assert f.batch_ids == (1, 2) and f.counties == ("152224",) and f.overdue_only
-    assert f.effective_statuses() == ["penalized", "rectifying", "rectified", "accepted", "closed"]
+    assert f.effective_statuses() == ["penalized", "rectifying", "rectified", "accepted", "applied", "returned",
+                                      "reviewed", "closed"]  # (an illegal polygon applies only once accepted)
     assert mv.Filters.from_query({"status": "nonsense,closed"}).statuses == ("closed",)
 
 
