@@ -10,7 +10,7 @@ import pytest
 
 from geo import closure
 from geo import workflow as W
-from geo.errors import PermissionDenied, TransitionError, ValidationError
+from geo.errors import ConfigError, PermissionDenied, TransitionError, ValidationError
 from tests.helpers import jpeg, pdf
 from tests.review_support import (LG, TQ, add_accounts, apply, config, geo_cli, polygons_in, to_accepted,
                                   to_verified)
@@ -145,9 +145,9 @@ def test_the_table_is_configuration(store, tmp_path, monkeypatch):
     bad = tmp_path / "bad.toml"
     bad.write_text('[forest]\n[[forest.rules]]\nkey = "x"\nverdicts = ["legal"]\nrequires = ["no_such_field"]\n',
                    encoding="utf-8")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ConfigError) as info:
         closure.load(bad)
-    assert "no_such_field" in str(info.value)
+    assert "no_such_field" in info.value.zh
 
 
 # ------------------------------------------------------------------------------ through the CLI
