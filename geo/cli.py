@@ -173,6 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(err.message(settings.lang), file=sys.stderr)
         return err.exit_code
+    except Exception as ex:  # noqa: BLE001 - the CLI promises a message, never a traceback
+        import os
+
+        if os.environ.get("FOREST_DEBUG"):
+            raise
+        err = GeoError(f"the command failed unexpectedly ({type(ex).__name__}); nothing was changed — please "
+                       "report this with the command you ran",
+                       "命令执行时发生意外错误，未作任何修改。请将所执行的命令报告给系统管理员")
+        print(err.message(settings.lang), file=sys.stderr)
+        return 1
 
 
 def _run(args, settings: Settings) -> int:
@@ -269,14 +279,14 @@ def _register_command(args, settings: Settings, store) -> int:
     """Verbs from geo.registers: the generic ones and each register's own."""
     from geo.actors import resolve
     from geo.registers import cli as rcli
-    from geo.registers import declared, rules_of
+    from geo.registers import rules_of
 
-    writes = args.command != "list" and not getattr(args, "reads", False)
+    writes = args.command != "list" and getattr(args, "action", None) not in ("check", "list")
     store, access, actor = resolve(store, getattr(args, "actor", None), getattr(args, "system", False),
                                    write=writes)
     if args.command in rcli.COMMANDS:
         return rcli.run(args, settings, store, access, actor)
-    for lyr in declared():
+    for lyr in S.LAYERS.values():
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "run"):
             done = rules.run(args, settings, store, access, actor)

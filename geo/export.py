@@ -24,9 +24,17 @@ from geo.store import Store
 FORMATS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "kml": "KML", "xlsx": None}
 
 
+# columns added to attributed layers' exports: the zone and its forest chief
+ZONE_COLUMNS = {"zone_name": ("责任区", "Zone"), "zone_chief": ("责任区林长", "Zone chief")}
+
+
 def selection(store: Store, layer: str, ids=None, where: dict | None = None, bbox=None):
     lyr = S.layer(layer)
     frame = store.read_layer(layer, ids=ids, where=where, bbox=bbox)
+    if lyr.attributed and lyr.has("zones") and len(frame):
+        from geo.chiefs import chief_columns
+
+        frame = chief_columns(store, frame).drop(columns=["zones"])
     return lyr, frame
 
 
@@ -42,6 +50,9 @@ def labelled(frame: pd.DataFrame, lyr: S.Layer, lang: str = "zh") -> pd.DataFram
             kind = "status" if f.name == "status" else f.name
             col = col.map(lambda v, k=kind: S.label(k, v, lang) if v is not None and v == v else "")
         out[f.zh if lang == "zh" else f.en] = col
+    for name, (zh, en) in ZONE_COLUMNS.items():
+        if name in frame.columns:
+            out[zh if lang == "zh" else en] = frame[name]
     return out
 
 

@@ -93,10 +93,10 @@ def add_parsers(sub, common, writer, reader) -> None:
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
     p.add_argument("--dry-run", action="store_true")
 
-    from geo.registers import declared, rules_of
+    from geo.registers import rules_of
 
     seen = set()
-    for lyr in declared():
+    for lyr in S.LAYERS.values():
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "add_parsers") and rules.__name__ not in seen:
             seen.add(rules.__name__)

@@ -19,9 +19,7 @@ NO_COUNTY = "∅"
 
 
 def registers_with_figures() -> list[S.Layer]:
-    from geo.registers import declared
-
-    return [lyr for lyr in declared() if lyr.figures]
+    return [lyr for lyr in S.LAYERS.values() if lyr.figures]
 
 
 def due(lyr: S.Layer, frame: pd.DataFrame, settings=None) -> pd.Series:

@@ -29,11 +29,24 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
         f = lyr.field(name)
         v = coerce(lyr, name, value)
         if v is not None and f.options and v not in f.options:
+            v = option_key(f, v)
+        if v is not None and f.options and v not in f.options:
             labels = "、".join(S.label(name, o) for o in f.options)
             raise ValidationError(f"{f.en} must be one of {', '.join(f.options)}, not '{v}'",
                                   f"“{f.zh}”只能是：{labels}（而不是“{v}”）", field=name)
         out[name] = v
     return out
+
+
+def option_key(f: S.Field, text) -> str:
+    """The key of a value-list entry given as its key or its Chinese/English label ("旗县级",
+    "林长", "Ranger"); ``text`` itself when nothing matches."""
+    t = str(text).strip()
+    for key in f.options:
+        pair = S.LABELS.get(f.name, {}).get(key)
+        if t == key or (pair and t in (pair[0], pair[1], pair[0].rstrip("级"))):
+            return key
+    return t
 
 
 def _where_it_lies(store, tx, geom) -> dict:
