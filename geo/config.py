@@ -45,6 +45,10 @@ class Settings:
     signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
     signin_lock_minutes: float = 15.0
     password_min_length: int = 10
+    # patrols (geo.patrols.Rule): one plausibility rule for uploads, the CLI and the demo
+    patrol_max_kmh: float = 80.0  # top speed between two consecutive points
+    patrol_max_gap_min: float = 60.0  # longest break in recording
+    patrol_max_outside: float = 0.2  # share of points that may lie outside the jurisdiction
 
     @property
     def is_postgis(self) -> bool:

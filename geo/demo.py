@@ -743,7 +743,9 @@ def _patrols(zones, rng, n: int = 360):
     end = pd.to_datetime(frame["ended_at"])
     frame["duration_h"] = ((end - start).dt.total_seconds() / 3600).round(2)
     frame["mean_kmh"] = (frame["length_km"] / frame["duration_h"]).round(1)
-    frame["plausible"] = frame["mean_kmh"] < 60
+    from geo.patrols import assess  # the same rule as every upload
+
+    frame["plausible"] = [assess(shapely.get_coordinates(g), t)["plausible"] for g, t in zip(frame.geometry, frame["times"])]
     return frame
 
 

@@ -150,6 +150,35 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
     return props.get("id")
 
 
+def choropleth(frame, value: str, key: str) -> None:
+    """Polygons shaded by a 0–100 value (share), with the value in the tooltip; no clicks."""
+    if frame is None or frame.empty:
+        st.caption("暂无数据" if _zh() else "No data")
+        return
+    minx, miny, maxx, maxy = frame.total_bounds
+    zoom = fmap.fit_zoom((minx, miny, maxx, maxy), 700, 420)
+    m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
+                      None, lang())
+    label = "zone" if "zone" in frame else value
+    shown = frame.assign(_v=frame[value].fillna(-1).astype(float), _n=[f"{n}：{v if v == v else '—'}%" for n, v in
+                                                                          zip(frame[label], frame[value])])
+    fc = fmap.feature_collection(shown, {"v": "_v", "n": "_n"}, zoom)
+    group = folium.FeatureGroup(name=value)
+
+    def style(f):
+        v = f["properties"].get("v", -1)
+        if v is None or v < 0:
+            return {"color": "#888888", "weight": 0.8, "fillColor": "#dddddd", "fillOpacity": 0.4}
+        # light to dark green (ColorBrewer Greens, colour-blind safe)
+        steps = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"]
+        return {"color": "#555555", "weight": 0.8, "fillColor": steps[min(4, int(v // 20))], "fillOpacity": 0.75}
+
+    folium.GeoJson(fc, style_function=style,
+                   on_each_feature=folium.utilities.JsCode(fmap._TEXT_TOOLTIP_JS.replace("__FIELD__", "n"))).add_to(group)
+    fmap.localise(group)
+    st_folium(m, key=key, height=420, use_container_width=True, feature_group_to_add=[group], returned_objects=[])
+
+
 def today() -> dt.date:
     return today_local()
 

@@ -89,9 +89,43 @@ def render(key: str) -> None:
         else:
             _record_panel(store, lyr, record, user, access, can_write)
 
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "overview"):
+        _overview(store, lyr, rules)
     if can_write:
         _add_and_import(store, lyr, user, access)
     _export(store, lyr, frame)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=16)
+def _overview_items(url: str, scope_key: str, key: str, start, end, lang_: str):
+    from dashboard.components.common import store_or_stop as _s
+
+    return rules_of(S.layer(key)).overview(_s(), start, end, lang_)
+
+
+def _overview(store, lyr, rules) -> None:
+    import datetime as dt
+
+    from dashboard.components.auth import current_access as _acc
+
+    zh = lang() == "zh"
+    st.subheader("统计与覆盖" if zh else "Overview")
+    today = R.today()
+    period = st.date_input("统计期间" if zh else "Period", value=(today - dt.timedelta(days=365), today),
+                           key=f"{lyr.key}_period", format="YYYY-MM-DD")
+    if not isinstance(period, (list, tuple)) or len(period) != 2:
+        st.caption("请选择起止日期" if zh else "Pick a start and an end date")
+        return
+    acc = _acc()
+    with st.spinner("正在计算…" if zh else "Computing…"):
+        items = _overview_items(store.url, acc.key if acc else "-", lyr.key, period[0], period[1], lang())
+    for item in items:
+        st.caption(item["title"])
+        if item["kind"] == "table":
+            st.dataframe(item["frame"], hide_index=True, width="stretch")
+        elif item["kind"] == "map":
+            R.choropleth(item["frame"], item["value"], key=f"{lyr.key}_ov_map")
 
 
 def _record_panel(store, lyr, record, user, access, can_write) -> None:
@@ -108,6 +142,11 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
             for caption, table in rules.details(store, record, lang()):
                 st.caption(caption)
                 st.dataframe(table, hide_index=True, width="stretch")
+        if rules is not None and hasattr(rules, "images"):
+            base = str(getattr(st.context, "url", "") or "")
+            base = base.split("/", 3)[:3] if "://" in base else []
+            for caption, png in rules.images(store, record, lang(), "/".join(base)):
+                st.image(png, caption=caption, width=200)
     with tabs[1]:
         if not can_write:
             st.caption("当前角色只能查看。" if zh else "Your role can only view.")

@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import crs as C
 from geo import schema as S
@@ -495,7 +496,21 @@ class _Check:
             with np.errstate(divide="ignore", invalid="ignore"):
                 kmh = np.where(hours > 0, length / hours, np.nan)
             out["mean_kmh"] = pd.Series(np.round(kmh, 2))
-            out["plausible"] = pd.Series([None if not np.isfinite(v) else bool(v <= 15.0) for v in kmh], dtype=object)
+        # one plausibility rule everywhere (geo.patrols): top speed between points, gaps, points
+        # outside the jurisdiction
+        from geo.patrols import assess
+
+        area = shapely.union_all(self.counties.geometry.values) if len(self.counties) else None
+        times = self.lo.track_times or [None] * n
+        plausible = [None] * n
+        for i in self.live:
+            res = assess(shapely.get_coordinates(self.geoms[i]), times[i] if i < len(times) else None, area=area)
+            plausible[i] = res["plausible"]
+            if res["reasons"]:
+                self.flags[i]["implausible"] = res["reasons"]
+                self.problems.add(self.numbers[i], "geometry", "flag", "轨迹不可信：" + "；".join(res["reasons"]),
+                                  "implausible track", label=self.labels[i])
+        out["plausible"] = pd.Series(plausible, dtype=object)
 
     def _duplicate(self, i, fid, bid, why_zh, why_en, field) -> None:
         self.duplicate[i] = True

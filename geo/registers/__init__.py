@@ -16,6 +16,7 @@ MODULES: tuple[str, ...] = ("people",)
 # menu sections of the registers' pages: key -> (zh, en)
 GROUPS: dict[str, tuple[str, str]] = {
     "chief": ("林长制", "Forest-chief system"),
+    "field": ("整改与修复", "Rectification and restoration"),
     "fire": ("森林草原防火", "Fire prevention"),
     "pest": ("松材线虫病防控", "Pine-wilt disease"),
     "enterprise": ("木材经营加工", "Wood processing"),
