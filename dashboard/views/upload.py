@@ -7,7 +7,6 @@ as ``python -m geo ingest``. Nothing is written until the commit button.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import pandas as pd
@@ -18,7 +17,7 @@ from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from geo import ingest as I
-from geo.timeutil import fmt_local
+from geo.timeutil import fmt_local, today_local
 from geo import schema as S
 from geo.errors import GeoError
 from geo.ingest.archive import Limits
@@ -74,7 +73,7 @@ kind = None
 if layer == "change":
     kind = c1.radio(t("up.kind"), ["forest", "grassland"], key="up_kind", horizontal=True,
                     format_func=lambda k: S.label("kind", k, lang()))
-issued = c2.date_input(t("up.issued_on"), value=dt.date.today(), key="up_issued")
+issued = c2.date_input(t("up.issued_on"), value=today_local(), key="up_issued")  # the bureau's date, not UTC
 verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", help=t("up.deadline_help"))
 rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"))
 
