@@ -128,6 +128,7 @@ CHANGE = Layer(
             "图斑编码",
             "监测图斑编号",
             "JCBH",
+            "Name",  # a KML placemark's name (奥维 and Google Earth exports name each polygon)
         ),
         *WHERE,
         _f("village", TEXT, "嘎查村", "Village", "CUN", "村", "嘎查村", "CUN_MC", "村(嘎查)", "嘎查(村)",
