@@ -180,7 +180,7 @@ _OTHER_ZH = {"WGS 84 / Pseudo-Mercator": "网络墨卡托（WGS 84）"}
 
 
 def crs_name(crs, lang: str = "zh") -> str:
-    """The name of a CRS for people: ``EPSG:4550`` → ``CGCS2000 高斯-克吕格 3度带 第41带（中央经线 123°E）``
+    """The name of a CRS for people: ``EPSG:4550`` → ``CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）``
     in Chinese, pyproj's own name in English. ``crs`` is anything pyproj reads (``EPSG:4550``,
     ``4550``, WKT, a :class:`pyproj.CRS`); text pyproj cannot read is returned as it is."""
     if crs is None or crs == "":
@@ -204,7 +204,7 @@ def crs_name(crs, lang: str = "zh") -> str:
             return f"{datum} 高斯-克吕格 {width}度带 第{m['zone']}带（横坐标含带号）"
         cm = int(m["cm"])
         zone = cm // 3 if width == 3 else (cm + 3) // 6
-        return f"{datum} 高斯-克吕格 {width}度带 第{zone}带（中央经线 {cm}°E）"
+        return f"{datum} 高斯-克吕格 {width}度带 第{zone}带（中央经线 东经{cm}°）"
     m = _UTM.match(name)
     if m and m["datum"] in _DATUMS_ZH:
         hemi = "北" if m["hemi"] == "N" else "南"
@@ -214,7 +214,7 @@ def crs_name(crs, lang: str = "zh") -> str:
 
 def crs_label(crs, lang: str = "zh") -> str:
     """:func:`crs_name` followed by its EPSG code where it has one: ``CGCS2000 高斯-克吕格 3度带
-    第41带（中央经线 123°E）· EPSG:4550``. Several CRS texts joined by ", " are each labelled."""
+    第41带（中央经线 东经123°）· EPSG:4550``. Several CRS texts joined by ", " are each labelled."""
     if crs is None or crs == "":
         return ""
     if isinstance(crs, str) and ", " in crs and not crs.lstrip().startswith(("PROJCS", "GEOGCS", "PROJCRS", "GEOGCRS")):

@@ -480,6 +480,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "attach": ("上传材料", "Evidence added"),
         "link": ("关联", "Linked"),
         "create": ("新建", "Created"),
+        "user_add": ("新建账号", "Account added"),
+        "user_password": ("重置密码", "Password reset"),
+        "user_disable": ("停用账号", "Account disabled"),
+        "user_enable": ("启用账号", "Account enabled"),
     },
     # actors that are not accounts (the demo's and the system's own writes)
     "actor": {"system": ("系统", "System")},

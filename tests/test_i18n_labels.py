@@ -16,11 +16,11 @@ from geo.errors import ConfigError
 
 @pytest.mark.parametrize("code, zh", [
     ("EPSG:4529", "CGCS2000 高斯-克吕格 3度带 第41带（横坐标含带号）"),
-    ("EPSG:4550", "CGCS2000 高斯-克吕格 3度带 第41带（中央经线 123°E）"),
-    ("EPSG:4549", "CGCS2000 高斯-克吕格 3度带 第40带（中央经线 120°E）"),
+    ("EPSG:4550", "CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）"),
+    ("EPSG:4549", "CGCS2000 高斯-克吕格 3度带 第40带（中央经线 东经120°）"),
     ("EPSG:4491", "CGCS2000 高斯-克吕格 6度带 第13带（横坐标含带号）"),
-    ("EPSG:4508", "CGCS2000 高斯-克吕格 6度带 第19带（中央经线 111°E）"),
-    ("EPSG:2383", "西安 1980 高斯-克吕格 3度带 第38带（中央经线 114°E）"),
+    ("EPSG:4508", "CGCS2000 高斯-克吕格 6度带 第19带（中央经线 东经111°）"),
+    ("EPSG:2383", "西安 1980 高斯-克吕格 3度带 第38带（中央经线 东经114°）"),
     ("EPSG:2401", "北京 1954 高斯-克吕格 3度带 第25带（横坐标含带号）"),
     ("EPSG:4490", "CGCS2000 经纬度"),
     ("4326", "WGS 84 经纬度"),
@@ -59,8 +59,9 @@ def test_every_history_operation_the_code_writes_has_a_label():
         written |= set(re.findall(r'action="([a-z_]+)"(?!,\s*help)', text))
         written |= set(re.findall(r'action: str = "([a-z_]+)"', text))
         written |= set(re.findall(r'actor, "([a-z_]+)", (?:None|row)', text))
+        written |= set(re.findall(r'"(user_[a-z]+)"', text))  # account events (geo.auth)
     written -= {"append", "store_true", "store_false"}  # argparse
-    assert {"import", "transition", "attach", "edit"} <= written
+    assert {"import", "transition", "attach", "edit", "user_add", "user_disable"} <= written
     for action in written:
         zh = S.label("action", action, "zh")
         assert zh != action and not re.search(r"[A-Za-z]", zh), action
@@ -116,3 +117,25 @@ def test_no_code_takes_the_server_date_for_a_date_people_see():
                 if re.search(r"date\.today\(\)|datetime\.now\(\)|datetime\.utcnow\(|Timestamp\.(today|now)\(\)", line):
                     bad.append(f"{rel}:{n}: {line.strip()}")
     assert not bad, bad
+
+
+def test_exports_in_chinese_name_the_area_crs():
+    import pandas as pd
+
+    from geo.export import labelled
+
+    frame = pd.DataFrame({"id": [1, 2], "area_crs": ["EPSG:4550", None], "status": ["issued", "closed"]})
+    zh = labelled(frame, S.CHANGE, "zh")
+    assert zh["面积计算坐标系"].tolist() == ["CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°） · EPSG:4550", ""]
+    assert zh["状态"].tolist() == ["下发", "已销号"]
+    en = labelled(frame, S.CHANGE, "en")
+    assert en["Area CRS"].iloc[0] == "CGCS2000 / 3-degree Gauss-Kruger CM 123E · EPSG:4550"
+
+
+def test_account_events_read_as_sentences():
+    from geo.labels import audit_text
+
+    text = audit_text('{"user": "li_si", "role": "inspector", "counties": ["152224"]}', "zh", {"152224": "突泉县"})
+    assert text == "账号：li_si；角色：核查员；旗县：突泉县"
+    assert audit_text('{"user": "li_si"}', "en") == "Account: li_si"
+    assert audit_text(None) == "" and audit_text("") == ""
