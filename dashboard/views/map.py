@@ -18,6 +18,7 @@ from geo import mapview as mv
 from geo import raster
 from geo import schema as S
 from geo import workflow
+from geo.crs import crs_label
 from geo.errors import NotFoundError, PermissionDenied
 from geo.stats import token
 from geo.timeutil import today_local
@@ -304,7 +305,7 @@ with col_side:
             facts.append(f"**{t('detail.deadline')}** {due}" + (f" :red[**{t('map.overdue')}**]" if late else ""))
         st.markdown(" · ".join(facts))
         if feat.get("area_crs"):
-            st.caption(t("detail.area_note", crs=feat["area_crs"]))
+            st.caption(t("detail.area_note", crs=crs_label(feat["area_crs"], lang())))
         for flag, value in (feat.get("flags") or {}).items():
             if value:
                 st.warning(fp.flag_text(flag, value))
