@@ -12,7 +12,8 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
 import streamlit as st  # noqa: E402
 
 from dashboard.components.auth import current_user, login_form, sidebar_user  # noqa: E402
-from dashboard.components.common import check_store, lang, t  # noqa: E402
+from dashboard.components.common import check_store, lang, settings, t  # noqa: E402
+from dashboard.components.widget_text import localise as localise_widgets  # noqa: E402
 
 # Pages live in views/, not pages/: a pages/ folder beside the main script switches on Streamlit's
 # legacy multipage mode, which runs those files by URL without going through the sign-in below.
@@ -32,6 +33,7 @@ with st.sidebar:
         st.rerun()
 
 check_store()
+localise_widgets(lang(), settings().upload_max_mb)  # Chinese for Streamlit's own uploader/date texts
 
 pages = {
     t("nav.review"): [

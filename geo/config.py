@@ -5,7 +5,7 @@ Sources, later ones winning:
 2. ``forest.toml`` in the project root (untracked; ``forest.example.toml`` is the committed
    template) or the file named by ``FOREST_CONFIG``;
 3. environment variables ``FOREST_DB``, ``FOREST_BASEMAP``, ``FOREST_TIANDITU_KEY``,
-   ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``;
+   ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``, ``FOREST_TZ``;
 4. ``--db`` on the CLI (applied by the CLI with :func:`dataclasses.replace`).
 
 The upload size limit is Streamlit's own ``server.maxUploadSize`` from ``streamlit_config.toml``,
@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from geo.errors import ConfigError
+from geo.timeutil import use_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BASEMAPS = ("none", "osm", "tianditu")
@@ -49,6 +50,7 @@ class Settings:
     patrol_max_kmh: float = 80.0  # top speed between two consecutive points
     patrol_max_gap_min: float = 60.0  # longest break in recording
     patrol_max_outside: float = 0.2  # share of points that may lie outside the jurisdiction
+    timezone: str = "Asia/Shanghai"  # the bureau's zone: dates shown and defaulted (geo.timeutil)
 
     @property
     def is_postgis(self) -> bool:
@@ -62,6 +64,7 @@ _ENV = {
     "FOREST_LANG": "lang",
     "FOREST_ORG": "org_name",
     "FOREST_IMAGERY_DIR": "imagery_dir",
+    "FOREST_TZ": "timezone",
 }
 
 
@@ -114,4 +117,11 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
         )
     if settings.lang not in ("zh", "en"):
         raise ConfigError(f"lang must be 'zh' or 'en', not '{settings.lang}'", "语言只能是 zh 或 en")
+    try:
+        use_zone(settings.timezone)  # every local date and time from here on (geo.timeutil)
+    except ValueError:
+        raise ConfigError(
+            f"timezone '{settings.timezone}' is not a time zone; use an IANA name such as Asia/Shanghai",
+            f"时区设置“{settings.timezone}”无效，请填写如 Asia/Shanghai 的时区名称",
+        ) from None
     return settings

@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from geo import schema as S
+from geo.crs import crs_label
 from geo.errors import ValidationError
 from geo.store import Store
 
@@ -49,6 +50,8 @@ def labelled(frame: pd.DataFrame, lyr: S.Layer, lang: str = "zh") -> pd.DataFram
         if f.name in ("status", "verdict", "level", "kind", "actor_level"):
             kind = "status" if f.name == "status" else f.name
             col = col.map(lambda v, k=kind: S.label(k, v, lang) if v is not None and v == v else "")
+        elif f.name == "area_crs":  # "CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）· EPSG:4550"
+            col = col.map(lambda v: crs_label(v, lang) if isinstance(v, str) else "")
         out[f.zh if lang == "zh" else f.en] = col
     for name, (zh, en) in ZONE_COLUMNS.items():
         if name in frame.columns:

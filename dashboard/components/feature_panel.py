@@ -63,7 +63,7 @@ def history_table(events: list[dict], layer: str) -> pd.DataFrame:
         rows.append({
             t("history.at"): fmt_local(e["at"]),
             t("history.actor"): e["actor"],
-            t("history.action"): e["action"],
+            t("history.action"): label("action", e["action"]),
             t("history.from"): label("status", e["from_status"]) if e["from_status"] else "—",
             t("history.to"): label("status", e["to_status"]),
             t("history.comment"): e.get("comment") or "",

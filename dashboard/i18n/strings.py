@@ -69,7 +69,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "detail.act": ("办理", "Act"),
     "detail.area_computed": ("计算面积", "Computed area"),
     "detail.area_reported": ("上报面积", "Reported area"),
-    "detail.area_note": ("面积按 {crs}（CGCS2000 3° 高斯-克吕格投影）计算", "Area computed in {crs} (CGCS2000 3° Gauss-Krüger)"),
+    "detail.area_note": ("面积按 {crs} 计算", "Area computed in {crs}"),
     "detail.batch": ("所属批次", "Batch"),
     "detail.chief": ("责任区林长", "Forest chief of the zone"),
     "detail.county_chief": ("旗县总林长", "County chief forester"),

@@ -14,6 +14,7 @@ from dashboard.components.feature_panel import flash
 from geo import auth
 from geo import schema as S
 from geo.errors import GeoError
+from geo.labels import audit_text
 from geo.timeutil import fmt_local
 
 store = store_or_stop()
@@ -34,7 +35,7 @@ info = pd.DataFrame(
      *[(k, f"{v:,}") for k, v in counts.items()]],
     columns=["", " "],
 )
-st.dataframe(info, hide_index=True)
+st.dataframe(info, hide_index=True, placeholder="")
 
 if access is None or not access.is_admin:
     st.info(t("admin.only"))
@@ -67,7 +68,7 @@ if len(users):
             lambda c: "、".join(county_names.get(x, x) for x in (__import__("json").loads(c) if c else []))),
         t("admin.disabled"): users["disabled"].map(bool),
         "创建时间" if zh else "Created": users["created_at"].map(fmt_local),
-    }), hide_index=True, width="stretch")
+    }), hide_index=True, width="stretch", placeholder="")
 
 c1, c2 = st.columns(2)
 with c1, st.form("user_add", clear_on_submit=True):
@@ -76,7 +77,7 @@ with c1, st.form("user_add", clear_on_submit=True):
     display = st.text_input(t("admin.display"))
     role = st.selectbox(t("admin.role"), list(auth.ROLES), format_func=lambda r: role_name[r], index=2)
     scope = st.multiselect(t("admin.counties"), list(county_names), format_func=lambda c: county_names[c],
-                           placeholder=t("common.choose"))
+                           placeholder=t("common.choose"), select_all=False)
     password = st.text_input(t("admin.password"), value=auth.new_password())
     if st.form_submit_button(t("admin.add"), type="primary"):
         try:
@@ -118,6 +119,6 @@ if len(trail):
     st.dataframe(pd.DataFrame({
         t("history.at"): trail["at"].map(fmt_local),
         t("history.actor"): trail["actor"],
-        t("history.action"): trail["action"],
-        t("history.fields"): trail["fields"].fillna(""),
-    }).iloc[::-1], hide_index=True, width="stretch")
+        t("history.action"): trail["action"].map(lambda a: S.label("action", a, lang())),
+        t("history.fields"): trail["fields"].map(lambda f: audit_text(f, lang(), county_names)),
+    }).iloc[::-1], hide_index=True, width="stretch", placeholder="")

@@ -31,7 +31,7 @@ else:
     if "items_status" not in st.session_state:
         st.session_state["items_status"] = wanted
     pick = st.multiselect(t("map.status"), list(gitems.ITEM_STATUSES), key="items_status",
-                          format_func=lambda s: label("status", s), placeholder=t("common.all"))
+                          format_func=lambda s: label("status", s), placeholder=t("common.all"), select_all=False)
     if "items_late" not in st.session_state:
         st.session_state["items_late"] = st.query_params.get("overdue") == "1"
     only_late = st.toggle(t("map.overdue_only"), key="items_late")
@@ -58,7 +58,7 @@ else:
     })
     event = st.dataframe(
         table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-        key="items_table",
+        key="items_table", placeholder="",
         column_config={t("items.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
     )
     rows = event.selection.rows if event else []
@@ -81,10 +81,10 @@ else:
         if len(hist):
             st.dataframe(pd.DataFrame({
                 t("history.at"): hist["at"].map(fmt_local), t("history.actor"): hist["actor"],
-                t("history.action"): hist["action"],
+                t("history.action"): hist["action"].map(lambda a: label("action", a)),
                 t("history.to"): hist["to_status"].map(lambda s: label("status", s) if s else ""),
                 t("history.comment"): hist["comment"].fillna(""),
-            }), hide_index=True, width="stretch")
+            }), hide_index=True, width="stretch", placeholder="")
         if can_edit:
             with st.form(f"item-{item['id']}-{item['version']}"):
                 options = [tr for tr in W.ITEM_MACHINE if item["status"] in tr.src]

@@ -18,6 +18,7 @@ from geo import mapview as mv
 from geo import raster
 from geo import schema as S
 from geo import workflow
+from geo.crs import crs_label
 from geo.errors import NotFoundError, PermissionDenied
 from geo.stats import token
 from geo.timeutil import today_local
@@ -134,15 +135,15 @@ if query_key != st.session_state.get("filters_from_query"):
 
 with st.sidebar:
     st.subheader(t("map.filters"))
-    f_batch = st.multiselect(t("map.batch"), list(batch_names), format_func=lambda b: batch_names[b], key="f_batch", placeholder=t("common.choose"))
-    f_county = st.multiselect(t("map.county"), list(county_names), format_func=lambda c: county_names[c], key="f_county", placeholder=t("common.choose"))
+    f_batch = st.multiselect(t("map.batch"), list(batch_names), format_func=lambda b: batch_names[b], key="f_batch", placeholder=t("common.choose"), select_all=False)
+    f_county = st.multiselect(t("map.county"), list(county_names), format_func=lambda c: county_names[c], key="f_county", placeholder=t("common.choose"), select_all=False)
     township_options = sorted(store.read_layer(
         "admin", where={"level": "township", **({"parent_code": f_county} if f_county else {})},
         columns=["name"], geometry=False)["name"].tolist())
     st.session_state["f_township"] = [x for x in st.session_state.get("f_township", []) if x in township_options]
-    f_township = st.multiselect(t("map.township"), township_options, key="f_township", placeholder=t("common.choose"))
-    f_status = st.multiselect(t("map.status"), list(S.CHANGE_STATUSES), format_func=lambda s: label("status", s), key="f_status", placeholder=t("common.choose"))
-    f_verdict = st.multiselect(t("map.verdict"), list(workflow.VERDICTS), format_func=lambda v: label("verdict", v), key="f_verdict", placeholder=t("common.choose"))
+    f_township = st.multiselect(t("map.township"), township_options, key="f_township", placeholder=t("common.choose"), select_all=False)
+    f_status = st.multiselect(t("map.status"), list(S.CHANGE_STATUSES), format_func=lambda s: label("status", s), key="f_status", placeholder=t("common.choose"), select_all=False)
+    f_verdict = st.multiselect(t("map.verdict"), list(workflow.VERDICTS), format_func=lambda v: label("verdict", v), key="f_verdict", placeholder=t("common.choose"), select_all=False)
     f_overdue = st.toggle(t("map.overdue_only"), key="f_overdue")
     f_mine = st.toggle(t("map.assigned_to_me"), key="f_mine", disabled=user is None)
     st.subheader(t("map.layers"))
@@ -304,7 +305,7 @@ with col_side:
             facts.append(f"**{t('detail.deadline')}** {due}" + (f" :red[**{t('map.overdue')}**]" if late else ""))
         st.markdown(" · ".join(facts))
         if feat.get("area_crs"):
-            st.caption(t("detail.area_note", crs=feat["area_crs"]))
+            st.caption(t("detail.area_note", crs=crs_label(feat["area_crs"], lang())))
         for flag, value in (feat.get("flags") or {}).items():
             if value:
                 st.warning(fp.flag_text(flag, value))
@@ -339,15 +340,15 @@ with col_side:
                 except NotFoundError:
                     pass
             if info:
-                st.dataframe(pd.DataFrame(info, columns=["", " "]), hide_index=True, width="stretch")
-            st.dataframe(fp.attributes_table("change", feat), hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame(info, columns=["", " "]), hide_index=True, width="stretch", placeholder="")
+            st.dataframe(fp.attributes_table("change", feat), hide_index=True, width="stretch", placeholder="")
             repeats = store.read_layer("change", where={"repeat_of": feat["id"]}, columns=["polygon_no", "batch_id"], geometry=False)
             if feat.get("repeat_of") or len(repeats):
                 st.caption(t("detail.repeats"))
                 rep_ids = ([int(feat["repeat_of"])] if feat.get("repeat_of") else []) + repeats["id"].tolist()
                 st.write(", ".join(f"#{i}" for i in rep_ids))
         with tabs[2]:
-            st.dataframe(fp.history_table(events, "change"), hide_index=True, width="stretch")
+            st.dataframe(fp.history_table(events, "change"), hide_index=True, width="stretch", placeholder="")
         with tabs[3]:
             fp.evidence(store, events)
         with tabs[4]:
@@ -384,7 +385,7 @@ if st.toggle(t("map.list_show"), key="list_show", value=st.query_params.get("lis
         t("map.overdue"): table["overdue"],
     })
     event = st.dataframe(table_view, hide_index=True, width="stretch", height=320,
-                         on_select="rerun", selection_mode="single-row", key="list")
+                         on_select="rerun", selection_mode="single-row", key="list", placeholder="")
     rows = (event or {}).get("selection", {}).get("rows", []) if event else []
     if rows:
         picked = int(table.iloc[rows[0]]["id"])

@@ -76,9 +76,9 @@ if scoped and not county_names:  # an account with an empty county scope sees no
     st.stop()
 f1, f2, f3 = st.columns([4, 4, 2])
 f_batch = f1.multiselect(t("sum.batches"), list(batch_names), format_func=lambda b: batch_names[b],
-                         key="sum_batch", placeholder=t("sum.all"))
+                         key="sum_batch", placeholder=t("sum.all"), select_all=False)
 f_county = f2.multiselect(t("sum.counties"), list(county_names), format_func=lambda c: county_names[c],
-                          key="sum_county", placeholder=t("sum.all"))
+                          key="sum_county", placeholder=t("sum.all"), select_all=False)
 if "sum_asof" not in st.session_state:  # ?as_of=2023-12-09 opens the screen on that day
     try:
         st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.query_params.get("as_of"))), today)
@@ -350,7 +350,7 @@ if fig["by_county"]:
     config[t("sum.rate")] = st.column_config.ProgressColumn(t("sum.rate"), min_value=0, max_value=100,
                                                             format="%.1f%%", width="small")
     config[t("sum.col_map")] = link_column("sum.col_map")
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, placeholder="")
     st.caption(t("sum.ranking_help"))
 if fig["by_batch"]:
     with st.expander(t("sum.by_batch")):
@@ -366,7 +366,7 @@ if fig["by_batch"]:
         config = {t(k): st.column_config.TextColumn(t(k), alignment="right")
                   for k in [k for k, _, _ in cols_] + ["sum.rate"]}
         config[t("sum.col_map")] = link_column("sum.col_map")
-        st.dataframe(batch_table, hide_index=True, width="stretch", column_config=config)
+        st.dataframe(batch_table, hide_index=True, width="stretch", column_config=config, placeholder="")
 
 # ------------------------------------------------------------------------------ other layers
 st.subheader(f"{t('sum.occupation')} · {t('sum.restoration')}")
@@ -406,7 +406,7 @@ tile(cols[1], t("sum.stale"), fmt(sb["stale"]), "signboards.stale",
 tile(cols[2], t("sum.damaged"), fmt(sb["damaged"]), "signboards.damaged",
      sub=t("sum.of_boards", v=pct(share(sb["damaged"], sb["total"]))) if sb["total"] else None)
 tile(cols[3], t("sum.patrol_count"), fmt(p["count"] or None), "patrols.total",
-     sub=f"{fmt(p['km'], 1)} km · {fmt(p['hours'], 1)} h" if p["count"] else None)
+     sub=f"{fmt(p['km'], 1)} {t('unit.km')} · {fmt(p['hours'], 1)} {t('unit.h')}" if p["count"] else None)
 tile(cols[4], t("sum.visited"), pct(p["open_visited_pct"]), "patrols.visited",
      sub=t("sum.visited_detail", v=p["open_visited"], n=p["open_total"])
      if p["open_visited_pct"] is not None else None, help=t("sum.visited_help", m=int(p["visit_metres"])))
@@ -420,7 +420,7 @@ if p["count"]:
         t("sum.col_list"): href(*link_of(f"patrols.level.{lvl}")),
     } for lvl, v in p["by_level"].items()])
     st.dataframe(levels, hide_index=True, width="stretch",
-                 column_config={t("sum.col_list"): link_column("sum.col_list")})
+                 column_config={t("sum.col_list"): link_column("sum.col_list")}, placeholder="")
 
 st.subheader(t("sum.items"))
 it = fig["items"]

@@ -99,7 +99,7 @@ class Report:
                 f"nothing to store: all {c['read']} features lie outside China with the CRS used "
                 f"({self.loaded.crs.label}); choose the CRS the file was made in (--crs)"
                 + (f"; the numbers look like {hint}" if hint else ""),
-                f"没有可导入的要素：按所用坐标系（{self.loaded.crs.label}），全部 {c['read']} 个要素都不在中国境内。"
+                f"没有可导入的要素：按所用坐标系（{self.loaded.crs.label_zh}），全部 {c['read']} 个要素都不在中国境内。"
                 f"请选择数据实际使用的坐标系" + (f"（坐标看起来像 {hint}）" if hint else ""),
                 option="crs", candidates=[hint] if hint else [])
         first = self.problems[self.problems["level"] == "rejected"].head(3)

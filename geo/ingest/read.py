@@ -27,6 +27,7 @@ from geo.ingest import archive as A
 from geo.ingest import coords
 from geo.ingest import encoding as E
 from geo.ingest import validate as V
+from geo.ingest.refusal import gdal_refusal
 
 LIBKML_BOILERPLATE = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
                       "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None,
@@ -76,12 +77,8 @@ def _gdal_config(**options):
 
 
 def _gdal_error(ex: Exception, name: str) -> IngestError:
-    msg = str(ex).split("\n")[0][:300]
-    return IngestError(
-        f"'{name}' could not be read ({msg}); check that the file is complete and of a supported "
-        f"kind: {A.SUPPORTED_EN}",
-        f"无法读取“{name}”（{msg}）。请确认文件完整，且为支持的格式：{A.SUPPORTED_ZH}",
-        file=name, gdal=msg)
+    """GDAL's complaint about ``name`` as a reason the person can read (no temp path, no English)."""
+    return gdal_refusal(str(ex), name)
 
 
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
@@ -177,45 +174,53 @@ _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)
 
 
 def _utf8_copy(ds: A.Dataset, dest: Path, override: str | None) -> None:
-    """Give GDAL UTF-8: KML/GPX declaring gb2312/GBK (expat cannot read those) and GeoJSON that
-    is not UTF-8 are re-encoded into ``dest``."""
+    """Give GDAL UTF-8. GDAL's XML reader (expat) reads only UTF-8, UTF-16 and Latin-1, so a KML
+    or GPX declaring GB2312/GBK (common from Chinese tools), or an encoding nobody knows, is
+    re-encoded into ``dest`` with its declaration rewritten; so is GeoJSON that is not UTF-8. The
+    encoding is decided from the bytes (:func:`geo.ingest.encoding.decide`), the declaration
+    being believed when the bytes fit it: a file saying GB2312 while holding UTF-8 reads right."""
     data = ds.part("raw") or b""
-    codec = None
-    how = ""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        codec, how = "utf-16", "bom"
+    if not utf16 and b"\x00" in data[:65536]:
+        kind = {"kml": "KML", "gpx": "GPX", "geojson": "GeoJSON"}[ds.kind]
+        raise IngestError(
+            f"'{ds.name}' is not a {kind} file: it holds binary data (damaged, or its extension does not "
+            "match its content)",
+            f"文件“{ds.name}”不是有效的 {kind} 文件：内容为二进制数据，可能已损坏，或扩展名与内容不符",
+            file=ds.name)
     m = _XML_DECL.match(data[:400]) if ds.kind in ("kml", "gpx") else None
+    declared, rewrite = None, False
+    if m:
+        try:
+            declared = E.canonical(m.group(1).decode("ascii"), "the XML declaration")
+        except IngestError:  # an encoding nobody knows: decided from the bytes, declaration replaced
+            declared = None
+        rewrite = declared not in ("utf-8", "ascii", "latin-1")
     if override:
         codec, how = E.canonical(override), "override"
-    elif codec is None and m:
-        declared = E.canonical(m.group(1).decode("ascii"), "the XML declaration")
-        if declared not in ("utf-8", "ascii"):
-            codec, how = declared, "declared"
-    if codec is None:
-        try:
-            data.decode("utf-8")
-            if ds.path:
-                return
-        except UnicodeDecodeError:
-            guess = E.decide(E.text_samples(data), what="file")
-            codec, how = guess.encoding, "detected"
-    if codec is not None and codec != "utf-8":
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError as ex:
-            raise IngestError(
-                f"'{ds.name}' is not valid {codec} text ({ex}); choose the right encoding with --encoding",
-                f"“{ds.name}”不是有效的 {E.gdal_name(codec)} 编码文本，请选择正确的文字编码",
-                option="encoding", file=ds.name) from ex
-        if m and ds.kind in ("kml", "gpx"):
-            text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9_.:-]+", r"\g<1>UTF-8", text, count=1)
-        data = text.encode("utf-8")
+    elif utf16:
+        codec, how = "utf-16", "bom"
+    else:
+        guess = E.decide(E.text_samples(data), declared=declared, declared_how="declared", what="file")
+        codec, how = ("utf-8", "ascii") if guess.how == "ascii" else (guess.encoding, guess.how)
+    if codec == "utf-8" and not rewrite and ds.path:
+        return  # GDAL reads the file as it is
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as ex:
+        raise IngestError(
+            f"'{ds.name}' is not valid {E.gdal_name(codec)} text; choose the right encoding with --encoding",
+            f"文件“{ds.name}”不是有效的 {E.gdal_name(codec)} 编码文本，请在“高级选项”中选择正确的文字编码",
+            option="encoding", file=ds.name) from ex
+    if m:
+        text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9_.:-]+", r"\g<1>UTF-8", text, count=1)
+    if codec != "utf-8":
         ds.notes.append((f"文件文字编码为 {E.gdal_name(codec)}，已转换为 UTF-8 读取",
                          f"the file's text is {E.gdal_name(codec)}; converted to UTF-8 to read it"))
         ds.read_bytes["encoding"] = lambda c=codec, h=how: (c, h)
-    dest.write_bytes(data)
+    dest.write_bytes(text.encode("utf-8"))
     ds.path = str(dest)
 
 
@@ -285,13 +290,29 @@ def _pick(layers, wanted: str | None, family: str):
             "choose one with --source-layer",
             f"文件包含多个可导入的图层（{'、'.join(l[0] for l in pool)}），请选择要导入的图层",
             option="source_layer", choices=[l[0] for l in pool])
-    have = "、".join(f"{l[0]}（{'无图形的表' if l[3] is None else l[3]}）" for l in layers) or "无"
+    have = "、".join(f"{l[0]}（{_gtype_zh(l[3])}）" for l in layers) or "无"
     have_en = ", ".join(f"{l[0]} ({'table' if l[3] is None else l[3]})" for l in layers) or "none"
     raise IngestError(
         f"the file has no layer of {family}s for this layer (it has: {have_en}); check that you "
         "chose the right target layer and file",
         f"文件中没有可导入本图层的{FAMILY_WORDS[family]}图层（文件包含：{have}）。请确认目标图层和文件是否选对",
         option="source_layer", choices=[])
+
+
+_GTYPES_ZH = {"point": "点", "multipoint": "多点", "linestring": "线", "multilinestring": "多线", "polygon": "面",
+              "multipolygon": "多面", "geometrycollection": "混合图形", "unknown": "未知图形",
+              "circularstring": "曲线", "compoundcurve": "曲线", "curvepolygon": "曲面", "multicurve": "多曲线",
+              "multisurface": "多曲面", "tin": "TIN", "polyhedralsurface": "多面体表面"}
+
+
+def _gtype_zh(gtype) -> str:
+    """``LineString Z`` → ``线（含高程）``: a layer's geometry type as people read it."""
+    if gtype is None:
+        return "无图形的表"
+    words = str(gtype).split()
+    base = _GTYPES_ZH.get(words[0].lower(), str(gtype)) if words else str(gtype)
+    dims = "".join(words[1:]).upper()
+    return base + ("，含高程" if "Z" in dims else "，含测量值" if "M" in dims else "")
 
 
 # ------------------------------------------------------------------------------ reading

@@ -310,7 +310,7 @@ def county_mismatch(geoms: np.ndarray, named: np.ndarray, located: np.ndarray, c
     """Features more than ~2 km (``tolerance_deg``) from the county their attributes name
     (``named``: county rows, -1 = none named); ``located`` is where they lie."""
     far = np.zeros(len(geoms), dtype=bool)
-    if len(named) != len(geoms):  # the file names no county at all
+    if len(named) != len(geoms):  # the file names no county at all (no county column mapped)
         return far
     sel = np.flatnonzero((named >= 0) & (named != located))
     if len(sel):

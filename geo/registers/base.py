@@ -186,8 +186,11 @@ COMMON = (
 
 WHERE = (
     _f("county_code", TEXT, "旗县代码", "County code", "XIAN_DM", "县代码", "ADCODE"),
-    _f("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县"),
-    _f("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC"),
+    # (full-width brackets in a file's column names match these: the mapping folds them)
+    _f("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县", "县(市、区)",
+       "旗县(市、区)", "县级行政区", "县名称", "区县名称", "旗县名称"),
+    _f("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC", "乡(镇)",
+       "乡镇(苏木)", "苏木(乡镇)", "乡镇名称", "乡名称"),
 )
 
 # Where a feature sits in the forest-chief system, filled in when it arrives (geo.registers.zones)

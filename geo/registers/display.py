@@ -11,19 +11,9 @@ import pandas as pd
 from geo import schema as S
 from geo.timeutil import fmt_local
 
-# event actions as people say them
-ACTIONS = {
-    "import": ("导入", "Imported"), "create": ("新增", "Added"), "edit": ("修改", "Edited"),
-    "transition": ("流程办理", "Workflow step"), "attach": ("上传材料", "Files added"), "link": ("关联", "Linked"),
-    "appoint": ("任职", "Appointed"), "vacate": ("离任", "Left vacant"), "attribute": ("责任区归属更新", "Zone re-attributed"),
-    "inspect": ("检查", "Inspected"), "payment": ("拨付资金", "Payment"), "move": ("移位", "Moved"),
-    "retire": ("撤除", "Retired"),
-}
-
-
 def action_label(action: str, lang: str = "zh") -> str:
-    pair = ACTIONS.get(str(action))
-    return (pair[0] if lang == "zh" else pair[1]) if pair else str(action)
+    """An event's action as people say it (geo.schema.LABELS["action"])."""
+    return S.label("action", action, lang)
 
 
 def value_text(lyr: S.Layer, name: str, value, lang: str = "zh") -> str | None:
