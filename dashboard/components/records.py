@@ -78,11 +78,11 @@ def details(lyr: S.Layer, record: dict) -> None:
     rows = display.record_rows(lyr, record, lang())
     if rows:
         st.dataframe(pd.DataFrame(rows, columns=["字段" if _zh() else "Field", "值" if _zh() else "Value"]),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", placeholder="")
 
 
 def history(lyr: S.Layer, events: list[dict]) -> None:
-    st.dataframe(display.history_rows(lyr, events, lang()), hide_index=True, width="stretch")
+    st.dataframe(display.history_rows(lyr, events, lang()), hide_index=True, width="stretch", placeholder="")
 
 
 def place_inputs(key: str, default=None):

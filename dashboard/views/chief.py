@@ -144,10 +144,10 @@ with right:
         detail = "、".join(f"{label('status', s)} {n}" for s, n in info.get("by_status", {}).items())
         rows.append((lyr.label(lang()), info.get("total", 0), detail))
     st.dataframe(pd.DataFrame(rows, columns=["类别" if zh else "Kind", "待办" if zh else "Open", "状态" if zh else "Statuses"]),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder="")
     if v["items"] is not None and len(v["items"]):
         st.caption("逾期整改事项" if zh else "Overdue items")
-        st.dataframe(v["items"][["code", "problem", "deadline"]], hide_index=True, width="stretch")
+        st.dataframe(v["items"][["code", "problem", "deadline"]], hide_index=True, width="stretch", placeholder="")
     pats = v["patrols"]
     st.caption(("巡护（{a} 至 {b}）" if zh else "Patrols ({a} to {b})").format(a=start, b=end))
     if pats is None or pats.empty:
@@ -158,7 +158,7 @@ with right:
             "身份" if zh else "Role": pats["actor_level"].map(lambda x: label("actor_level", x)),
             "开始" if zh else "Started": pats["started_at"].map(fmt_local),
             "里程(公里)" if zh else "km": pats["length_km"].round(1),
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch", placeholder="")
     if v["boards"] is not None and len(v["boards"]):
         st.caption("需更新的公示牌" if zh else "Boards to update")
-        st.dataframe(display.table(S.layer("signboard"), v["boards"], lang()), hide_index=True, width="stretch")
+        st.dataframe(display.table(S.layer("signboard"), v["boards"], lang()), hide_index=True, width="stretch", placeholder="")

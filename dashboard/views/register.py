@@ -34,7 +34,7 @@ def render(key: str) -> None:
     # ---------------------------------------------------------------- filters
     with st.sidebar:
         st.subheader("筛选" if zh else "Filters")
-        statuses = st.multiselect("状态" if zh else "Status", list(lyr.statuses), key=f"{key}_f_status",
+        statuses = st.multiselect("状态" if zh else "Status", list(lyr.statuses), key=f"{key}_f_status", select_all=False,
                                   format_func=lambda s: S.label("status", s, lang()),
                                   placeholder="全部" if zh else "All")
         text = st.text_input("关键字" if zh else "Search", key=f"{key}_f_text")
@@ -60,7 +60,7 @@ def render(key: str) -> None:
         with tabs[0]:
             view = display.table(lyr, frame, lang())
             ev = st.dataframe(view, hide_index=True, width="stretch", height=380, on_select="rerun",
-                              selection_mode="single-row", key=f"{key}_table")
+                              selection_mode="single-row", key=f"{key}_table", placeholder="")
             rows = (ev or {}).get("selection", {}).get("rows", []) if ev else []
             if rows:
                 picked = int(view.iloc[rows[0]]["ID"])
@@ -123,7 +123,7 @@ def _overview(store, lyr, rules) -> None:
     for item in items:
         st.caption(item["title"])
         if item["kind"] == "table":
-            st.dataframe(item["frame"], hide_index=True, width="stretch")
+            st.dataframe(item["frame"], hide_index=True, width="stretch", placeholder="")
         elif item["kind"] == "map":
             R.choropleth(item["frame"], item["value"], key=f"{lyr.key}_ov_map")
 
@@ -141,7 +141,7 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
         if rules is not None and hasattr(rules, "details"):
             for caption, table in rules.details(store, record, lang()):
                 st.caption(caption)
-                st.dataframe(table, hide_index=True, width="stretch")
+                st.dataframe(table, hide_index=True, width="stretch", placeholder="")
         if rules is not None and hasattr(rules, "images"):
             base = str(getattr(st.context, "url", "") or "")
             base = base.split("/", 3)[:3] if "://" in base else []
