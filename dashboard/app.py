@@ -62,4 +62,4 @@ if current_user() is None:
 else:
     with st.sidebar:
         sidebar_user()
-    st.navigation(pages).run()
+    st.navigation(pages, expanded=True).run()  # (collapsed, Streamlit would say "View N more" in English)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-_KEYS = {"user": ("账号", "Account"), "role": ("角色", "Role"), "counties": ("旗县", "Counties")}
+_KEYS = {"user": ("账号", "Account"), "role": ("角色", "Role"), "counties": ("旗县", "Counties"),
+         "ip": ("登录地址", "Address")}
 
 
 def audit_text(fields, lang: str = "zh", county_names: dict | None = None) -> str:

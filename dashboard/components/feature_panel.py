@@ -43,7 +43,7 @@ def _value(layer: str, name: str, value):
 def attributes_table(layer: str, feat: dict) -> pd.DataFrame:
     rows = []
     for f in S.layer(layer).fields:
-        if f.name in HIDDEN:
+        if f.name in HIDDEN or f.name == "zones":  # (zones: shown as the chiefs, not as JSON)
             continue
         v = _value(layer, f.name, feat.get(f.name))
         if v is not None:
