@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", action="append", default=[])
     p.add_argument("--password")
     p.add_argument("--actor", default="admin")
+
+    from geo.imagery.cli import add_parsers as imagery_parsers
+
+    imagery_parsers(sub, _common)
     return parser
 
 
@@ -179,6 +183,10 @@ def _run(args, settings: Settings) -> int:
         from geo.ingest import run_cli
 
         return run_cli(args, settings)
+    if cmd in ("imagery", "basemap"):
+        from geo.imagery.cli import run as imagery_run
+
+        return imagery_run(args, settings)
     if cmd == "restore":
         from geo.backup import restore
 

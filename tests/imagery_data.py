@@ -41,7 +41,7 @@ def write_scene(path: Path, ndvi: np.ndarray, *, res: float = 10.0, origin=ORIGI
 
 
 def write_ndvi(path: Path, ndvi: np.ndarray, *, res: float = 10.0, origin=ORIGIN, crs=CRS, nodata=-3000,
-               date: str | None = "2024-07-20") -> Path:
+               date: str | None = None) -> Path:
     """A one-band int16 NDVI ×1e4 raster (nodata −3000, NaN → nodata)."""
     raw = np.where(np.isnan(ndvi), nodata, np.round(ndvi * 10000)).astype("int16")
     h, w = ndvi.shape

@@ -50,17 +50,22 @@ def _band(src, scene: Scene, index: int, window, out_shape, boundless: bool) -> 
     if out_shape is not None:
         kw["out_shape"] = out_shape
         kw["resampling"] = Resampling.nearest  # (bilinear would blend nodata into values)
-    raw = src.read(index, **kw).astype("float64")
-    bad = ~np.isfinite(raw)
+    raw = src.read(index, **kw)
+    value = raw.astype("float32")
+    bad = ~np.isfinite(value) if raw.dtype.kind == "f" else None
     if scene.nodata is not None:
-        bad |= raw == scene.nodata
-    value = raw * scene.scale + scene.offset
-    value[bad] = np.nan
+        bad = (raw == scene.nodata) if bad is None else bad | (raw == scene.nodata)
+    if scene.scale != 1.0:
+        value *= np.float32(scene.scale)
+    if scene.offset:
+        value += np.float32(scene.offset)
+    if bad is not None:
+        value[bad] = np.nan
     return value
 
 
 def ndvi(src, scene: Scene, window=None, out_shape=None, boundless: bool = False) -> np.ndarray:
-    """NDVI of ``window`` of the open scene ``src`` as float64, NaN where invalid."""
+    """NDVI of ``window`` of the open scene ``src`` as float32, NaN where invalid."""
     if scene.ndvi_band is not None:
         v = _band(src, scene, scene.ndvi_band, window, out_shape, boundless)
     elif scene.can_ndvi:

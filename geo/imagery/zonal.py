@@ -63,6 +63,24 @@ def _layers(geoms: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(colour == c) for c in range(int(colour.max()) + 1)]
 
 
+def as_geojson(geoms) -> list[dict]:
+    """Polygons as GeoJSON-like dicts, built from shapely's flat coordinate arrays: about twice as
+    fast as ``__geo_interface__`` one by one, which dominates burning 20,000 polygons."""
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    ends = np.cumsum(np.bincount(cidx, minlength=len(rings))).tolist()
+    xy = coords.tolist()
+    polys: list[list] = [[] for _ in range(len(parts))]
+    for s, e, p in zip([0, *ends[:-1]], ends, ridx.tolist()):
+        polys[p].append(xy[s:e])
+    multi: list[list] = [[] for _ in range(len(geoms))]
+    for p, g in zip(polys, pidx.tolist()):
+        multi[g].append(p)
+    return [{"type": "Polygon", "coordinates": m[0]} if len(m) == 1 else {"type": "MultiPolygon", "coordinates": m}
+            for m in multi]
+
+
 def polygon_stats(read, shape: tuple[int, int], transform, geoms, strip: int = STRIP_ROWS) -> pd.DataFrame:
     """Mean, median, valid and total pixel counts of a raster inside each polygon.
 
@@ -96,6 +114,9 @@ def polygon_stats(read, shape: tuple[int, int], transform, geoms, strip: int = S
         cmax = np.ceil(np.maximum(c0, c1)).astype(np.int64)
         inside = (rmax > 0) & (rmin < height) & (cmax > 0) & (cmin < width) & ~shapely.is_empty(geoms)
         layers = [lay[inside[lay]] for lay in _layers(geoms)] if inside.any() else []
+        shapes = np.empty(n, dtype=object)
+        if inside.any():
+            shapes[inside] = as_geojson(geoms[inside])
         for top in range(0, height, strip):
             rows = min(strip, height - top)
             hit = inside & (rmax > top) & (rmin < top + rows)
@@ -110,13 +131,13 @@ def polygon_stats(read, shape: tuple[int, int], transform, geoms, strip: int = S
                 sel = lay[hit[lay]]
                 if not len(sel):
                     continue
-                labels = rasterize(zip(geoms[sel], (sel + 1).tolist()), out_shape=(rows, right - left),
+                labels = rasterize(zip(shapes[sel].tolist(), (sel + 1).tolist()), out_shape=(rows, right - left),
                                    transform=wt, fill=0, dtype="int32", all_touched=False)
                 where = labels > 0
                 if not where.any():
                     continue
                 if values is None:
-                    values = np.asarray(read(window), dtype="float64")
+                    values = np.asarray(read(window))
                 lab = labels[where]
                 val = values[where]
                 total += np.bincount(lab, minlength=n + 1)
@@ -143,10 +164,12 @@ def polygon_stats(read, shape: tuple[int, int], transform, geoms, strip: int = S
     return pd.DataFrame({"mean": mean[1:], "median": median[1:], "valid": valid[1:], "total": total[1:]})
 
 
-def scene_stats(scene: SC.Scene, geoms_4490, folder=None, strip: int = STRIP_ROWS) -> pd.DataFrame:
-    """:func:`polygon_stats` of the scene's NDVI for polygons given in EPSG:4490."""
+def scene_stats(scene: SC.Scene, geoms, folder=None, strip: int = STRIP_ROWS, crs=4490) -> pd.DataFrame:
+    """:func:`polygon_stats` of the scene's NDVI for polygons given in ``crs`` (EPSG:4490 unless
+    told otherwise)."""
     with N.open_scene(scene, folder) as src:
-        local = gpd.GeoSeries(geoms_4490, crs=4490).to_crs(src.crs).values
+        series = gpd.GeoSeries(geoms, crs=crs)
+        local = series.values if series.crs == src.crs else series.to_crs(src.crs).values
         return polygon_stats(lambda w: N.ndvi(src, scene, window=w), (src.height, src.width), src.transform,
                              local, strip)
 
