@@ -53,6 +53,6 @@ def write_ndvi(path: Path, ndvi: np.ndarray, *, res: float = 10.0, origin=ORIGIN
     return path
 
 
-def field(shape=(300, 300), seed: int = 1, base: float = 0.7) -> np.ndarray:
+def field(shape=(300, 300), seed: int = 1, base: float = 0.7, noise: float = 0.05) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.clip(base + rng.normal(0, 0.05, shape), -1, 1)
+    return np.clip(base + rng.normal(0, noise, shape), -1, 1)

@@ -106,8 +106,8 @@ def polygon_stats(read, shape: tuple[int, int], transform, geoms, strip: int = S
     if n:
         inv = ~transform
         b = shapely.bounds(geoms)
-        c0, r0 = inv * (b[:, 0], b[:, 3])
-        c1, r1 = inv * (b[:, 2], b[:, 1])
+        c0, r0 = inv @ (b[:, 0], b[:, 3])
+        c1, r1 = inv @ (b[:, 2], b[:, 1])
         rmin = np.floor(np.minimum(r0, r1)).astype(np.int64)
         rmax = np.ceil(np.maximum(r0, r1)).astype(np.int64)
         cmin = np.floor(np.minimum(c0, c1)).astype(np.int64)
@@ -126,7 +126,7 @@ def polygon_stats(read, shape: tuple[int, int], transform, geoms, strip: int = S
             right = min(int(cmax[hit].max()), width)
             window = Window(left, top, right - left, rows)
             values = None
-            wt = transform * transform.translation(left, top)
+            wt = transform @ transform.translation(left, top)
             for lay in layers:
                 sel = lay[hit[lay]]
                 if not len(sel):
