@@ -139,12 +139,13 @@ def render(src, scene: SC.Scene, geom, kind: str = "rgb", size: int = 256, pad: 
 
 def caption(scene: SC.Scene, role: str, mode: str, lang: str = "zh") -> str:
     if lang == "zh":
-        syn = "（合成影像）" if scene.synthetic else ""
+        syn = "（合成影像）" if scene.synthetic and "合成" not in (scene.sensor or "") else ""
         return (f"{'前期' if role == 'before' else '后期'} {scene.acquired_on.isoformat()} "
                 f"{scene.sensor or ''} {MODE_ZH[mode]}（影像 #{scene.id}）{syn}").replace("  ", " ")
     syn = " (synthetic)" if scene.synthetic else ""
+    sensor = "" if "合成" in (scene.sensor or "") else scene.sensor
     return (f"{'Before' if role == 'before' else 'After'} {scene.acquired_on.isoformat()} "
-            f"{scene.sensor or ''} {MODE_EN[mode]} (scene #{scene.id}){syn}").replace("  ", " ")
+            f"{sensor or ''} {MODE_EN[mode]} (scene #{scene.id}){syn}").replace("  ", " ")
 
 
 def pair_for(scenes: list[SC.Scene], geom, before, after, kind: str = "rgb"):
