@@ -55,10 +55,10 @@ def test_the_check_flags_what_did_not_green(store, tmp_path):
     assert rows.loc["2023年突泉退化林修复", "rect_date"] == "2023-10-31"
     assert (rows["before_scene"] > 0).all() and (rows["after_scene"] > rows["before_scene"]).all()
     figs = R.regreen_figures(store, folder=folder)
-    assert figs["counties"]["152224"] == {"county": "突泉县", "checked": 3, "greened": 2, "greening": 0,
+    assert figs["counties"]["152224"] == {"county": "突泉县", "places": 3, "checked": 3, "greened": 2, "greening": 0,
                                          "not_greened": 1, "no_imagery": 0, "not_greened_mu": 45.0}
     assert figs["total"]["not_greened"] == 1
-    assert R.regreen_figures(store, counties=["152202"], folder=folder)["total"]["checked"] == 0
+    assert R.regreen_figures(store, counties=["152202"], folder=folder)["total"]["places"] == 0
 
 
 def test_without_imagery_after_the_date_there_is_no_verdict(store, tmp_path):

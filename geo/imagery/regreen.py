@@ -148,16 +148,17 @@ def check(store, counties=None, folder=None, scenes: list[SC.Scene] | None = Non
 
 
 def figures_from(rows: pd.DataFrame) -> dict:
-    """Per county: places checked, greened, greening, not greened, without imagery, and the 亩 not
-    greened; plus ``total``."""
+    """Per county: ``places`` looked at, ``checked`` (with imagery before and after), greened,
+    greening, not greened, without imagery, and the 亩 not greened; plus ``total``."""
     out: dict = {}
     keys = ("greened", "greening", "not_greened", "no_imagery")
     for code, part in rows.groupby(rows["county_code"].fillna("")) if len(rows) else []:
         counts = part["verdict"].value_counts()
         out[code] = {"county": part["county"].dropna().iloc[0] if part["county"].notna().any() else code,
-                     "checked": int(len(part)), **{k: int(counts.get(k, 0)) for k in keys},
+                     "places": int(len(part)), "checked": int((part["verdict"] != "no_imagery").sum()),
+                     **{k: int(counts.get(k, 0)) for k in keys},
                      "not_greened_mu": round(float(part.loc[part["verdict"] == "not_greened", "area_mu"].sum()), 1)}
-    total = {"checked": sum(v["checked"] for v in out.values()),
+    total = {"places": sum(v["places"] for v in out.values()), "checked": sum(v["checked"] for v in out.values()),
              **{k: sum(v[k] for v in out.values()) for k in keys},
              "not_greened_mu": round(sum(v["not_greened_mu"] for v in out.values()), 1)}
     return {"counties": out, "total": total}

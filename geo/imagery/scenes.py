@@ -88,7 +88,10 @@ class Scene:
 
     def label(self, lang: str = "zh") -> str:
         syn = ("（合成影像）" if lang == "zh" else " (synthetic)") if self.synthetic else ""
-        return f"#{self.id} {self.acquired_on.isoformat()} {self.sensor or ''}{syn}".replace("  ", " ")
+        if "合成" in (self.sensor or ""):  # the sensor already says it
+            syn = "" if lang == "zh" else syn
+        sensor = self.sensor if lang == "zh" or "合成" not in (self.sensor or "") else ""
+        return f"#{self.id} {self.acquired_on.isoformat()} {sensor or ''}{syn}".replace("  ", " ").strip()
 
 
 # ------------------------------------------------------------------------------ parsing options
