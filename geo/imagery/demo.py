@@ -36,6 +36,7 @@ from rasterio.transform import from_origin
 from scipy import ndimage
 
 from geo.imagery import scenes as SC
+from geo.timeutil import today_local
 
 CRS = "EPSG:32651"
 RES = 20.0
@@ -222,7 +223,9 @@ def build(store, store_url: str, *, seed: int = 20231209, log=print, folder: Pat
     scenes = [SC.register_file(store, p, SC.inspect(p), actor="system") for p in paths]
     ndvi = zonal.batch_ndvi(store, cur_bid, folder=folder)
     found = detect.run(store, scenes[1].id, scenes[2].id, actor="system", threshold=0.2, min_area_mu=2.0,
-                       folder=folder, name="演示：遥感自动检测疑似变化图斑（合成影像，NDVI 差值）")
+                       folder=folder, name="演示：遥感自动检测疑似变化图斑（合成影像，NDVI 差值）",
+                       verify_deadline=today_local() + dt.timedelta(days=30),
+                       rectify_deadline=today_local() + dt.timedelta(days=150))
     log(f"  自动检测：{found['found']} 处 NDVI 显著下降，{found['already_issued']} 处为已下发图斑，"
         f"新登记候选图斑 {found['stored']} 个")
     tiles = basemap.build([paths[-1]], TILES_NAME, folder=tiles_folder, label=TILES_LABEL, force=True,

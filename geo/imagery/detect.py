@@ -4,8 +4,9 @@
 it when it differs), marks pixels whose NDVI fell by more than ``threshold``, labels the connected
 areas in one pass (``scipy.ndimage.label``) and reduces every label at once (``numpy.bincount``:
 pixel count, mean NDVI before and after; one sort for the medians). Labels smaller than the
-minimum mapping unit are dropped with one lookup, and what remains is polygonised in one call
-(``rasterio.features.shapes``). The polygons are then cleaned: holes smaller than the mapping unit
+minimum mapping unit are dropped with one lookup, and what remains is polygonised with
+``rasterio.features.shapes``, each area within its own bounding box (``scipy.ndimage.find_objects``
+finds all the boxes in one pass). The polygons are then cleaned: holes smaller than the mapping unit
 filled, and edges smoothed within half a pixel (a closing then a simplification), so no outline
 moves by more than one pixel from the pixels it came from.
 
@@ -95,26 +96,40 @@ def candidates(before: SC.Scene, after: SC.Scene, *, threshold: float = 0.2, min
     b, a, transform, crs = _ndvi_pair(before, after, folder)
     clock["read"] = time.perf_counter() - t
     t = time.perf_counter()
-    drop = b - a  # NaN where either is invalid
-    mask = drop > threshold
+    mask = np.empty(b.shape, dtype=bool)
+    for top in range(0, b.shape[0], STRIP_ROWS):  # (strips: no full-size float temporary)
+        rows = slice(top, top + STRIP_ROWS)
+        np.greater(b[rows] - a[rows], threshold, out=mask[rows])  # NaN (invalid) compares False
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    flat = labels.ravel()
-    count = np.bincount(flat, minlength=n + 1)
-    sum_b = np.bincount(flat, weights=np.where(mask, b, 0).ravel(), minlength=n + 1)
-    sum_a = np.bincount(flat, weights=np.where(mask, a, 0).ravel(), minlength=n + 1)
+    # every per-label reduction over the dropped pixels only, in one pass each
+    where = np.flatnonzero(mask)
+    lab = labels.ravel()[where]
+    count = np.bincount(lab, minlength=n + 1)
+    sum_b = np.bincount(lab, weights=b.ravel()[where], minlength=n + 1)
+    sum_a = np.bincount(lab, weights=a.ravel()[where], minlength=n + 1)
     px_m2 = _pixel_area_m2(before)
     area_mu = count * px_m2 / S.M2_PER_MU
     keep = area_mu >= min_area_mu
     keep[0] = False
-    kept = np.where(keep[labels], labels, 0).astype("int32")
+    small = where[~keep[lab]]
+    labels.ravel()[small] = 0  # labels below the mapping unit dropped by one lookup, in place
+    kept = labels
     clock["label"] = time.perf_counter() - t
     t = time.perf_counter()
-    inside = kept > 0
-    lab_in = kept[inside]
-    med_b, med_a = _medians(lab_in, b[inside], n), _medians(lab_in, a[inside], n)
+    ok = keep[lab]
+    lab_in, at = lab[ok], where[ok]
+    med_b, med_a = _medians(lab_in, b.ravel()[at], n), _medians(lab_in, a.ravel()[at], n)
+    del mask
+    # polygonised label by label inside its own bounding box (found for all labels in one pass):
+    # GDAL then scans each area's box, not the whole scene
     parts: dict[int, list] = {}
-    for geom, value in shapes(kept, mask=inside, connectivity=8, transform=transform):
-        parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
+    for i, box in enumerate(ndimage.find_objects(kept), start=1):
+        if box is None:
+            continue
+        sub = kept[box]
+        local = transform @ transform.translation(box[1].start, box[0].start)
+        for geom, value in shapes(sub, mask=sub == i, connectivity=8, transform=local):
+            parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
     clock["polygonise"] = time.perf_counter() - t
     t = time.perf_counter()
     px = float(abs(transform.a))
@@ -136,7 +151,7 @@ def candidates(before: SC.Scene, after: SC.Scene, *, threshold: float = 0.2, min
     if bad.any():
         frame.loc[bad, "geometry"] = shapely.make_valid(frame.geometry.values[bad], method="structure",
                                                         keep_collapsed=False)
-    frame.attrs.update(regions=int(n), kept=int(len(ids)), pixels_below=int(mask.sum()))
+    frame.attrs.update(regions=int(n), kept=int(len(ids)), pixels_below=int(len(where)))
     clock["clean"] = time.perf_counter() - t
     return frame
 
@@ -173,7 +188,8 @@ def _issued_overlap(store, found: gpd.GeoDataFrame) -> np.ndarray:
 
 def register(store, found: gpd.GeoDataFrame, before: SC.Scene, after: SC.Scene, *, actor: str,
              threshold: float, min_area_mu: float, name: str | None = None, kind: str = "forest",
-             access=None, issued_on: dt.date | None = None) -> dict:
+             access=None, issued_on: dt.date | None = None, verify_deadline: dt.date | None = None,
+             rectify_deadline: dt.date | None = None) -> dict:
     """Store the candidates not already issued as a batch with source 自动检测 (through
     :func:`geo.ingest.batch.prepare` and ``commit``). Returns what happened: ``found``,
     ``already_issued``, ``stored``, ``batch_id`` (None when nothing new was found)."""
@@ -208,7 +224,9 @@ def register(store, found: gpd.GeoDataFrame, before: SC.Scene, after: SC.Scene, 
     batch = name or (f"自动检测：{before.acquired_on} → {after.acquired_on} NDVI 降幅 > {threshold:g}"
                      f"（影像 #{before.id}/#{after.id}）{syn}")
     opts = Options(layer="change", batch=batch, source=SOURCE, kind=kind,
-                   issued_on=(issued_on or today_local()).isoformat())
+                   issued_on=(issued_on or today_local()).isoformat(),
+                   verify_deadline=verify_deadline.isoformat() if verify_deadline else None,
+                   rectify_deadline=rectify_deadline.isoformat() if rectify_deadline else None)
     report = prepare((f"自动检测_{before.id}_{after.id}_{threshold:g}_{min_area_mu:g}.geojson", payload), opts, store)
     if report.to_store == 0:
         if report.counts["rejected"]:
@@ -221,7 +239,8 @@ def register(store, found: gpd.GeoDataFrame, before: SC.Scene, after: SC.Scene, 
 
 
 def run(store, before_id: int, after_id: int, *, actor: str, threshold: float = 0.2, min_area_mu: float = 1.0,
-        folder=None, name: str | None = None, kind: str = "forest", access=None, dry_run: bool = False) -> dict:
+        folder=None, name: str | None = None, kind: str = "forest", access=None, dry_run: bool = False,
+        **deadlines) -> dict:
     """Detect between two registered scenes (visible to the store's user) and register the result."""
     visible = {s.id: s for s in SC.visible(store)}
     for sid in (before_id, after_id):
@@ -236,6 +255,6 @@ def run(store, before_id: int, after_id: int, *, actor: str, threshold: float = 
         return {"found": int(len(found)), "already_issued": int((share >= OVERLAP_ISSUED).sum()), "stored": 0,
                 "batch_id": None, "dry_run": True, "seconds": {k: round(v, 3) for k, v in timings.items()}}
     out = register(store, found, before, after, actor=actor, threshold=threshold, min_area_mu=min_area_mu,
-                   name=name, kind=kind, access=access)
+                   name=name, kind=kind, access=access, **deadlines)
     out["seconds"] = {k: round(v, 3) for k, v in timings.items()}
     return out
