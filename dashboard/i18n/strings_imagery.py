@@ -42,6 +42,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "im.path_help": ("相对于影像文件夹的路径，如 2024/GF1_20240720.tif；子文件夹中的每个 GeoTIFF 登记为一景。",
                      "A path inside the imagery folder, e.g. 2024/GF1_20240720.tif; each GeoTIFF of a sub-folder "
                      "becomes a scene."),
+    "im.need_source": ("请选择要上传的影像文件，或填写影像文件夹中的路径。",
+                       "Choose a file to upload, or give a path inside the imagery folder."),
     "im.path_outside": ("只能登记影像文件夹内的文件。", "Only files inside the imagery folder can be registered."),
     "im.date": ("成像日期（留空则从文件读取）", "Acquisition date (blank: from the file)"),
     "im.sensor": ("传感器", "Sensor"),

@@ -123,6 +123,8 @@ with tabs[1]:
                 st.error(t("im.path_outside"))
             else:
                 source = target
+        elif how == "upload" or not rel.strip():
+            st.warning(t("im.need_source"))
         if source is not None:
             try:
                 with st.spinner("…"):
