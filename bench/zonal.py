@@ -9,8 +9,9 @@ hundred planted clearings, and N irregular polygons of 0.1–5 ha. Then, each in
 
 * ours: ``geo.imagery.zonal.scene_stats`` (label raster strip by strip, per-label reductions);
 * rasterstats: ``rasterstats.zonal_stats`` (mean, median, count);
-* exactextract: ``exactextract.exact_extract`` (mean, median, count; its mean is weighted by
-  each pixel's covered fraction, so only its time and memory are compared);
+* exactextract: ``exactextract.exact_extract`` (mean, median, count), with both its
+  feature-sequential and raster-sequential strategies, the faster taken as the baseline (its mean
+  is weighted by each pixel's covered fraction, so only its time and memory are compared);
 * detect: ``geo.imagery.detect.candidates`` on the pair, against the floor of reading both
   scenes and computing the NDVI difference.
 
@@ -128,12 +129,13 @@ def worker(mode: str, raster: Path, polys: Path, other: Path, out: Path) -> dict
         rs = zonal_stats(list(geoms), str(raster), stats=["mean", "median", "count"], nodata=NODATA)
         mean = np.array([r["mean"] if r["mean"] is not None else np.nan for r in rs], dtype="float64") * 1e-4
         count = np.array([r["count"] or 0 for r in rs])
-    elif mode == "exactextract":
+    elif mode.startswith("exactextract"):
         import geopandas as gpd
         from exactextract import exact_extract
 
         frame = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:32651")
-        df = exact_extract(str(raster), frame, ["mean", "median", "count"], output="pandas")
+        strategy = "raster-sequential" if mode.endswith("raster") else "feature-sequential"
+        df = exact_extract(str(raster), frame, ["mean", "median", "count"], output="pandas", strategy=strategy)
         mean, count = df["mean"].to_numpy() * 1e-4, df["count"].to_numpy()
     elif mode == "detect":
         from geo.imagery import detect
@@ -199,9 +201,14 @@ def main() -> None:
     ours, r_ours = run_worker("ours", before, polys, after)
     base = {"n": a.n, "scene_px": f"{a.size}x{a.size}"}
     if "exactextract" not in a.skip:
-        ee, _ = run_worker("exactextract", before, polys, after)
+        # both of its strategies; the goal is held against the faster
+        runs = {m: run_worker(m, before, polys, after)[0] for m in ("exactextract", "exactextract_raster")}
+        ee = min(runs.values(), key=lambda r: r["seconds"])
         print(json.dumps({"metric": "zonal_ndvi_s", **base, "value": ours["seconds"], "unit": "s",
-                          "baseline": "exactextract.exact_extract", "baseline_value": ee["seconds"],
+                          "baseline": "exactextract.exact_extract (faster strategy: "
+                                      + ("raster-sequential" if ee is runs["exactextract_raster"] else "feature-sequential") + ")",
+                          "baseline_value": ee["seconds"],
+                          "other_strategy_s": max(r["seconds"] for r in runs.values()),
                           "ratio": round(ours["seconds"] / ee["seconds"], 2), "goal": "<= 1.0x",
                           "goal_met": ours["seconds"] <= ee["seconds"]}))
     if "rasterstats" not in a.skip:
