@@ -195,3 +195,21 @@ def test_cli_add_and_list(tmp_path, capsys):
     assert "波段 nir=9 不存在" in err and "Traceback" not in err
     assert main(["imagery", "list", "--db", db, "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["scenes"]) == 1
+
+
+def test_cli_list_is_scoped_to_the_actor(tmp_path, capsys):
+    from geo.auth import add_user, access_for
+    from geo.cli import main
+
+    db = str(tmp_path / "c.gpkg")
+    store = open_store(db, create=True)
+    _counties(store)
+    with store.transaction() as tx:
+        store.put_user(tx, name="root", role="admin", counties=[], password_hash="x", disabled=False)
+    add_user(store, access_for(store.user("root")), name="ar", role="inspector", password="arxan-pass-1",
+             counties=["152202"])
+    SC.add(store, write_scene(tmp_path / "t.tif", field()), folder=tmp_path / "im", actor="staff", bands="red=1,nir=4")
+    assert main(["imagery", "list", "--db", db, "--json", "--county", TUQUAN]) == 0
+    assert len(json.loads(capsys.readouterr().out)["scenes"]) == 1
+    assert main(["imagery", "list", "--db", db, "--json", "--actor", "ar", "--county", TUQUAN]) == 0
+    assert json.loads(capsys.readouterr().out)["scenes"] == []

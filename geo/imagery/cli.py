@@ -136,7 +136,10 @@ def run(args, settings) -> int:
     if args.verb == "list":
         from geo.imagery import scenes as SC
 
-        scenes = SC.for_counties(store, args.county) if args.county else SC.visible(store)
+        scenes = SC.visible(store)  # (an --actor sees only the scenes meeting their counties)
+        if args.county:
+            wanted = {s.id for s in SC.for_counties(store, args.county)}
+            scenes = [s for s in scenes if s.id in wanted]
         rows = [{"id": s.id, "name": s.name, "date": s.acquired_on.isoformat(), "sensor": s.sensor,
                  "bands": s.bands, "ndvi_band": s.ndvi_band, "res_m": s.res_m, "size": [s.width, s.height],
                  "bounds": [round(v, 5) for v in s.bounds], "synthetic": s.synthetic, "path": s.path}
