@@ -46,6 +46,7 @@ pages = {
     t("nav.data"): [
         st.Page(PAGES / "upload.py", title=t("nav.upload"), icon=":material/upload_file:", url_path="upload"),
         st.Page(PAGES / "field.py", title=t("nav.field"), icon=":material/signpost:", url_path="field"),
+        st.Page(PAGES / "imagery.py", title=t("nav.imagery"), icon=":material/satellite_alt:", url_path="imagery"),
     ],
     t("nav.system"): [
         st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:", url_path="admin"),

@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     from geo.registers.cli import add_parsers
 
     add_parsers(sub, _common, _writer, _actor)  # every register's verbs (list/add/edit/op/import-table, …)
+
+    from geo.imagery.cli import add_parsers as imagery_parsers
+
+    imagery_parsers(sub, _common)
     return parser
 
 
@@ -199,6 +203,10 @@ def _run(args, settings: Settings) -> int:
         from geo.ingest import run_cli
 
         return run_cli(args, settings)
+    if cmd in ("imagery", "basemap"):
+        from geo.imagery.cli import run as imagery_run
+
+        return imagery_run(args, settings)
     if cmd == "restore":
         from geo.backup import restore
 

@@ -5,7 +5,7 @@ Sources, later ones winning:
 2. ``forest.toml`` in the project root (untracked; ``forest.example.toml`` is the committed
    template) or the file named by ``FOREST_CONFIG``;
 3. environment variables ``FOREST_DB``, ``FOREST_BASEMAP``, ``FOREST_TIANDITU_KEY``,
-   ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``, ``FOREST_TZ``;
+   ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``, ``FOREST_TZ``, ``FOREST_TILES_DIR``;
 4. ``--db`` on the CLI (applied by the CLI with :func:`dataclasses.replace`).
 
 The upload size limit is Streamlit's own ``server.maxUploadSize`` from ``streamlit_config.toml``,
@@ -39,6 +39,7 @@ class Settings:
         "电子邮箱：xnmlyjdb@126.com。"
     )
     imagery_dir: str = str(PROJECT_ROOT / "data" / "imagery")
+    tiles_dir: str = str(PROJECT_ROOT / "data" / "tiles")
     upload_max_mb: int = 200
     map_max_features: int = 3000
     session_hours: float = 8.0  # a session ends this long after sign-in, used or not
@@ -65,6 +66,7 @@ _ENV = {
     "FOREST_ORG": "org_name",
     "FOREST_IMAGERY_DIR": "imagery_dir",
     "FOREST_TZ": "timezone",
+    "FOREST_TILES_DIR": "tiles_dir",
 }
 
 

@@ -205,6 +205,16 @@ CHANGE = Layer(
         _f("repeat_of", INT, "重复图斑", "Repeat of"),
         _f("geom_hash", TEXT, "图形指纹", "Geometry fingerprint"),
         _f("visited", INT, "巡护到访", "Visited by a patrol"),
+        # NDVI per polygon from the imagery register (geo.imagery.zonal), with the scenes used
+        _f("ndvi_before", REAL, "前期NDVI均值", "NDVI before (mean)"),
+        _f("ndvi_before_median", REAL, "前期NDVI中位数", "NDVI before (median)"),
+        _f("ndvi_after", REAL, "后期NDVI均值", "NDVI after (mean)"),
+        _f("ndvi_after_median", REAL, "后期NDVI中位数", "NDVI after (median)"),
+        _f("ndvi_change", REAL, "NDVI变化", "NDVI change"),
+        _f("ndvi_valid_share", REAL, "NDVI有效像元比例", "NDVI valid-pixel share"),
+        _f("ndvi_before_scene", INT, "前期影像编号", "Scene before"),
+        _f("ndvi_after_scene", INT, "后期影像编号", "Scene after"),
+        _f("ndvi_at", DATETIME, "NDVI计算时间", "NDVI computed at"),
         *COMMON,
     ),
 )

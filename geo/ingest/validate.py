@@ -279,9 +279,11 @@ def locate(geoms: np.ndarray, counties: pd.DataFrame) -> tuple[np.ndarray, np.nd
     return hit, hit < 0
 
 
-def named_county(counties: pd.DataFrame, names: pd.Series | None, codes: pd.Series | None) -> np.ndarray:
-    """Row of ``counties`` that each feature's attributes name (by code, else by name); -1."""
-    n = len(names) if names is not None else (len(codes) if codes is not None else 0)
+def named_county(counties: pd.DataFrame, names: pd.Series | None, codes: pd.Series | None,
+                 n: int | None = None) -> np.ndarray:
+    """Row of ``counties`` that each feature's attributes name (by code, else by name); -1.
+    ``n``: the number of features (needed when the file has neither column)."""
+    n = len(names) if names is not None else (len(codes) if codes is not None else (n or 0))
     idx = np.full(n, -1, dtype=int)
     if counties is None or len(counties) == 0 or n == 0:
         return idx

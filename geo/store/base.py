@@ -94,6 +94,15 @@ TABLES: dict[str, str] = {
         "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
         "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
     ),
+    # the imagery register (geo.imagery.scenes): footprint as WKT in EPSG:4490 plus its bounds
+    "scenes": (
+        "id {pk}, name {text} NOT NULL, path {text} NOT NULL, acquired_on {date} NOT NULL, "
+        "sensor {text}, bands {text}, ndvi_band {int}, value_scale {real}, value_offset {real}, "
+        "nodata {real}, footprint {text} NOT NULL, minx {real}, miny {real}, maxx {real}, maxy {real}, "
+        "crs {text}, width {int}, height {int}, band_count {int}, dtype {text}, res_m {real}, "
+        "cog {bool}, synthetic {bool}, file_sha256 {text}, size_bytes {int}, added_by {text}, "
+        "added_at {ts}, note {text}"
+    ),
 }
 
 # tables counted from the others (rebuild_cells): recounted, not migrated, when their layout changes
