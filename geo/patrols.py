@@ -75,7 +75,7 @@ def assess(coords, times, rule: Rule | None = None, area=None) -> dict:
             reasons.append(f"{out['outside_share'] * 100:.0f}% 的轨迹点在辖区之外")
     ts = pd.to_datetime(pd.Series(list(times or [])), errors="coerce", utc=True)
     if len(ts) == len(coords) and len(coords) >= 2 and ts.notna().all():
-        secs = np.diff(ts.astype("int64").to_numpy()) / 1e9
+        secs = np.diff((ts - ts.iloc[0]).dt.total_seconds().to_numpy())  # (whatever the datetime unit)
         xy = _metres(coords)
         dist = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
         with np.errstate(divide="ignore", invalid="ignore"):

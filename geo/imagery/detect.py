@@ -30,6 +30,7 @@ from scipy import ndimage
 
 from geo import schema as S
 from geo.errors import ImageryError
+from geo.scope import unwrap
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 
@@ -169,7 +170,7 @@ def _medians(lab: np.ndarray, val: np.ndarray, n: int) -> np.ndarray:
 
 def _issued_overlap(store, found: gpd.GeoDataFrame) -> np.ndarray:
     """Share of each candidate covered by change polygons already in the store (any county)."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     if found.empty:
         return np.zeros(0)
     old = raw.read_layer("change", bbox=tuple(found.total_bounds), columns=[])
@@ -196,7 +197,7 @@ def register(store, found: gpd.GeoDataFrame, before: SC.Scene, after: SC.Scene, 
     from geo.ingest.batch import Options, commit, prepare
     from geo.timeutil import today_local
 
-    access = access if access is not None else getattr(store, "access", None)
+    access = unwrap(store, access)[1]
     if access is not None:
         access.check_upload()
     share = _issued_overlap(store, found)

@@ -26,6 +26,7 @@ import shapely
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 from geo.imagery import zonal as Z
+from geo.scope import unwrap
 
 REVEG_WORDS = ("恢复植被", "植被恢复", "补植", "补造", "复绿", "补播", "还林", "还草", "造林", "种草", "植树", "退耕")
 CHANGE_DONE = ("rectified", "accepted", "closed")
@@ -47,8 +48,7 @@ def _dates_from_events(store, ids: list[int]) -> dict[int, str]:
     """The day each change polygon reached 'rectified' (else 'closed'), from its history."""
     if not ids:
         return {}
-    ev = store.raw.events("change", actions=["transition"]) if hasattr(store, "raw") else \
-        store.events("change", actions=["transition"])
+    ev = unwrap(store)[0].events("change", actions=["transition"])
     ev = ev[ev["feature_id"].isin(ids) & ev["to_status"].isin(["rectified", "closed"])]
     out: dict[int, str] = {}
     for status in ("closed", "rectified"):  # rectified wins where both exist

@@ -35,6 +35,7 @@ from shapely.geometry import box, mapping, shape
 
 from geo.errors import ImageryError, NotFoundError
 from geo.timeutil import now_utc
+from geo.scope import unwrap
 
 ROLES = ("red", "green", "blue", "nir", "swir1", "swir2")
 ROLE_ALIASES = {"swir": "swir1", "r": "red", "g": "green", "b": "blue", "nir1": "nir"}
@@ -382,7 +383,7 @@ def add(store, source, *, folder: str | Path, actor: str, access=None, date=None
     Returns the new scenes. Raises :class:`ImageryError` (nothing written) or
     :class:`~geo.errors.PermissionDenied` when ``access`` may not add data.
     """
-    access = access if access is not None else getattr(store, "access", None)
+    store, access = unwrap(store, access)
     if access is not None:
         access.check_upload()
     folder = Path(folder)
@@ -455,6 +456,7 @@ def add(store, source, *, folder: str | Path, actor: str, access=None, date=None
 
 
 def _refuse_known(store, named: list[tuple[str, str]]) -> None:
+    store = unwrap(store)[0]
     with store.transaction(write=False) as tx:
         for label, sha in named:
             row = tx.query_one("SELECT id, name, acquired_on FROM scenes WHERE file_sha256 = ?", [sha])
@@ -468,6 +470,7 @@ def _refuse_known(store, named: list[tuple[str, str]]) -> None:
 def register_file(store, path: Path, row: dict, *, actor: str) -> Scene:
     """Register a COG the caller has already written and described (the demo's synthetic
     scenes); the file is kept where it is."""
+    store = unwrap(store)[0]
     path = Path(path).resolve()
     row = dict(row, path=str(path), cog=True, file_sha256=_sha256(path), size_bytes=path.stat().st_size,
                added_by=actor, added_at=now_utc())
@@ -499,12 +502,14 @@ def _scene(rec: dict) -> Scene:
 
 def all_scenes(store) -> list[Scene]:
     """Every registered scene, oldest acquisition first."""
+    store = unwrap(store)[0]
     with store.transaction(write=False) as tx:
         names, rows = tx.columns(f"SELECT {', '.join(_COLS)} FROM scenes ORDER BY acquired_on, id")
     return [_scene(dict(zip(names, r))) for r in rows]
 
 
 def get(store, sid: int) -> Scene:
+    store = unwrap(store)[0]
     with store.transaction(write=False) as tx:
         names, rows = tx.columns(f"SELECT {', '.join(_COLS)} FROM scenes WHERE id = ?", [int(sid)])
     if not rows:
@@ -520,7 +525,7 @@ def for_counties(store, counties: list[str] | None) -> list[Scene]:
         return scenes
     if not counties or not scenes:
         return []
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     areas = raw.read_layer("admin", where={"level": "county", "code": list(counties)}, columns=["code"])
     if areas.empty:
         return []
@@ -532,7 +537,7 @@ def for_counties(store, counties: list[str] | None) -> list[Scene]:
 def visible(store) -> list[Scene]:
     """The scenes the store's user may see (a :class:`~geo.auth.ScopedStore` limits them to the
     user's counties)."""
-    access = getattr(store, "access", None)
+    access = unwrap(store)[1]
     counties = None if access is None or access.counties is None else sorted(access.counties)
     return for_counties(store, counties)
 

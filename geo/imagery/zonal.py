@@ -31,6 +31,7 @@ from geo.errors import ImageryError
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 from geo.timeutil import now_utc
+from geo.scope import unwrap
 
 STRIP_ROWS = 1024
 NDVI_FIELDS = ("ndvi_before", "ndvi_before_median", "ndvi_after", "ndvi_after_median", "ndvi_change",
@@ -269,7 +270,7 @@ def batch_ndvi(store, batch_id: int, *, folder: str | Path | None = None, before
         rows.append([_num(rec[f]) for f in NDVI_FIELDS[:6]] + [int(rec["ndvi_before_scene"]),
                                                              int(rec["ndvi_after_scene"]), rec["ndvi_at"], int(fid)])
     if rows:
-        raw = getattr(store, "raw", store)
+        raw = unwrap(store)[0]
         with raw.transaction() as tx:
             tx.executemany(f"UPDATE change_polygons SET {', '.join(f + ' = ?' for f in NDVI_FIELDS)} WHERE id = ?",
                            rows)
