@@ -135,6 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password")
     _writer(p, "; must be an administrator")
 
+    p = sub.add_parser("items", help="rectification items: import a problem list, link features by a saved query")
+    p.add_argument("action", choices=["list", "import", "link", "reapply"])
+    _common(p)
+    _writer(p)
+    p.add_argument("path", nargs="?", help="import: the Excel/CSV list")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+    p.add_argument("--id", type=int, help="link: the item")
+    p.add_argument("--layer", default="change", help="link: the layer of the features")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help="link: a condition (repeatable)")
+    p.add_argument("--dry-run", action="store_true")
+
     from geo.registers.cli import add_parsers
 
     add_parsers(sub, _common, _writer, _actor)  # every register's verbs (list/add/edit/op/import-table, …)
@@ -280,6 +291,29 @@ def _run(args, settings: Settings) -> int:
         from geo.auth import users_cli
 
         return users_cli(store, args, access)
+    if cmd == "items":
+        from geo import items as gitems
+        from geo.actors import resolve
+
+        store, access, actor = resolve(store, args.actor, args.system, write=args.action != "list")
+        if args.action == "list":
+            frame = gitems.progress(store)
+            _print(json.loads(frame.to_json(orient="records", force_ascii=False)), True)
+        elif args.action == "import":
+            if not args.path:
+                raise ValidationError("import needs the list file", "请指定问题清单文件")
+            overrides = {k: (v or None) for k, v in _pairs(args.map, "--map").items()}
+            _print(gitems.import_list(store, args.path, actor=actor, access=access, overrides=overrides,
+                                      dry_run=args.dry_run), args.json)
+        elif args.action == "link":
+            where = {}
+            for k, v in _pairs(args.where, "--where").items():
+                where[k] = [x for x in v.split(",")] if "," in v else v
+            n = gitems.link_query(store, args.id, args.layer, where, actor=actor, access=access)
+            _print({"item": args.id, "linked": n}, args.json)
+        else:
+            _print(gitems.reapply_queries(store, actor=actor, access=access), True)
+        return 0
     return _register_command(args, settings, store)
 
 

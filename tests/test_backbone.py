@@ -170,3 +170,61 @@ def test_stats_json_carries_the_backbone_per_county(demo_store):
     row = next(r for r in stats["by_county"] if r["county_code"] == TUQUAN)
     assert "signboards_stale" in row
     assert reg["post"]["chiefs_banner"]["by_county"][TUQUAN] == 1
+
+
+def problem_list(path: Path) -> Path:
+    """A 问题清单 as offices keep it: a merged title, headers, a sub-heading row, mixed status words."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "问题清单"
+    ws.append(["巡察反馈问题整改清单", None, None, None, None, None])
+    ws.merge_cells("A1:F1")
+    ws.append(["序号", "存在问题", "整改措施", "责任单位", "完成时限", "完成情况"])
+    ws.append(["一、履行主体责任方面", None, None, None, None, None])
+    ws.append([1, "林长制责任落实不到位", "建立林长巡林制度", "林长办", "2024-06-30", "已完成"])
+    ws.append([2, "违法占用林地问题整改滞后", "逐一销号", "资源管理科", "2025-12-31", "正在整改"])
+    ws.append([3, "防火基础设施薄弱", "新建监控", "防火办", "长期", "长期坚持"])
+    wb.save(path)
+    return path
+
+
+def test_a_problem_list_from_excel_becomes_items_and_a_saved_query_links_features(demo_store, tmp_path):
+    from geo import items
+
+    path = problem_list(tmp_path / "问题清单.xlsx")
+    before = len(demo_store.items())
+    res = json.loads(geo("items", "import", path, "--system", "--json", db=demo_store.url, check=0).stdout)
+    assert res["stored"] == 3 and len(demo_store.items()) == before + 3
+    got = demo_store.items().tail(3)
+    assert got["status"].tolist() == ["done", "in_progress", "long_term"]
+    assert got["unit"].tolist() == ["林长办", "资源管理科", "防火办"]
+    iid = int(got["id"].iloc[1])
+    bad = demo_store.read_layer("change", where={"county_code": TUQUAN, "verdict": "illegal"}, columns=["batch_id"],
+                                geometry=False)
+    bid = int(bad["batch_id"].mode().iloc[0])
+    res = json.loads(geo("items", "link", "--id", iid, "--layer", "change", "--where", f"batch_id={bid}", "--where",
+                         f"county_code={TUQUAN}", "--where", "verdict=illegal", "--system", "--json",
+                         db=demo_store.url, check=0).stdout)
+    want = demo_store.count("change", where={"batch_id": bid, "county_code": TUQUAN, "verdict": "illegal"})
+    assert res["linked"] == want > 0
+    prog = items.progress(demo_store).set_index("id").loc[iid]
+    closed = demo_store.count("change", where={"batch_id": bid, "county_code": TUQUAN, "verdict": "illegal",
+                                               "status": "closed"})
+    assert prog["links"] == want and prog["progress_pct"] == round(100 * closed / want, 1)
+    hist = demo_store.events("item", iid)
+    assert "link" in hist["action"].tolist()  # every change is in the history
+
+
+def test_a_problem_list_with_a_bad_date_changes_nothing(demo_store, tmp_path):
+    from openpyxl import load_workbook
+
+    path = problem_list(tmp_path / "问题清单.xlsx")
+    wb = load_workbook(path)
+    wb.active["E4"] = "明年春天"
+    wb.save(path)
+    before = len(demo_store.items())
+    res = geo("items", "import", path, "--system", db=demo_store.url, check=2)
+    assert "明年春天" in res.stderr and "未导入任何数据" in res.stderr
+    assert len(demo_store.items()) == before

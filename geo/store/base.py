@@ -56,7 +56,7 @@ TABLES: dict[str, str] = {
         "id {pk}, code {text}, problem {text} NOT NULL, category {text}, measures {text}, "
         "leader {text}, unit {text}, deadline {date}, status {text} NOT NULL, "
         "progress_mode {text}, manual_progress {real}, note {text}, version {int} NOT NULL, "
-        "created_at {ts}, updated_at {ts}, updated_by {text}"
+        "created_at {ts}, updated_at {ts}, updated_by {text}, link_query {text}"
     ),
     "attachment_links": (
         "id {pk}, sha256 {text} NOT NULL, layer {text} NOT NULL, feature_id {int} NOT NULL"
@@ -1030,7 +1030,7 @@ class Store(ABC):
         at = at or now_utc()
         allowed = {
             "code", "problem", "category", "measures", "leader", "unit", "deadline", "status",
-            "progress_mode", "manual_progress", "note",
+            "progress_mode", "manual_progress", "note", "link_query",
         }
         bad = set(changes) - allowed
         if bad:
