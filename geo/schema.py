@@ -72,7 +72,7 @@ CHANGE = Layer(
         _f("forest_farm", TEXT, "林场", "Forest farm", "LIN_CHANG", "林场"),
         _f("lin_ban", TEXT, "林班", "Compartment", "LIN_BAN", "林班"),
         _f("xiao_ban", TEXT, "小班", "Sub-compartment", "XIAOBAN", "XIAO_BAN", "小班"),
-        _f("zone_id", INT, "责任区", "Responsibility zone"),
+        _f("zone_id", INT, "责任区", "Responsibility zone", ref="zone"),
         _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
         *AREA,
         _f(
@@ -255,7 +255,7 @@ OCCUPATION = Layer(
 
 SIGNBOARD = Layer(
     key="signboard",
-    writers=("admin", "inspector"),
+    writers=("admin", "staff", "inspector"),
     table="signboards",
     geometry="POINT",
     zh="林长公示牌",
@@ -284,7 +284,7 @@ SIGNBOARD = Layer(
         _f("level", TEXT, "林长级别", "Level", "级别"),
         _f("chief_name", TEXT, "林长姓名", "Forest chief", "林长", "林长姓名"),
         _f("chief_post", TEXT, "林长职务", "Post", "职务"),
-        _f("zone_id", INT, "责任区", "Responsibility zone"),
+        _f("zone_id", INT, "责任区", "Responsibility zone", ref="zone"),
         _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
         _f("zone_desc", TEXT, "责任区域", "Responsibility area", "责任区域"),
         _f("duties", TEXT, "林长职责", "Duties"),
@@ -403,7 +403,7 @@ PATROL = Layer(
         _f("actor", TEXT, "巡护人", "Patrolled by", "巡护人", "姓名"),
         _f("actor_level", TEXT, "身份", "Role"),
         *WHERE,
-        _f("zone_id", INT, "责任区", "Responsibility zone"),
+        _f("zone_id", INT, "责任区", "Responsibility zone", ref="zone"),
         _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
         _f("started_at", DATETIME, "开始时间", "Started"),
         _f("ended_at", DATETIME, "结束时间", "Ended"),

@@ -74,7 +74,18 @@ def clean(values: dict) -> dict:
     return out
 
 
-def details(lyr: S.Layer, record: dict) -> None:
+def details(lyr: S.Layer, record: dict, store=None) -> None:
+    if store is not None:  # references read as the records they name, not as ids
+        record = dict(record)
+        for f in lyr.fields:
+            v = record.get(f.name)
+            if f.ref and v is not None and not (isinstance(v, float) and pd.isna(v)):
+                ref = S.layer(f.ref)
+                try:
+                    rec = store.get_feature(f.ref, int(v))
+                    record[f.name] = rec.get(ref.label_field) or f"#{v}"
+                except GeoError:
+                    record[f.name] = f"#{v}"
     rows = display.record_rows(lyr, record, lang())
     if rows:
         st.dataframe(pd.DataFrame(rows, columns=["字段" if _zh() else "Field", "值" if _zh() else "Value"]),

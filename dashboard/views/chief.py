@@ -147,7 +147,9 @@ with right:
                  hide_index=True, width="stretch", placeholder="")
     if v["items"] is not None and len(v["items"]):
         st.caption("逾期整改事项" if zh else "Overdue items")
-        st.dataframe(v["items"][["code", "problem", "deadline"]], hide_index=True, width="stretch", placeholder="")
+        st.dataframe(v["items"][["code", "problem", "deadline"]].rename(columns={
+            "code": "编号" if zh else "No.", "problem": "问题" if zh else "Problem",
+            "deadline": "完成时限" if zh else "Deadline"}), hide_index=True, width="stretch", placeholder="")
     pats = v["patrols"]
     st.caption(("巡护（{a} 至 {b}）" if zh else "Patrols ({a} to {b})").format(a=start, b=end))
     if pats is None or pats.empty:

@@ -136,7 +136,7 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
     st.caption(f"{S.label('status', record.get('status'), lang())} · v{record.get('version')}")
     tabs = st.tabs(["详情" if zh else "Details", "办理" if zh else "Actions", "历史" if zh else "History"])
     with tabs[0]:
-        R.details(lyr, record)
+        R.details(lyr, record, store)
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "details"):
             for caption, table in rules.details(store, record, lang()):

@@ -195,7 +195,7 @@ WHERE = (
 
 # Where a feature sits in the forest-chief system, filled in when it arrives (geo.registers.zones)
 ZONED = (
-    _f("zone_id", INT, "责任区", "Responsibility zone", internal=True),
+    _f("zone_id", INT, "责任区", "Responsibility zone", internal=True, ref="zone"),
     _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
 )
 
