@@ -102,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-deadline", help="batch verification deadline")
     p.add_argument("--rectify-deadline", help="batch rectification deadline")
     p.add_argument("--actor", default="staff")
+    purpose = p.add_mutually_exclusive_group()
+    purpose.add_argument("--purpose", choices=["official", "candidate", "test", "demo"],
+                         help="what the batch counts as (default: candidate for 自动检测 sources, else official); "
+                              "only official batches count in the figures and reports")
+    purpose.add_argument("--unofficial", action="store_true",
+                         help="not official: a test upload (a candidate for 自动检测 sources)")
+
+    p = sub.add_parser("batches", help="list batches, or change what one counts as (promote a candidate)")
+    _common(p)
+    p.add_argument("action", nargs="?", default="list", choices=["list", "promote", "set"],
+                   help="list (default); promote --id N (to official); set --id N --purpose P")
+    p.add_argument("--id", type=int, help="batch id")
+    p.add_argument("--purpose", choices=["official", "candidate", "test", "demo"])
+    p.add_argument("--comment", help="why (recorded with the change)")
+    p.add_argument("--actor", default="staff",
+                   help="who reviews; an account name must be an administrator or data staff")
 
     p = sub.add_parser("report", help="the bulletin (docx) or the ledger (xlsx)")
     _common(p)
@@ -247,7 +263,39 @@ def _run(args, settings: Settings) -> int:
         from geo.auth import users_cli
 
         return users_cli(store, args)
+    if cmd == "batches":
+        return _batches(store, args, settings)
     raise AssertionError(cmd)
+
+
+def _batches(store, args, settings: Settings) -> int:
+    import pandas as pd
+
+    from geo import official
+
+    if args.action in ("promote", "set"):
+        if args.id is None:
+            raise ValidationError("give the batch with --id", "请用 --id 指定批次编号")
+        if args.action == "set" and not args.purpose:
+            raise ValidationError("give the new purpose with --purpose", "请用 --purpose 指定批次性质")
+        _, access = _as_actor(store, args.actor)
+        purpose = "official" if args.action == "promote" else args.purpose
+        was = official.set_purpose(store, args.id, purpose, actor=args.actor, access=access,
+                                   comment=args.comment)
+        _print({"batch_id": args.id, "purpose": purpose, "was": was}, args.json)
+        return 0
+    b = store.batches()
+    rows = [{"id": int(r["id"]), "name": r["name"], "layer": r["layer"], "source": r["source"],
+             "purpose": r.get("purpose") or official.default_purpose(r["source"]),
+             "features": None if pd.isna(r["feature_count"]) else int(r["feature_count"]),
+             "uploaded_at": r["uploaded_at"]} for _, r in b.iterrows()]
+    if args.json:
+        _print({"batches": rows}, True)
+    else:
+        for r in rows:
+            print(f"#{r['id']:<4} {official.label(r['purpose'], settings.lang):<10} {r['layer']:<11} "
+                  f"{r['features'] if r['features'] is not None else '—':>7}  {r['name']}")
+    return 0
 
 
 def _as_actor(store, name: str):

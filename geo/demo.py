@@ -991,7 +991,8 @@ def _detected_batch(store: Store, tx) -> int:
                           verify_deadline="2011-10-31", rectify_deadline="2012-06-30",
                           file_name="MOD13Q1_NDVI_20100728.tif + MOD13Q1_NDVI_20110728.tif",
                           uploaded_by="system", uploaded_at=_local(issued, 10), feature_count=len(found),
-                          source_crs="EPSG:32651", note="影像位于兴安盟辖区外（约北纬57.9°），仅作自动检测与影像对比演示")
+                          source_crs="EPSG:32651", note="影像位于兴安盟辖区外（约北纬57.9°），仅作自动检测与影像对比演示",
+                          purpose="candidate")  # awaiting review: not counted in the official figures
     frame = gpd.GeoDataFrame({
         "source": "自动检测（MODIS NDVI 差值）", "kind": "forest",
         "polygon_no": [f"AUTO2011{i + 1:04d}" for i in range(len(found))],

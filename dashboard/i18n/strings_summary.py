@@ -1,6 +1,11 @@
 """Strings of the summary screen: key -> (Simplified Chinese, English)."""
 
 STRINGS: dict[str, tuple[str, str]] = {
+    # a batch's purpose (geo.official), also on the upload page
+    "batch.purpose": ("批次性质", "Counts as"),
+    "batch.purpose_help": ("只有“正式”批次计入驾驶舱、通报和台账的统计；自动检测的批次默认为“候选”，经审核转为正式后才计入。",
+                           "Only official batches count on the summary screen, in the bulletin and in the ledger; "
+                           "automatic-detection batches start as candidates and count once a reviewer promotes them."),
     "sum.title": ("领导驾驶舱", "Summary screen"),
     "sum.caption": ("{org} · 统计截至 {date}", "{org} · figures as of {date}"),
     "sum.historic": ("历史口径：数字按操作记录回溯到 {date} 当天结束时的状态。点击数字打开的地图和列表显示的是当前状态，因此历史口径下不提供跳转。",

@@ -21,7 +21,7 @@ from streamlit_folium import st_folium
 from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo import report
+from geo import official, report
 from geo import stats
 from geo.timeutil import today_local
 
@@ -102,8 +102,11 @@ if historic:
     st.info(t("sum.historic", date=day), icon=":material/history:")
 
 
+LINKS = official.link_filters(fig)  # exactly what the figures count (official batches, the jurisdiction)
+
+
 def link_of(key: str, county: str | None = None) -> tuple[str, dict]:
-    return stats.link(key, batch_ids=batch_ids, counties=[county] if county else counties,
+    return stats.link(key, batch_ids=LINKS["batch_ids"], counties=[county] if county else LINKS["counties"],
                       year=fig["restoration"].get("year"))
 
 
@@ -361,7 +364,7 @@ if fig["by_batch"]:
             t("sum.batch"): b["name"],
             **{t(label_): fmt(b[key], digits) for label_, key, digits in cols_},
             t("sum.rate"): pct(b["closed_pct"]),
-            t("sum.col_map"): href(*stats.link("change.total", batch_ids=[b["batch_id"]], counties=counties)),
+            t("sum.col_map"): href(*stats.link("change.total", batch_ids=[b["batch_id"]], counties=LINKS["counties"])),
         } for b in fig["by_batch"]])
         config = {t(k): st.column_config.TextColumn(t(k), alignment="right")
                   for k in [k for k, _, _ in cols_] + ["sum.rate"]}

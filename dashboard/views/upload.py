@@ -18,6 +18,7 @@ from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from geo import ingest as I
+from geo import official
 from geo.timeutil import fmt_local
 from geo import schema as S
 from geo.errors import GeoError
@@ -77,6 +78,11 @@ if layer == "change":
 issued = c2.date_input(t("up.issued_on"), value=dt.date.today(), key="up_issued")
 verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", help=t("up.deadline_help"))
 rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"))
+# what the batch counts as: only official batches count in the figures and reports (geo.official)
+by_source = official.default_purpose(source)
+purpose = st.selectbox(t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),
+                       key=f"up_purpose_{by_source}", format_func=lambda p: official.label(p, lang()),
+                       help=t("batch.purpose_help"))
 
 limits = Limits.from_settings(settings())
 nonce = st.session_state.setdefault("up_nonce", 0)
@@ -95,7 +101,7 @@ edits = st.session_state.get("up_mapping")
 overrides = edits[1] if edits and edits[0] == (digest, layer) else {}
 opts = I.Options(layer=layer, batch=name, source=(source or "").strip() or None, kind=kind,
                  issued_on=issued, verify_deadline=verify, rectify_deadline=rectify, encoding=enc,
-                 crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides)
+                 crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides, purpose=purpose)
 
 error: GeoError | None = None
 loaded = report = None
@@ -166,6 +172,8 @@ if report is None:
             t("up.col.layer"): recent["layer"].map(
                 lambda k: (S.layer(k).zh if lang() == "zh" else S.layer(k).en) if k in S.LAYERS else k),
             t("up.col.source"): recent["source"],
+            t("batch.purpose"): [official.label(p or official.default_purpose(src), lang())
+                                 for p, src in zip(recent["purpose"], recent["source"])],
             t("up.col.count"): recent["feature_count"],
             t("up.col.by"): recent["uploaded_by"],
             t("up.col.at"): recent["uploaded_at"].map(fmt_local),

@@ -41,7 +41,8 @@ TABLES: dict[str, str] = {
         "id {pk}, name {text} NOT NULL, layer {text} NOT NULL, source {text}, kind {text}, "
         "issued_on {date}, verify_deadline {date}, rectify_deadline {date}, file_name {text}, "
         "file_sha256 {text}, uploaded_by {text}, uploaded_at {ts}, feature_count {int}, "
-        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}"
+        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}, "
+        "purpose {text}"  # official / demo / test / candidate (geo.official): what counts in figures
     ),
     "events": (
         "id {pk}, layer {text} NOT NULL, feature_id {int} NOT NULL, at {ts} NOT NULL, "
@@ -86,6 +87,16 @@ TABLES: dict[str, str] = {
         "token_hash {text} PRIMARY KEY, user_name {text} NOT NULL, created_at {ts}, "
         "expires_at {ts} NOT NULL"
     ),
+    # the bulletin's settings, editable sections and the bureau's recorded actions (geo.report.records)
+    "report_settings": "key {text} PRIMARY KEY, value {text}, updated_at {ts}, updated_by {text}",
+    "report_texts": (
+        "section {text} NOT NULL, scope {text} NOT NULL, body {text}, updated_at {ts}, updated_by {text}, "
+        "PRIMARY KEY (section, scope)"
+    ),
+    "report_actions": (
+        "id {pk}, on_date {date} NOT NULL, kind {text} NOT NULL, title {text} NOT NULL, doc_no {text}, "
+        "county_code {text}, note {text}, created_at {ts}, created_by {text}"
+    ),
     "field_profiles": (
         "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
         "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
@@ -99,6 +110,14 @@ DERIVED_TABLES = ("change_cells", "change_facts", "event_hours")
 def _table_columns(name: str) -> set[str]:
     """The column names a table of :data:`TABLES` is declared with."""
     return set(re.findall(r"(\w+) \{", TABLES[name]))
+
+
+# declared column types of TABLES as field types (columns added to an existing table by migrate)
+_TOKEN_TYPES = {"int": S.INT, "real": S.REAL, "text": S.TEXT, "date": S.DATE, "ts": S.DATETIME,
+                "bool": S.BOOL}
+# a batch stored before batches had a purpose: automatic detection is a candidate, the rest official
+BACKFILL_PURPOSE = ("UPDATE batches SET purpose = CASE WHEN source LIKE '自动检测%' THEN 'candidate' "
+                    "ELSE 'official' END WHERE purpose IS NULL")
 
 
 INDEXES = [
@@ -292,10 +311,16 @@ class Store(ABC):
                 if f.name not in (cols := self._columns(tx, lyr.table)) and cols
             ]
             tables_missing = [name for name in TABLES if not self._columns(tx, name)]
+            table_cols = [
+                (name, col, _TOKEN_TYPES[token]) for name in TABLES
+                if name not in DERIVED_TABLES and name not in tables_missing
+                for col, token in re.findall(r"(\w+) \{(\w+)\}", TABLES[name])
+                if col not in self._columns(tx, name) and token in _TOKEN_TYPES
+            ]
             # a derived table whose columns changed is counted anew, not altered
             stale = [name for name in DERIVED_TABLES
                      if name not in tables_missing and self._columns(tx, name) != _table_columns(name)]
-        if not missing and not tables_missing and not stale:
+        if not missing and not tables_missing and not stale and not table_cols:
             return []
         added = []
         with self.transaction() as tx:
@@ -305,6 +330,12 @@ class Store(ABC):
                 if f.name not in self._columns(tx, lyr.table):
                     self._add_column(tx, lyr.table, f)
                     added.append(f"{lyr.table}.{f.name}")
+            for name, col, ftype in table_cols:
+                if col not in self._columns(tx, name):
+                    self._add_column(tx, name, S.Field(col, ftype, col, col))
+                    added.append(f"{name}.{col}")
+            if "batches.purpose" in added:
+                tx.execute(BACKFILL_PURPOSE)
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
@@ -796,7 +827,14 @@ class Store(ABC):
 
     # ---------------------------------------------------------------- batches
     def add_batch(self, tx: Tx, **values) -> int:
+        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.official.default_purpose`)."""
+        from geo import official
+
         values.setdefault("uploaded_at", now_utc())
+        if "official" in values:  # official=True/False as a shorthand
+            flag = values.pop("official")
+            values.setdefault("purpose", "official" if flag else official.default_purpose(values.get("source"), False))
+        values["purpose"] = official.check_purpose(values.get("purpose") or official.default_purpose(values.get("source")))
         cols = list(values)
         for key in ("field_mapping",):
             if key in values:
