@@ -119,12 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", default="staff",
                    help="who reviews; an account name must be an administrator or data staff")
 
-    p = sub.add_parser("report", help="the bulletin (docx) or the ledger (xlsx)")
+    p = sub.add_parser("report", help="the bulletin (docx), the ledger (xlsx) or the rectification plan (plan-docx)")
     _common(p)
-    p.add_argument("--format", required=True, choices=["docx", "xlsx"])
+    _actor(p)
+    p.add_argument("--format", required=True, choices=["docx", "xlsx", "plan-docx"],
+                   help="docx: the progress bulletin; xlsx: the ledger; plan-docx: the plan with its problem list")
     p.add_argument("--out", required=True)
     p.add_argument("--as-of", help="as the figures stood at the end of this date")
-    p.add_argument("--batch", type=int, action="append")
+    p.add_argument("--batch", type=int, action="append", help="only this batch id (repeatable; official batches)")
+    p.add_argument("--county", action="append", help="only this county, by code or name (repeatable)")
+    p.add_argument("--all-columns", action="store_true",
+                   help="ledger: keep the store's own columns too (版本, 更新人, 面积计算坐标系 …)")
 
     p = sub.add_parser("backup", help="a consistent copy of the live store")
     _common(p)
@@ -204,11 +209,12 @@ def _run(args, settings: Settings) -> int:
 
     store = open_store(settings.db)
     access = None
-    if getattr(args, "actor", None) and cmd in ("stats", "export", "history", "transition"):
+    if getattr(args, "actor", None) and cmd in ("stats", "export", "history", "transition", "report"):
         store, access = _as_actor(store, args.actor)
     if cmd == "stats":
         from geo.stats import summary
 
+        _official_batches(store, args.batch)
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
         counties = args.county
         if access is not None and access.counties is not None:
@@ -249,9 +255,13 @@ def _run(args, settings: Settings) -> int:
     if cmd == "report":
         from geo.report import write_report
 
+        _official_batches(store, args.batch)
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-        path = write_report(store, args.format, args.out, settings=settings, as_of=as_of, batch_ids=args.batch)
-        _print({"format": args.format, "out": str(path)}, args.json)
+        counties = _county_codes(store, args.county)
+        path = write_report(store, args.format, args.out, settings=settings, as_of=as_of, batch_ids=args.batch,
+                            counties=counties, internal=args.all_columns)
+        _print({"format": args.format, "out": str(path), "counties": counties or [], "batches": args.batch or []},
+               args.json)
         return 0
     if cmd == "backup":
         from geo.backup import backup
@@ -266,6 +276,41 @@ def _run(args, settings: Settings) -> int:
     if cmd == "batches":
         return _batches(store, args, settings)
     raise AssertionError(cmd)
+
+
+def _official_batches(store, batch_ids) -> None:
+    """Refuse batches that do not count (not official), saying how to make them count."""
+    if not batch_ids:
+        return
+    from geo import official
+
+    purpose = official.purposes(store)
+    for b in batch_ids:
+        if b not in purpose:
+            raise ValidationError(f"batch #{b} does not exist", f"批次 #{b} 不存在")
+        if purpose[b] != "official":
+            raise ValidationError(
+                f"batch #{b} is a {purpose[b]} batch and does not count in the figures; a reviewer can "
+                f"promote it: python -m geo batches promote --id {b}",
+                f"批次 #{b} 为{official.label(purpose[b])}批次，不计入统计；如经审核应计入，请先转为正式批次"
+                f"（python -m geo batches promote --id {b}）")
+
+
+def _county_codes(store, wanted) -> list[str] | None:
+    """County codes from codes or names (``--county 152224`` or ``--county 突泉县``)."""
+    if not wanted:
+        return None
+    admin = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
+    by_name = dict(zip(admin["name"], admin["code"]))
+    codes = set(admin["code"])
+    out = []
+    for w in wanted:
+        code = w if w in codes else by_name.get(w)
+        if code is None:
+            raise ValidationError(f"unknown county '{w}'; known: {', '.join(sorted(by_name))}",
+                                  f"未知旗县“{w}”，可选：{'、'.join(sorted(by_name))}")
+        out.append(code)
+    return out
 
 
 def _batches(store, args, settings: Settings) -> int:

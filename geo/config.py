@@ -3,7 +3,8 @@
 Sources, later ones winning:
 1. defaults below;
 2. ``forest.toml`` in the project root (untracked; ``forest.example.toml`` is the committed
-   template) or the file named by ``FOREST_CONFIG``;
+   template) or the file named by ``FOREST_CONFIG`` (its ``[bulletin]`` table: the bulletin's
+   genre, provenance and 公文 details, see :mod:`geo.report.settings`);
 3. environment variables ``FOREST_DB``, ``FOREST_BASEMAP``, ``FOREST_TIANDITU_KEY``,
    ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``;
 4. ``--db`` on the CLI (applied by the CLI with :func:`dataclasses.replace`).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from geo.errors import ConfigError
@@ -41,6 +42,9 @@ class Settings:
     upload_max_mb: int = 200
     map_max_features: int = 3000
     session_hours: float = 8.0
+    # the bulletin's genre, provenance and 公文 details ([bulletin] in forest.toml; keys and
+    # meaning in geo.report.settings.ReportSettings; the app can override them in the store)
+    bulletin: dict = field(default_factory=dict, hash=False)
 
     @property
     def is_postgis(self) -> bool:
@@ -88,6 +92,10 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
                 f"{cfg}: unknown settings {sorted(unknown)}; known: {sorted(known)}",
                 f"配置文件 {cfg} 含未知设置 {sorted(unknown)}",
             )
+        if "bulletin" in data:
+            from geo.report.settings import check_file_values
+
+            data["bulletin"] = check_file_values(data["bulletin"], cfg)
         values.update(data)
     for var, name in _ENV.items():
         if env.get(var):

@@ -327,7 +327,6 @@ def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
     fines = float(g["fine_sum"].sum())
     fines_yuan = None if fine_n == 0 and reached["penalized"] > 0 else round(fines, 2)
     ill_ha = float(g.loc[illegal, "ha"].sum())
-    ill_mu = float(g.loc[illegal, "mu"].sum())
     out = {
         "total": total,
         "verified": verified,
@@ -343,7 +342,7 @@ def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
         "fines_yuan": fines_yuan,
         "fines_wan": None if fines_yuan is None else round(fines / 10000.0, 6),
         "illegal_area_ha": round(ill_ha, 4),
-        "illegal_area_mu": round(ill_mu, 2),
+        "illegal_area_mu": round(round(ill_ha, 4) * S.MU_PER_HA, 2),  # from the total, not summed parts
         "by_status": {s: count(status == s) for s in S.CHANGE_STATUSES},
         "ageing": ageing,
     }

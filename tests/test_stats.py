@@ -164,7 +164,8 @@ def change_figures(ch: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
         "overdue": int(late.sum()),
         "fines_yuan": round(float(fines.sum()), 2),
         "illegal_area_ha": round(float(pd.to_numeric(ch.loc[illegal, "area_ha"]).sum()), 4),
-        "illegal_area_mu": round(float(pd.to_numeric(ch.loc[illegal, "area_mu"]).sum()), 2),
+        # 亩 from the 公顷 total (1 公顷 = 15 亩), not summed from each polygon's rounded 亩
+        "illegal_area_mu": round(round(float(pd.to_numeric(ch.loc[illegal, "area_ha"]).sum()), 4) * 15, 2),
     }
 
 
