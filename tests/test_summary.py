@@ -121,7 +121,9 @@ def test_download_buttons_for_the_bulletin_and_ledger(monkeypatch, demo_path):
                  "counties": ["152224"], "disabled": False}
     at = run_app(monkeypatch, demo_path, PAGE, user=inspector)
     assert not at.exception
-    assert list(at.get("download_button")) == []  # league-wide documents need league-wide access
+    # an account limited to one county gets that county's documents
+    assert len(list(at.get("download_button"))) == 3
+    assert at.session_state["sum_report_filters"]["counties"] == ["152224"]
     assert [r for r in at.dataframe[0].value["旗县市"]] == ["突泉县"]
 
 

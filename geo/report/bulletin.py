@@ -42,11 +42,14 @@ def context(store, *, settings: Settings, as_of: dt.date | None = None, batch_id
     counties = sorted({str(c) for c in counties or ()})
     allowed = getattr(getattr(store, "access", None), "counties", None)
     if allowed is not None:
-        counties = sorted(set(counties) & set(allowed)) if counties else sorted(allowed)
-        if not counties:
-            from geo.errors import PermissionDenied
+        from geo.errors import PermissionDenied
 
+        if not allowed:
             raise PermissionDenied("the account has no counties to report on", "您的账号未分配旗县，无法生成通报")
+        if set(counties) - set(allowed):
+            raise PermissionDenied(f"the account may report on {', '.join(sorted(allowed))} only",
+                                   "您只能生成本账号负责旗县的通报和台账")
+        counties = counties or sorted(allowed)
     batch_ids = sorted({int(b) for b in batch_ids or ()})
     fig = stats.summary(store, as_of=as_of, batch_ids=batch_ids, counties=counties, today=day)
     raw = getattr(store, "raw", store)

@@ -329,3 +329,20 @@ def patrol_text(ctx: Context) -> str | None:
     if p["open_visited"]:
         text += f"巡护途经未销号变化图斑{p['open_visited']}个，占未销号图斑的{pct(p['open_visited_pct'])}。"
     return text
+
+
+def marked_done_but_open(store, settings, as_of=None, counties=None) -> int:
+    """How many items are marked done while some of their linked features are not (the bulletin
+    calls them 正在整改): for the leaders' screen to say so."""
+    import datetime as dt
+
+    from geo.report.settings import ReportSettings
+    from geo.timeutil import today_local
+
+    day = as_of or today_local()
+    ctx = Context(settings=settings, rs=ReportSettings(), day=day, as_of=as_of, fig={},
+                  counties=sorted(counties or []))
+    items = items_in_scope(store, ctx)
+    if items.empty:
+        return 0
+    return int(((items["status"] == "done") & (items["completion"] != "done")).sum())
