@@ -163,16 +163,18 @@ if sc["excluded"] or sc["outside_jurisdiction"]:
     st.caption(t("sum.excluded", what=("；" if zh else "; ").join(parts)), help=t("sum.excluded_help"))
     review = [b for b in sc["excluded"] if b["purpose"] in ("candidate", "test")]
     if review and access is not None and access.role in official.REVIEW_ROLES and not historic:
-        p1, p2 = st.columns([3, 1])
-        pick = p1.selectbox(t("sum.promote_pick"), [b["batch_id"] for b in review], key="sum_promote_pick",
-                            format_func=lambda b: next(x["name"] for x in review if x["batch_id"] == b))
-        if p2.button(t("sum.promote"), key="sum_promote", icon=":material/verified:"):
-            try:
-                official.promote(store, pick, actor=access.user, access=access)
-            except GeoError as err:
-                show_error(err)
-            else:
-                st.rerun()
+        with st.expander(t("sum.review", n=len(review)), icon=":material/fact_check:"):
+            st.caption(t("sum.review_help"))
+            p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
+            pick = p1.selectbox(t("sum.promote_pick"), [b["batch_id"] for b in review], key="sum_promote_pick",
+                                format_func=lambda b: next(x["name"] for x in review if x["batch_id"] == b))
+            if p2.button(t("sum.promote"), key="sum_promote", icon=":material/verified:"):
+                try:
+                    official.promote(store, pick, actor=access.user, access=access)
+                except GeoError as err:
+                    show_error(err)
+                else:
+                    st.rerun()
 
 # ------------------------------------------------------------------------------ reports
 # the documents carry the screen's filters: counties (an account's own when it is limited to some),

@@ -173,6 +173,8 @@ def _para(doc_or_cell, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars: float 
         ind.set(qn("w:rightChars"), str(int(round(right_chars * 100))))
     if not grid:
         _no_grid(p)
+    for tag in ("autoSpaceDE", "autoSpaceDN"):  # no extra space around digits and Latin letters:
+        _ppr(p, _el(tag, val=0))  # a line holds 28 characters whatever it contains
     return p
 
 
@@ -188,8 +190,8 @@ def _setup(doc, title: str, author: str, day: dt.date, historic: bool) -> None:
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.top_margin, sec.bottom_margin = Mm(37), Mm(35)
     sec.left_margin, sec.right_margin = Mm(28), Mm(26)
-    # the page number's dash line sits 7 mm below the 版心: its 14 pt line ends ~23 mm above the edge
-    sec.header_distance, sec.footer_distance = Mm(15), Mm(23)
+    # the page number's dash line sits 7 mm below the 版心 (its 14 pt line ends 25.5 mm above the edge)
+    sec.header_distance, sec.footer_distance = Mm(15), Mm(25.5)
     grid = sec._sectPr.find(qn("w:docGrid"))
     if grid is None:
         grid = OxmlElement("w:docGrid")
