@@ -425,3 +425,18 @@ def test_reports_on_postgis(pg_url, tmp_path):
     exp = expected(load(pg_url), BULLETIN_DAY, as_of=BULLETIN_DAY)["all"]
     assert f"全盟共下发变化图斑{exp['total']}个，已完成核查{exp['verified']}个" in text_of(doc)
     assert len(list(openpyxl.load_workbook(book)["变化图斑"].iter_rows(min_row=3))) == 120
+
+
+def test_tables_inline_and_the_recipients_by_setting(demo_master, tmp_path):
+    from geo.report import write_report
+
+    s = settings(tmp_path, **SEED, tables="inline", recipients="盟委巡察工作领导小组办公室")
+    paras = [p.text for p in docx.Document(str(write_report(open_store(str(demo_master)), "docx", tmp_path / "i.docx",
+                                                            settings=s, as_of=BULLETIN_DAY))).paragraphs]
+    title = next(i for i, p in enumerate(paras) if p.endswith("进展情况的通报"))
+    assert paras[title + 2] == "盟委巡察工作领导小组办公室："  # one line below the title, flush left
+    assert paras[title + 3].startswith("根据兴安盟委统一部署")
+    caption = paras.index("表1  各旗县市变化图斑核查整改情况表（截至2023年12月9日）")
+    assert paras.index("二、具体问题整改落实情况") < caption < paras.index("三、建立长效机制")
+    assert "各旗县市变化图斑核查整改情况见表1，生态修复、林长公示牌和巡林巡护情况见表2。" in paras
+    assert not [p for p in paras if p.startswith(("附件：", "附件1"))]

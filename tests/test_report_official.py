@@ -151,3 +151,25 @@ def test_ingest_sets_the_purpose(tmp_path):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         bid = json.loads(proc.stdout)["batch_id"]
         assert open_store(str(path)).batch(bid)["purpose"] == want
+
+
+def test_recorded_actions_texts_and_settings_on_both_backends(store, tmp_path):
+    """The bulletin's own records live in the store on GeoPackage and PostGIS alike."""
+    import dataclasses
+
+    from geo.config import load_settings
+    from geo.report import demo_seed, records
+    from geo.report import settings as rs
+
+    demo_seed.seed(store)
+    demo_seed.seed(store)  # a second time adds nothing
+    acts = records.actions(store)
+    assert len(acts) == len(demo_seed.ACTIONS) and acts["on_date"].iloc[0] == "2023-07-24"
+    assert records.actions(store, as_of=__import__("datetime").date(2023, 8, 31))["kind"].tolist() == [
+        "group", "meeting", "document"]
+    records.set_text(store, "mechanism", "一是健全制度。", actor="staff", counties=["152224"])
+    assert records.text(store, "mechanism", ["152224"]) == "一是健全制度。"
+    assert records.text(store, "mechanism") is None  # another scope
+    base = dataclasses.replace(load_settings(env={"FOREST_CONFIG": str(tmp_path / "none.toml")}), bulletin={})
+    got = rs.load(store, base)
+    assert got.inspection and got.team == "盟委第三巡察组" and got.date("feedback_date").isoformat() == "2023-08-17"
