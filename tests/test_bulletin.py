@@ -149,6 +149,15 @@ def sql_items(db, day: dt.date) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------ fixtures
+def without_bulletin_records(store):
+    """``store`` with no saved bulletin settings, section texts or recorded actions (a demo may
+    come with some: these tests say which settings they render with)."""
+    with store.transaction() as tx:
+        for table in ("report_settings", "report_texts", "report_actions"):
+            tx.execute(f"DELETE FROM {table}")
+    return store
+
+
 @pytest.fixture(scope="module")
 def rendered(demo_master, tmp_path_factory):
     """The demo's bulletin at the seeds' date and today, with the seeds' provenance, and the
@@ -156,7 +165,8 @@ def rendered(demo_master, tmp_path_factory):
     from geo.report import write_report
 
     tmp = tmp_path_factory.mktemp("bulletin")
-    store = open_store(str(demo_master))
+    open_store(str(demo_master)).backup(tmp / "demo.gpkg")
+    store = without_bulletin_records(open_store(str(tmp / "demo.gpkg")))
     seed = settings(tmp, **SEED)
     return {
         "seed_day": write_report(store, "docx", tmp / "seed.docx", settings=seed, as_of=SEED_DAY),

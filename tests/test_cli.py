@@ -12,7 +12,7 @@ import pyogrio
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["init", "demo", "stats", "export", "transition", "history", "ingest", "report",
+COMMANDS = ["init", "demo", "stats", "export", "transition", "history", "ingest", "report", "batches",
             "backup", "restore", "users"]
 
 

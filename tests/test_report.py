@@ -20,7 +20,7 @@ from docx.shared import Pt
 
 from geo.config import load_settings
 from geo.store import open_store
-from tests.test_bulletin import SEED
+from tests.test_bulletin import SEED, without_bulletin_records
 from tests.test_stats import BULLETIN_DAY, TODAY, expected, load, official_polygons, replay
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +198,7 @@ def test_saved_sections_and_recorded_actions(demo_path, tmp_path):
     from geo.errors import PermissionDenied
     from geo.report import records, write_report
 
-    store = open_store(str(demo_path))
+    store = without_bulletin_records(open_store(str(demo_path)))
     records.add_action(store, on_date="2023-07-24", kind="group", title="成立局巡察整改工作领导小组", actor="staff")
     records.add_action(store, on_date="2023-08-22", kind="meeting", title="召开党组（扩大）会议部署整改工作",
                        actor="staff")
@@ -228,7 +228,7 @@ def test_settings_from_the_file_and_the_store(demo_path, tmp_path):
                    encoding="utf-8")
     s = load(env={"FOREST_CONFIG": str(cfg)})
     assert s.bulletin == {"genre": "inspection", "team": "盟委第三巡察组", "feedback_date": "2023-08-17"}
-    store = open_store(str(demo_path))
+    store = without_bulletin_records(open_store(str(demo_path)))
     assert rs.load(store, s).inspection
     rs.save(store, {"team": "盟委第一巡察组", "doc_number": "兴林草党字〔2024〕3号"}, actor="leader")
     got = rs.load(store, s)
@@ -258,6 +258,7 @@ def test_the_plan_lists_who_answers_for_what(demo_master, tmp_path):
 
 
 def test_report_cli_filters_and_refusals(demo_path, tmp_path):
+    without_bulletin_records(open_store(str(demo_path)))
     data = load(str(demo_path))
     bid = int(data["batches"].set_index("name")["id"]["2023年第1期森林督查变化图斑"])
     out = tmp_path / "f.docx"

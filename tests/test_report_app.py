@@ -12,6 +12,7 @@ from geo.report import records
 from geo.report import settings as rsettings
 from geo.store import open_store
 from tests.test_app import run_app
+from tests.test_bulletin import without_bulletin_records
 
 PAGE = "views/summary.py"
 STAFF = {"name": "staff", "display_name": "数据管理员", "role": "staff", "counties": [], "disabled": False}
@@ -37,6 +38,7 @@ def test_a_reviewer_promotes_a_candidate_batch_a_leader_cannot(monkeypatch, demo
 
 
 def test_the_bureau_edits_what_the_bulletin_says(monkeypatch, demo_path):
+    without_bulletin_records(open_store(str(demo_path)))
     at = run_app(monkeypatch, demo_path, PAGE, user=LEADER)
     at.button(key="bp_text_next_steps_load").click().run()  # the draft, to edit
     draft = at.text_area(key="bp_text_next_steps").value

@@ -19,6 +19,7 @@ import pytest
 from geo.config import load_settings
 from geo.store import open_store
 from tests.test_app import run_app
+from tests.test_bulletin import without_bulletin_records
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "views/summary.py"
@@ -79,6 +80,7 @@ def stats_figures(db, filters: dict) -> dict:
 def documents_agree_with_the_screen(monkeypatch, demo_path, tmp_path, choose) -> tuple[list[str], str, dict]:
     from geo import report
 
+    without_bulletin_records(open_store(str(demo_path)))
     at = run_app(monkeypatch, demo_path, PAGE, user=LEADER)
     choose(at)
     at.run()
@@ -130,7 +132,7 @@ def test_a_county_account_gets_its_county(demo_path, tmp_path):
     from geo import report
     from geo.auth import Access, ScopedStore
 
-    store = ScopedStore(open_store(str(demo_path)), Access(user="tq_leader", role="leader",
+    store = ScopedStore(without_bulletin_records(open_store(str(demo_path))), Access(user="tq_leader", role="leader",
                                                            counties=frozenset({"152224"})))
     doc, paras = bulletin_figures(report.render(store, "docx", settings=settings(tmp_path)))
     assert paras[0] == "兴安盟林业和草原局关于\n突泉县林长制整改进展情况的通报"
