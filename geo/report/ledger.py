@@ -55,7 +55,6 @@ FONT = "宋体"
 DIGITS = {"公顷": 4, "亩": 2, "元": 2, "公里": 2, "小时": 2, "万亩": 4, "万元": 2, "%": 1}
 FORMATS = {"公顷": "0.0000", "亩": "0.00", "元": "#,##0.00", "公里": "0.00", "小时": "0.00",
            "万亩": "0.0000", "万元": "0.00", "%": "0.0", "个": "0", "次": "0", "项": "0"}
-DATE_FMT, TIME_FMT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
 
 _TITLE_FONT = Font(name=FONT, bold=True, size=14)
 _HEAD_FONT = Font(name=FONT, bold=True, size=11)
@@ -135,22 +134,20 @@ def _sheet(wb: Workbook, name: str, title: str, header: list[str], rows: list[li
         cell.font, cell.fill, cell.border, cell.alignment = _HEAD_FONT, _HEAD_FILL, _HEAD_BORDER, _HEAD_ALIGN
         head.append(cell)
     ws.append(head)
+    # dates need no styling here: openpyxl gives a date value a date format (yyyy-mm-dd, and
+    # yyyy-mm-dd h:mm:ss for a time) by itself, and a styled cell per value would cost a third more
     styled = {j: f for j, f in formats.items()}
     for k, row in enumerate(rows):
         bold = bold_last and k == len(rows) - 1
-        if not styled and not wrap and not bold and not any(isinstance(v, dt.date) for v in row):
+        if not styled and not wrap and not bold:
             ws.append([_clean(v) for v in row])
             continue
         out = []
         for j, v in enumerate(row):
             v = _clean(v)
-            if j in styled or j in wrap or bold or isinstance(v, dt.date):
+            if j in styled or j in wrap or bold:
                 c = WriteOnlyCell(ws, value=v)
-                if isinstance(v, dt.datetime):
-                    c.number_format = TIME_FMT
-                elif isinstance(v, dt.date):
-                    c.number_format = DATE_FMT
-                elif j in styled and isinstance(v, (int, float)):
+                if j in styled and isinstance(v, (int, float)) and not isinstance(v, bool):
                     c.number_format = styled[j]
                 if j in wrap:
                     c.alignment = _WRAP

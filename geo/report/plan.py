@@ -39,7 +39,7 @@ def rows(ctx) -> list[list[str]]:
     out = [HEAD]
     for i, (_, it) in enumerate(ctx.items.iterrows(), start=1):
         measures = problems.measures_text(it["measure_parts"]) or ""
-        deadline = zh_date(it["deadline"]) if isinstance(it.get("deadline"), str) and it["deadline"] else "长期坚持"
+        deadline = zh_date(it["deadline"]) if isinstance(it.get("deadline"), str) and it["deadline"] else "—"
         out.append([str(i), str(it["problem"]).strip(), measures, str(it.get("leader") or ""),
                     str(it.get("unit") or ""), deadline, problems.completion_text(it)])
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-NO_DATA = "暂无数据"
+NO_DATA = "—"  # a figure that cannot be given (the bulletin words around it; a table shows the dash)
 CN_NUMS = "一二三四五六七八九十"
 
 
@@ -17,7 +17,7 @@ def missing(value) -> bool:
 
 
 def num(value, digits: int = 6) -> str:
-    """``1195`` → "1195"; ``23.600517`` → "23.600517"; ``100.0`` → "100"; None → "暂无数据"."""
+    """``1195`` → "1195"; ``23.600517`` → "23.600517"; ``100.0`` → "100"; None → "—"."""
     if missing(value):
         return NO_DATA
     if isinstance(value, int):
