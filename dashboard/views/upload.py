@@ -80,9 +80,9 @@ verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", hel
 rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"))
 # what the batch counts as: only official batches count in the figures and reports (geo.official)
 by_source = official.default_purpose(source)
-purpose = st.selectbox(t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),
-                       key=f"up_purpose_{by_source}", format_func=lambda p: official.label(p, lang()),
-                       help=t("batch.purpose_help"))
+purpose = st.columns(4)[0].selectbox(
+    t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),
+    key=f"up_purpose_{by_source}", format_func=lambda p: official.label(p, lang()), help=t("batch.purpose_help"))
 
 limits = Limits.from_settings(settings())
 nonce = st.session_state.setdefault("up_nonce", 0)
