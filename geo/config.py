@@ -3,7 +3,8 @@
 Sources, later ones winning:
 1. defaults below;
 2. ``forest.toml`` in the project root (untracked; ``forest.example.toml`` is the committed
-   template) or the file named by ``FOREST_CONFIG``;
+   template) or the file named by ``FOREST_CONFIG`` (its ``[bulletin]`` table: the bulletin's
+   genre, provenance and 公文 details, see :mod:`geo.report.settings`);
 3. environment variables ``FOREST_DB``, ``FOREST_BASEMAP``, ``FOREST_TIANDITU_KEY``,
    ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``, ``FOREST_TZ``, ``FOREST_TILES_DIR``;
 4. ``--db`` on the CLI (applied by the CLI with :func:`dataclasses.replace`).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from geo.errors import ConfigError
@@ -52,6 +53,9 @@ class Settings:
     patrol_max_gap_min: float = 60.0  # longest break in recording
     patrol_max_outside: float = 0.2  # share of points that may lie outside the jurisdiction
     timezone: str = "Asia/Shanghai"  # the bureau's zone: dates shown and defaulted (geo.timeutil)
+    # the bulletin's genre, provenance and 公文 details ([bulletin] in forest.toml; keys and
+    # meaning in geo.report.settings.ReportSettings; the app can override them in the store)
+    bulletin: dict = field(default_factory=dict, hash=False)
 
     @property
     def is_postgis(self) -> bool:
@@ -101,6 +105,10 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
                 f"{cfg}: unknown settings {sorted(unknown)}; known: {sorted(known)}",
                 f"配置文件 {cfg} 含未知设置 {sorted(unknown)}",
             )
+        if "bulletin" in data:
+            from geo.report.settings import check_file_values
+
+            data["bulletin"] = check_file_values(data["bulletin"], cfg)
         values.update(data)
     for var, name in _ENV.items():
         if env.get(var):

@@ -20,6 +20,8 @@ from dashboard.components import upload_check as U
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from geo import ingest as I
+from geo import official
+from geo.timeutil import fmt_local
 from geo import schema as S
 from geo.crs import crs_label
 from geo.ingest.archive import Limits
@@ -91,6 +93,11 @@ verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", hel
                        format="YYYY-MM-DD")
 rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"),
                         format="YYYY-MM-DD")
+# what the batch counts as: only official batches count in the figures and reports (geo.official)
+by_source = official.default_purpose(source)
+purpose = st.columns(4)[0].selectbox(
+    t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),
+    key=f"up_purpose_{by_source}", format_func=lambda p: official.label(p, cur_lang), help=t("batch.purpose_help"))
 
 limits = Limits.from_settings(settings())
 nonce = st.session_state.setdefault("up_nonce", 0)
@@ -109,7 +116,7 @@ edits = st.session_state.get("up_mapping")
 overrides = edits[1] if edits and edits[0] == (digest, layer) else {}
 opts = I.Options(layer=layer, batch=name, source=(source or "").strip() or None, kind=kind,
                  issued_on=issued, verify_deadline=verify, rectify_deadline=rectify, encoding=enc,
-                 crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides)
+                 crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides, purpose=purpose)
 
 checked = U.Checked()
 if files:
@@ -159,6 +166,8 @@ if report is None:
             t("up.col.batch"): recent["name"],
             t("up.col.layer"): recent["layer"].map(layer_name),
             t("up.col.source"): recent["source"],
+            t("batch.purpose"): [official.label(p or official.default_purpose(src), lang())
+                                 for p, src in zip(recent["purpose"], recent["source"])],
             t("up.col.count"): recent["feature_count"],
             t("up.col.by"): recent["uploaded_by"].map(lambda a: S.label("actor", a, cur_lang)),
             t("up.col.at"): recent["uploaded_at"].map(fmt_local),

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from geo import crs as C
+from geo import official
 from geo import schema as S
 from geo.errors import IngestError
 from geo.ingest import dedupe as D
@@ -50,6 +51,7 @@ class Options:
     gcj02: bool = False
     source_layer: str | None = None
     mapping: dict = field(default_factory=dict)
+    purpose: str | None = None  # official / candidate / test / demo (geo.official); None: by source
 
     def load_key(self) -> tuple:
         """What :func:`load` depends on (a changed mapping needs no re-read)."""
@@ -684,7 +686,8 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
             feature_count=int(len(features)),
             field_mapping={k: v for k, v in report.mapping.items() if v},
             source_crs=lo.crs.source_crs, source_encoding=lo.encoding.gdal if lo.encoding else None,
-            note="；".join(n[0] for n in report.notes) or None, **dates)
+            note="；".join(n[0] for n in report.notes) or None,
+            purpose=opts.purpose or official.default_purpose(opts.source), **dates)
         store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
         if opts.source:
             # remember a CRS / encoding only when a person chose it (the file did not say)

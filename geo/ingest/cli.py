@@ -16,6 +16,7 @@ from geo.ingest.archive import Limits, Upload
 from geo.ingest.batch import Options, Report, commit, prepare
 from geo.ingest.fieldmap import parse_overrides
 from geo.ingest.refusal import named, unexpected
+from geo.official import default_purpose
 
 EMPTY_COUNTS = {"read": 0, "stored": 0, "to_store": 0, "repaired": 0, "rejected": 0, "duplicates": 0,
                 "flagged": 0, "repeats": 0}
@@ -27,6 +28,8 @@ def options_from_args(args) -> Options:
         issued_on=args.issued_on, verify_deadline=args.verify_deadline, rectify_deadline=args.rectify_deadline,
         encoding=args.encoding, crs=args.crs, gcj02=bool(args.gcj02), source_layer=args.source_layer,
         mapping=parse_overrides(args.map),
+        purpose=getattr(args, "purpose", None)
+        or (default_purpose(args.source, official=False) if getattr(args, "unofficial", False) else None),
     )
 
 

@@ -41,7 +41,8 @@ TABLES: dict[str, str] = {
         "id {pk}, name {text} NOT NULL, layer {text} NOT NULL, source {text}, kind {text}, "
         "issued_on {date}, verify_deadline {date}, rectify_deadline {date}, file_name {text}, "
         "file_sha256 {text}, uploaded_by {text}, uploaded_at {ts}, feature_count {int}, "
-        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}"
+        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}, "
+        "purpose {text}"  # official / demo / test / candidate (geo.official): what counts in figures
     ),
     "events": (
         "id {pk}, layer {text} NOT NULL, feature_id {int} NOT NULL, at {ts} NOT NULL, "
@@ -90,6 +91,16 @@ TABLES: dict[str, str] = {
         "expires_at {ts} NOT NULL, last_seen {ts}, ip {text}"
     ),
     "signin_failures": "id {pk}, key {text} NOT NULL, at {ts} NOT NULL",
+    # the bulletin's settings, editable sections and the bureau's recorded actions (geo.report.records)
+    "report_settings": "key {text} PRIMARY KEY, value {text}, updated_at {ts}, updated_by {text}",
+    "report_texts": (
+        "section {text} NOT NULL, scope {text} NOT NULL, body {text}, updated_at {ts}, updated_by {text}, "
+        "PRIMARY KEY (section, scope)"
+    ),
+    "report_actions": (
+        "id {pk}, on_date {date} NOT NULL, kind {text} NOT NULL, title {text} NOT NULL, doc_no {text}, "
+        "county_code {text}, note {text}, created_at {ts}, created_by {text}"
+    ),
     "field_profiles": (
         "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
         "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
@@ -124,6 +135,9 @@ def _table_fields(name: str) -> list[S.Field]:
         if token in _TOKEN_TYPES and "PRIMARY KEY" not in rest and "NOT NULL" not in rest:
             out.append(S.Field(col, _TOKEN_TYPES[token], col, col))
     return out
+# a batch stored before batches had a purpose: automatic detection is a candidate, the rest official
+BACKFILL_PURPOSE = ("UPDATE batches SET purpose = CASE WHEN source LIKE '自动检测%' THEN 'candidate' "
+                    "ELSE 'official' END WHERE purpose IS NULL")
 
 
 INDEXES = [
@@ -336,6 +350,8 @@ class Store(ABC):
                 if f.name not in self._columns(tx, table):
                     self._add_column(tx, table, f)
                     added.append(f"{table}.{f.name}")
+            if "batches.purpose" in added:
+                tx.execute(BACKFILL_PURPOSE)
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
@@ -897,7 +913,14 @@ class Store(ABC):
 
     # ---------------------------------------------------------------- batches
     def add_batch(self, tx: Tx, **values) -> int:
+        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.official.default_purpose`)."""
+        from geo import official
+
         values.setdefault("uploaded_at", now_utc())
+        if "official" in values:  # official=True/False as a shorthand
+            flag = values.pop("official")
+            values.setdefault("purpose", "official" if flag else official.default_purpose(values.get("source"), False))
+        values["purpose"] = official.check_purpose(values.get("purpose") or official.default_purpose(values.get("source")))
         cols = list(values)
         for key in ("field_mapping",):
             if key in values:
