@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from geo.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.scope import unwrap
 
 PURPOSES = ("official", "candidate", "test", "demo")
 LABELS = {
@@ -103,11 +104,11 @@ def set_purpose(store, batch_id: int, purpose: str, *, actor: str, access=None,
     from geo.timeutil import now_utc
 
     check_purpose(purpose)
-    access = access if access is not None else getattr(store, "access", None)
+    access = unwrap(store, access)[1]
     if access is not None and access.role not in REVIEW_ROLES:
         raise PermissionDenied(f"role '{access.role}' may not change what a batch counts as",
                                "只有系统管理员和数据管理员可以审核批次（转为正式或调整性质）")
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     with raw.transaction() as tx:
         row = tx.query_one("SELECT purpose, source, name FROM batches WHERE id = ?", [int(batch_id)])
         if row is None:
@@ -131,7 +132,7 @@ def promote(store, batch_id: int, *, actor: str, access=None, comment: str | Non
 def jurisdiction(store) -> list[str]:
     """The county codes of the jurisdiction: the admin layer's counties, or, in a store without
     them, every county a polygon was placed in."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     admin = raw.read_layer("admin", where={"level": "county"}, columns=["code"], geometry=False)
     codes = sorted({str(c) for c in admin["code"] if isinstance(c, str) and c})
     if codes:
@@ -186,7 +187,7 @@ def scope(store, batches: pd.DataFrame, as_of: dt.date | None, batch_ids=(), cou
     within = [c for c in jur if c in wanted] if wanted else jur
     sc = Scope(batch_ids=counted or [NO_BATCH], counties=within or [NO_COUNTY], dropped=dropped)
     # what is left out, from the pre-aggregated counts (polygons are never deleted)
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     with raw.transaction(write=False) as tx:
         rows = tx.query("SELECT batch_id, county_code, SUM(n) FROM change_facts WHERE n <> 0 "
                         "GROUP BY batch_id, county_code")

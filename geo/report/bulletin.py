@@ -29,6 +29,7 @@ from geo.report.records import text as saved
 from geo.report.sections import Context, numbered, paragraphs, saved_text, unit_of
 from geo.report.text import batch_title, fixed, num, wan2, zh_date, zh_span
 from geo.timeutil import today_local
+from geo.scope import unwrap
 
 H1 = ("一、履行整改主体责任情况", "二、具体问题整改落实情况", "三、建立长效机制", "四、下一步工作安排")
 NONE = "—"  # a table cell with no figure
@@ -40,7 +41,7 @@ def context(store, *, settings: Settings, as_of: dt.date | None = None, batch_id
     account's when the store is scoped to some — and the summary figures of that scope."""
     day = as_of or today_local()
     counties = sorted({str(c) for c in counties or ()})
-    allowed = getattr(getattr(store, "access", None), "counties", None)
+    allowed = getattr(unwrap(store)[1], "counties", None)
     if allowed is not None:
         from geo.errors import PermissionDenied
 
@@ -52,7 +53,7 @@ def context(store, *, settings: Settings, as_of: dt.date | None = None, batch_id
         counties = counties or sorted(allowed)
     batch_ids = sorted({int(b) for b in batch_ids or ()})
     fig = stats.summary(store, as_of=as_of, batch_ids=batch_ids, counties=counties, today=day)
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     admin = raw.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
     names = dict(zip(admin["code"], admin["name"]))
     ctx = Context(settings=settings, rs=report_settings.load(raw, settings), day=day, as_of=as_of, fig=fig,
@@ -119,7 +120,7 @@ def opening(ctx: Context) -> str:
 # ------------------------------------------------------------------------------ the blocks
 def blocks(store, ctx: Context) -> list[Block]:
     """The bulletin's text, block by block."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     rs = ctx.rs
     out: list[Block] = [Block("title", title(ctx), lines=layout.title_lines(title_tokens(ctx)))]
     sub = subtitle(ctx)

@@ -41,6 +41,7 @@ from geo.report.sections import unit_of
 from geo.report.text import zh_date
 from geo.timeutil import LOCAL_TZ, parse_datetime
 from geo.workflow import with_deadlines
+from geo.scope import unwrap
 
 LAYER_SHEETS = ("change", "occupation", "restoration", "signboard", "patrol", "zone", "admin")
 INTERNAL = {"version", "created_at", "updated_at", "updated_by", "area_crs", "geom_hash", "flags", "extra",
@@ -366,7 +367,7 @@ def ledger(store, *, settings: Settings, as_of: dt.date | None = None, batch_ids
            internal: bool = False) -> bytes:
     """The ledger as .xlsx bytes."""
     ctx = context(store, settings=settings, as_of=as_of, batch_ids=batch_ids, counties=counties)
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     fig = ctx.fig
     org = settings.org_name
     scope = scope_text(ctx)

@@ -20,6 +20,7 @@ import re
 import pandas as pd
 
 from geo import stats
+from geo.scope import unwrap
 from geo.report.blocks import Block
 from geo.report.sections import Context, paragraphs
 from geo.report.text import cn_index, hectares, listing, mu_of, num, pct, wan2, zh_date
@@ -35,7 +36,7 @@ WORDS = {"done": "已完成整改", "in_progress": "正在整改", "long_term": 
 
 def _links(store, as_of, counties) -> pd.DataFrame:
     """Every item link with the feature's status (as of the day) and whether it is done."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     links = raw.item_links()
     cols = ["item_id", "layer", "feature_id", "done"]
     if links.empty:
@@ -62,7 +63,7 @@ def items_in_scope(store, ctx: Context) -> pd.DataFrame:
     """The items (as of the day) with ``completion`` (done / in_progress / long_term),
     ``overdue`` (still open past the deadline), ``detail`` (what the linked features say) and
     ``measure_parts``."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     items = stats.item_state(raw, ctx.as_of)
     if items.empty:
         return items.assign(completion=[], overdue=[], detail=[], measure_parts=[])
@@ -256,7 +257,7 @@ def occupation_text(store, ctx: Context) -> str | None:
         text += f"，已处罚款{wan2(o['fines_yuan'])}万元"
     text += "。"
     if o["delisted"]:
-        frame = stats.layer_state(getattr(store, "raw", store), "occupation", ctx.as_of,
+        frame = stats.layer_state(unwrap(store)[0], "occupation", ctx.as_of,
                                   columns=["name", "status", "county_code"],
                                   where={"county_code": ctx.counties} if ctx.counties else None)
         names = frame.loc[frame["status"] == "delisted", "name"].dropna().tolist()
@@ -283,7 +284,7 @@ def restoration_text(store, ctx: Context) -> str | None:
     if y["budget_yuan"]:
         text += f"。项目资金{wan2(y['budget_yuan'])}万元，已支付{wan2(y['paid_yuan'])}万元，支付率{pct(y['paid_pct'])}"
     text += "。"
-    frame = stats.layer_state(getattr(store, "raw", store), "restoration", ctx.as_of,
+    frame = stats.layer_state(unwrap(store)[0], "restoration", ctx.as_of,
                               columns=["project", "year", "budget_yuan", "paid_yuan", "county_code"],
                               where={"county_code": ctx.counties} if ctx.counties else None)
     if len(frame):

@@ -17,6 +17,7 @@ import datetime as dt
 import pandas as pd
 
 from geo.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.scope import unwrap
 
 KINDS = {  # key: (Chinese, English)
     "meeting": ("会议", "Meeting"),
@@ -45,7 +46,7 @@ def scope_key(counties) -> str:
 
 
 def _access(store, access):
-    return access if access is not None else getattr(store, "access", None)
+    return unwrap(store, access)[1]
 
 
 # ------------------------------------------------------------------------------ actions
@@ -70,7 +71,7 @@ def add_action(store, *, on_date, kind: str, title: str, actor: str, doc_no: str
         if county_code not in access.counties:
             raise PermissionDenied("a county account records actions of its own counties",
                                    "只能记录本旗县的工作")
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     with raw.transaction() as tx:
         aid = raw._reserve_ids(tx, "report_actions", 1)[0]
         tx.execute("INSERT INTO report_actions (id, on_date, kind, title, doc_no, county_code, note, created_at, "
@@ -82,7 +83,7 @@ def add_action(store, *, on_date, kind: str, title: str, actor: str, doc_no: str
 
 def delete_action(store, action_id: int, *, access=None) -> None:
     _check(_access(store, access))
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     with raw.transaction() as tx:
         if tx.query_one("SELECT id FROM report_actions WHERE id = ?", [int(action_id)]) is None:
             raise NotFoundError(f"action #{action_id} does not exist", f"工作记录 #{action_id} 不存在")
@@ -92,7 +93,7 @@ def delete_action(store, action_id: int, *, access=None) -> None:
 def actions(store, *, as_of: dt.date | None = None, counties=None, kinds=None) -> pd.DataFrame:
     """Recorded actions up to ``as_of`` (inclusive), oldest first; with ``counties``, those of
     the whole jurisdiction and of those counties."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     frame = raw.table("report_actions", order="on_date, id")
     if frame.empty:
         return frame
@@ -110,7 +111,7 @@ def actions(store, *, as_of: dt.date | None = None, counties=None, kinds=None) -
 # ------------------------------------------------------------------------------ section texts
 def text(store, section: str, counties=None) -> str | None:
     """The bureau's own text of ``section`` for this scope, or None."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     frame = raw.table("report_texts", where={"section": section, "scope": scope_key(counties)})
     if frame.empty:
         return None
@@ -129,7 +130,7 @@ def set_text(store, section: str, body: str | None, *, actor: str, counties=None
     if access is not None and access.counties is not None and not set(counties or ()) <= set(access.counties):
         raise PermissionDenied("a county account edits its own counties' bulletin", "只能编辑本旗县的通报")
     key = scope_key(counties)
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     with raw.transaction() as tx:
         tx.execute("DELETE FROM report_texts WHERE section = ? AND scope = ?", [section, key])
         if body and body.strip():

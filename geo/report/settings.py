@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from geo.config import Settings
 from geo.errors import ConfigError, ValidationError
+from geo.scope import unwrap
 
 GENRES = ("progress", "inspection")
 TABLE_MODES = ("attachment", "inline")
@@ -141,7 +142,7 @@ def check_file_values(values, path) -> dict:
 
 def stored(store) -> dict:
     """What was saved in the app."""
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     frame = raw.table("report_settings")
     return {k: (v or "") for k, v in zip(frame["key"], frame["value"]) if k in KEYS}
 
@@ -163,12 +164,12 @@ def save(store, values: dict, *, actor: str, access=None) -> None:
     from geo.errors import PermissionDenied
     from geo.timeutil import now_utc
 
-    access = access if access is not None else getattr(store, "access", None)
+    access = unwrap(store, access)[1]
     if access is not None and (access.role not in ("admin", "staff", "leader") or access.counties is not None):
         raise PermissionDenied(f"role '{access.role}' may not change the bulletin settings",
                                "只有系统管理员、数据管理员和全域领导账号可以修改通报设置")
     values = _clean(values, "通报设置")
-    raw = getattr(store, "raw", store)
+    raw = unwrap(store)[0]
     with raw.transaction() as tx:
         for key, value in values.items():
             tx.execute("DELETE FROM report_settings WHERE key = ?", [key])
