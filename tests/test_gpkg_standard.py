@@ -110,10 +110,16 @@ def test_a_store_made_before_is_brought_to_geopackage_1_4_when_opened(tmp_path):
     assert any("update5 trigger missing" in f for f in found)
     assert any("Req 119" in f and "users" in f for f in found)
 
+    old_backup = tmp_path / "old-backup.gpkg"
+    shutil.copyfile(path, old_backup)
+
     import geo.store as stores
 
     stores._migrated.discard(str(path))  # (as a new process would)
     store = open_store(str(path))
+    assert failures(path) == []
+    # a backup taken before, restored into a running process, is brought up to date too
+    B.restore(old_backup, str(path), force=True)
     assert failures(path) == []
     con = sqlite3.connect(path)
     registered = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'attributes'")}
