@@ -478,31 +478,61 @@ class GpkgStore(Store):
         start = max(int(top), int(seq[0]) if seq else 0) + 1
         return list(range(start, start + n))
 
+    @contextmanager
+    def bulk_load(self, tx: Tx, layer: str):
+        """Inserts into ``layer`` within this block leave the R-tree to its end, where the boxes
+        of all of them go in at once (packed anew when that pays): a batch stored in chunks gets
+        the index a single insert would have given it."""
+        lyr = S.layer(layer)
+        if getattr(tx, "rtree_pending", {}).get(lyr.table) is not None:
+            yield  # (already deferred by an enclosing block)
+            return
+        pending = tx.__dict__.setdefault("rtree_pending", {})
+        pending[lyr.table] = []
+        try:
+            yield
+            parts = pending[lyr.table]
+        finally:
+            del pending[lyr.table]
+        if parts:
+            ids = np.concatenate([p[0] for p in parts])
+            bounds = np.concatenate([p[1] for p in parts])
+            self._rtree_add(tx, lyr, ids, bounds)
+            tx.execute([s for s in _rtree_triggers(lyr.table) if f"_{GEOM}_insert " in s][0])
+            self._after_layer_write(tx, lyr, added=bounds)
+
     def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], values: list[list], geoms) -> None:
         geoms, blobs = _blobs(lyr, geoms)
         names = ", ".join([*cols, GEOM])
         marks = ", ".join("?" * (len(cols) + 1))
         sql = f"INSERT INTO {lyr.table} ({names}) VALUES ({marks})"
         ids = values[0]
-        if len(ids) < 500:
+        pending = getattr(tx, "rtree_pending", {}).get(lyr.table)
+        if len(ids) < 500 and pending is None:
             tx.executemany(sql, list(zip(*values, blobs)))
             return
         # Bulk path: the R-tree rows are written in one statement from the blobs' envelopes
         # instead of five Python calls per feature from the insert trigger. DDL is transactional
         # in SQLite, so dropping and re-creating the trigger is part of this same transaction.
         trig = f"rtree_{lyr.table}_{GEOM}_insert"
-        tx.execute(f"DROP TRIGGER {trig}")
+        tx.execute(f"DROP TRIGGER IF EXISTS {trig}")
         tx.executemany(sql, zip(*values, blobs))
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         bounds = shapely.bounds(geoms[ok])
         ids = np.asarray(ids)[ok]
+        if pending is not None:  # (bulk_load: the boxes go in at the end of the block)
+            pending.append((ids, bounds))
+            return
+        self._rtree_add(tx, lyr, ids, bounds)
+        create = [s for s in _rtree_triggers(lyr.table) if f"{trig} " in s][0]
+        tx.execute(create)
+
+    def _rtree_add(self, tx: Tx, lyr: S.Layer, ids: np.ndarray, bounds: np.ndarray) -> None:
         rtree = f"rtree_{lyr.table}_{GEOM}"
         if rtree_bulk.worth_it(tx, rtree, len(ids)):
             rtree_bulk.rebuild(tx, rtree, ids, bounds)  # the index packed anew, stored boxes included
         else:
             self._rtree_insert(tx, lyr, ids, bounds)
-        create = [s for s in _rtree_triggers(lyr.table) if f"{trig} " in s][0]
-        tx.execute(create)
 
     def _rtree_insert(self, tx: Tx, lyr: S.Layer, ids: np.ndarray, bounds: np.ndarray) -> None:
         # in space-filling-curve order: neighbours land in the same R-tree nodes
