@@ -33,7 +33,7 @@ from geo.ingest.archive import Limits, Upload
 from geo.ingest.read import Loaded, load, load_chunks
 from geo.ingest.staged import Staged
 
-CHUNK_ROWS = 100_000  # features read and checked at a time by prepare()
+CHUNK_ROWS = 50_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
 AREA_MIN_HA = 0.01
 LEVELS = ("rejected", "duplicate", "repaired", "flag", "warning")
@@ -344,7 +344,7 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None,
     earlies: list[_Early] = []
 
     def on_frame(frame):  # (each chunk's attributes converted while its geometries are placed)
-        earlies.append(_Early(options, store))
+        earlies[:] = [_Early(options, store)]  # (an earlier chunk's conversion is done with)
         earlies[-1](frame)
 
     chunks = load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
@@ -616,7 +616,8 @@ class _Check:
             sub = keys[keys[cols[-1]].notna()]
             first = sub.groupby(cols, sort=False)["i"].transform("first")
             # the feature number holding each key: an earlier chunk's, else this chunk's first
-            key = list(zip(*(sub[c].tolist() for c in cols)))
+            # (keys as one string each: half a million of them are kept for a national batch)
+            key = sub["h"].tolist() if what == "geometry" else [f"{a}\x1f{b}" for a, b in zip(sub["s"], sub["no"])]
             held = np.array([seen.get(k, -1) for k in key], dtype="int64")
             mine = self.numbers[first.to_numpy()] if len(sub) else np.zeros(0, "int64")
             holder = np.where(held >= 0, held, mine)
