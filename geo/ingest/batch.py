@@ -221,6 +221,7 @@ class _FileState:
     numbers: dict = field(default_factory=dict)
     shapes: dict = field(default_factory=dict)
     area_unit: tuple | None = None
+    boxes: D.StoredBoxes = field(default_factory=D.StoredBoxes)  # stored boxes read so far
 
 
 def _field_label(layer: str, name: str, zh: bool) -> str:
@@ -424,7 +425,7 @@ class _Check:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
         dedupe = self.layer == "change" and len(live)
         # longest first: stored neighbours and their overlaps, then the fingerprints
-        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if dedupe else None
+        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live], self.state.boxes) if dedupe else None
         f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
         f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)
@@ -687,10 +688,10 @@ class _Check:
                       duplicate_batches=self.dup_batches)
 
 
-def _near(store, layer: str, geoms: np.ndarray):
+def _near(store, layer: str, geoms: np.ndarray, boxes: D.StoredBoxes | None = None):
     """Stored neighbours of the new polygons and each new polygon's best substantial overlap
     with one of them (one thread's work: the index query, the read, GEOS intersections)."""
-    pairs, near = D.neighbours(store, layer, geoms)
+    pairs, near = D.neighbours(store, layer, geoms, boxes)
     return pairs, near, D.repeats(pairs, near, geoms)
 
 
