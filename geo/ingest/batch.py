@@ -79,6 +79,7 @@ class Report:
     batches_seen: int
     duplicate_batches: dict = field(default_factory=dict)
     batch_id: int | None = None
+    _more_problems: list = field(default_factory=list, repr=False)  # later chunks', until _finish()
 
     @property
     def layer(self) -> str:
@@ -98,10 +99,17 @@ class Report:
         for chunk in part.staged.chunks():
             self.staged.add(chunk, spill=True)
         self.counts = {k: self.counts[k] + part.counts[k] for k in self.counts}
-        self.problems = pd.concat([self.problems, part.problems], ignore_index=True) if len(part.problems) \
-            else self.problems
+        if len(part.problems):
+            self._more_problems.append(part.problems)
         self.notes = self.notes + [n for n in part.notes if n not in self.notes]
         self.duplicate_batches.update(part.duplicate_batches)
+        return self
+
+    def _finish(self) -> "Report":
+        """The problems of all chunks as one table (gathered once, not at every chunk)."""
+        if self._more_problems:
+            self.problems = pd.concat([self.problems, *self._more_problems], ignore_index=True)
+            self._more_problems = []
         return self
 
     @property
@@ -360,7 +368,7 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None,
                 report.extend(_Check(loaded, options, store, counties, early, state).run())
     finally:
         chunks.close()
-    return report
+    return report._finish()
 
 
 def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None,
