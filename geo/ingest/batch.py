@@ -1,10 +1,18 @@
 """A batch from file to store: :func:`prepare` (read and check, nothing written), then
 :func:`commit` (one transaction: the batch row, its features and their import events, and the
 remembered field mapping — all of it or none).
+
+A large shapefile is read and checked :data:`CHUNK_ROWS` features at a time (memory then follows
+the chunk, not the batch): what spans chunks — the CRS chosen, the unit of the reported areas,
+numbers and shapes already seen earlier in the file — is carried from chunk to chunk
+(:class:`_FileState`), so the report is the one a single read would give; the checked rows wait
+on disk (:mod:`geo.ingest.staged`) and the commit stores them chunk by chunk in its one
+transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -24,9 +32,11 @@ from geo.ingest import dedupe as D
 from geo.ingest import fieldmap as F
 from geo.ingest import validate as V
 from geo.ingest.archive import Limits, Upload
-from geo.ingest.read import Loaded, load
+from geo.ingest.read import Loaded, load, load_chunks
+from geo.ingest.staged import Staged
 from geo.scope import unwrap
 
+CHUNK_ROWS = 100_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
 AREA_MIN_HA = 0.01
 LEVELS = ("rejected", "duplicate", "repaired", "flag", "warning")
@@ -63,20 +73,48 @@ class Options:
 class Report:
     """Everything the page shows and the CLI prints before (and after) anything is written."""
 
-    loaded: Loaded
+    loaded: Loaded  # (for a batch read in chunks: the first chunk, its first rows only)
     options: Options
     mapping: dict
-    features: gpd.GeoDataFrame  # the rows that would be stored, ``number`` = feature no. in the file
+    staged: Staged  # the rows that would be stored, ``number`` = feature no. in the file
     problems: pd.DataFrame  # feature, field, level, zh, en (+ label)
     counts: dict
     notes: list
     batches_seen: int
     duplicate_batches: dict = field(default_factory=dict)
     batch_id: int | None = None
+    _more_problems: list = field(default_factory=list, repr=False)  # later chunks', until _finish()
 
     @property
     def layer(self) -> str:
         return self.options.layer
+
+    @property
+    def features(self) -> gpd.GeoDataFrame:
+        """The rows that would be stored, as one frame (read back whole for a chunked batch:
+        :attr:`staged` gives them a chunk at a time)."""
+        return self.staged.frame()
+
+    def extend(self, part: "Report") -> "Report":
+        """This report followed by ``part``, the report of the file's next chunk."""
+        if not self.staged.on_disk:
+            self.loaded = _sample(self.loaded)
+            self.staged.spill()  # (from now on on disk)
+        for chunk in part.staged.chunks():
+            self.staged.add(chunk, spill=True)
+        self.counts = {k: self.counts[k] + part.counts[k] for k in self.counts}
+        if len(part.problems):
+            self._more_problems.append(part.problems)
+        self.notes = self.notes + [n for n in part.notes if n not in self.notes]
+        self.duplicate_batches.update(part.duplicate_batches)
+        return self
+
+    def _finish(self) -> "Report":
+        """The problems of all chunks as one table (gathered once, not at every chunk)."""
+        if self._more_problems:
+            self.problems = pd.concat([self.problems, *self._more_problems], ignore_index=True)
+            self._more_problems = []
+        return self
 
     @property
     def to_store(self) -> int:
@@ -178,6 +216,26 @@ class Report:
         return buf.getvalue()
 
 
+def _sample(lo: Loaded, rows: int = 1000) -> Loaded:
+    """A chunk's :class:`Loaded` cut to its first rows (the columns and sample values the page
+    shows), so a report of a chunked batch does not hold the first chunk whole."""
+    keep = slice(0, rows)
+    return dataclasses.replace(lo, frame=lo.frame.iloc[keep], geoms=lo.geoms[keep], rejected=lo.rejected[keep],
+                               repaired=lo.repaired[keep], problems=V.Problems())
+
+
+@dataclass
+class _FileState:
+    """What the check of one chunk of a file hands to the next: the polygon numbers (per source)
+    and shapes kept so far, with the number of the feature that holds each, and the unit of the
+    reported areas as decided on the first chunk."""
+
+    numbers: dict = field(default_factory=dict)
+    shapes: dict = field(default_factory=dict)
+    area_unit: tuple | None = None
+    boxes: D.StoredBoxes = field(default_factory=D.StoredBoxes)  # stored boxes read so far
+
+
 def _field_label(layer: str, name: str, zh: bool) -> str:
     if name == "geometry":
         return "图形" if zh else "geometry"
@@ -222,17 +280,22 @@ def counties_of(store) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({"code": [], "name": []}, geometry=[], crs=4490)
 
 
-def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
-             counties: gpd.GeoDataFrame | None = None, on_frame=None) -> Loaded:
-    """:func:`geo.ingest.read.load` with what the store remembers for the source."""
+def _load_args(options: Options, store, limits: Limits | None, counties: gpd.GeoDataFrame | None,
+               on_frame) -> dict:
     store, _ = unwrap(store)
     profile = store.field_profile(options.source, options.layer) if options.source else None
     counties = counties_of(store) if counties is None else counties
     bbox = tuple(counties.total_bounds) if len(counties) else None
-    return load(upload, layer=options.layer, limits=limits, encoding=options.encoding, crs=options.crs,
+    return dict(layer=options.layer, limits=limits, encoding=options.encoding, crs=options.crs,
                 gcj02=options.gcj02, source_layer=options.source_layer,
                 remembered_encoding=(profile or {}).get("encoding"),
                 remembered_crs=(profile or {}).get("crs"), counties_bbox=bbox, on_frame=on_frame)
+
+
+def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
+             counties: gpd.GeoDataFrame | None = None, on_frame=None) -> Loaded:
+    """:func:`geo.ingest.read.load` with what the store remembers for the source."""
+    return load(upload, **_load_args(options, store, limits, counties, on_frame))
 
 
 def _convert(frame: pd.DataFrame, mapping: dict, layer: str):
@@ -272,10 +335,13 @@ class _Early:
         return done if done[0] == mapping else None
 
 
-def prepare(upload, options: Options, store, *, limits: Limits | None = None) -> Report:
+def prepare(upload, options: Options, store, *, limits: Limits | None = None,
+            chunk_rows: int | None = None) -> Report:
     """Read and check an upload for ``options.layer``: the whole report, nothing written.
 
-    ``upload`` is an :class:`Upload`, a path, or a ``(file name, bytes)`` pair.
+    ``upload`` is an :class:`Upload`, a path, or a ``(file name, bytes)`` pair. A shapefile of
+    more than ``chunk_rows`` (default :data:`CHUNK_ROWS`) features is read and checked a chunk
+    at a time (see the module docstring); the report is the same.
 
     Raises
     ------
@@ -290,13 +356,29 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None) ->
     elif isinstance(upload, tuple):
         upload = Upload.from_bytes(*upload)
     counties = counties_of(store)
-    early = _Early(options, store)
-    loaded = load_for(upload, options, store, limits, counties, on_frame=early)
-    return check(loaded, options, store, counties, early=early)
+    earlies: list[_Early] = []
+
+    def on_frame(frame):  # (each chunk's attributes converted while its geometries are placed)
+        earlies[:] = [_Early(options, store)]  # (an earlier chunk's conversion is done with)
+        earlies[-1](frame)
+
+    chunks = load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
+                         **_load_args(options, store, limits, counties, on_frame))
+    state, report = _FileState(), None
+    try:
+        for loaded in chunks:
+            early = earlies[-1] if earlies else None
+            if report is None:
+                report = check(loaded, options, store, counties, early=early, state=state)
+            else:
+                report.extend(_Check(loaded, options, store, counties, early, state).run())
+    finally:
+        chunks.close()
+    return report._finish()
 
 
 def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None,
-          early: _Early | None = None) -> Report:
+          early: _Early | None = None, state: _FileState | None = None) -> Report:
     """Map, check and deduplicate a :class:`Loaded` upload against the store (no writes).
 
     Raises
@@ -315,7 +397,8 @@ def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | 
             f"该文件已于 {str(same.get('uploaded_at') or '')[:10]} 由 {same.get('uploaded_by') or '?'} "
             f"导入为批次 #{same['id']}“{same['name']}”，本次未写入任何数据",
             batch_id=int(same["id"]), batch=same["name"])
-    return _Check(loaded, options, store, counties_of(store) if counties is None else counties, early).run()
+    return _Check(loaded, options, store, counties_of(store) if counties is None else counties, early,
+                  state).run()
 
 
 class _Check:
@@ -325,9 +408,10 @@ class _Check:
     FLAG_KEYS = ("area_mismatch", "outside_counties", "county_mismatch", "repeat")
 
     def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame,
-                 early: _Early | None = None):
+                 early: _Early | None = None, state: _FileState | None = None):
         self.lo, self.opts, self.store, self.counties = loaded, options, store, counties
         self.early = early
+        self.state = state if state is not None else _FileState()
         self.layer = options.layer
         self.names = set(S.layer(self.layer).names)
         self.n = len(loaded.frame)
@@ -356,7 +440,7 @@ class _Check:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
         dedupe = self.layer == "change" and len(live)
         # longest first: stored neighbours and their overlaps, then the fingerprints
-        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if dedupe else None
+        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live], self.state.boxes) if dedupe else None
         f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
         f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)
@@ -454,7 +538,9 @@ class _Check:
         if "area_reported_ha" not in self.out:
             return
         rep = pd.to_numeric(self.out["area_reported_ha"], errors="coerce").to_numpy(dtype="float64")
-        div, unit = V.reported_unit(rep[live], area_ha[live])
+        if self.state.area_unit is None:  # decided on the first chunk, kept for the file
+            self.state.area_unit = V.reported_unit(rep[live], area_ha[live])
+        div, unit = self.state.area_unit
         if div != 1.0:
             rep = rep / div
             self.out["area_reported_ha"] = pd.Series(rep)
@@ -556,20 +642,28 @@ class _Check:
                              "no": (nos if nos is not None else pd.Series([None] * n)).astype(object),
                              "h": hashes, "i": np.arange(n)})
         keys = keys[self.keep & ~self.duplicate]
-        for cols, what in ((["s", "no"], "polygon_no"), (["h"], "geometry")):
+        for cols, what, seen in ((["s", "no"], "polygon_no", self.state.numbers), (["h"], "geometry", self.state.shapes)):
             sub = keys[keys[cols[-1]].notna()]
             first = sub.groupby(cols, sort=False)["i"].transform("first")
-            again = sub[first.to_numpy() != sub["i"].to_numpy()]
-            for i, j, no in zip(again["i"].to_numpy(), first[again.index].to_numpy(), again["no"].to_numpy()):
+            # the feature number holding each key: an earlier chunk's, else this chunk's first
+            # (keys as one string each: half a million of them are kept for a national batch)
+            key = sub["h"].tolist() if what == "geometry" else [f"{a}\x1f{b}" for a, b in zip(sub["s"], sub["no"])]
+            held = np.array([seen.get(k, -1) for k in key], dtype="int64")
+            mine = self.numbers[first.to_numpy()] if len(sub) else np.zeros(0, "int64")
+            holder = np.where(held >= 0, held, mine)
+            again = (holder != self.numbers[sub["i"].to_numpy()]) if len(sub) else np.zeros(0, bool)
+            for k, h in zip(key, holder):
+                seen.setdefault(k, int(h))
+            for i, j, no in zip(sub["i"].to_numpy()[again], holder[again], sub["no"].to_numpy()[again]):
                 self.duplicate[i] = True
                 if what == "polygon_no":
-                    zh = f"文件中图斑编号“{no}”重复出现（与第 {self.numbers[j]} 个要素相同），只导入第一个"
-                    en = f"polygon number '{no}' appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
+                    zh = f"文件中图斑编号“{no}”重复出现（与第 {j} 个要素相同），只导入第一个"
+                    en = f"polygon number '{no}' appears twice in the file (as feature {j}); only the first is imported"
                 else:
-                    zh = f"文件中图形重复（与第 {self.numbers[j]} 个要素完全相同），只导入第一个"
-                    en = f"the same geometry appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
+                    zh = f"文件中图形重复（与第 {j} 个要素完全相同），只导入第一个"
+                    en = f"the same geometry appears twice in the file (as feature {j}); only the first is imported"
                 self.problems.add(self.numbers[i], what, "duplicate", zh, en, label=self.labels[i])
-            keys = keys[~np.isin(keys["i"].to_numpy(), again["i"].to_numpy())]
+            keys = keys[~np.isin(keys["i"].to_numpy(), sub["i"].to_numpy()[again])]
         # repeats: substantial overlap with an earlier batch's polygon
         if len(overlaps):  # (a duplicate is not also a repeat)
             rep = overlaps[~self.duplicate[live][overlaps["i"].to_numpy(dtype="int64")]]
@@ -604,7 +698,7 @@ class _Check:
         else:
             if "label" not in pr:
                 pr["label"] = None
-            lab = pd.Series(self.labels, index=np.arange(1, n + 1))
+            lab = pd.Series(self.labels, index=self.numbers)
             pr["label"] = pr["label"].where(pr["label"].notna(), pr["feature"].map(lab))
             order = {lv: k for k, lv in enumerate(LEVELS)}
             pr = pr.sort_values(["feature", "level"], key=lambda s: s.map(order) if s.name == "level" else s,
@@ -618,15 +712,15 @@ class _Check:
             "flagged": int(sum(1 for i in rows if flags[i] and any(k in flags[i] for k in self.FLAG_KEYS))),
             "repeats": int((self.repeat_of[rows] >= 0).sum()),
         }
-        return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, features=features, problems=pr,
+        return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, staged=Staged(features), problems=pr,
                       counts=counts, notes=self.notes, batches_seen=self.batches_seen,
                       duplicate_batches=self.dup_batches)
 
 
-def _near(store, layer: str, geoms: np.ndarray):
+def _near(store, layer: str, geoms: np.ndarray, boxes: D.StoredBoxes | None = None):
     """Stored neighbours of the new polygons and each new polygon's best substantial overlap
     with one of them (one thread's work: the index query, the read, GEOS intersections)."""
-    pairs, near = D.neighbours(store, layer, geoms)
+    pairs, near = D.neighbours(store, layer, geoms, boxes)
     return pairs, near, D.repeats(pairs, near, geoms)
 
 
@@ -659,9 +753,6 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
     dates = batch_dates(opts)
     lo = report.loaded
     layer = report.layer
-    features = report.features.drop(columns=["number"])
-    if layer == "change" and opts.kind:
-        features["kind"] = opts.kind
     old = (store.field_profile(opts.source, layer) or {}) if opts.source else {}
     with store.transaction() as tx:
         if store.backend == "postgis":
@@ -683,12 +774,18 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
         bid = store.add_batch(
             tx, name=name, layer=layer, source=opts.source, kind=opts.kind if layer == "change" else None,
             file_name=lo.file_name, file_sha256=lo.sha256, uploaded_by=actor,
-            feature_count=int(len(features)),
+            feature_count=int(len(report.staged)),
             field_mapping={k: v for k, v in report.mapping.items() if v},
             source_crs=lo.crs.source_crs, source_encoding=lo.encoding.gdal if lo.encoding else None,
             note="；".join(n[0] for n in report.notes) or None,
             purpose=opts.purpose or official.default_purpose(opts.source), **dates)
-        store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
+        with store.bulk_load(tx, layer):  # (a chunked batch: its spatial index built once, at the end)
+            for part in report.staged.chunks():
+                features = part.drop(columns=["number"])
+                if layer == "change" and opts.kind:
+                    features["kind"] = opts.kind
+                store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
+                del part, features
         if opts.source:
             # remember a CRS / encoding only when a person chose it (the file did not say)
             crs_keep = lo.crs.source_crs if lo.crs.how in ("override", "profile") else old.get("crs")

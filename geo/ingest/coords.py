@@ -300,6 +300,31 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
         "也不像高斯-克吕格投影坐标。请选择数据使用的坐标系", candidates=[])
 
 
+def reuse(choice: CrsChoice, geoms: np.ndarray) -> CrsChoice:
+    """``choice`` (made on the first chunk of a file) applied to another chunk's ``geoms``: the
+    same CRS, swap and label; zone-prefixed Gauss-Krüger features are grouped by their own zone
+    number again. Its notes were given with the first chunk."""
+    idx_all = np.arange(len(geoms))
+    if choice.how != "gk_prefix":
+        return CrsChoice(choice.label, choice.how, [(idx_all, choice.groups[0][1])], swap=choice.swap)
+    x, y, _ok = _centres(geoms)
+    sx = y if choice.swap else x
+    codes = _prefix_zone_epsg(np.floor(np.nan_to_num(sx) / 1e6).astype(int))
+    known = {c for _, c in choice.groups}
+    groups = [(np.flatnonzero(codes == int(c.split(":")[1])), c) for c in sorted(known)]
+    rest = np.flatnonzero(~np.isin(codes, [int(c.split(":")[1]) for c in known]))
+    for code in np.unique(codes[rest]):  # a zone the first chunk did not have
+        if code > 0:
+            groups.append((np.flatnonzero(codes == code), f"EPSG:{int(code)}"))
+    placed = np.concatenate([g[0] for g in groups]) if groups else np.zeros(0, int)
+    rest = np.setdiff1d(idx_all, placed)
+    groups = [g for g in groups if len(g[0])] or [(np.zeros(0, int), choice.groups[0][1])]
+    if len(rest):  # the odd feature outside any zone: with the main zone (rejected later)
+        k = int(np.argmax([len(g[0]) for g in groups]))
+        groups[k] = (np.sort(np.concatenate([groups[k][0], rest])), groups[k][1])
+    return CrsChoice(choice.label, choice.how, groups, swap=choice.swap)
+
+
 def to_cgcs2000(geoms: np.ndarray, choice: CrsChoice, gcj02: bool = False) -> np.ndarray:
     """The geometries in EPSG:4490 (lon/lat), swapped and transformed as ``choice`` says; with
     ``gcj02`` the source is taken to be GCJ-02 ("Mars") coordinates and converted."""

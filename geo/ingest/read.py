@@ -15,6 +15,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,8 @@ class Loaded:
     notes: list[tuple[str, str]] = field(default_factory=list)
     crs_hint: str | None = None  # a CRS the numbers look like (for an all-outside refusal)
     track_times: list | None = None  # GPX tracks: the time of each point
+    first: int = 1  # the number (1-based) of the first feature held: >1 for a later chunk
+    total: int | None = None  # features in the whole file, when it is read in chunks
 
     @property
     def read(self) -> int:
@@ -63,7 +66,7 @@ class Loaded:
 
     @property
     def numbers(self) -> np.ndarray:
-        return np.arange(1, len(self.frame) + 1)
+        return np.arange(self.first, self.first + len(self.frame))
 
 
 @contextmanager
@@ -316,12 +319,16 @@ def _gtype_zh(gtype) -> str:
 
 
 # ------------------------------------------------------------------------------ reading
-def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str | None) -> tuple[dict, bool]:
-    """pyogrio arguments for reading a table, and whether its text must be decoded here after.
-    A multi-byte table is read as ISO-8859-1 (GDAL's cheapest recoding, byte for byte) and
-    decoded once per distinct value: a batch's columns repeat the same few county, township and
-    class names, so this is several times faster than iconv on every value."""
+def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str | None,
+                 rows: tuple[int, int] | None = None) -> tuple[dict, bool]:
+    """pyogrio arguments for reading a table (``rows``: ``(skip, count)`` of a chunk), and whether
+    its text must be decoded here after. A multi-byte table is read as ISO-8859-1 (GDAL's cheapest
+    recoding, byte for byte) and decoded once per distinct value: a batch's columns repeat the
+    same few county, township and class names, so this is several times faster than iconv on
+    every value."""
     kw = {"layer": layer, "max_features": limits.max_features + 1}
+    if rows is not None:
+        kw["skip_features"], kw["max_features"] = rows
     if encoding:
         kw["encoding"] = encoding
     redecode = codec is not None and codec not in ("utf-8", "latin-1", "ascii")
@@ -331,8 +338,8 @@ def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str 
 
 
 def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, name: str, restore_shx: bool,
-                kind: str = "", codec: str | None = None):
-    kw, redecode = _read_kwargs(layer, encoding, limits, codec)
+                kind: str = "", codec: str | None = None, rows: tuple[int, int] | None = None):
+    kw, redecode = _read_kwargs(layer, encoding, limits, codec, rows)
     if kind == "geojson":
         kw["DATE_AS_STRING"] = "YES"  # else "T0000" (a polygon number) becomes a time of day
     config = {"LIBKML_LAUNDER_FIELD_NAMES": "NO"}
@@ -515,6 +522,22 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         ``details['option']`` names the choice that would resolve it, with ``choices`` /
         ``candidates`` where there are some.
     """
+    return next(load_chunks(upload, layer=layer, limits=limits, encoding=encoding, crs=crs, gcj02=gcj02,
+                            source_layer=source_layer, remembered_encoding=remembered_encoding,
+                            remembered_crs=remembered_crs, counties_bbox=counties_bbox, on_frame=on_frame))
+
+
+def load_chunks(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = None,
+                encoding: str | None = None, crs: str | None = None, gcj02: bool = False,
+                source_layer: str | None = None, remembered_encoding: str | None = None,
+                remembered_crs: str | None = None, counties_bbox=None, on_frame=None,
+                chunk_rows: int | None = None) -> Iterator[Loaded]:
+    """:func:`load`, one :class:`Loaded` at a time of at most ``chunk_rows`` features when the
+    file is a shapefile holding more (a national batch of 500,000 polygons is then never held
+    whole); anything else, or a smaller file, is one :class:`Loaded`. A later chunk's ``first``
+    is the number of its first feature; the CRS is chosen on the first chunk and kept for the
+    rest, and the notes of the file as a whole come with the first. ``on_frame`` is called once
+    per chunk. Raises as :func:`load` does (a chunk's error when that chunk is read)."""
     limits = limits or A.Limits()
     family = V.FAMILY[layer]
     upload.check_size(limits)
@@ -537,6 +560,18 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         codec = guess.encoding if ds.kind == "shapefile" and guess else None
         place = dict(family=family, crs=crs, remembered_crs=remembered_crs, counties_bbox=counties_bbox,
                      label=label, gcj02=gcj02)
+        choices = [l[0] for l in layers if l[3] is not None]
+        whole = dict(file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
+                     choices=choices, family=family, encoding=guess)
+        total = _count(ds, layer_name) if chunk_rows and ds.kind == "shapefile" and not ds.missing_shx else None
+        if total is not None and total > chunk_rows:
+            if total > limits.max_features:
+                raise IngestError(
+                    f"'{label}' holds more than {limits.max_features:,} features; split the batch",
+                    f"“{label}”的要素超过 {limits.max_features:,} 个，请拆分批次后上传", file=label)
+            yield from _chunks(ds, layer_name, gdal_encoding, limits, codec, on_frame, place, whole, notes,
+                               total, chunk_rows)
+            return
         split = _read_split(ds, layer_name, gdal_encoding, limits, label, codec, on_frame, place) \
             if ds.kind == "shapefile" and not ds.missing_shx else None
         if split is None:  # the classic way: one read, then the geometries
@@ -557,25 +592,59 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         raise placing_error
     geoms, rejected, repaired, problems, choice, more_notes, hint = placed
     notes.extend(more_notes)
-    choices = [l[0] for l in layers if l[3] is not None]
-    return Loaded(
-        file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
-        choices=choices, frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
-        problems=problems, family=family, encoding=guess, crs=choice, notes=notes, crs_hint=hint,
-        track_times=times)
+    yield Loaded(frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
+                 problems=problems, crs=choice, notes=notes, crs_hint=hint, track_times=times, **whole)
+
+
+def _count(ds, layer: str) -> int | None:
+    """How many features a dataset's layer holds, when it can tell without reading them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            n = pyogrio.read_info(ds.path, layer=layer)["features"]
+    except _GDAL_ERRORS:
+        return None
+    return int(n) if n is not None and n >= 0 else None
+
+
+def _chunks(ds, layer_name, gdal_encoding, limits, codec, on_frame, place, whole, notes, total, chunk_rows):
+    """The chunks of a large shapefile, each read (both passes) and placed in turn."""
+    label = whole["dataset"]
+    for start in range(0, total, chunk_rows):
+        rows = (start, min(chunk_rows, total - start))
+        split = _read_split(ds, layer_name, gdal_encoding, limits, label, codec, on_frame, place, rows=rows)
+        if split is None:  # the classic read of this chunk says what is wrong, or reads it
+            meta, frame, wkb = _read_table(ds.path, layer_name, gdal_encoding, limits, label,
+                                           restore_shx=False, kind=ds.kind, codec=codec, rows=rows)
+            if on_frame is not None:
+                on_frame(frame)
+            placed = _place(wkb, meta, first=start + 1, **place)
+        else:
+            meta, frame, placed, error = split
+            if error is not None:
+                raise error
+        geoms, rejected, repaired, problems, choice, more_notes, hint = placed
+        place["choice"] = choice  # (later chunks are placed the same way)
+        yield Loaded(frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
+                     problems=problems, crs=choice, notes=(notes if start == 0 else []) + more_notes,
+                     crs_hint=hint, first=start + 1, total=total, **whole)
 
 
 def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, counties_bbox, label: str,
-           gcj02: bool):
+           gcj02: bool, first: int = 1, choice: coords.CrsChoice | None = None):
     """The geometries parsed, placed in EPSG:4490 and checked for the layer: ``(geoms, rejected,
-    repaired, problems, crs choice, notes, crs hint)``."""
+    repaired, problems, crs choice, notes, crs hint)``. ``first``: the number of the first
+    feature; ``choice``: the CRS already chosen (for a later chunk of a file)."""
     notes = []
-    numbers = np.arange(1, len(wkb) + 1)
+    numbers = np.arange(first, first + len(wkb))
     problems = V.Problems()
     geoms, rejected = V.parse_wkb(wkb, problems, numbers)
-    choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
-                           counties_bbox=counties_bbox, what=label)
-    notes.extend(choice.notes)
+    if choice is None or choice.how == "none":
+        choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
+                               counties_bbox=counties_bbox, what=label)
+        notes.extend(choice.notes)
+    else:
+        choice = coords.reuse(choice, geoms)
     raw_x = geoms
     geoms = geoms.copy()
     live = ~rejected
@@ -593,7 +662,8 @@ def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, cou
     return geoms, rejected, repaired & ~rejected, problems, choice, notes, hint
 
 
-def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, codec, on_frame, place: dict):
+def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, codec, on_frame, place: dict,
+                rows: tuple[int, int] | None = None):
     """A shapefile read in two passes at once: the geometries (.shp) here, then checked and
     placed, while another thread reads and decodes the attribute table (.dbf) — most of the work
     in both is in GDAL, GEOS and PROJ, so on two cores they overlap. Returns ``(meta, frame,
@@ -601,7 +671,7 @@ def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, cod
     and every read error: the classic read reports it, in its order)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    kw, redecode = _read_kwargs(layer, gdal_encoding, limits, codec)
+    kw, redecode = _read_kwargs(layer, gdal_encoding, limits, codec, rows)
 
     def attributes():
         _meta, table = pyogrio.read_arrow(ds.path, read_geometry=False, **kw)
@@ -629,7 +699,7 @@ def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, cod
         pool.shutdown(wait=False)
         placed, error = None, None
         try:
-            placed = _place(wkb, meta, **place)
+            placed = _place(wkb, meta, first=1 + (rows[0] if rows else 0), **place)
         except IngestError as ex:
             error = ex
         except BaseException:

@@ -298,6 +298,12 @@ class Store(ABC):
         """Hook for bookkeeping after features were written (GeoPackage extents). ``added``: the
         bounds of features only inserted (the extent can only grow), else None (recompute)."""
 
+    @contextmanager
+    def bulk_load(self, tx: Tx, layer: str):
+        """Several :meth:`insert_features` calls into ``layer`` in ``tx`` (a batch stored chunk by
+        chunk): a backend may defer index work to the end (the GeoPackage packs its R-tree once)."""
+        yield
+
     # ---------------------------------------------------------------- lifecycle
     def init(self) -> "Store":
         """Create the schema if the store is new; migrate it if it is old. Idempotent."""
