@@ -84,17 +84,23 @@ class Filters:
         return w
 
 
+ORDER_COLS = ["status", "batch_id", "deadline", "version"]  # enough to order a list and step through it
+
+
 def candidates(store: Store, filters: Filters, *, bbox: BBox | None = None,
-               today: dt.date | None = None, centers: bool = False, scope=None) -> pd.DataFrame:
+               today: dt.date | None = None, centers: bool = False, scope=None,
+               columns: list[str] | None = None) -> pd.DataFrame:
     """Attributes (no geometry) of the change polygons matching ``filters`` in ``bbox``, with
-    their derived deadline (``due``) and ``overdue`` flag, ordered by id."""
+    their derived deadline (``due``) and ``overdue`` flag, ordered by id. ``columns``: read only
+    these (at least :data:`ORDER_COLS`); all of :data:`LIST_COLS` by default."""
+    cols = LIST_COLS if columns is None else list(dict.fromkeys([*ORDER_COLS, *columns]))
     today = today or today_local()
     where = filters.where()
     if scope is not None:
         where = scope.restrict_where(where)
         if where is None:
-            return pd.DataFrame(columns=["id", *LIST_COLS, "due", "overdue"])
-    frame = store.read_layer("change", bbox=bbox, where=where, columns=LIST_COLS, geometry=False,
+            return pd.DataFrame(columns=["id", *cols, "due", "overdue"])
+    frame = store.read_layer("change", bbox=bbox, where=where, columns=cols, geometry=False,
                              centers=centers)
     batches = store.batches("change")
     frame["due"] = change_deadlines(frame, batches)
@@ -185,6 +191,70 @@ def deadline_of(store: Store, feature: dict, today: dt.date | None = None) -> tu
     frame = pd.DataFrame([{k: feature.get(k) for k in ("status", "batch_id", "deadline")}])
     due = change_deadlines(frame, store.batches("change")).iloc[0]
     return due, bool(due is not None and due < today.isoformat())
+
+
+def review_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The order an inspector works through a list: open polygons past their deadline first
+    (the longest overdue first), then every other polygon by id. ``frame`` has ``id``, ``due``
+    and ``overdue`` (from :func:`candidates`); the list on the page and "next" both follow it."""
+    if frame.empty:
+        return frame
+    late = frame["overdue"].fillna(False).astype(bool)
+    if "status" in frame:
+        late &= frame["status"] != "closed"
+    key = pd.DataFrame({
+        "late": ~late,
+        "due": frame["due"].where(late, "").fillna("").astype(str),
+        "id": frame["id"].astype("int64"),
+    })
+    order = key.sort_values(["late", "due", "id"], kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def results_extent(store: Store, filters: Filters, *, scope=None, today: dt.date | None = None,
+                   exact_below: int = 5000) -> BBox | None:
+    """The box holding every change polygon that matches ``filters`` (what the map fits to when a
+    filter, a link or a batch is chosen), or None when nothing matches. Up to ``exact_below``
+    polygons their bounding-box centres are read; beyond that the pre-counted grid cells of zoom 9
+    (about 0.07°) give the box without reading the polygons."""
+    where = filters.where()
+    if scope is not None:
+        where = scope.restrict_where(where)
+        if where is None:
+            return None
+    if filters.overdue_only:
+        frame = candidates(store, filters, today=today, centers=True, scope=scope)
+    else:
+        n = store.count("change", where)
+        if n == 0:
+            return None
+        if n > exact_below:
+            zoom = 9
+            world = (-180.0, -85.0, 180.0, 85.0)
+            w, h = cell_size(world, zoom)
+            cells = store.grid_counts("change", world, w, h, where, zoom if cells_mod.answerable(where, zoom) else None)
+            if not cells:
+                return None
+            gx = np.array([c[0] for c in cells], dtype=float)
+            gy = np.array([c[1] for c in cells], dtype=float)
+            return (float(gx.min() * w), float(gy.min() * h), float((gx.max() + 1) * w), float((gy.max() + 1) * h))
+        frame = store.read_layer("change", where=where, columns=["status"], geometry=False, centers=True)
+    if frame.empty:
+        return None
+    x, y = frame["cx"].to_numpy(float), frame["cy"].to_numpy(float)
+    return (float(np.nanmin(x)), float(np.nanmin(y)), float(np.nanmax(x)), float(np.nanmax(y)))
+
+
+def area_extent(store: Store, counties=None) -> BBox | None:
+    """The box of the user's area: the named counties, or the whole jurisdiction (the league and
+    its counties in the admin layer; the change polygons when there are no boundaries)."""
+    if counties is not None:
+        frame = store.read_layer("admin", where={"level": "county", "code": sorted(counties)}, columns=["code"])
+    else:
+        frame = store.read_layer("admin", where={"level": ["league", "county"]}, columns=["level"])
+    if len(frame):
+        return tuple(float(v) for v in frame.total_bounds)
+    return store.extent("change")
 
 
 def step(ids: list[int], current: int | None, direction: int = 1) -> int | None:
