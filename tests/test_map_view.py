@@ -1,0 +1,142 @@
+"""Where the map looks and in what order "next" walks: the user's area, the extent of filter
+results, open overdue polygons first; basemap settings and the remembered basemap choice."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import shapely
+
+from dashboard.components import basemaps, fmap
+from geo import auth, prefs
+from geo import mapview as mv
+from geo.config import load_settings
+from geo.errors import ConfigError
+from tests.helpers import add_batch, insert, polygons
+
+
+def test_open_overdue_polygons_come_first_longest_overdue_first():
+    frame = pd.DataFrame({
+        "id": [1, 2, 3, 4, 5],
+        "status": ["issued", "rectifying", "closed", "verifying", "issued"],
+        "due": ["2024-05-01", "2024-01-01", "2023-01-01", None, "2024-03-01"],
+        "overdue": [True, True, True, False, False],
+    })
+    ids = mv.review_order(frame)["id"].tolist()
+    # open and overdue first, longest overdue first; a closed polygon is never "open overdue"
+    assert ids == [2, 1, 3, 4, 5]
+    assert mv.step(ids, None) == 2 and mv.step(ids, 2) == 1 and mv.step(ids, 1) == 3
+
+
+def test_results_extent_follows_the_filters(store):
+    bid = add_batch(store)
+    near = polygons(5, x0=121.50, y0=45.90)
+    near["county_code"] = "152224"
+    far = polygons(5, x0=122.80, y0=46.70)
+    far["county_code"] = "152223"
+    insert(store, near, batch_id=bid)
+    insert(store, far, batch_id=bid)
+    ext = mv.results_extent(store, mv.Filters(counties=("152224",)))
+    assert ext is not None and 121.49 < ext[0] <= ext[2] < 121.7 and 45.89 < ext[1] <= ext[3] < 46.1
+    both = mv.results_extent(store, mv.Filters())
+    assert both[0] < 121.6 and both[2] > 122.7
+    assert mv.results_extent(store, mv.Filters(counties=("150000",))) is None
+    # beyond the exact limit the pre-counted cells give a box that holds the exact one
+    coarse = mv.results_extent(store, mv.Filters(), exact_below=3)
+    assert coarse[0] <= both[0] and coarse[1] <= both[1] and coarse[2] >= both[2] and coarse[3] >= both[3]
+    assert coarse[2] - coarse[0] < (both[2] - both[0]) + 0.2
+    # an inspector's scope: only his county, whatever the filter asks
+    acc = auth.Access(user="i", role="inspector", counties=frozenset({"152224"}))
+    assert mv.results_extent(store, mv.Filters(), scope=acc)[2] < 121.7
+    assert mv.results_extent(store, mv.Filters(counties=("152223",)), scope=acc) is None
+
+
+def test_area_extent_is_the_users_counties(demo_store):
+    league = mv.area_extent(demo_store)
+    tuquan = mv.area_extent(demo_store, {"152224"})
+    assert league[0] < tuquan[0] < tuquan[2] < league[2] and league[1] < tuquan[1] < tuquan[3] < league[3]
+    # the view the page opens on holds the county and is closer than the league's
+    z_league = fmap.fit_zoom(league, 668, 600)
+    z_county = fmap.fit_zoom(tuquan, 668, 600)
+    assert z_county > z_league
+
+
+def test_small_polygons_become_markers():
+    small = shapely.box(121.5, 45.9, 121.501, 45.901)  # ~80 m
+    big = shapely.box(121.0, 45.5, 121.3, 45.8)
+    frame = pd.DataFrame({"id": [1, 2]})
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(frame, geometry=[small, big], crs=4490)
+    fc = fmap.feature_collection(frame, {"id": "id"}, 9, min_px=fmap.MARKER_PX)
+    kinds = [f["geometry"]["type"] for f in fc["features"]]
+    assert kinds == ["Point", "Polygon"]
+    fc = fmap.feature_collection(frame, {"id": "id"}, 17, min_px=fmap.MARKER_PX)
+    assert [f["geometry"]["type"] for f in fc["features"]] == ["Polygon", "Polygon"]
+
+
+def test_intranet_basemaps_from_forest_toml(tmp_path):
+    cfg = tmp_path / "forest.toml"
+    cfg.write_text(
+        'basemap = "局内影像"\n'
+        '[[basemaps]]\nname = "局内影像"\nurl = "http://10.1.1.1/img/{z}/{x}/{y}.png"\ndark = true\n'
+        '[[basemaps]]\nname = "局内WMTS"\n'
+        'url = "http://gis/wmts?LAYER=vec&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX={TileMatrix}&TILEROW={TileRow}&TILECOL={TileCol}"\n'
+        'labels = "http://gis/wmts?LAYER=cva&TILEMATRIX={TileMatrix}&TILEROW={TileRow}&TILECOL={TileCol}"\n',
+        encoding="utf-8")
+    s = load_settings({"FOREST_CONFIG": str(cfg)})
+    assert s.basemap == "局内影像" and [b.name for b in s.basemaps] == ["局内影像", "局内WMTS"]
+    wmts = s.basemaps[1]
+    assert "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}" in wmts.url and wmts.labels.endswith("TILECOL={x}")
+    opts = basemaps.options(s, archive_names=["2023年影像"])
+    assert list(opts)[:2] == ["offline", "none"]
+    assert {"局内影像", "局内WMTS", "tiles:2023年影像"} <= set(opts) and "tianditu" not in opts
+    assert opts["局内WMTS"].tiles[1].overlay and opts["局内影像"].dark
+    assert opts["tiles:2023年影像"].tiles[0].url == "/tiles/2023年影像/{z}/{x}/{y}"
+
+
+@pytest.mark.parametrize("text, what", [
+    ('[[basemaps]]\nname = "x"\nurl = "ftp://a/{z}/{x}/{y}"\n', "http"),
+    ('[[basemaps]]\nname = "x"\nurl = "http://a/{z}/{x}.png"\n', "{y}"),
+    ('[[basemaps]]\nurl = "http://a/{z}/{x}/{y}"\n', "name"),
+    ('[[basemaps]]\nname = "x"\nurl = "http://a/{z}/{x}/{y}"\ncolour = 1\n', "colour"),
+    ('basemap = "nowhere"\n', "nowhere"),
+    ('basemap = "tianditu_img"\n', "tianditu"),
+])
+def test_bad_basemap_settings_are_refused_in_chinese(tmp_path, text, what):
+    cfg = tmp_path / "forest.toml"
+    cfg.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings({"FOREST_CONFIG": str(cfg)})
+    assert what in str(err.value) or what in err.value.message("zh")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in err.value.message("zh"))
+
+
+def test_tianditu_offers_vector_and_imagery_with_labels():
+    s = load_settings({"FOREST_TIANDITU_KEY": "abc", "FOREST_CONFIG": "/nonexistent.toml"})
+    opts = basemaps.options(s, archive_names=[])
+    for key, layers in (("tianditu", ("vec", "cva")), ("tianditu_img", ("img", "cia"))):
+        tiles = opts[key].tiles
+        assert [f"LAYER={x}&" in t.url for t, x in zip(tiles, layers)] == [True, True]
+        assert tiles[1].overlay and all(t.url.endswith("tk=abc") for t in tiles)
+
+
+def test_the_basemap_choice_is_kept_per_user(store):
+    assert prefs.get(store, "张三", "basemap") is None
+    prefs.put(store, "张三", "basemap", "none")
+    prefs.put(store, "李四", "basemap", "tianditu")
+    assert prefs.get(store, "张三", "basemap") == "none" and prefs.get(store, "李四", "basemap") == "tianditu"
+    prefs.put(store, "张三", "basemap", "offline")
+    assert prefs.get(store, "张三", "basemap") == "offline"
+    with pytest.raises(ValueError):
+        prefs.put(store, "张三", "password", "x")
+    opts = basemaps.options(load_settings({"FOREST_CONFIG": "/nonexistent.toml"}), archive_names=[])
+    assert basemaps.choose(opts, "tianditu", "offline") == "offline"  # no key here: falls back
+    assert basemaps.choose(opts, "none", "offline") == "none"
+
+
+def test_offline_basemap_data_is_shipped():
+    rivers, places = basemaps.shipped()
+    assert len(rivers["features"]) >= 20
+    names = {p[2] for p in places}
+    assert {"乌兰浩特市", "突泉县", "扎赉特旗", "阿尔山市"} <= names
