@@ -140,3 +140,19 @@ def test_offline_basemap_data_is_shipped():
     assert len(rivers["features"]) >= 20
     names = {p[2] for p in places}
     assert {"乌兰浩特市", "突泉县", "扎赉特旗", "阿尔山市"} <= names
+
+
+def test_attribute_values_are_never_evaluated_as_templates():
+    """branca compiles what folium renders as a Jinja template again, so a value "{{ 7*7 }}" came
+    out as "49" (server-side template injection); the map keeps rendered output as text."""
+    import geopandas as gpd
+
+    hostile = "{{ 7*7 }}{% for x in range(3) %}A{% endfor %}{# c #}"
+    frame = gpd.GeoDataFrame({"id": [1], "polygon_no": [hostile], "status": ["issued"]},
+                             geometry=[shapely.box(121, 45, 121.1, 45.1)], crs=4490)
+    fc = fmap.feature_collection(frame, {"id": "id", "n": "polygon_no", "s": "status"}, 12)
+    m = fmap.base_map((45.05, 121.05), 12, "none")
+    fmap.change_layer(fc, "zh").add_to(m)
+    html = m.get_root().render()
+    assert hostile in html  # the value, as it was
+    assert "AAA" not in html

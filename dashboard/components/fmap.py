@@ -30,13 +30,58 @@ from jinja2 import Template
 
 from geo import schema as S
 
-# folium builds a few elements from template strings on every render (the map's <style> tags),
-# and branca compiles each with jinja2 anew: a third of the time of an action on the map page
-# (py-spy). The same string always compiles to the same template, so compile each once.
-if not getattr(_branca_element.Template, "_forest_cached", False):
-    _cached_template = functools.lru_cache(maxsize=512)(_branca_element.Template)
-    _cached_template._forest_cached = True
-    _branca_element.Template = _cached_template
+# branca wraps what each folium element renders (its JavaScript, with the GeoJSON data inside) in
+# a new ``Element(text)``, which compiles that text again as a Jinja template. Two consequences:
+# (1) attribute values are *evaluated* as Jinja — a polygon number "{{ 7*7 }}" became "49", and
+#     "{{ cycler.__init__.__globals__.os… }}" would run on the server (tests/test_map_view.py);
+# (2) compiling a megabyte of GeoJSON as a template took a third of the time of every action on
+#     the map page (py-spy).
+# So rendered output is kept as text, never compiled again; template strings without Jinja
+# syntax become plain text too, and real templates are compiled once.
+class _Rendered(_branca_element.Element):
+    """Text a macro has already rendered: kept as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+def _macro_render(self, **kwargs):
+    figure = self.get_root()
+    assert isinstance(figure, _branca_element.Figure), "You cannot render this Element if it is not in a Figure."
+    for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+        macro = self._template.module.__dict__.get(part)
+        if macro is not None:
+            target.add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+    for element in list(self._children.values()):
+        element.render(**kwargs)
+
+
+class _Text:
+    """A 'template' without any Jinja syntax: renders to itself."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def render(self, *args, **kwargs) -> str:
+        return self.source
+
+
+def _template(source: str):
+    if "{{" in source or "{%" in source or "{#" in source:
+        return _compiled(source)
+    return _Text(source)
+
+
+if not getattr(_branca_element.MacroElement.render, "_forest", False):
+    _compiled = functools.lru_cache(maxsize=256)(_branca_element.Template)
+    _macro_render._forest = True
+    _branca_element.MacroElement.render = _macro_render
+    _branca_element.Template = _template
+
 
 ASSETS = "../../app/static/vendor"  # relative to the component iframe: works under a base URL path
 LOCAL_JS = {
