@@ -211,6 +211,46 @@ def review_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[order].reset_index(drop=True)
 
 
+def matches(filters: Filters, row: dict) -> bool:
+    """Whether one change polygon (its attributes, with ``overdue``) meets ``filters``."""
+    if filters.batch_ids and row.get("batch_id") not in filters.batch_ids:
+        return False
+    if filters.counties and row.get("county_code") not in filters.counties:
+        return False
+    if filters.townships and row.get("township") not in filters.townships:
+        return False
+    if filters.statuses and row.get("status") not in filters.effective_statuses():
+        return False
+    if filters.verdicts and row.get("verdict") not in filters.verdicts:
+        return False
+    if filters.assigned_to and row.get("assigned_to") != filters.assigned_to:
+        return False
+    return not filters.overdue_only or bool(row.get("overdue"))
+
+
+def patch_listing(frame: pd.DataFrame, feature: dict, filters: Filters, batches: pd.DataFrame,
+                  today: dt.date | None = None) -> pd.DataFrame:
+    """``frame`` (from :func:`candidates`, in working order) after one polygon changed: its row
+    updated in place (the list keeps its order under the user), or dropped when it no longer meets
+    the filters — instead of reading the whole list again after every action."""
+    row = {k: feature.get(k) for k in set(frame.columns) | {"status", "batch_id", "deadline", "version"} if k in feature}
+    one = pd.DataFrame([{k: feature.get(k) for k in ("status", "batch_id", "deadline")}])
+    due = change_deadlines(one, batches).iloc[0]
+    row["due"] = due
+    row["overdue"] = bool(overdue(pd.Series([due]), today or today_local()).iloc[0])
+    fid = int(feature["id"])
+    at = frame.index[frame["id"] == fid]
+    if not matches(filters, {**feature, "overdue": row["overdue"]}):
+        return frame.drop(index=at).reset_index(drop=True) if len(at) else frame
+    if not len(at):
+        return frame  # newly matching: it joins the list when the list is next read in full
+    out = frame.copy()
+    for k, v in row.items():
+        if k in out.columns:
+            out.at[at[0], k] = v
+    return out
+
+
 def results_extent(store: Store, filters: Filters, *, scope=None, today: dt.date | None = None,
                    exact_below: int = 5000) -> BBox | None:
     """The box holding every change polygon that matches ``filters`` (what the map fits to when a

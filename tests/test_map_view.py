@@ -156,3 +156,28 @@ def test_attribute_values_are_never_evaluated_as_templates():
     html = m.get_root().render()
     assert hostile in html  # the value, as it was
     assert "AAA" not in html
+
+
+def test_the_list_is_patched_after_ones_own_action_as_if_read_again(store):
+    from geo import workflow as W
+
+    bid = add_batch(store, verify="2024-05-01")
+    insert(store, polygons(6), batch_id=bid)
+    flt = mv.Filters(statuses=("issued",))
+    before = mv.review_order(mv.candidates(store, flt, columns=mv.ORDER_COLS))
+    fid = int(before["id"].iloc[1])
+    W.transition(store, "change", fid, "verifying", actor="甲")
+    patched = mv.patch_listing(before, store.get_feature("change", fid), flt, store.batches("change"))
+    again = mv.review_order(mv.candidates(store, flt, columns=mv.ORDER_COLS))
+    assert patched["id"].tolist() == again["id"].tolist() and fid not in patched["id"].tolist()
+    # without a status filter the row stays where it was, with its new status and version
+    every = mv.Filters()
+    before = mv.review_order(mv.candidates(store, every, columns=mv.ORDER_COLS))
+    fid = int(before["id"].iloc[2])
+    W.transition(store, "change", fid, "verifying", actor="甲")
+    patched = mv.patch_listing(before, store.get_feature("change", fid), every, store.batches("change"))
+    again = mv.candidates(store, every, columns=mv.ORDER_COLS).set_index("id")
+    row = patched.set_index("id").loc[fid]
+    assert patched["id"].tolist() == before["id"].tolist()
+    assert (row["status"], int(row["version"]), row["due"], bool(row["overdue"])) == (
+        again.loc[fid, "status"], int(again.loc[fid, "version"]), again.loc[fid, "due"], bool(again.loc[fid, "overdue"]))

@@ -292,6 +292,39 @@ def feature_collection(frame, props: dict[str, str], zoom: int, points: bool = F
     return {"type": "FeatureCollection", "features": features}
 
 
+def to_js(obj) -> str:
+    """``obj`` as JSON that is safe inside a <script> (as jinja's ``tojson``), computed once per
+    cached view instead of on every run."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
+                 ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text
+
+
+class JsonLayer(MacroElement):
+    """A GeoJSON layer whose data comes already serialised (:func:`to_js`), styled and labelled by
+    ``on_each`` (JavaScript); points become circle markers. Clicks reach streamlit-folium as for
+    ``folium.GeoJson`` (it listens on every layer of the map)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+            pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, {{ this.marker }}); },
+            onEachFeature: {{ this.on_each }}
+        });
+        {{ this.get_name() }}.addData({{ this.data_js }});
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data_js: str, on_each: str, name: str = "json_layer"):
+        super().__init__()
+        self._name = name
+        self.data_js, self.on_each = data_js, on_each
+        self.marker = to_js({"radius": 6, "weight": 1.5, "fill": True})
+
+
 # ------------------------------------------------------------------------------ map pieces
 class _MetricScale(MacroElement):
     """Leaflet's scale bar in metres and kilometres only."""
@@ -345,10 +378,12 @@ function(feature, layer) {
 """
 
 
-def change_layer(fc: dict, lang: str, points: bool = False, dark: bool = False) -> folium.FeatureGroup:
+def change_layer(fc, lang: str, points: bool = False, dark: bool = False, selected: int | None = None) -> folium.FeatureGroup:
     """Change polygons coloured by status; overdue ones outlined in dashed red. Features given as
     points (too small to see as shapes) are drawn as round markers of the same colour. On a dark
-    basemap (imagery) outlines are white, on a light one dark, so every colour stands out."""
+    basemap (imagery) outlines are white, on a light one dark, so every colour stands out.
+    ``fc``: a FeatureCollection, or one already serialised with :func:`to_js`; ``selected``: the id
+    drawn highlighted (also taken from a ``sel`` property)."""
     labels = {s: S.label("status", s, lang) for s in S.CHANGE_STATUSES}
     late = "逾期" if lang == "zh" else "overdue"
     ha = "公顷" if lang == "zh" else "ha"
@@ -356,6 +391,7 @@ def change_layer(fc: dict, lang: str, points: bool = False, dark: bool = False) 
     js = """
 function(feature, layer) {
   var colors = %s, labels = %s, p = feature.properties, dot = !!layer.setRadius;
+  if (p.id === %s) { p.sel = 1; }
   var c = colors[p.s] || '#888888';
   layer.setStyle({color: p.sel ? '%s' : (p.o ? '%s' : (dot ? '%s' : c)),
                   weight: p.sel ? 4 : (p.o ? 2.5 : (dot ? 1.5 : 1.6)),
@@ -373,11 +409,11 @@ function(feature, layer) {
   box.appendChild(line);
   layer.bindTooltip(box, {sticky: true});
 }
-""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False), "#ffff00" if dark else "#00e5ff",
+""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False),
+       "null" if selected is None else int(selected), "#ffff00" if dark else "#00e5ff",
        OVERDUE_COLOR, halo, late, ha)
     fg = folium.FeatureGroup(name="change")
-    marker = folium.CircleMarker(radius=6, weight=1.5, fill=True)
-    folium.GeoJson(fc, name="change_polygons", on_each_feature=JsCode(js), marker=marker).add_to(fg)
+    JsonLayer(fc if isinstance(fc, str) else to_js(fc), js.strip(), name="change_polygons").add_to(fg)
     return fg
 
 

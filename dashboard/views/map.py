@@ -74,13 +74,14 @@ def results_extent(url: str, tok: str, filters: mv.Filters, scope_key: str):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def change_layer_data(url: str, tok: str, bbox, zoom: int, filters: mv.Filters, cap: int, scope_key: str):
-    """What the change layer draws for one view: ``(mode, count, FeatureCollection or cells)``."""
+    """What the change layer draws for one view: ``(mode, count, serialised FeatureCollection or
+    cells)``. Serialised once here: a run that redraws the same view sends the cached text."""
     v = mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access)
     if v.mode == "features":
         fc = fmap.feature_collection(
             v.features, {"id": "id", "s": "status", "o": "overdue", "n": "polygon_no", "c": "county", "a": "area_ha"},
             zoom, min_px=fmap.MARKER_PX)
-        return v.mode, v.count, fc
+        return v.mode, v.count, fmap.to_js(fc)
     return v.mode, v.count, v.cells
 
 
@@ -214,6 +215,44 @@ def on_map_change() -> None:
         select(int(click), fly=False)
 
 
+def one_event_apart(old: str, new: str) -> bool:
+    """Whether token ``new`` is ``old`` plus exactly one event (and no new batch)."""
+    try:
+        a, b = old.rsplit("|", 3), new.rsplit("|", 3)
+        return a[0] == b[0] and a[2:] == b[2:] and int(b[1]) == int(a[1]) + 1
+    except (ValueError, IndexError):
+        return False
+
+
+def note_change(fid: int, old_tok: str) -> None:
+    """After this user's own action: if it is the only change since the list was read, the list
+    is patched (one row) instead of read again (:func:`current_listing`)."""
+    new = token(store)
+    if one_event_apart(old_tok, new):
+        st.session_state["own_change"] = (old_tok, new, int(fid))
+
+
+def current_listing(tok: str) -> pd.DataFrame:
+    key = (filters, scope_key)
+    kept = st.session_state.get("list_cache")
+    own = st.session_state.pop("own_change", None)
+    if kept and kept[0] == key:
+        if kept[1] == tok:
+            return kept[2]
+        if own and own[0] == kept[1] and own[1] == tok:
+            try:
+                feat = store.get_feature("change", own[2])
+            except (NotFoundError, PermissionDenied):
+                feat = None
+            if feat is not None:
+                frame = mv.patch_listing(kept[2], feat, filters, store.batches("change"), today)
+                st.session_state["list_cache"] = (key, tok, frame)
+                return frame
+    frame = listing(store.url, tok, filters, scope_key)
+    st.session_state["list_cache"] = (key, tok, frame)
+    return frame
+
+
 def on_home() -> None:
     fit(home_extent(store.url, scope_key), max_zoom=12)
 
@@ -291,7 +330,10 @@ if st.session_state.get("last_filters") != filters:
             fit(home_extent(store.url, scope_key), max_zoom=12)
     else:
         ext = results_extent(store.url, tok, filters, scope_key)
-        fit(ext) if ext else (first_run and fit(home_extent(store.url, scope_key), max_zoom=12))
+        if ext:
+            fit(ext)
+        elif first_run:
+            fit(home_extent(store.url, scope_key), max_zoom=12)
 if "view" not in st.session_state:
     fit(home_extent(store.url, scope_key), max_zoom=12)
 view_q = fmap.parse_view(st.query_params.get("view"))  # ?view=lat,lon,zoom opens that view
@@ -322,12 +364,7 @@ def draw_map(tok: str, sel_id, matches: pd.DataFrame) -> None:
         data = change_layer_data(store.url, tok, bbox, zoom, filters, cap, scope_key)
         mode, n, payload = data
         if mode == "features":
-            fc = payload
-            if sel_id is not None:  # mark the selected one without copying the whole layer
-                fc = {"type": "FeatureCollection", "features": [
-                    {**f, "properties": {**f["properties"], "sel": 1}} if f["properties"].get("id") == sel_id else f
-                    for f in payload["features"]]}
-            groups.append(fmap.change_layer(fc, lang(), dark=bm.dark))
+            groups.append(fmap.change_layer(payload, lang(), dark=bm.dark, selected=sel_id))
         elif mode == "aggregate":
             groups.append(fmap.aggregate_layer(payload, lang()))
     if shown.get("imagery"):
@@ -370,7 +407,7 @@ def draw_map(tok: str, sel_id, matches: pd.DataFrame) -> None:
     st.caption(t("common.derived_note"))
 
 
-def details(feat: dict, matches: pd.DataFrame) -> None:
+def details(feat: dict, matches: pd.DataFrame, tok: str) -> None:
     st.subheader(f"{feat.get('polygon_no') or '#' + str(feat['id'])}")
     row = matches[matches["id"] == feat["id"]]
     if len(row) and int(row["version"].iloc[0]) == int(feat["version"]):  # the list already knows
@@ -400,7 +437,8 @@ def details(feat: dict, matches: pd.DataFrame) -> None:
             if user is None:
                 st.caption("请先登录" if lang() == "zh" else "Sign in first")
             else:
-                fp.action_form(store, "change", feat, user["name"], access=access)
+                fp.action_form(store, "change", feat, user["name"], access=access,
+                               on_done=lambda: note_change(feat["id"], tok))
     with tabs[1]:
         if tabs[1].open:
             attributes(feat)
@@ -486,7 +524,7 @@ def polygon_list(tok: str, ids: list[int], matches: pd.DataFrame) -> None:
 @st.fragment
 def review() -> None:
     tok = token(store)  # fresh in every fragment run: cached reads follow the latest change
-    matches = listing(store.url, tok, filters, scope_key)
+    matches = current_listing(tok)
     ids = matches["id"].tolist()
     sel_id = st.session_state.get("sel_id")
     feat = None
@@ -510,14 +548,14 @@ def review() -> None:
         if feat is None:
             st.info(t("map.select_hint"))
         else:
-            details(feat, matches)
+            details(feat, matches, tok)
     polygon_list(tok, ids, matches)
 
 
 review()
 
 # ------------------------------------------------------------------------------ whole selection
-matches = listing(store.url, tok, filters, scope_key)
+matches = current_listing(token(store))
 ids = matches["id"].tolist()
 if access is not None and access.can_write and ids:
     with st.expander(t("bulk.title") + f"（{len(ids)}）"):
