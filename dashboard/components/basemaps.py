@@ -111,8 +111,13 @@ def shipped() -> tuple[dict, list]:
         places = json.loads((DATA / "places.geojson").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"type": "FeatureCollection", "features": []}, []
-    pts = [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0], f["properties"]["n"]]
-           for f in places["features"]]
+    pts = []
+    # cities first: a banner whose seat is in a city (科尔沁右翼前旗 in 乌兰浩特) keeps the city's name
+    for f in sorted(places["features"], key=lambda f: not f["properties"]["n"].endswith("市")):
+        lon, lat = f["geometry"]["coordinates"]
+        if any(abs(lat - p[0]) < 0.08 and abs(lon - p[1]) < 0.16 for p in pts):
+            continue  # labels on top of each other
+        pts.append([lat, lon, f["properties"]["n"]])
     return rivers, pts
 
 

@@ -397,7 +397,7 @@ function(feature, layer) {
                   weight: p.sel ? 4 : (p.o ? 2.5 : (dot ? 1.5 : 1.6)),
                   dashArray: p.o && !p.sel ? '5 3' : null, opacity: 1,
                   fill: true, fillColor: c, fillOpacity: dot ? 0.95 : 0.55});
-  if (dot) { layer.setRadius(p.sel ? 9 : 6); }
+  if (dot) { layer.setRadius(p.sel ? 9 : (p.s === 'closed' && !p.o ? 4 : 6)); }
   if (p.sel && layer.bringToFront) { setTimeout(function () { layer.bringToFront(); }, 0); }
   var box = document.createElement('div');
   var title = document.createElement('b');

@@ -78,8 +78,10 @@ def change_layer_data(url: str, tok: str, bbox, zoom: int, filters: mv.Filters, 
     cells)``. Serialised once here: a run that redraws the same view sends the cached text."""
     v = mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access)
     if v.mode == "features":
+        # closed polygons first, so the open ones are drawn on top of them
+        order = (v.features["status"] != "closed").to_numpy().argsort(kind="stable")
         fc = fmap.feature_collection(
-            v.features, {"id": "id", "s": "status", "o": "overdue", "n": "polygon_no", "c": "county", "a": "area_ha"},
+            v.features.iloc[order], {"id": "id", "s": "status", "o": "overdue", "n": "polygon_no", "c": "county", "a": "area_ha"},
             zoom, min_px=fmap.MARKER_PX)
         return v.mode, v.count, fmap.to_js(fc)
     return v.mode, v.count, v.cells
@@ -189,7 +191,7 @@ def select(fid: int | None, fly: bool) -> None:
     if fly:
         g = feat["geometry"]
         c = g.representative_point()
-        zoom = min(15, max(10, fmap.fit_zoom(g.bounds, MAP_W // 3, MAP_H // 3)))
+        zoom = min(14, max(10, fmap.fit_zoom(g.bounds, MAP_W // 3, MAP_H // 3)))  # with its neighbours
         fly_to(c.y, c.x, zoom)
 
 
