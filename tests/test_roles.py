@@ -83,3 +83,35 @@ def test_the_administration_counts_follow_the_scope(demo_store):
     user = demo_store.user("tuquan_inspector")
     mine = scoped(demo_store, user).count("change")
     assert 0 < mine == demo_store.count("change", where={"county_code": "152224"}) < demo_store.count("change")
+
+
+def test_the_as_of_date_applies_as_soon_as_typed_or_picked(dashboard, page):
+    """A leader types a past date (applied on Enter or on leaving the box, not only when a
+    calendar closes), then picks another one from the calendar (applied at once)."""
+    login(page, dashboard.url, "leader", DEMO_PASSWORDS["leader"], path="summary")
+    page.get_by_role("heading", name="领导驾驶舱").first.wait_for()
+    wait_idle(page)
+    caption = page.locator(f"{MAIN} [data-testid='stCaptionContainer']").first
+    box = page.get_by_role("textbox", name="统计截至")
+    box.fill("2023-12-09")
+    box.press("Enter")
+    page.get_by_text("统计截至 2023-12-09").first.wait_for()
+    assert "2023-12-09" in caption.inner_text()
+    wait_idle(page)
+    calendar = page.get_by_role("group", name="统计截至")
+    for _ in range(3):  # the first click may only take the focus out of the text box
+        page.locator("[data-testid='stPopoverButton']").first.click()
+        try:
+            calendar.last.wait_for(timeout=3000)
+            break
+        except Exception:
+            wait_idle(page)
+    calendar.last.click()
+    page.get_by_role("button", name="15").last.click() if page.get_by_role("button", name="15").count() \
+        else page.get_by_text("15", exact=True).last.click()
+    page.get_by_text("统计截至 2023-12-15").first.wait_for()
+    assert box.input_value() == "2023-12-15"
+    box.fill("2023-13-45")  # not a date: refused, the figures stay on the last good date
+    box.press("Enter")
+    page.get_by_text("日期格式：YYYY-MM-DD").wait_for()
+    assert page.get_by_text("统计截至 2023-12-15").count() == 1
