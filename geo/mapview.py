@@ -251,6 +251,14 @@ def patch_listing(frame: pd.DataFrame, feature: dict, filters: Filters, batches:
     return out
 
 
+def layer_token(store: Store, layer: str) -> str:
+    """Changes whenever a feature of ``layer`` is added or changed (every change is an event): a
+    cache key for the map's other layers, which an action on a change polygon leaves as they were."""
+    with store.transaction(write=False) as tx:
+        last, n = tx.query_one("SELECT MAX(id), COUNT(*) FROM events WHERE layer = ?", [layer])
+    return f"{store.url}|{layer}|{last}|{n}"
+
+
 def results_extent(store: Store, filters: Filters, *, scope=None, today: dt.date | None = None,
                    exact_below: int = 5000) -> BBox | None:
     """The box holding every change polygon that matches ``filters`` (what the map fits to when a

@@ -181,3 +181,15 @@ def test_the_list_is_patched_after_ones_own_action_as_if_read_again(store):
     assert patched["id"].tolist() == before["id"].tolist()
     assert (row["status"], int(row["version"]), row["due"], bool(row["overdue"])) == (
         again.loc[fid, "status"], int(again.loc[fid, "version"]), again.loc[fid, "due"], bool(again.loc[fid, "overdue"]))
+
+
+def test_a_layer_token_moves_only_with_that_layers_changes(store):
+    from geo import workflow as W
+
+    bid = add_batch(store)
+    insert(store, polygons(2), batch_id=bid)
+    occ = mv.layer_token(store, "occupation")
+    before = mv.layer_token(store, "change")
+    fid = int(store.read_layer("change", columns=["status"], geometry=False)["id"].iloc[0])
+    W.transition(store, "change", fid, "verifying", actor="甲")
+    assert mv.layer_token(store, "change") != before and mv.layer_token(store, "occupation") == occ

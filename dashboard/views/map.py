@@ -125,7 +125,7 @@ def image_chips(folder: str, fid: int, version: int, wkb: bytes, before, after):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def other_layer(url: str, tok: str, key: str, zoom: int, scope_key: str):
+def other_layer(url: str, layer_tok: str, key: str, zoom: int, scope_key: str):
     if key == "township":
         frame = store.read_layer("admin", where={"level": "township"}, columns=["name"])
         return fmap.feature_collection(frame, {"n": "name"}, zoom)
@@ -375,7 +375,8 @@ def draw_map(tok: str, sel_id, matches: pd.DataFrame) -> None:
     for key in ("occupation", "restoration", "zone", "township", "patrol", "signboard"):
         if not shown[key]:
             continue
-        layer = other_layer(store.url, tok, key, min(zoom, 12), scope_key)
+        layer_tok = store.url if key == "township" else mv.layer_token(store, key)
+        layer = other_layer(store.url, layer_tok, key, min(zoom, 12), scope_key)
         if not layer:
             continue
         if key == "signboard":
