@@ -182,7 +182,7 @@ def run_pans(browser, a, app_url, cookie, bare_rt):
         A.idle(page)
         times = []
         for i in range(a.tries // 2 + 1):
-            t = A.pan_time(page)
+            t = A.pan_time(page, -300 if i % 2 == 0 else 300)
             print(f"# pan {zoom} {i}: {t:.2f} s", file=sys.stderr, flush=True)
             if i:
                 times.append(t)

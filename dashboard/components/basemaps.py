@@ -103,6 +103,15 @@ def choose(opts: dict[str, Basemap], wanted: str | None, default: str) -> str:
     return next(iter(opts))
 
 
+def for_user(store, user_name: str, settings) -> Basemap:
+    """The basemap ``user_name`` last picked on the map page (or the deployment's default), for
+    any page that shows a map (e.g. the upload preview)."""
+    from geo import prefs
+
+    opts = options(settings)
+    return opts[choose(opts, prefs.get(store, user_name, "basemap"), settings.basemap)]
+
+
 @lru_cache(maxsize=1)
 def shipped() -> tuple[dict, list]:
     """Rivers (GeoJSON) and places ([lat, lon, name]) shipped in data/basemap."""

@@ -242,9 +242,6 @@ def simplify_for_zoom(geoms, zoom: int):
     return shapely.transform(geoms, lambda c: np.round(c, d))
 
 
-POINT_ZOOM = 10  # (kept for callers: the change layer now decides per polygon, see MARKER_PX)
-
-
 def small_on_screen(geoms, zoom: int, min_px: int = MARKER_PX) -> np.ndarray:
     """Whether each geometry's bounding box is smaller than ``min_px`` screen pixels both ways at
     ``zoom`` (Web Mercator: a degree of latitude is 1/cos(lat) times longer than one of longitude)."""
