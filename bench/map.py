@@ -9,7 +9,8 @@ floor). Pans (``pan``): dragging the map by 300 px → the layer of the new view
 Actions (``actions``), signed in as 突泉县's inspector at 1600×1000, each timed from the click to
 the updated details and map (p50/p95 of --tries), against a bare page's click round trip
 (bench/bare_page.py) in the same run: "下一个"; opening a polygon by clicking it on the map; a
-workflow action (开始核查); page switches (map → summary → map).
+workflow action (开始核查); "下一个" pressed by four inspectors at once; page switches (map →
+summary → map).
 
 Builds (or reuses) a demo store with N change polygons, starts the dashboard and a naive page
 (bench/naive_page.py: all features in one folium.GeoJson), and measures, at league zoom and at
@@ -212,6 +213,18 @@ def run_actions(browser, a, app_url, bare_url, cookie, store):
         st_ = A.stats(A.action_times(page, app_url, issued[1:]))
         emit("action_workflow", a.n, st_["p95"], "s (p95)", "bare page click round trip (p95)", bare["p95"],
              p50=st_["p50"], max=st_["max"], tries=st_["tries"], target=1.0)
+    # four inspectors at once (four sessions of the app, one browser)
+    extra = [session(browser, app_url, cookie) for _ in range(3)]
+    pages = [page] + [p for _, p in extra]
+    for p in pages:
+        p.goto(app_url)
+        A.until(p, lambda p=p: (A._eval(p, A.NEW_LAYER_JS) or 0) > 0, timeout=120, what="first draw")
+        A.idle(p)
+    st_ = A.stats(A.concurrent_next_times(pages, max(3, a.tries // 4)))
+    emit("action_next_4_at_once", a.n, st_["p50"], "s (p50)", "bare page click round trip (p50)", bare["p50"],
+         p95=st_["p95"], max=st_["max"], tries=st_["tries"])
+    for c, _ in extra:
+        c.close()
     page.goto(app_url)
     A.idle(page)
     to_summary, to_map = A.page_switch_times(page, max(3, a.tries // 2))

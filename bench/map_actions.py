@@ -176,3 +176,31 @@ def pan_time(page, dx: int = -300) -> float:
     t1 = until(page, lambda: (_eval(page, NEW_LAYER_JS) or 0) > 0, what="pan")
     idle(page)
     return t1 - t0
+
+
+def concurrent_next_times(pages, rounds: int) -> list[float]:
+    """Several inspectors press "下一个" at the same moment (one click on each page, then wait for
+    all): each one's click-to-updated time."""
+    out = []
+    for _ in range(rounds):
+        before = [heading(p) for p in pages]
+        starts = []
+        for p in pages:
+            starts.append(time.perf_counter())
+            p.get_by_role("button", name="下一个 ▶").click(no_wait_after=True)
+        pending = set(range(len(pages)))
+        t_end = time.perf_counter() + 60
+        while pending and time.perf_counter() < t_end:
+            for i in list(pending):
+                p = pages[i]
+                h = heading(p)
+                sel = _eval(p, SELECTED_JS)
+                if h and h != before[i] and sel is not None and sel[1] == h:
+                    out.append(time.perf_counter() - starts[i])
+                    pending.discard(i)
+            pages[0].wait_for_timeout(15)
+        if pending:
+            raise RuntimeError("concurrent next: not all pages answered within 60 s")
+        for p in pages:
+            idle(p)
+    return out
