@@ -414,19 +414,25 @@ function(feature, layer) {
     return fg
 
 
-def aggregate_layer(cells: list[dict], lang: str) -> folium.FeatureGroup:
-    """Counts on a grid when the view holds more polygons than the map should draw."""
-    unit = "个图斑，放大查看" if lang == "zh" else "polygons, zoom in"
+def aggregate_fc(cells: list[dict]) -> dict:
+    """Grid cells with their counts as a FeatureCollection (``k`` count, ``f`` fill, ``l`` label)."""
     features = []
     top = max((c["count"] for c in cells), default=1)
     for c in cells:
-        x0, y0, x1, y1 = c["bbox"]
+        x0, y0, x1, y1 = (round(v, 6) for v in c["bbox"])
         features.append({
             "type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
             "properties": {"k": int(c["count"]), "f": round(0.15 + 0.6 * c["count"] / top, 3),
                            "l": 1 if len(cells) <= 300 else 0},
         })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def aggregate_layer(cells, lang: str) -> folium.FeatureGroup:
+    """Counts on a grid when the view holds more polygons than the map should draw. ``cells``: the
+    cells (list of dicts), or their FeatureCollection already serialised with :func:`to_js`."""
+    unit = "个图斑，放大查看" if lang == "zh" else "polygons, zoom in"
     js = """
 function(feature, layer) {
   var p = feature.properties;
@@ -442,8 +448,7 @@ function(feature, layer) {
 }
 """ % unit
     fg = folium.FeatureGroup(name="aggregate")
-    folium.GeoJson({"type": "FeatureCollection", "features": features}, name="aggregate",
-                   on_each_feature=JsCode(js)).add_to(fg)
+    JsonLayer(cells if isinstance(cells, str) else to_js(aggregate_fc(cells)), js.strip(), name="aggregate").add_to(fg)
     return fg
 
 
