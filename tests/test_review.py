@@ -229,7 +229,7 @@ def test_every_polygon_is_visible_and_the_legend_counts_them(dashboard, page):
     frame = page.frame(url=lambda u: "streamlit_folium" in u)
     kinds = frame.evaluate("""() => { let dots = 0, shapes = 0, tiny = 0;
         window.map.eachLayer(l => { if (!(l.feature && l.feature.properties && l.feature.properties.s)) return;
-          if (l.setRadius) { dots++; if (l.getRadius() < 5) tiny++; return; }
+          if (l.setRadius) { dots++; if (l.getRadius() < 4) tiny++; return; }
           shapes++;
           const b = l.getBounds(), a = window.map.latLngToContainerPoint(b.getSouthWest()),
                 c = window.map.latLngToContainerPoint(b.getNorthEast());
