@@ -87,7 +87,7 @@ def change_layer_data(url: str, tok: str, bbox, zoom: int, filters: mv.Filters, 
     return v.mode, v.count, fmap.to_js(fmap.aggregate_fc(v.cells))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=8)  # an all-county list at 500,000 is ~40 MB
 def listing(url: str, tok: str, filters: mv.Filters, scope_key: str) -> pd.DataFrame:
     """The filtered polygons in working order (open overdue first): what "next" steps through."""
     frame = mv.review_order(mv.candidates(store, filters, today=today, scope=access, columns=mv.ORDER_COLS))
