@@ -133,12 +133,24 @@ def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int 
         if where is None:
             return View("empty", 0)
     w, h = cell_size(bbox, zoom, cell_px)
+    counted = None
     if cells_mod.answerable(where, zoom) and cell_px == cells_mod.CELL_PX:
         # far out, the pre-counted cells answer without touching the polygons
         counted = store.grid_counts("change", bbox, w, h, where, zoom)
         n = sum(k for _, _, k in counted)
     else:
-        counted, n = None, store.count("change", where, bbox)
+        top = max(cells_mod.ZOOMS)
+        if zoom > top and cells_mod.answerable(where, top):
+            # the coarsest pre-counted cells meeting the view bound its count from above: nothing
+            # there means an empty view; far more than the cap means counting on the grid at once
+            # (one pass over the index instead of a count and then a grid)
+            upper = sum(k for _, _, k in store.grid_counts("change", bbox, cells_mod.cell_w(top),
+                                                          cells_mod.cell_h(top), where, top))
+            if upper == 0:
+                return View("empty", 0)
+            if upper > 4 * cap:
+                counted = store.grid_counts("change", bbox, w, h, where)
+        n = sum(k for _, _, k in counted) if counted is not None else store.count("change", where, bbox)
     if n == 0:
         return View("empty", 0)
     if n > cap:

@@ -193,3 +193,17 @@ def test_a_layer_token_moves_only_with_that_layers_changes(store):
     fid = int(store.read_layer("change", columns=["status"], geometry=False)["id"].iloc[0])
     W.transition(store, "change", fid, "verifying", actor="甲")
     assert mv.layer_token(store, "change") != before and mv.layer_token(store, "occupation") == occ
+
+
+def test_a_close_view_over_many_polygons_counts_on_the_grid_in_one_pass(store):
+    """Past the pre-counted zooms, a view whose coarse cells hold far more than the cap is counted
+    on the grid directly; the counts are the same as a live count, and a small view still draws."""
+    bid = add_batch(store)
+    insert(store, polygons(60, x0=121.50, y0=45.90), batch_id=bid)
+    bbox = (121.45, 45.85, 122.20, 46.00)
+    counted = mv.viewport(store, bbox, 11, mv.Filters(), cap=10)
+    assert counted.mode == "aggregate" and counted.count == 60
+    assert sum(c["count"] for c in counted.cells) == 60
+    drawn = mv.viewport(store, bbox, 11, mv.Filters(), cap=100)
+    assert drawn.mode == "features" and drawn.count == 60
+    assert mv.viewport(store, (100.0, 30.0, 100.5, 30.2), 11, mv.Filters()).mode == "empty"
