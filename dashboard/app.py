@@ -35,32 +35,56 @@ with st.sidebar:
 check_store()
 localise_widgets(lang(), settings().upload_max_mb)  # Chinese for Streamlit's own uploader/date texts
 
-pages = {
-    t("nav.review"): [
-        st.Page(PAGES / "map.py", title=t("nav.map"), icon=":material/map:", default=True),
-        st.Page(PAGES / "items.py", title=t("nav.items"), icon=":material/checklist:", url_path="items"),
-    ],
-    t("nav.leaders"): [
-        st.Page(PAGES / "summary.py", title=t("nav.summary"), icon=":material/monitoring:", url_path="summary"),
-    ],
-    t("nav.data"): [
-        st.Page(PAGES / "upload.py", title=t("nav.upload"), icon=":material/upload_file:", url_path="upload"),
-        st.Page(PAGES / "field.py", title=t("nav.field"), icon=":material/signpost:", url_path="field"),
-        st.Page(PAGES / "imagery.py", title=t("nav.imagery"), icon=":material/satellite_alt:", url_path="imagery"),
-    ],
-    t("nav.system"): [
-        st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:", url_path="admin"),
-    ],
+# Which pages each role sees in the menu (and can open at all: a page not in the navigation
+# cannot be reached by its URL). Rights are enforced in geo.auth whatever the page shows.
+ROLE_PAGES = {
+    "admin": ("map", "items", "summary", "upload", "field", "imagery", "admin"),
+    "staff": ("map", "items", "summary", "upload", "field", "imagery"),
+    "inspector": ("map", "items", "summary", "field"),
+    "leader": ("map", "items", "summary", "field"),
 }
-from dashboard.components.nav import register_pages  # noqa: E402
+# The map is every role's first page and lives at the root URL: links such as ``/?id=42`` and
+# the summary's "在地图上查看" (``./?county=…``) open it whoever follows them.
 
-for section, extra in register_pages(lang()).items():  # every declared register's page
-    pages.setdefault(section, []).extend(extra)
-if current_user() is None:
+
+def navigation(role: str | None) -> dict:
+    """The menu for ``role`` (every page, hidden, before sign-in: the requested URL is kept)."""
+    allowed = ROLE_PAGES.get(role, ("map",)) if role else ROLE_PAGES["admin"]
+    page = {
+        "map": (t("nav.review"), lambda: st.Page(PAGES / "map.py", title=t("nav.map"), icon=":material/map:",
+                                                 default=True)),
+        "items": (t("nav.review"), lambda: st.Page(PAGES / "items.py", title=t("nav.items"), icon=":material/checklist:",
+                                                   url_path="items")),
+        "summary": (t("nav.leaders"), lambda: st.Page(PAGES / "summary.py", title=t("nav.summary"),
+                                                      icon=":material/monitoring:", url_path="summary")),
+        "upload": (t("nav.data"), lambda: st.Page(PAGES / "upload.py", title=t("nav.upload"),
+                                                  icon=":material/upload_file:", url_path="upload")),
+        "field": (t("nav.data"), lambda: st.Page(PAGES / "field.py", title=t("nav.field"), icon=":material/signpost:",
+                                                 url_path="field")),
+        "imagery": (t("nav.data"), lambda: st.Page(PAGES / "imagery.py", title=t("nav.imagery"),
+                                                   icon=":material/satellite_alt:", url_path="imagery")),
+        "admin": (t("nav.system"), lambda: st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:",
+                                                   url_path="admin")),
+    }
+    out: dict[str, list] = {}
+    for key in ("map", "items", "summary", "upload", "field", "imagery", "admin"):
+        if key in allowed:
+            group, make = page[key]
+            out.setdefault(group, []).append(make())
+    # every declared register's page (all roles read them, each through its county scope)
+    from dashboard.components.nav import register_pages
+
+    for section, extra in register_pages(lang()).items():
+        out.setdefault(section, []).extend(extra)
+    return out
+
+
+user = current_user()
+if user is None:
     # Keep the requested page in the URL: after signing in, the same page opens.
-    st.navigation(pages, position="hidden")
+    st.navigation(navigation(None), position="hidden")
     login_form()
 else:
     with st.sidebar:
         sidebar_user()
-    st.navigation(pages, expanded=True).run()  # (collapsed, Streamlit would say "View N more" in English)
+    st.navigation(navigation(user.get("role")), expanded=True).run()  # (collapsed: "View N more" in English)

@@ -24,13 +24,74 @@ from geo.errors import ConfigError
 from geo.timeutil import use_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BASEMAPS = ("none", "osm", "tianditu")
+# Built-in basemap keys. "offline" is drawn from the store's own boundaries and the shipped place
+# names and rivers (data/basemap); "tianditu" (vector + labels) and "tianditu_img" (imagery +
+# labels) need a key; intranet tile services are added under [[basemaps]] in forest.toml.
+BASEMAPS = ("none", "offline", "osm", "tianditu", "tianditu_img")
+WMTS_NAMES = {"{TileMatrix}": "{z}", "{TileRow}": "{y}", "{TileCol}": "{x}"}
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """An intranet XYZ or WMTS (GoogleMapsCompatible / EPSG:3857 tile matrix) template."""
+
+    key: str
+    name: str
+    url: str
+    labels: str = ""  # an optional overlay of labels (e.g. a separate annotation service)
+    attribution: str = ""
+    subdomains: str = ""
+    max_zoom: int = 18
+    dark: bool = False  # imagery: polygons get a white outline to stand out
+
+
+def _template(url: str, where: str) -> str:
+    url = str(url or "").strip()
+    for a, b in WMTS_NAMES.items():
+        url = url.replace(a, b)
+    if not url.startswith(("http://", "https://", "/")) or not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise ConfigError(
+            f"{where}: a tile template needs http(s):// (or a path on this server) and {{z}}, {{x}}, {{y}} "
+            f"(or WMTS {{TileMatrix}}, {{TileRow}}, {{TileCol}}): {url!r}",
+            f"{where}：瓦片地址须以 http(s):// 或 / 开头，并包含 {{z}}、{{x}}、{{y}}"
+            f"（或 WMTS 的 {{TileMatrix}}、{{TileRow}}、{{TileCol}}）：{url}",
+        )
+    return url
+
+
+def tile_sources(items) -> tuple[TileSource, ...]:
+    """``[[basemaps]]`` tables of forest.toml as checked :class:`TileSource` values."""
+    out, seen = [], set(BASEMAPS)
+    for i, item in enumerate(items or ()):
+        where = f"basemaps[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} must be a table", f"{where} 须为表（[[basemaps]]）")
+        unknown = set(item) - {"key", "name", "url", "labels", "attribution", "subdomains", "max_zoom", "dark"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {sorted(unknown)}", f"{where} 含未知设置 {sorted(unknown)}")
+        name = str(item.get("name") or "").strip()
+        key = str(item.get("key") or name).strip()
+        if not name or key in seen:
+            raise ConfigError(f"{where}: needs a unique name", f"{where}：需要一个不重复的名称 name")
+        seen.add(key)
+        try:
+            max_zoom = int(item.get("max_zoom", 18))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: max_zoom must be a number", f"{where}：max_zoom 须为数字") from None
+        out.append(TileSource(
+            key=key, name=name, url=_template(item.get("url"), where),
+            labels=_template(item["labels"], where) if item.get("labels") else "",
+            attribution=str(item.get("attribution") or name), subdomains=str(item.get("subdomains") or ""),
+            max_zoom=max_zoom, dark=bool(item.get("dark", False)),
+        ))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class Settings:
     db: str = str(PROJECT_ROOT / "data" / "forest.gpkg")
-    basemap: str = "none"
+    basemap: str = "offline"  # the default choice; each user's own pick is remembered (geo.prefs)
+    basemaps: tuple[TileSource, ...] = ()  # intranet XYZ/WMTS services ([[basemaps]] in forest.toml)
     tianditu_key: str = ""
     lang: str = "zh"
     org_name: str = "兴安盟林业和草原局"
@@ -114,13 +175,16 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if "basemaps" in values and not all(isinstance(b, TileSource) for b in values["basemaps"]):
+        values["basemaps"] = tile_sources(values["basemaps"])
     settings = replace(Settings(), **values)
-    if settings.basemap not in BASEMAPS:
+    choices = (*BASEMAPS, *(b.key for b in settings.basemaps))
+    if settings.basemap not in choices:
         raise ConfigError(
-            f"basemap '{settings.basemap}' is not one of {BASEMAPS}",
-            f"底图设置“{settings.basemap}”无效，可选：{'、'.join(BASEMAPS)}",
+            f"basemap '{settings.basemap}' is not one of {choices}",
+            f"底图设置“{settings.basemap}”无效，可选：{'、'.join(choices)}",
         )
-    if settings.basemap == "tianditu" and not settings.tianditu_key:
+    if settings.basemap in ("tianditu", "tianditu_img") and not settings.tianditu_key:
         raise ConfigError(
             "basemap 'tianditu' needs a key: set FOREST_TIANDITU_KEY or tianditu_key in forest.toml",
             "天地图底图需要密钥：请设置 FOREST_TIANDITU_KEY 或在 forest.toml 中填写 tianditu_key",

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, show_error, store_or_stop, t
-from dashboard.components.feature_panel import flash
+from dashboard.components.feature_panel import clear_flash, flash
 from geo import auth
 from geo import schema as S
 from geo.errors import GeoError
@@ -26,8 +26,10 @@ st.title(t("admin.title"))
 flash()
 
 st.subheader(t("admin.store"))
-raw = store  # (the scoped store: counts and lists of the user's counties only)
-counts = {(S.layer(k).zh if zh else S.layer(k).en): raw.count(k) for k in S.LAYERS}
+raw = store  # (the scoped store: lists and counts of the user's scope)
+# Counted through the user's scope: someone limited to some counties sees only theirs (the menu
+# shows this page to administrators only, but the figures must not depend on that).
+counts = {(S.layer(k).zh if zh else S.layer(k).en): store.count(k) for k in S.LAYERS}
 info = pd.DataFrame(
     [("后端" if zh else "Backend", "GeoPackage" if raw.backend == "gpkg" else "PostGIS"),
      ("版本" if zh else "Schema version", raw.meta("schema_version") or ""),
@@ -80,6 +82,7 @@ with c1, st.form("user_add", clear_on_submit=True):
                            placeholder=t("common.choose"), select_all=False)
     password = st.text_input(t("admin.password"), value=auth.new_password())
     if st.form_submit_button(t("admin.add"), type="primary"):
+        clear_flash()
         try:
             auth.add_user(raw, access, name=name, role=role, password=password, display_name=display or None,
                           counties=scope if role == "inspector" else [])
@@ -94,6 +97,7 @@ with c2:
         who = st.selectbox(t("admin.name"), names, key="reset_who")
         new_pw = st.text_input(t("admin.new_password"), value=auth.new_password())
         if st.form_submit_button(t("admin.reset")):
+            clear_flash()
             try:
                 auth.reset_password(raw, access, who, new_pw)
                 st.session_state["flash"] = ("success", t("admin.done", what=f"{t('admin.reset')} {who}（{new_pw}）"))
@@ -106,6 +110,7 @@ with c2:
         off = b1.form_submit_button(t("admin.disable"))
         on = b2.form_submit_button(t("admin.enable"))
         if off or on:
+            clear_flash()
             try:
                 auth.set_disabled(raw, access, who2, bool(off))
                 st.session_state["flash"] = ("success", t("admin.done", what=f"{t('admin.disable') if off else t('admin.enable')} {who2}"))

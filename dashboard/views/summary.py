@@ -95,10 +95,36 @@ if "sum_asof" not in st.session_state:  # ?as_of=2023-12-09 opens the screen on 
         st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.query_params.get("as_of"))), today)
     except ValueError:
         st.session_state["sum_asof"] = today
-f_date = f3.date_input(t("sum.as_of"), max_value=today, key="sum_asof",
-                       help=t("sum.as_of_help"), format="YYYY-MM-DD")
-if not isinstance(f_date, dt.date):
-    f_date = today
+# Streamlit's date_input applies a typed date only when its calendar closes (old figures stood
+# beside the new date), so the date is a text box that applies on Enter or on leaving it, with
+# the calendar beside it for picking (a pick applies at once).
+
+
+def _as_of_typed():
+    try:
+        st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.session_state["sum_asof_text"]).strip()), today)
+        st.session_state.pop("sum_asof_bad", None)
+    except ValueError:
+        st.session_state["sum_asof_bad"] = True
+    st.session_state["sum_asof_text"] = st.session_state["sum_asof"].isoformat()
+
+
+def _as_of_picked():
+    st.session_state["sum_asof"] = st.session_state["sum_asof_pick"]
+    st.session_state["sum_asof_text"] = st.session_state["sum_asof"].isoformat()
+
+
+st.session_state.setdefault("sum_asof_text", st.session_state["sum_asof"].isoformat())
+st.session_state["sum_asof_pick"] = st.session_state["sum_asof"]
+d1, d2 = f3.columns([4, 1], vertical_alignment="bottom")
+d1.text_input(t("sum.as_of"), key="sum_asof_text", on_change=_as_of_typed, help=t("sum.as_of_help"),
+              placeholder="YYYY-MM-DD")
+with d2.popover("", icon=":material/calendar_month:"):
+    st.date_input(t("sum.as_of"), max_value=today, key="sum_asof_pick", on_change=_as_of_picked,
+                  format="YYYY-MM-DD", label_visibility="collapsed")
+if st.session_state.pop("sum_asof_bad", None):
+    f3.caption("日期格式：YYYY-MM-DD" if lang() == "zh" else "Date format: YYYY-MM-DD")
+f_date = st.session_state["sum_asof"]
 as_of = f_date if f_date < today else None
 historic = as_of is not None
 counties = list(f_county) or (sorted(county_names) if scoped else [])
