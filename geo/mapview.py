@@ -269,6 +269,9 @@ def patch_listing(frame: pd.DataFrame, feature: dict, filters: Filters, batches:
 def layer_token(store: Store, layer: str) -> str:
     """Changes whenever a feature of ``layer`` is added or changed (every change is an event): a
     cache key for the map's other layers, which an action on a change polygon leaves as they were."""
+    from geo.scope import unwrap
+
+    store, _ = unwrap(store)
     with store.transaction(write=False) as tx:
         last, n = tx.query_one("SELECT MAX(id), COUNT(*) FROM events WHERE layer = ?", [layer])
     return f"{store.url}|{layer}|{last}|{n}"

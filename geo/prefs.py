@@ -24,6 +24,10 @@ def get(store: Store, user: str, name: str, default: str | None = None) -> str |
 
 
 def put(store: Store, user: str, name: str, value: str) -> None:
-    if not user:
+    """Keep a preference of ``user`` (through a user's scoped store, only that user's own)."""
+    from geo.scope import unwrap
+
+    raw, access = unwrap(store)
+    if not user or (access is not None and access.user != user):
         return
-    store.set_meta(_key(user, name), str(value)[:MAX_LEN])
+    raw.set_meta(_key(user, name), str(value)[:MAX_LEN])

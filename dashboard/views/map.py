@@ -582,7 +582,7 @@ if access is not None and access.can_write and ids:
         inspectors = store.users()
         inspectors = inspectors[inspectors["role"] == "inspector"]["name"].tolist()
         b1, b2 = st.columns(2)
-        who = b1.selectbox(t("act.assign"), inspectors, key="bulk_who", placeholder=t("common.choose"), select_all=False)
+        who = b1.selectbox(t("act.assign"), inspectors, key="bulk_who", placeholder=t("common.choose"))
         if b1.button(t("bulk.assign"), key="bulk_assign", disabled=not who):
             res = workflow.bulk(store, "change", list(zip(ids, matches["version"].tolist())), actor=user["name"],
                                 fields={"assigned_to": who}, access=access)
