@@ -45,6 +45,10 @@ class Settings:
     signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
     signin_lock_minutes: float = 15.0
     password_min_length: int = 10
+    # registers' rules (geo/registers): days and layers a bureau sets for itself
+    pine_clear_days: int = 10  # 即死即清: days from detecting a dead pine to its removal
+    hazard_rectify_days: int = 30  # a fire hazard's deadline when the assignment names none
+    fire_land_layer: str = ""  # forest/grassland polygons camera coverage is measured on ("": counties)
 
     @property
     def is_postgis(self) -> bool:
@@ -110,4 +114,15 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
         )
     if settings.lang not in ("zh", "en"):
         raise ConfigError(f"lang must be 'zh' or 'en', not '{settings.lang}'", "语言只能是 zh 或 en")
+    global _CURRENT
+    _CURRENT = settings
     return settings
+
+
+_CURRENT: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings the edge (CLI entry, dashboard start) loaded last — for domain rules called
+    without them, such as a register's deadline counted inside ``stats`` — or the defaults."""
+    return _CURRENT if _CURRENT is not None else Settings()

@@ -258,13 +258,15 @@ def transition(
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
         t = find(layer, current["status"], to)
+        fields = _validated(store, lyr, {**fields, "status": to}, current)
+        fields.pop("status", None)
         if "verdict" in fields and fields["verdict"] not in VERDICTS:
             raise ValidationError(
                 f"verdict must be one of {', '.join(VERDICTS)}",
                 f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
             )
         merged = {**current, **fields}
-        for name, stamp in _STAMPS.get((layer, to), {}).items():
+        for name, stamp in {**_STAMPS.get((layer, to), {}), **lyr.stamps.get(to, {})}.items():
             if merged.get(name) in (None, "") and name not in fields:
                 fields[name] = local_date(at).isoformat() if stamp == "today" else actor
         merged = {**current, **fields}
@@ -312,6 +314,17 @@ def transition(
             attachments=shas,
             at=at,
         )
+
+
+def _validated(store, lyr: S.Layer, values: dict, current: dict) -> dict:
+    """``values`` (the changes) as the register's ``validate`` rule leaves them, seeing the record
+    as it is (``current``); registers without the rule get them back unchanged."""
+    from geo.registers import rules_of
+
+    rules = rules_of(lyr)
+    if rules is None or not hasattr(rules, "validate"):
+        return values
+    return dict(rules.validate(store, dict(values), current))
 
 
 # fields the store derives from other records (geometry fingerprint, patrol visits)
@@ -364,6 +377,11 @@ def edit(
             access.check_feature(layer, current, write=True)
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
+        if geometry is not None:
+            from geo.registers.records import measures
+
+            values.update(measures(lyr, geometry))
+        values = _validated(store, lyr, values, current)
         if geometry is not None:
             from geo.registers import records
 

@@ -355,7 +355,8 @@ class _Check:
         # longest first: stored neighbours and their overlaps, then the fingerprints
         f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if dedupe else None
         f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
-        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
+        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) \
+            if (lo.family == "polygon" or (lo.family == "mixed" and "area_ha" in self.names)) and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)
         f_where = pool.submit(V.locate, self.geoms[live], self.counties) if want_where else None
         pool.shutdown(wait=False)
@@ -367,6 +368,10 @@ class _Check:
             self.area(*f_area.result())
         if self.layer == "patrol" and len(live):
             self.tracks()
+        elif lo.family == "line" and "length_km" in self.names and len(live):  # a register's lines
+            length = np.full(self.n, np.nan)
+            length[live] = C.lengths_km(self.geoms[live])
+            self.out["length_km"] = pd.Series(np.round(length, 3))
         if f_near is not None:
             self.once(*f_near.result(), *f_hash.result(), by_no)
         return self.report()
@@ -442,6 +447,10 @@ class _Check:
         live, n = self.live, self.n
         area_ha = np.full(n, np.nan)
         area_ha[live] = ha
+        if self.lo.family == "mixed":  # points of a point-or-polygon layer have no area
+            ha, mu = np.where(ha > 0, ha, np.nan), np.where(mu > 0, mu, np.nan)
+            crs_used = [c if a > 0 else None for c, a in zip(crs_used, ha > 0)]
+            area_ha[live] = ha
         for name, values, fill in (("area_ha", np.round(ha, 4), np.nan), ("area_mu", np.round(mu, 2), np.nan),
                                    ("area_crs", np.asarray(crs_used, dtype=object), None)):
             if name in self.names:

@@ -36,8 +36,11 @@ def declared() -> list:
 def rules_of(lyr) -> ModuleType | None:
     """The module with ``lyr``'s domain rules, or None. Hooks it may define (all optional):
 
-    * ``validate(store, values, current) -> values`` — normalise and check a record before it is
-      stored (raise :class:`geo.errors.ValidationError` with both languages);
+    * ``validate(store, values, current) -> values`` — normalise and check a record whenever it
+      changes: ``values`` are the changes (every value of a new record; the fields and ``status``
+      of a transition; the fields of an edit or operation) and ``current`` the record as it is
+      (None for a new one, added or imported). Return the changes to store, possibly completed
+      (a default, a flag); raise :class:`geo.errors.ValidationError` (both languages) to refuse;
     * ``figures(store, frame, ctx) -> {figure key: {"total": v, "by_county": {code: v}}}`` — the
       register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
     * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;

@@ -29,11 +29,25 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
         f = lyr.field(name)
         v = coerce(lyr, name, value)
         if v is not None and f.options and v not in f.options:
+            v = option_key(f, v)
+        if v is not None and f.options and v not in f.options:
             labels = "、".join(S.label(name, o) for o in f.options)
             raise ValidationError(f"{f.en} must be one of {', '.join(f.options)}, not '{v}'",
                                   f"“{f.zh}”只能是：{labels}（而不是“{v}”）", field=name)
         out[name] = v
     return out
+
+
+def option_key(f: S.Field, value):
+    """The key of a value-list entry written as people write it — its Chinese or English label
+    ("打包" for ``bagging``), any case, spaces ignored — or ``value`` unchanged."""
+    text = "".join(str(value).split()).lower()
+    for key in f.options:
+        pair = S.LABELS.get(f.name, {}).get(key)
+        names = {str(key).lower(), *(("".join(p.split()).lower() for p in pair) if pair else ())}
+        if text in names:
+            return key
+    return value
 
 
 def _where_it_lies(store, tx, geom) -> dict:
@@ -54,12 +68,35 @@ def _where_it_lies(store, tx, geom) -> dict:
     return out
 
 
+def measures(lyr: S.Layer, geom) -> dict:
+    """What the geometry measures, for the fields the register has: a line's ``length_km``, a
+    polygon's ``area_ha``/``area_mu`` (and ``area_crs``), each in the geometry's own 3° Gauss-Krüger
+    zone (:mod:`geo.crs`). A point of a point-or-polygon register measures nothing (None)."""
+    from geo import crs as C
+
+    if geom is None or shapely.is_empty(geom):
+        return {}
+    kind = shapely.get_type_id(geom)
+    out: dict = {}
+    if lyr.has("length_km") and kind in (1, 5):
+        out["length_km"] = round(float(C.lengths_km(np.array([geom], dtype=object))[0]), 3)
+    if lyr.has("area_ha") or lyr.has("area_mu"):
+        if kind in (3, 6):
+            ha, mu, crs = C.areas_ha_mu(np.array([geom], dtype=object))
+            out.update(area_ha=round(float(ha[0]), 4), area_mu=round(float(mu[0]), 2), area_crs=crs[0])
+        elif lyr.geometry == "GEOMETRY":
+            out.update(area_ha=None, area_mu=None, area_crs=None)
+    return {k: v for k, v in out.items() if lyr.has(k)}
+
+
 def placed(store, tx, lyr: S.Layer, geom, keep: dict | None = None) -> dict:
-    """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``."""
+    """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``,
+    and what it measures (:func:`measures`)."""
     from geo.attribution import for_features
 
     keep = keep or {}
     out = {k: v for k, v in _where_it_lies(store, tx, geom).items() if lyr.has(k) and keep.get(k) in (None, "")}
+    out.update(measures(lyr, geom))
     if lyr.attributed and lyr.has("zones"):
         zid, zones = for_features(store, tx, np.array([geom], dtype=object))
         out["zones"] = zones[0]
@@ -92,6 +129,7 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     if lyr.spatial and geometry is None:
         raise ValidationError(f"a {lyr.en} record needs a location", f"{lyr.zh}需要位置（坐标或图形）",
                               field="geometry")
+    values.update(measures(lyr, geometry))
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "validate"):
         values = rules.validate(raw, values, None)
