@@ -116,8 +116,12 @@ def flash() -> None:
         getattr(st, msg[0])(msg[1])
 
 
-def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map"):
-    """The register's records on a map (capped); a click returns the record id."""
+def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map", overlays=()):
+    """The register's records on a map (capped); a click returns the record id.
+
+    ``overlays`` are the register's own layers drawn beneath its records (its rules'
+    ``map_layers`` hook): dicts with ``name``, ``geojson`` (a FeatureCollection in EPSG:4490),
+    ``color`` and optionally ``fill_opacity``; they are not clickable."""
     if frame is None or frame.empty or not lyr.spatial:
         st.caption("暂无可显示在地图上的记录" if _zh() else "Nothing to show on the map")
         return None
@@ -134,6 +138,15 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
     frame = frame.assign(_label=[str(v or "") for v in frame[label]])
     fc = fmap.feature_collection(frame, {"id": "id", "n": "_label", "s": "status"}, max(zoom, 10),
                                  points=lyr.geometry == "POINT", selected=selected)
+    groups = []
+    for ov in overlays or ():
+        og = folium.FeatureGroup(name=str(ov["name"]))
+        color, opacity = ov.get("color", "#1a9850"), float(ov.get("fill_opacity", 0.3))
+        folium.GeoJson(ov["geojson"], interactive=False,
+                       style_function=lambda f, c=color, o=opacity: {"color": c, "weight": 1, "fillColor": c,
+                                                                     "fillOpacity": o}).add_to(og)
+        fmap.localise(og)
+        groups.append(og)
     group = folium.FeatureGroup(name=lyr.label(lang()))
     folium.GeoJson(
         fc,
@@ -144,8 +157,10 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
                                   "fillOpacity": 0.35},
     ).add_to(group)
     fmap.localise(group)
-    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[group],
+    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[*groups, group],
                     returned_objects=["last_active_drawing"])
+    if overlays:
+        st.caption("；".join(f"{ov['name']}：{ov.get('legend', '')}".rstrip("：") for ov in overlays))
     props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
     return props.get("id")
 

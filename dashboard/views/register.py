@@ -12,13 +12,15 @@ import streamlit as st
 
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
-from dashboard.components.common import lang, store_or_stop
+from dashboard.components.common import lang, settings, store_or_stop
 from geo import export as gexport
 from geo import schema as S
 from geo import workflow
 from geo.errors import GeoError, NotFoundError, PermissionDenied
 from geo.registers import display, records, rules_of
+from geo.registers import figures as rfig
 from geo.registers.cli import operate
+from geo.timeutil import today_local
 
 
 def render(key: str) -> None:
@@ -38,11 +40,18 @@ def render(key: str) -> None:
                                   format_func=lambda s: S.label("status", s, lang()),
                                   placeholder="全部" if zh else "All")
         text = st.text_input("关键字" if zh else "Search", key=f"{key}_f_text")
+        late_only = st.checkbox("只看逾期" if zh else "Overdue only", key=f"{key}_f_late") if lyr.deadline else False
     where = {"status": statuses} if statuses else None
     frame = store.read_layer(key, where=where, geometry=lyr.spatial)
+    if lyr.deadline is not None:  # the declared deadline rule: due date and overdue, as the figures count
+        frame = frame.assign(_due=rfig.due(lyr, frame, settings()),
+                             _late=rfig.overdue(lyr, frame, today_local(), settings()))
+        if late_only:
+            frame = frame[frame["_late"].to_numpy(dtype=bool)]
     if text:
         hay = frame.drop(columns=[c for c in ("geometry",) if c in frame]).astype(str).agg(" ".join, axis=1)
         frame = frame[hay.str.contains(text, regex=False).to_numpy()]
+    rules = rules_of(lyr)
     q_id = st.query_params.get("id")
     if q_id and str(q_id).isdigit() and st.session_state.get(f"{key}_qid") != q_id:
         st.session_state[f"{key}_qid"] = q_id
@@ -53,12 +62,19 @@ def render(key: str) -> None:
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
         c.metric(S.label("status", s, lang()), f"{int(counts.get(s, 0)):,}")
+    if rules is not None and hasattr(rules, "overview"):  # the register's own summary tables
+        for caption, table in rules.overview(store, frame, lang()):
+            st.caption(caption)
+            st.dataframe(table, hide_index=True, width="stretch")
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
         tabs = st.tabs(["列表" if zh else "List", *(["地图" if zh else "Map"] if lyr.spatial else [])])
         with tabs[0]:
             view = display.table(lyr, frame, lang())
+            if "_due" in frame:
+                view["到期日" if zh else "Due"] = [d or "" for d in frame["_due"].tolist()]
+                view["逾期" if zh else "Overdue"] = [("逾期" if zh else "overdue") if v else "" for v in frame["_late"]]
             ev = st.dataframe(view, hide_index=True, width="stretch", height=380, on_select="rerun",
                               selection_mode="single-row", key=f"{key}_table")
             rows = (ev or {}).get("selection", {}).get("rows", []) if ev else []
@@ -69,7 +85,10 @@ def render(key: str) -> None:
                     st.session_state[f"{key}_sel"] = picked
         if lyr.spatial:
             with tabs[1]:
-                clicked = R.records_map(lyr, frame, st.session_state.get(f"{key}_sel"), key=f"{key}_map")
+                overlays = rules.map_layers(store, frame, lang()) \
+                    if rules is not None and hasattr(rules, "map_layers") else []
+                clicked = R.records_map(lyr, frame, st.session_state.get(f"{key}_sel"), key=f"{key}_map",
+                                        overlays=overlays)
                 if clicked is not None and clicked != st.session_state.get(f"{key}_click"):
                     st.session_state[f"{key}_click"] = clicked
                     st.session_state[f"{key}_sel"] = int(clicked)
@@ -182,7 +201,7 @@ def _add_and_import(store, lyr, user, access) -> None:
                          if access is None or access.counties is None or c in access.counties}
                 county = st.selectbox("旗县" if zh else "County", [None, *names], key=f"{key}_add_county",
                                       format_func=lambda c: ("全盟" if zh else "Whole league") if c is None else names[c])
-            place = R.place_inputs(f"{key}_add_pt") if lyr.geometry == "POINT" else None
+            place = R.place_inputs(f"{key}_add_pt") if lyr.geometry in ("POINT", "GEOMETRY") else None
             files = st.file_uploader("照片/材料" if zh else "Photos/files", accept_multiple_files=True, key=f"{key}_add_files")
             if st.form_submit_button("新增" if zh else "Add", type="primary"):
                 vals = R.clean(values)

@@ -44,6 +44,11 @@ def rules_of(lyr) -> ModuleType | None:
     * ``figures(store, frame, ctx) -> {figure key: {"total": v, "by_county": {code: v}}}`` — the
       register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
     * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;
+    * ``details(store, record, lang) -> [(caption, DataFrame)]`` — tables under a record's details;
+    * ``overview(store, frame, lang) -> [(caption, DataFrame)]`` — tables at the top of its page
+      (``frame``: the records the page lists);
+    * ``map_layers(store, frame, lang) -> [{"name", "geojson", "color", "fill_opacity", "legend"}]``
+      — layers of its own drawn beneath its records on the page's map (not clickable);
     * ``add_parsers(subparsers)`` / ``run(args, settings) -> int | None`` — its own CLI verbs.
     """
     if not getattr(lyr, "rules", None):
