@@ -258,8 +258,6 @@ def transition(
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
         t = find(layer, current["status"], to)
-        fields = _validated(store, lyr, {**fields, "status": to}, current)
-        fields.pop("status", None)
         if "verdict" in fields and fields["verdict"] not in VERDICTS:
             raise ValidationError(
                 f"verdict must be one of {', '.join(VERDICTS)}",
@@ -269,6 +267,8 @@ def transition(
         for name, stamp in {**_STAMPS.get((layer, to), {}), **lyr.stamps.get(to, {})}.items():
             if merged.get(name) in (None, "") and name not in fields:
                 fields[name] = local_date(at).isoformat() if stamp == "today" else actor
+        fields = _validated(store, lyr, {**fields, "status": to}, current)  # the register's own rule
+        fields.pop("status", None)
         merged = {**current, **fields}
         missing = [name for name in t.requires if merged.get(name) in (None, "")]
         if missing:

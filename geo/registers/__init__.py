@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("people",)
+MODULES: tuple[str, ...] = ("people", "fire", "pest")
 
 # menu sections of the registers' pages: key -> (zh, en)
 GROUPS: dict[str, tuple[str, str]] = {

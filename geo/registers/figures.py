@@ -137,3 +137,26 @@ def labels(lyr: S.Layer, lang: str = "zh") -> dict[str, str]:
 
 def as_number(v) -> float:
     return float(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else 0.0
+
+
+def tally(frame: pd.DataFrame, mask, values=None, digits: int | None = None) -> dict:
+    """``{"total", "by_county"}`` of the rows in ``mask``: their count, or the sum of ``values``
+    (rounded to ``digits``) — the shape of a figure, for registers' ``custom`` figures."""
+    mask = pd.Series(mask, index=frame.index).fillna(False).astype(bool) if len(frame) else pd.Series(dtype=bool)
+    if values is None:
+        v = mask.astype(int)
+    else:
+        v = pd.to_numeric(pd.Series(values, index=frame.index), errors="coerce").fillna(0.0).where(mask, 0.0)
+    codes = frame["county_code"].astype(object).where(frame["county_code"].notna(), NO_COUNTY) \
+        if "county_code" in frame else pd.Series(NO_COUNTY, index=frame.index)
+    by = v.groupby(codes).sum() if len(v) else pd.Series(dtype=float)
+
+    def num(x):
+        return int(x) if values is None else round(float(x), digits if digits is not None else 6)
+
+    return {"total": num(v.sum()) if len(v) else num(0), "by_county": {str(k): num(x) for k, x in by.items() if x}}
+
+
+def year_of(series: pd.Series) -> pd.Series:
+    """The calendar year of each date (ISO text, dates or None) as a float (NaN when empty)."""
+    return pd.to_datetime(series.astype(object), errors="coerce").dt.year
