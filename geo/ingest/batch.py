@@ -372,6 +372,7 @@ class _Check:
             length = np.full(self.n, np.nan)
             length[live] = C.lengths_km(self.geoms[live])
             self.out["length_km"] = pd.Series(np.round(length, 3))
+        self.register_rule()
         if f_near is not None:
             self.once(*f_near.result(), *f_hash.result(), by_no)
         return self.report()
@@ -408,6 +409,48 @@ class _Check:
         if "source_file" in self.names:
             self.out["source_file"] = pd.Series([self.lo.file_name] * n, dtype=object)
 
+    def register_rule(self) -> None:
+        """Each feature of a register through its value lists and its ``validate`` rule (as a
+        record added by hand or a list row): the values completed are kept, the flags added, and
+        a feature refused is rejected with its reason."""
+        from geo.errors import GeoError
+        from geo.registers import rules_of
+        from geo.registers.records import check_values
+
+        lyr = S.layer(self.layer)
+        rules = rules_of(lyr)
+        validate = getattr(rules, "validate", None) if rules is not None else None
+        if validate is None and not any(f.options for f in lyr.fields):
+            return
+        cols = {k: s.tolist() for k, s in self.out.items() if s is not None}
+        changed: dict[str, dict[int, object]] = {}
+        for i in self.live:
+            if not self.keep[i]:
+                continue
+            values = {k: v[i] for k, v in cols.items()
+                      if k in self.names and v[i] is not None and not (isinstance(v[i], float) and np.isnan(v[i]))
+                      and v[i] is not pd.NA}
+            try:
+                new = check_values(lyr, values)  # value lists by key or label ("生土阻隔带" → soil)
+                new = validate(self.store, new, None) if validate is not None else new
+            except GeoError as err:
+                self.keep[i] = False
+                self.lo.rejected[i] = True
+                self.problems.add(self.numbers[i], err.details.get("field") or "", "rejected", err.zh, err.en,
+                                  label=self.labels[i])
+                continue
+            for k, v in new.items():
+                if k == "flags":
+                    self.flags[i].update(v or {})
+                elif k in self.names and (k not in values or values[k] != v):
+                    changed.setdefault(k, {})[i] = v
+        for k, rows in changed.items():
+            col = self.out.get(k)
+            col = pd.Series([None] * self.n, dtype=object) if col is None else col.astype(object).copy()
+            for i, v in rows.items():
+                col.iat[i] = v
+            self.out[k] = col
+
     def where(self, hit: np.ndarray) -> None:
         """County code from where each feature lies; flags for features outside every county or
         far from the county their attributes name."""
@@ -417,6 +460,8 @@ class _Check:
         file_code, file_name = self.out.get("county_code"), self.out.get("county")
         named = V.named_county(counties, file_name.iloc[live] if file_name is not None else None,
                                file_code.iloc[live] if file_code is not None else None)
+        if len(named) != len(live):  # the file names no county at all
+            named = np.full(len(live), -1, dtype=int)
         far = V.county_mismatch(self.geoms[live], named, hit, counties)
         code_col = np.asarray(file_code.tolist() if file_code is not None else [None] * n, dtype=object)
         name_col = np.asarray(file_name.tolist() if file_name is not None else [None] * n, dtype=object)
