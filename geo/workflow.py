@@ -247,7 +247,7 @@ def transition(
     """
     lyr = S.layer(layer)
     store, access = unwrap(store, access)
-    fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
+    fields = _checked(lyr, fields or {})
     comment = (comment or "").strip() or None
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
@@ -316,6 +316,13 @@ def transition(
         )
 
 
+def _checked(lyr: S.Layer, fields: dict) -> dict:
+    """Fields in their types, and value-list fields by key or label ("打包" → ``bagging``)."""
+    from geo.registers.records import check_values
+
+    return check_values(lyr, fields)
+
+
 def _validated(store, lyr: S.Layer, values: dict, current: dict) -> dict:
     """``values`` (the changes) as the register's ``validate`` rule leaves them, seeing the record
     as it is (``current``); registers without the rule get them back unchanged."""
@@ -364,7 +371,7 @@ def edit(
         names = "、".join(lyr.field(k).zh for k in derived)
         raise ValidationError(f"{', '.join(derived)} are computed by the system and cannot be edited",
                               f"{names}由系统计算，不能直接编辑")
-    values = {k: coerce(lyr, k, v) for k, v in fields.items()}
+    values = _checked(lyr, fields)
     if status is not None:
         if status not in lyr.statuses:
             raise ValidationError(f"'{status}' is not a status of {lyr.en}", f"“{status}”不是{lyr.zh}的状态")
