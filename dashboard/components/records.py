@@ -74,7 +74,16 @@ def clean(values: dict) -> dict:
     return out
 
 
-def details(lyr: S.Layer, record: dict) -> None:
+def details(lyr: S.Layer, record: dict, store=None) -> None:
+    """A record's fields as people read them (a reference shows the record it points to)."""
+    if store is not None:
+        record = dict(record)
+        for f in lyr.fields:
+            if f.ref and record.get(f.name) not in (None, "") and record.get(f.name) == record.get(f.name):
+                try:
+                    record[f.name] = ref_options(store, f.ref).get(int(record[f.name]), f"#{int(record[f.name])}")
+                except (GeoError, ValueError, TypeError):
+                    pass
     rows = display.record_rows(lyr, record, lang())
     if rows:
         st.dataframe(pd.DataFrame(rows, columns=["字段" if _zh() else "Field", "值" if _zh() else "Value"]),
@@ -116,7 +125,8 @@ def flash() -> None:
         getattr(st, msg[0])(msg[1])
 
 
-def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map", overlays=()):
+def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map", overlays=(),
+                outlines: dict | None = None):
     """The register's records on a map (capped); a click returns the record id.
 
     ``overlays`` are the register's own layers drawn beneath its records (its rules'
@@ -133,7 +143,7 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
     minx, miny, maxx, maxy = frame.total_bounds
     zoom = min(14, fmap.fit_zoom((minx, miny, maxx, maxy), 640, 460))
     m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
-                      None, lang())
+                      outlines, lang())
     label = lyr.label_field if lyr.has(lyr.label_field) else "id"
     frame = frame.assign(_label=[str(v or "") for v in frame[label]])
     fc = fmap.feature_collection(frame, {"id": "id", "n": "_label", "s": "status"}, max(zoom, 10),

@@ -5,6 +5,7 @@ the actions its declaration allows, adding and importing records, and export. Sp
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from geo.errors import GeoError, NotFoundError, PermissionDenied
 from geo.registers import display, records, rules_of
 from geo.registers import figures as rfig
 from geo.registers.cli import operate
+from geo.stats import token
 from geo.timeutil import today_local
 
 
@@ -63,7 +65,7 @@ def render(key: str) -> None:
     for c, s in zip(cols[1:], lyr.statuses):
         c.metric(S.label("status", s, lang()), f"{int(counts.get(s, 0)):,}")
     if rules is not None and hasattr(rules, "overview"):  # the register's own summary tables
-        for caption, table in rules.overview(store, frame, lang()):
+        for caption, table in _hook(store, key, "overview", frame, access):
             st.caption(caption)
             st.dataframe(table, hide_index=True, width="stretch")
 
@@ -85,10 +87,10 @@ def render(key: str) -> None:
                     st.session_state[f"{key}_sel"] = picked
         if lyr.spatial:
             with tabs[1]:
-                overlays = rules.map_layers(store, frame, lang()) \
+                overlays = _hook(store, key, "map_layers", frame, access) \
                     if rules is not None and hasattr(rules, "map_layers") else []
                 clicked = R.records_map(lyr, frame, st.session_state.get(f"{key}_sel"), key=f"{key}_map",
-                                        overlays=overlays)
+                                        overlays=overlays, outlines=_outlines(store, token(store)))
                 if clicked is not None and clicked != st.session_state.get(f"{key}_click"):
                     st.session_state[f"{key}_click"] = clicked
                     st.session_state[f"{key}_sel"] = int(clicked)
@@ -113,6 +115,28 @@ def render(key: str) -> None:
     _export(store, lyr, frame)
 
 
+def _hook(store, key: str, name: str, frame, access):
+    """A register's page hook (``overview``, ``map_layers``), computed once per state of the data,
+    the user's counties, the language and the records listed."""
+    cols = [c for c in ("id", "version", "status") if c in frame]
+    sig = int(pd.util.hash_pandas_object(frame[cols], index=False).sum()) if len(frame) else 0
+    scope = None if access is None or access.counties is None else tuple(sorted(access.counties))
+    return _cached_hook(key, name, token(store), scope, lang(), sig, store, frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=600)
+def _cached_hook(key, name, tok, scope, lang_, sig, _store, _frame):
+    return getattr(rules_of(S.layer(key)), name)(_store, _frame, lang_)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _outlines(_store, tok: str) -> dict:
+    from dashboard.components import fmap
+
+    frame = _store.read_layer("admin", where={"level": "county"}, columns=["name"])
+    return fmap.feature_collection(frame, {"n": "name"}, 9) if len(frame) else None
+
+
 def _record_panel(store, lyr, record, user, access, can_write) -> None:
     zh = lang() == "zh"
     key = lyr.key
@@ -121,7 +145,7 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
     st.caption(f"{S.label('status', record.get('status'), lang())} · v{record.get('version')}")
     tabs = st.tabs(["详情" if zh else "Details", "办理" if zh else "Actions", "历史" if zh else "History"])
     with tabs[0]:
-        R.details(lyr, record)
+        R.details(lyr, record, store)
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "details"):
             for caption, table in rules.details(store, record, lang()):
@@ -146,7 +170,8 @@ def _actions(store, lyr, record, user, access) -> None:
                             key=f"{key}_{fid}_move")
         t = moves[pick]
         with st.form(f"{key}_{fid}_form_{pick}"):
-            values = {name: R.field_input(store, lyr.field(name), f"{key}_{fid}_{pick}_{name}", record.get(name))
+            values = {name: R.field_input(store, replace(lyr.field(name), required=name in t.requires),
+                                          f"{key}_{fid}_{pick}_{name}", record.get(name))
                       for name in (*t.requires, *t.optional)}
             comment = st.text_area("说明" + ("（必填）" if t.comment else "") if zh else "Comment", key=f"{key}_{fid}_c{pick}")
             files = st.file_uploader("证据材料（照片或 PDF）" if zh else "Evidence (photos or PDF)", accept_multiple_files=True,

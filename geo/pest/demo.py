@@ -98,13 +98,13 @@ def _sites(store, tx, ctx, rng, today):
         geoms.append(g)
     where = places(geoms, ctx)
     ha, mu, crs = C.areas_ha_mu(np.array(geoms, dtype=object))
+    order = sorted(range(len(rows)), key=lambda j: rows[j]["created"])
     for i, r in enumerate(rows):
         v = r["values"]
         for k in ("county_code", "county", "township"):
             v[k] = where[k][i]
-        v["name"] = f"{v['township'] or v['county']}松材线虫病疫点{i + 1}号"
+        v["name"] = f"{v['township'] or v['county']}松材线虫病疫点{order.index(i) + 1}号"
         v["area_ha"], v["area_mu"], v["area_crs"] = round(float(ha[i]), 4), round(float(mu[i]), 2), crs[i]
-    order = sorted(range(len(rows)), key=lambda j: rows[j]["created"])
     insert_with_history(store, tx, "pest_site", [rows[j] for j in order], [geoms[j] for j in order],
                         comment=f"{DEMO_NOTE}：疫点认定")
     return rows, [(rows[j]["values"], geoms[j]) for j in order]

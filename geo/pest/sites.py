@@ -109,7 +109,7 @@ def years(store, site: dict) -> pd.DataFrame:
         part = trees[when == y] if len(trees) else trees
         rows.append({"year": y, "status": recorded.get(y), "records": int(len(part)),
                      "trees": int(pd.to_numeric(part["tree_count"], errors="coerce").fillna(1).sum()) if len(part) else 0,
-                     "revoked": bool(revoked and str(revoked)[:4] == str(y))})
+                     "revoked": bool(revoked and str(revoked)[:4] <= str(y))})
     return pd.DataFrame(rows)
 
 
