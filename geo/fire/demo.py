@@ -207,7 +207,7 @@ def _breaks(store, tx, ctx, rng, today) -> int:
     codes = list(BREAK_WEIGHTS)
     weights = np.array(list(BREAK_WEIGHTS.values()), dtype=float)
     this = _split(166.0, 18, rng)  # the seed: 清理森林防火阻隔带166公里
-    last = _split(151.4, 16, rng)
+    last = _split(151.4, 16, rng)  # (last year's two new lines take the last of these)
     lines = []
     for km in this + [9.5, 7.2]:
         code = codes[int(rng.choice(len(codes), p=weights / weights.sum()))]
@@ -237,8 +237,8 @@ def _breaks(store, tx, ctx, rng, today) -> int:
     for k, (code, geom, km) in enumerate(lines):
         state = "cleared" if k < 18 else ("in_progress" if k == 18 else "planned")
         add(code, geom, km, today.year, state, k)
-        if k < 14:  # last year's breaks: mostly the same lines
-            add(code, geom, last[k], today.year - 1, "cleared", k)
+        if k < 14:  # last year's breaks: mostly the same lines, cleared in full or nearly
+            add(code, geom, round(km * float(rng.uniform(0.9, 1.0)), 1), today.year - 1, "cleared", k)
     for k, km in enumerate(last[14:], start=100):
         code = codes[int(rng.choice(len(codes), p=weights / weights.sum()))]
         add(code, _line(points_in(polys[code].buffer(-0.05), 1, rng)[0], km, rng), km, today.year - 1, "cleared", k)

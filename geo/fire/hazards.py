@@ -109,3 +109,31 @@ def bulletin(figures: dict, ctx: dict | None = None) -> str | None:
 def _total(figures: dict, key: str) -> int:
     v = (figures.get(key) or {}).get("total")
     return int(v) if v else 0
+
+
+def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
+    """Per county: hazards found and eliminated this year, still open, overdue."""
+    from geo.registers import figures as F
+    from geo.registers.fire import HAZARD
+
+    zh = lang == "zh"
+    figs = F.figures_of(store, HAZARD)
+    codes = sorted({c for f in figs.values() for c in f["by_county"]})
+    if not codes:
+        return []
+    admin = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
+    names = dict(zip(admin["code"].astype(str), admin["name"]))
+
+    def col(key):
+        return [figs[key]["by_county"].get(c, 0) for c in codes]
+
+    out = pd.DataFrame({
+        "旗县" if zh else "County": [names.get(c, "县界外" if zh else "outside") for c in codes],
+        "当年排查" if zh else "Found this year": col("found"),
+        "当年消除" if zh else "Eliminated this year": col("eliminated"),
+        "未完成整改" if zh else "Open": col("open"),
+        "逾期" if zh else "Overdue": col("overdue"),
+    })
+    days = deadline_days(_rule(), None)
+    return [((f"隐患整改：交办时未定期限的，发现后 {days} 天内整改（设置 hazard_rectify_days）" if zh
+              else f"Hazards: due {days} days after they were found unless the assignment sets a date"), out)]

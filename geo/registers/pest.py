@@ -6,7 +6,8 @@
   ones past that are overdue, removals after it are flagged (:mod:`geo.pest.trees`).
 * **Contractors** (``pest_contractor``): the units that do the removal, with their qualification
   certificate and its validity ("核对业务资质证书，防止无资质施工"); the certificate is checked on the
-  removal date (:mod:`geo.pest.contractors`).
+  removal date (:mod:`geo.pest.contractors`). One list for the league (no county): every county
+  picks from it.
 * **Epidemic sites** (``pest_site``, polygons): listed → revoked, with their status year by year
   (an ``annual`` check per year, and the dead trees found inside each year) (:mod:`geo.pest.sites`).
 """
@@ -62,7 +63,7 @@ CONTRACTOR = Layer(
         _f("cert_valid_to", DATE, "有效期至", "Valid to", "有效期至", "有效期截止", "证书有效期", "有效期", required=True),
         _f("contact", TEXT, "联系人", "Contact", "联系人", "负责人"),
         _f("phone", TEXT, "联系电话", "Phone", "联系电话", "电话"),
-        *WHERE,
+        _f("address", TEXT, "地址", "Address", "地址", "注册地址", "住所"),
         NOTE,
         *COMMON,
     ),
@@ -94,7 +95,7 @@ DEADTREE = Layer(
     list_fields=("tree_no", "surveyed_on", "tree_count", "test_result", "method", "removed_on", "contractor",
                  "county", "status"),
     fields=(
-        _f("tree_no", TEXT, "编号", "No.", "编号", "枯死木编号", "疫木编号", "调查编号", "样株编号", "点位编号"),
+        _f("tree_no", TEXT, "调查编号", "Survey no.", "编号", "枯死木编号", "疫木编号", "调查编号", "样株编号", "点位编号"),
         _f("surveyed_on", DATE, "调查日期", "Surveyed on", "调查日期", "发现日期", "监测日期", "普查日期", "调查时间",
            required=True),
         _f("tree_count", INT, "株数", "Trees", "株数", "枯死株数", "枯死松树株数", "数量", unit="株"),
