@@ -214,10 +214,13 @@ def _breaks(store, tx, ctx, rng, today) -> int:
         lines.append((code, _line(points_in(polys[code].buffer(-0.05), 1, rng)[0], km, rng), km))
     rows, geoms = [], []
 
+    kinds: dict = {}
+
     def add(code, geom, km, year, state, k):
-        kind = str(rng.choice(["soil", "mowed", "green", "road"], p=[0.4, 0.3, 0.2, 0.1]))
+        kind = kinds.setdefault(k, str(rng.choice(["soil", "mowed", "green", "road"], p=[0.4, 0.3, 0.2, 0.1])))
         plan_day = dt.date(year, 1, 10)
-        values = {"name": None, "year": year, "break_kind": kind, "width_m": float(rng.choice([10, 15, 20, 30])),
+        values = {"name": None, "year": year, "break_kind": kind, "width_m": {"soil": 15.0, "mowed": 20.0, "green": 30.0,
+                                                                          "road": 6.0}[kind],
                   "note": DEMO_NOTE, "status": "planned"}
         steps = []
         if state in ("in_progress", "cleared"):
