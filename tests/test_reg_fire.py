@@ -21,7 +21,6 @@ from geo.errors import TransitionError, ValidationError
 from geo.registers import figures as F
 from geo.registers import records
 from geo.registers.fire import CAMERA, FIREBREAK, HAZARD
-from geo.store import open_store
 from geo.timeutil import today_local
 from tests.helpers import jpeg
 from tests.test_cli import geo

@@ -66,7 +66,7 @@ def flags(v) -> dict:
 
 
 def test_a_dead_tree_list_is_placed_and_its_past_removals_checked(trees):
-    store, out, f = trees
+    _store, out, f = trees
     assert out["stored"] == 6 and out["problems"] == []
     assert f["status"].to_dict() == {"SC001": "removed", "SC002": "removed", "SC003": "removed",
                                      "SC004": "found", "SC005": "found", "SC006": "found"}
