@@ -117,6 +117,10 @@ class Settings:
     # the bulletin's genre, provenance and 公文 details ([bulletin] in forest.toml; keys and
     # meaning in geo.report.settings.ReportSettings; the app can override them in the store)
     bulletin: dict = field(default_factory=dict, hash=False)
+    # registers' rules (geo/registers): days and layers a bureau sets for itself
+    pine_clear_days: int = 10  # 即死即清: days from detecting a dead pine to its removal
+    hazard_rectify_days: int = 30  # a fire hazard's deadline when the assignment names none
+    fire_land_layer: str = ""  # forest/grassland polygons camera coverage is measured on ("": counties)
 
     @property
     def is_postgis(self) -> bool:
@@ -198,4 +202,15 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
             f"timezone '{settings.timezone}' is not a time zone; use an IANA name such as Asia/Shanghai",
             f"时区设置“{settings.timezone}”无效，请填写如 Asia/Shanghai 的时区名称",
         ) from None
+    global _CURRENT
+    _CURRENT = settings
     return settings
+
+
+_CURRENT: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings the edge (CLI entry, dashboard start) loaded last — for domain rules called
+    without them, such as a register's deadline counted inside ``stats`` — or the defaults."""
+    return _CURRENT if _CURRENT is not None else Settings()

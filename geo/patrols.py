@@ -388,7 +388,7 @@ def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
     return out
 
 
-def overview(store, start: dt.date, end: dt.date, lang: str = "zh") -> list[dict]:
+def period_overview(store, start: dt.date, end: dt.date, lang: str = "zh") -> list[dict]:
     """The patrol page's period view: coverage of each village zone/grid (map and table) and the
     patrols per person and level."""
     zh = lang == "zh"

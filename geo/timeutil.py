@@ -8,6 +8,7 @@ midnight to 08:00 Beijing time that is still yesterday. Use :func:`today_local`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -82,9 +83,15 @@ def as_date(value) -> dt.date | None:
     text = str(value).strip()
     if len(text) == 8 and text.isdigit():  # yyyymmdd, as in verification layers
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    m = _YMD.fullmatch(text)
+    if m:  # 2025/3/4, 2025.3.4, 2025年3月4日 (as office lists write dates)
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
     if len(text) > 10:
         return local_date(to_utc_text(text))
     return dt.date.fromisoformat(text.replace("/", "-"))
+
+
+_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
 def fmt_local(utc_text: str | None) -> str:

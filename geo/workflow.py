@@ -247,7 +247,7 @@ def transition(
     """
     lyr = S.layer(layer)
     store, access = unwrap(store, access)
-    fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
+    fields = _checked(lyr, fields or {})
     comment = (comment or "").strip() or None
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
@@ -264,9 +264,11 @@ def transition(
                 f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
             )
         merged = {**current, **fields}
-        for name, stamp in _STAMPS.get((layer, to), {}).items():
+        for name, stamp in {**_STAMPS.get((layer, to), {}), **lyr.stamps.get(to, {})}.items():
             if merged.get(name) in (None, "") and name not in fields:
                 fields[name] = local_date(at).isoformat() if stamp == "today" else actor
+        fields = _validated(store, lyr, {**fields, "status": to}, current)  # the register's own rule
+        fields.pop("status", None)
         merged = {**current, **fields}
         missing = [name for name in t.requires if merged.get(name) in (None, "")]
         if missing:
@@ -314,6 +316,24 @@ def transition(
         )
 
 
+def _checked(lyr: S.Layer, fields: dict) -> dict:
+    """Fields in their types, and value-list fields by key or label ("打包" → ``bagging``)."""
+    from geo.registers.records import check_values
+
+    return check_values(lyr, fields)
+
+
+def _validated(store, lyr: S.Layer, values: dict, current: dict) -> dict:
+    """``values`` (the changes) as the register's ``validate`` rule leaves them, seeing the record
+    as it is (``current``); registers without the rule get them back unchanged."""
+    from geo.registers import rules_of
+
+    rules = rules_of(lyr)
+    if rules is None or not hasattr(rules, "validate"):
+        return values
+    return dict(rules.validate(store, dict(values), current))
+
+
 # fields the store derives from other records (geometry fingerprint, patrol visits)
 DERIVED = {"geom_hash", "visited"}
 
@@ -351,7 +371,7 @@ def edit(
         names = "、".join(lyr.field(k).zh for k in derived)
         raise ValidationError(f"{', '.join(derived)} are computed by the system and cannot be edited",
                               f"{names}由系统计算，不能直接编辑")
-    values = {k: coerce(lyr, k, v) for k, v in fields.items()}
+    values = _checked(lyr, fields)
     if status is not None:
         if status not in lyr.statuses:
             raise ValidationError(f"'{status}' is not a status of {lyr.en}", f"“{status}”不是{lyr.zh}的状态")
@@ -364,6 +384,11 @@ def edit(
             access.check_feature(layer, current, write=True)
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
+        if geometry is not None:
+            from geo.registers.records import measures
+
+            values.update(measures(lyr, geometry))
+        values = _validated(store, lyr, values, current)
         if geometry is not None:
             from geo.registers import records
 

@@ -75,17 +75,15 @@ def clean(values: dict) -> dict:
 
 
 def details(lyr: S.Layer, record: dict, store=None) -> None:
-    if store is not None:  # references read as the records they name, not as ids
+    """A record's fields as people read them (a reference shows the record it points to)."""
+    if store is not None:
         record = dict(record)
         for f in lyr.fields:
-            v = record.get(f.name)
-            if f.ref and v is not None and not (isinstance(v, float) and pd.isna(v)):
-                ref = S.layer(f.ref)
+            if f.ref and record.get(f.name) not in (None, "") and record.get(f.name) == record.get(f.name):
                 try:
-                    rec = store.get_feature(f.ref, int(v))
-                    record[f.name] = rec.get(ref.label_field) or f"#{v}"
-                except GeoError:
-                    record[f.name] = f"#{v}"
+                    record[f.name] = ref_options(store, f.ref).get(int(record[f.name]), f"#{int(record[f.name])}")
+                except (GeoError, ValueError, TypeError):
+                    pass
     rows = display.record_rows(lyr, record, lang())
     if rows:
         st.dataframe(pd.DataFrame(rows, columns=["字段" if _zh() else "Field", "值" if _zh() else "Value"]),
@@ -127,8 +125,13 @@ def flash() -> None:
         getattr(st, msg[0])(msg[1])
 
 
-def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map"):
-    """The register's records on a map (capped); a click returns the record id."""
+def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map", overlays=(),
+                outlines: dict | None = None):
+    """The register's records on a map (capped); a click returns the record id.
+
+    ``overlays`` are the register's own layers drawn beneath its records (its rules'
+    ``map_layers`` hook): dicts with ``name``, ``geojson`` (a FeatureCollection in EPSG:4490),
+    ``color`` and optionally ``fill_opacity``; they are not clickable."""
     if frame is None or frame.empty or not lyr.spatial:
         st.caption("暂无可显示在地图上的记录" if _zh() else "Nothing to show on the map")
         return None
@@ -140,11 +143,20 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
     minx, miny, maxx, maxy = frame.total_bounds
     zoom = min(14, fmap.fit_zoom((minx, miny, maxx, maxy), 640, 460))
     m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
-                      None, lang())
+                      outlines, lang())
     label = lyr.label_field if lyr.has(lyr.label_field) else "id"
     frame = frame.assign(_label=[str(v or "") for v in frame[label]])
     fc = fmap.feature_collection(frame, {"id": "id", "n": "_label", "s": "status"}, max(zoom, 10),
                                  points=lyr.geometry == "POINT", selected=selected)
+    groups = []
+    for ov in overlays or ():
+        og = folium.FeatureGroup(name=str(ov["name"]))
+        color, opacity = ov.get("color", "#1a9850"), float(ov.get("fill_opacity", 0.3))
+        folium.GeoJson(ov["geojson"], interactive=False,
+                       style_function=lambda f, c=color, o=opacity: {"color": c, "weight": 1, "fillColor": c,
+                                                                     "fillOpacity": o}).add_to(og)
+        fmap.localise(og)
+        groups.append(og)
     group = folium.FeatureGroup(name=lyr.label(lang()))
     folium.GeoJson(
         fc,
@@ -155,8 +167,10 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
                                   "fillOpacity": 0.35},
     ).add_to(group)
     fmap.localise(group)
-    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[group],
+    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[*groups, group],
                     returned_objects=["last_active_drawing"])
+    if overlays:
+        st.caption("；".join(f"{ov['name']}：{ov.get('legend', '')}".rstrip("：") for ov in overlays))
     props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
     return props.get("id")
 

@@ -5,6 +5,7 @@ the actions its declaration allows, adding and importing records, and export. Sp
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -12,13 +13,16 @@ import streamlit as st
 
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
-from dashboard.components.common import lang, store_or_stop
+from dashboard.components.common import lang, settings, store_or_stop
 from geo import export as gexport
 from geo import schema as S
 from geo import workflow
 from geo.errors import GeoError, NotFoundError, PermissionDenied
 from geo.registers import display, records, rules_of
+from geo.registers import figures as rfig
 from geo.registers.cli import operate
+from geo.stats import token
+from geo.timeutil import today_local
 
 
 def render(key: str) -> None:
@@ -38,11 +42,18 @@ def render(key: str) -> None:
                                   format_func=lambda s: S.label("status", s, lang()),
                                   placeholder="全部" if zh else "All")
         text = st.text_input("关键字" if zh else "Search", key=f"{key}_f_text")
+        late_only = st.checkbox("只看逾期" if zh else "Overdue only", key=f"{key}_f_late") if lyr.deadline else False
     where = {"status": statuses} if statuses else None
     frame = store.read_layer(key, where=where, geometry=lyr.spatial)
+    if lyr.deadline is not None:  # the declared deadline rule: due date and overdue, as the figures count
+        frame = frame.assign(_due=rfig.due(lyr, frame, settings()),
+                             _late=rfig.overdue(lyr, frame, today_local(), settings()))
+        if late_only:
+            frame = frame[frame["_late"].to_numpy(dtype=bool)]
     if text:
         hay = frame.drop(columns=[c for c in ("geometry",) if c in frame]).astype(str).agg(" ".join, axis=1)
         frame = frame[hay.str.contains(text, regex=False).to_numpy()]
+    rules = rules_of(lyr)
     q_id = st.query_params.get("id")
     if q_id and str(q_id).isdigit() and st.session_state.get(f"{key}_qid") != q_id:
         st.session_state[f"{key}_qid"] = q_id
@@ -53,12 +64,19 @@ def render(key: str) -> None:
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
         c.metric(S.label("status", s, lang()), f"{int(counts.get(s, 0)):,}")
+    if rules is not None and hasattr(rules, "overview"):  # the register's own summary tables
+        for caption, table in _hook(store, key, "overview", frame, access):
+            st.caption(caption)
+            st.dataframe(table, hide_index=True, width="stretch")
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
         tabs = st.tabs(["列表" if zh else "List", *(["地图" if zh else "Map"] if lyr.spatial else [])])
         with tabs[0]:
             view = display.table(lyr, frame, lang())
+            if "_due" in frame:
+                view["到期日" if zh else "Due"] = [d or "" for d in frame["_due"].tolist()]
+                view["逾期" if zh else "Overdue"] = [("逾期" if zh else "overdue") if v else "" for v in frame["_late"]]
             ev = st.dataframe(view, hide_index=True, width="stretch", height=380, on_select="rerun",
                               selection_mode="single-row", key=f"{key}_table", placeholder="")
             rows = (ev or {}).get("selection", {}).get("rows", []) if ev else []
@@ -69,7 +87,10 @@ def render(key: str) -> None:
                     st.session_state[f"{key}_sel"] = picked
         if lyr.spatial:
             with tabs[1]:
-                clicked = R.records_map(lyr, frame, st.session_state.get(f"{key}_sel"), key=f"{key}_map")
+                overlays = _hook(store, key, "map_layers", frame, access) \
+                    if rules is not None and hasattr(rules, "map_layers") else []
+                clicked = R.records_map(lyr, frame, st.session_state.get(f"{key}_sel"), key=f"{key}_map",
+                                        overlays=overlays, outlines=_outlines(store, token(store)))
                 if clicked is not None and clicked != st.session_state.get(f"{key}_click"):
                     st.session_state[f"{key}_click"] = clicked
                     st.session_state[f"{key}_sel"] = int(clicked)
@@ -90,7 +111,7 @@ def render(key: str) -> None:
             _record_panel(store, lyr, record, user, access, can_write)
 
     rules = rules_of(lyr)
-    if rules is not None and hasattr(rules, "overview"):
+    if rules is not None and hasattr(rules, "period_overview"):  # figures over a chosen period
         _overview(store, lyr, rules)
     if can_write:
         _add_and_import(store, lyr, user, access)
@@ -101,7 +122,7 @@ def render(key: str) -> None:
 def _overview_items(url: str, scope_key: str, key: str, start, end, lang_: str):
     from dashboard.components.common import store_or_stop as _s
 
-    return rules_of(S.layer(key)).overview(_s(), start, end, lang_)
+    return rules_of(S.layer(key)).period_overview(_s(), start, end, lang_)
 
 
 def _overview(store, lyr, rules) -> None:
@@ -126,6 +147,28 @@ def _overview(store, lyr, rules) -> None:
             st.dataframe(item["frame"], hide_index=True, width="stretch", placeholder="")
         elif item["kind"] == "map":
             R.choropleth(item["frame"], item["value"], key=f"{lyr.key}_ov_map")
+
+
+def _hook(store, key: str, name: str, frame, access):
+    """A register's page hook (``overview``, ``map_layers``), computed once per state of the data,
+    the user's counties, the language and the records listed."""
+    cols = [c for c in ("id", "version", "status") if c in frame]
+    sig = int(pd.util.hash_pandas_object(frame[cols], index=False).sum()) if len(frame) else 0
+    scope = None if access is None or access.counties is None else tuple(sorted(access.counties))
+    return _cached_hook(key, name, token(store), scope, lang(), sig, store, frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=600)
+def _cached_hook(key, name, tok, scope, lang_, sig, _store, _frame):
+    return getattr(rules_of(S.layer(key)), name)(_store, _frame, lang_)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _outlines(_store, tok: str) -> dict:
+    from dashboard.components import fmap
+
+    frame = _store.read_layer("admin", where={"level": "county"}, columns=["name"])
+    return fmap.feature_collection(frame, {"n": "name"}, 9) if len(frame) else None
 
 
 def _record_panel(store, lyr, record, user, access, can_write) -> None:
@@ -166,7 +209,8 @@ def _actions(store, lyr, record, user, access) -> None:
                             key=f"{key}_{fid}_move")
         t = moves[pick]
         with st.form(f"{key}_{fid}_form_{pick}"):
-            values = {name: R.field_input(store, lyr.field(name), f"{key}_{fid}_{pick}_{name}", record.get(name))
+            values = {name: R.field_input(store, replace(lyr.field(name), required=name in t.requires),
+                                          f"{key}_{fid}_{pick}_{name}", record.get(name))
                       for name in (*t.requires, *t.optional)}
             comment = st.text_area("说明" + ("（必填）" if t.comment else "") if zh else "Comment", key=f"{key}_{fid}_c{pick}")
             files = st.file_uploader("证据材料（照片或 PDF）" if zh else "Evidence (photos or PDF)", accept_multiple_files=True,
@@ -221,7 +265,7 @@ def _add_and_import(store, lyr, user, access) -> None:
                          if access is None or access.counties is None or c in access.counties}
                 county = st.selectbox("旗县" if zh else "County", [None, *names], key=f"{key}_add_county",
                                       format_func=lambda c: ("全盟" if zh else "Whole league") if c is None else names[c])
-            place = R.place_inputs(f"{key}_add_pt") if lyr.geometry == "POINT" else None
+            place = R.place_inputs(f"{key}_add_pt") if lyr.geometry in ("POINT", "GEOMETRY") else None
             files = st.file_uploader("照片/材料" if zh else "Photos/files", accept_multiple_files=True, key=f"{key}_add_files")
             if st.form_submit_button("新增" if zh else "Add", type="primary"):
                 vals = R.clean(values)

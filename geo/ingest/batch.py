@@ -442,7 +442,8 @@ class _Check:
         # longest first: stored neighbours and their overlaps, then the fingerprints
         f_near = pool.submit(_near, self.store, self.layer, self.geoms[live], self.state.boxes) if dedupe else None
         f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
-        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
+        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) \
+            if (lo.family == "polygon" or (lo.family == "mixed" and "area_ha" in self.names)) and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)
         f_where = pool.submit(V.locate, self.geoms[live], self.counties) if want_where else None
         pool.shutdown(wait=False)
@@ -454,6 +455,11 @@ class _Check:
             self.area(*f_area.result())
         if self.layer == "patrol" and len(live):
             self.tracks()
+        elif lo.family == "line" and "length_km" in self.names and len(live):  # a register's lines
+            length = np.full(self.n, np.nan)
+            length[live] = C.lengths_km(self.geoms[live])
+            self.out["length_km"] = pd.Series(np.round(length, 3))
+        self.register_rule()
         if f_near is not None:
             self.once(*f_near.result(), *f_hash.result(), by_no)
         return self.report()
@@ -489,6 +495,48 @@ class _Check:
             self.out["kind"] = pd.Series([self.opts.kind or "forest"] * n, dtype=object)
         if "source_file" in self.names:
             self.out["source_file"] = pd.Series([self.lo.file_name] * n, dtype=object)
+
+    def register_rule(self) -> None:
+        """Each feature of a register through its value lists and its ``validate`` rule (as a
+        record added by hand or a list row): the values completed are kept, the flags added, and
+        a feature refused is rejected with its reason."""
+        from geo.errors import GeoError
+        from geo.registers import rules_of
+        from geo.registers.records import check_values
+
+        lyr = S.layer(self.layer)
+        rules = rules_of(lyr)
+        validate = getattr(rules, "validate", None) if rules is not None else None
+        if validate is None and not any(f.options for f in lyr.fields):
+            return
+        cols = {k: s.tolist() for k, s in self.out.items() if s is not None}
+        changed: dict[str, dict[int, object]] = {}
+        for i in self.live:
+            if not self.keep[i]:
+                continue
+            values = {k: v[i] for k, v in cols.items()
+                      if k in self.names and v[i] is not None and not (isinstance(v[i], float) and np.isnan(v[i]))
+                      and v[i] is not pd.NA}
+            try:
+                new = check_values(lyr, values)  # value lists by key or label ("生土阻隔带" → soil)
+                new = validate(self.store, new, None) if validate is not None else new
+            except GeoError as err:
+                self.keep[i] = False
+                self.lo.rejected[i] = True
+                self.problems.add(self.numbers[i], err.details.get("field") or "", "rejected", err.zh, err.en,
+                                  label=self.labels[i])
+                continue
+            for k, v in new.items():
+                if k == "flags":
+                    self.flags[i].update(v or {})
+                elif k in self.names and (k not in values or values[k] != v):
+                    changed.setdefault(k, {})[i] = v
+        for k, rows in changed.items():
+            col = self.out.get(k)
+            col = pd.Series([None] * self.n, dtype=object) if col is None else col.astype(object).copy()
+            for i, v in rows.items():
+                col.iat[i] = v
+            self.out[k] = col
 
     def where(self, hit: np.ndarray) -> None:
         """County code from where each feature lies; flags for features outside every county or
@@ -529,6 +577,10 @@ class _Check:
         live, n = self.live, self.n
         area_ha = np.full(n, np.nan)
         area_ha[live] = ha
+        if self.lo.family == "mixed":  # points of a point-or-polygon layer have no area
+            ha, mu = np.where(ha > 0, ha, np.nan), np.where(mu > 0, mu, np.nan)
+            crs_used = [c if a > 0 else None for c, a in zip(crs_used, ha > 0)]
+            area_ha[live] = ha
         for name, values, fill in (("area_ha", np.round(ha, 4), np.nan), ("area_mu", np.round(mu, 2), np.nan),
                                    ("area_crs", np.asarray(crs_used, dtype=object), None)):
             if name in self.names:

@@ -33,7 +33,7 @@ from geo.ingest.refusal import gdal_refusal
 LIBKML_BOILERPLATE = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
                       "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None,
                       "snippet": None}
-FAMILY_WORDS = {"polygon": "面", "line": "线", "point": "点"}
+FAMILY_WORDS = {"polygon": "面", "line": "线", "point": "点", "mixed": "点或面"}
 
 
 @dataclass
@@ -276,7 +276,8 @@ def _pick(layers, wanted: str | None, family: str):
             f"文件中没有图层“{wanted}”。可选图层：{'、'.join(l[0] for l in layers)}",
             option="source_layer", choices=[l[0] for l in layers])
     spatial = [l for l in layers if l[3] is not None]
-    fit = [l for l in spatial if _family_of(l[3]) == family]
+    fit = [l for l in spatial if _family_of(l[3]) == family
+           or (family == "mixed" and _family_of(l[3]) in ("point", "polygon"))]
     maybe = [l for l in spatial if _family_of(l[3]) is None]
     if len(fit) > 1 and family == "line":
         tracks = [l for l in fit if l[2].lower() == "tracks"]
@@ -296,7 +297,8 @@ def _pick(layers, wanted: str | None, family: str):
     have = "、".join(f"{l[0]}（{_gtype_zh(l[3])}）" for l in layers) or "无"
     have_en = ", ".join(f"{l[0]} ({'table' if l[3] is None else l[3]})" for l in layers) or "none"
     raise IngestError(
-        f"the file has no layer of {family}s for this layer (it has: {have_en}); check that you "
+        f"the file has no layer of {'points or polygons' if family == 'mixed' else family + 's'} for this layer "
+        f"(it has: {have_en}); check that you "
         "chose the right target layer and file",
         f"文件中没有可导入本图层的{FAMILY_WORDS[family]}图层（文件包含：{have}）。请确认目标图层和文件是否选对",
         option="source_layer", choices=[])

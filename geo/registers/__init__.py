@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("people",)
+MODULES: tuple[str, ...] = ("people", "fire", "pest")
 
 # menu sections of the registers' pages: key -> (zh, en)
 GROUPS: dict[str, tuple[str, str]] = {
@@ -37,11 +37,19 @@ def declared() -> list:
 def rules_of(lyr) -> ModuleType | None:
     """The module with ``lyr``'s domain rules, or None. Hooks it may define (all optional):
 
-    * ``validate(store, values, current) -> values`` — normalise and check a record before it is
-      stored (raise :class:`geo.errors.ValidationError` with both languages);
+    * ``validate(store, values, current) -> values`` — normalise and check a record whenever it
+      changes: ``values`` are the changes (every value of a new record; the fields and ``status``
+      of a transition; the fields of an edit or operation) and ``current`` the record as it is
+      (None for a new one, added or imported). Return the changes to store, possibly completed
+      (a default, a flag); raise :class:`geo.errors.ValidationError` (both languages) to refuse;
     * ``figures(store, frame, ctx) -> {figure key: {"total": v, "by_county": {code: v}}}`` — the
       register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
     * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;
+    * ``details(store, record, lang) -> [(caption, DataFrame)]`` — tables under a record's details;
+    * ``overview(store, frame, lang) -> [(caption, DataFrame)]`` — tables at the top of its page
+      (``frame``: the records the page lists);
+    * ``map_layers(store, frame, lang) -> [{"name", "geojson", "color", "fill_opacity", "legend"}]``
+      — layers of its own drawn beneath its records on the page's map (not clickable);
     * ``add_parsers(subparsers)`` / ``run(args, settings) -> int | None`` — its own CLI verbs.
     """
     if not getattr(lyr, "rules", None):

@@ -62,8 +62,9 @@ class Transition:
 @dataclass(frozen=True)
 class Deadline:
     """When a record is due: ``field`` holds the date itself, or it is ``days`` after the date in
-    ``start`` (``days_setting`` names a setting that overrides ``days``). It counts only while the
-    record is in one of ``open_statuses`` (all but the final ones when empty)."""
+    ``start`` (``days_setting`` names a setting that overrides ``days``); with both, the record's
+    own date wins and the others give it where it is empty. It counts only while the record is in
+    one of ``open_statuses`` (all but the final ones when empty)."""
 
     field: str | None = None
     start: str | None = None

@@ -12,8 +12,37 @@ from geo import schema as S
 from geo.timeutil import fmt_local
 
 def action_label(action: str, lang: str = "zh") -> str:
-    """An event's action as people say it (geo.schema.LABELS["action"])."""
-    return S.label("action", action, lang)
+    """An event's action as people say it (geo.schema.LABELS["action"], then the registers' operations)."""
+    known = S.LABELS.get("action", {}).get(str(action))
+    pair = known or ACTIONS.get(str(action)) or _operation_labels().get(str(action))
+    return (pair[0] if lang == "zh" else pair[1]) if pair else str(action)
+
+
+def _operation_labels() -> dict[str, tuple[str, str]]:
+    """Event actions named after a register's operations, labelled as the operation is."""
+    return {op.key: (op.zh, op.en) for lyr in S.LAYERS.values() for op in lyr.operations}
+
+
+def flag_texts(record: dict, lang: str = "zh") -> list[str]:
+    """A record's flags (``flags``: key -> detail) as sentences, labelled by the register's
+    ``labels["flag"]``; a detail that is a number or text follows the label."""
+    flags = record.get("flags")
+    if isinstance(flags, str):
+        try:
+            flags = json.loads(flags)
+        except ValueError:
+            flags = None
+    if not isinstance(flags, dict):
+        return []
+    out = []
+    for key, detail in flags.items():
+        if detail in (None, False, {}, []):
+            continue
+        text = S.label("flag", key, lang)
+        if isinstance(detail, (int, float, str)) and not isinstance(detail, bool):
+            text += f"（{detail}）" if lang == "zh" else f" ({detail})"
+        out.append(text)
+    return out
 
 
 def value_text(lyr: S.Layer, name: str, value, lang: str = "zh") -> str | None:
@@ -49,6 +78,9 @@ def record_rows(lyr: S.Layer, record: dict, lang: str = "zh") -> list[tuple[str,
         if v is not None:
             label = f.label(lang) + (f"（{f.unit}）" if f.unit and f.unit not in f.zh else "")
             rows.append((label, v))
+    flags = flag_texts(record, lang)
+    if flags:
+        rows.append(("提示" if lang == "zh" else "Flags", "；".join(flags) if lang == "zh" else "; ".join(flags)))
     return rows
 
 

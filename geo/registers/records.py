@@ -38,15 +38,18 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
     return out
 
 
-def option_key(f: S.Field, text) -> str:
-    """The key of a value-list entry given as its key or its Chinese/English label ("旗县级",
-    "林长", "Ranger"); ``text`` itself when nothing matches."""
-    t = str(text).strip()
+def option_key(f: S.Field, value):
+    """The key of a value-list entry written as people write it — its Chinese or English label
+    ("打包" for ``bagging``), any case, spaces ignored — or ``value`` unchanged."""
+    text = "".join(str(value).split()).lower()
     for key in f.options:
         pair = S.LABELS.get(f.name, {}).get(key)
-        if t == key or (pair and t in (pair[0], pair[1], pair[0].rstrip("级"))):
+        names = {str(key).lower(), *(("".join(p.split()).lower() for p in pair) if pair else ())}
+        if pair:
+            names.add("".join(pair[0].split()).rstrip("级"))  # "旗县" for 旗县级
+        if text in names:
             return key
-    return t
+    return value
 
 
 def _where_it_lies(store, tx, geom) -> dict:
@@ -67,12 +70,35 @@ def _where_it_lies(store, tx, geom) -> dict:
     return out
 
 
+def measures(lyr: S.Layer, geom) -> dict:
+    """What the geometry measures, for the fields the register has: a line's ``length_km``, a
+    polygon's ``area_ha``/``area_mu`` (and ``area_crs``), each in the geometry's own 3° Gauss-Krüger
+    zone (:mod:`geo.crs`). A point of a point-or-polygon register measures nothing (None)."""
+    from geo import crs as C
+
+    if geom is None or shapely.is_empty(geom):
+        return {}
+    kind = shapely.get_type_id(geom)
+    out: dict = {}
+    if lyr.has("length_km") and kind in (1, 5):
+        out["length_km"] = round(float(C.lengths_km(np.array([geom], dtype=object))[0]), 3)
+    if lyr.has("area_ha") or lyr.has("area_mu"):
+        if kind in (3, 6):
+            ha, mu, crs = C.areas_ha_mu(np.array([geom], dtype=object))
+            out.update(area_ha=round(float(ha[0]), 4), area_mu=round(float(mu[0]), 2), area_crs=crs[0])
+        elif lyr.geometry == "GEOMETRY":
+            out.update(area_ha=None, area_mu=None, area_crs=None)
+    return {k: v for k, v in out.items() if lyr.has(k)}
+
+
 def placed(store, tx, lyr: S.Layer, geom, keep: dict | None = None) -> dict:
-    """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``."""
+    """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``,
+    and what it measures (:func:`measures`)."""
     from geo.attribution import for_features
 
     keep = keep or {}
     out = {k: v for k, v in _where_it_lies(store, tx, geom).items() if lyr.has(k) and keep.get(k) in (None, "")}
+    out.update(measures(lyr, geom))
     if lyr.attributed and lyr.has("zones"):
         zid, zones = for_features(store, tx, np.array([geom], dtype=object))
         out["zones"] = zones[0]
@@ -105,6 +131,7 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     if lyr.spatial and geometry is None:
         raise ValidationError(f"a {lyr.en} record needs a location", f"{lyr.zh}需要位置（坐标或图形）",
                               field="geometry")
+    values.update(measures(lyr, geometry))
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "validate"):
         values = rules.validate(raw, values, None)
