@@ -528,7 +528,7 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
     # the registers' declared figures (geo.registers): total and per county
     from geo.registers.figures import all_figures
 
-    out["registers"] = all_figures(store, as_of=as_of, counties=counties or None, today=today)
+    out["registers"] = all_figures(store, as_of=as_of, counties=layer_counties or None, today=today)
     return out
 
 

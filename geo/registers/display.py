@@ -14,7 +14,7 @@ from geo.timeutil import fmt_local
 def action_label(action: str, lang: str = "zh") -> str:
     """An event's action as people say it (geo.schema.LABELS["action"], then the registers' operations)."""
     known = S.LABELS.get("action", {}).get(str(action))
-    pair = known or ACTIONS.get(str(action)) or _operation_labels().get(str(action))
+    pair = known or _operation_labels().get(str(action))
     return (pair[0] if lang == "zh" else pair[1]) if pair else str(action)
 
 
