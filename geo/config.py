@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from geo.errors import ConfigError
@@ -45,6 +45,16 @@ class Settings:
     signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
     signin_lock_minutes: float = 15.0
     password_min_length: int = 10
+
+    # ---- wood-processing enterprises, 12345 complaints, carbon sink (geo.enterprises,
+    # geo.complaints, geo.carbon)
+    enterprise_sample_share: float = 0.30  # share of enterprises whose source of wood is checked each year
+    enterprise_fire_inspections: int = 2  # fire inspections a year of an enterprise bordering forest land
+    enterprise_forest_border_m: float = 200.0  # an enterprise this close to forest land borders it
+    # days to reply per complaint category (keys of geo.registers.complaint.CATEGORIES), over the defaults
+    complaint_days: dict = field(default_factory=dict, hash=False)
+    complaint_link_m: float = 1000.0  # change polygons and plots this close to a complaint are linked
+    carbon_factors: str = str(PROJECT_ROOT / "data" / "carbon" / "factors.csv")  # the factor table
 
     @property
     def is_postgis(self) -> bool:
