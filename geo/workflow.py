@@ -264,7 +264,7 @@ def transition(
                 f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
             )
         merged = {**current, **fields}
-        for name, stamp in _STAMPS.get((layer, to), {}).items():
+        for name, stamp in {**_STAMPS.get((layer, to), {}), **lyr.stamps.get(to, {})}.items():
             if merged.get(name) in (None, "") and name not in fields:
                 fields[name] = local_date(at).isoformat() if stamp == "today" else actor
         merged = {**current, **fields}
