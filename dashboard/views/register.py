@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
-from dashboard.components.common import lang, store_or_stop
+from dashboard.components.common import lang, settings, store_or_stop
 from geo import export as gexport
 from geo import schema as S
 from geo import workflow
@@ -53,6 +53,14 @@ def render(key: str) -> None:
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
         c.metric(S.label("status", s, lang()), f"{int(counts.get(s, 0)):,}")
+
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "overview"):
+        try:
+            R.overview(rules.overview(store, {"lang": lang(), "access": access, "settings": settings(),
+                                              "today": R.today()}), key)
+        except GeoError as err:
+            st.warning(err.message(lang()))
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
