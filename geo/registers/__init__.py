@@ -41,6 +41,12 @@ def rules_of(lyr) -> ModuleType | None:
     * ``figures(store, frame, ctx) -> {figure key: {"total": v, "by_county": {code: v}}}`` — the
       register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
     * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;
+    * ``placed(store, tx, lyr, geom, values) -> dict`` — values that follow from where a record lies
+      (beside county, township and zones), computed whenever it is placed or moved;
+    * ``locate(store, tx, lyr, values) -> (geometry | None, values)`` — a place for a record that
+      arrives without one (``place_optional`` registers), e.g. from an address;
+    * ``overview(store, ctx) -> [panel, …]`` — what the register's page shows above its list
+      (:mod:`geo.registers.overview`);
     * ``add_parsers(subparsers)`` / ``run(args, settings) -> int | None`` — its own CLI verbs.
     """
     if not getattr(lyr, "rules", None):

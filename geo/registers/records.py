@@ -65,7 +65,21 @@ def placed(store, tx, lyr: S.Layer, geom, keep: dict | None = None) -> dict:
         out["zones"] = zones[0]
         if lyr.has("zone_id") and keep.get("zone_id") in (None, ""):
             out["zone_id"] = zid[0]
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "placed") and geom is not None and not shapely.is_empty(geom):
+        out.update(rules.placed(store, tx, lyr, geom, {**keep, **out}))
     return out
+
+
+def locate(store, tx, lyr: S.Layer, values: dict, geometry):
+    """``(geometry, values)``: the record's own place, or one its register's ``locate`` rule finds
+    (an address matched to townships and villages …) for a ``place_optional`` register."""
+    if geometry is not None or not lyr.spatial:
+        return geometry, values
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "locate"):
+        return rules.locate(store, tx, lyr, values)
+    return None, values
 
 
 def _check_write(lyr: S.Layer, access, values: dict) -> None:
@@ -89,7 +103,7 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     raw, access = unwrap(store, access)
     lyr = S.layer(layer)
     values = check_values(lyr, {k: v for k, v in values.items() if v not in (None, "")})
-    if lyr.spatial and geometry is None:
+    if lyr.spatial and geometry is None and not lyr.place_optional:
         raise ValidationError(f"a {lyr.en} record needs a location", f"{lyr.zh}需要位置（坐标或图形）",
                               field="geometry")
     rules = rules_of(lyr)
@@ -102,6 +116,7 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
     with raw.transaction() as tx:
+        geometry, values = locate(raw, tx, lyr, values, geometry)
         if geometry is not None:
             values.update(placed(raw, tx, lyr, geometry, keep=values))
         _check_write(lyr, access, values)
