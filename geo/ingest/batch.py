@@ -411,7 +411,8 @@ class _Check:
         cnames = counties["name"].to_numpy(dtype=object)
         file_code, file_name = self.out.get("county_code"), self.out.get("county")
         named = V.named_county(counties, file_name.iloc[live] if file_name is not None else None,
-                               file_code.iloc[live] if file_code is not None else None)
+                               file_code.iloc[live] if file_code is not None else None) \
+            if file_name is not None or file_code is not None else np.full(len(live), -1)  # (no county column)
         far = V.county_mismatch(self.geoms[live], named, hit, counties)
         code_col = np.asarray(file_code.tolist() if file_code is not None else [None] * n, dtype=object)
         name_col = np.asarray(file_name.tolist() if file_name is not None else [None] * n, dtype=object)
