@@ -11,7 +11,12 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("people",)
+MODULES: tuple[str, ...] = (
+    "people",
+    # carbon sink (小班 first: the enterprises' forest border is computed from it), wood-processing
+    # enterprises, 12345 complaints
+    "carbon",
+)
 
 # menu sections of the registers' pages: key -> (zh, en)
 GROUPS: dict[str, tuple[str, str]] = {
