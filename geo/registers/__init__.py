@@ -15,7 +15,7 @@ MODULES: tuple[str, ...] = (
     "people",
     # carbon sink (小班 first: the enterprises' forest border is computed from it), wood-processing
     # enterprises, 12345 complaints
-    "carbon",
+    "carbon", "enterprise",
 )
 
 # menu sections of the registers' pages: key -> (zh, en)
