@@ -126,3 +126,18 @@ def test_register_figures_get_the_configured_settings_when_stats_passes_none(sto
     monkeypatch.setattr(figures, "rules_of", lambda layer: rules)
     figures.figures_of(store, S.layer("person"))
     assert seen["share"] == 0.45
+
+
+def test_lists_may_give_a_value_by_its_label_and_dates_in_the_forms_offices_write():
+    from geo.timeutil import as_date, to_utc_text
+
+    lyr = S.layer("signboard")
+    op = lyr.operations[0]  # inspect: condition is a value list (ok / damaged / stale)
+    carrier = S.Layer(key="x", table="", geometry=None, zh="x", en="x", fields=op.fields)
+    assert records.check_values(carrier, {"condition": "损坏"}) == {"condition": "damaged"}
+    assert records.check_values(carrier, {"condition": "Out of date"}) == {"condition": "stale"}
+    with pytest.raises(ValidationError):
+        records.check_values(carrier, {"condition": "烧毁"})
+    assert to_utc_text("2024/5/9 9:05") == "2024-05-09T01:05:00Z"  # Beijing time
+    assert to_utc_text("2024年5月9日 9时5分") == "2024-05-09T01:05:00Z"
+    assert as_date("2024.5.9") == as_date("2024年5月9日") == as_date("20240509")

@@ -17,7 +17,7 @@ ACTIONS = {
     "transition": ("流程办理", "Workflow step"), "attach": ("上传材料", "Files added"), "link": ("关联", "Linked"),
     "appoint": ("任职", "Appointed"), "vacate": ("离任", "Left vacant"), "attribute": ("责任区归属更新", "Zone re-attributed"),
     "inspect": ("检查", "Inspected"), "payment": ("拨付资金", "Payment"), "move": ("移位", "Moved"),
-    "retire": ("撤除", "Retired"),
+    "retire": ("撤除", "Retired"), "place": ("定位", "Placed"),
 }
 
 

@@ -28,6 +28,8 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
     for name, value in values.items():
         f = lyr.field(name)
         v = coerce(lyr, name, value)
+        if v is not None and f.options and v not in f.options:  # a list may say "满意" for satisfied
+            v = next((o for o in f.options if v in (S.label(name, o, "zh"), S.label(name, o, "en"))), v)
         if v is not None and f.options and v not in f.options:
             labels = "、".join(S.label(name, o) for o in f.options)
             raise ValidationError(f"{f.en} must be one of {', '.join(f.options)}, not '{v}'",
