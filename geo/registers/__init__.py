@@ -15,7 +15,7 @@ MODULES: tuple[str, ...] = (
     "people",
     # carbon sink (小班 first: the enterprises' forest border is computed from it), wood-processing
     # enterprises, 12345 complaints
-    "carbon", "enterprise",
+    "carbon", "enterprise", "complaint",
 )
 
 # menu sections of the registers' pages: key -> (zh, en)
@@ -47,7 +47,8 @@ def rules_of(lyr) -> ModuleType | None:
       register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
     * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;
     * ``placed(store, tx, lyr, geom, values) -> dict`` — values that follow from where a record lies
-      (beside county, township and zones), computed whenever it is placed or moved;
+      (beside county, township and zones), computed whenever it is placed or moved
+      (``placed_many(store, tx, lyr, geoms, values_list) -> [dict]`` does it for a whole import);
     * ``locate(store, tx, lyr, values) -> (geometry | None, values)`` — a place for a record that
       arrives without one (``place_optional`` registers), e.g. from an address;
     * ``overview(store, ctx) -> [panel, …]`` — what the register's page shows above its list

@@ -38,39 +38,62 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
     return out
 
 
-def _where_it_lies(store, tx, geom) -> dict:
-    """County code and name, and township, of the admin units holding ``geom``'s representative point."""
-    if geom is None or shapely.is_empty(geom):
-        return {}
-    pt = shapely.point_on_surface(geom)
-    x, y = pt.x, pt.y
-    units = store.read_layer("admin", bbox=(x, y, x, y), columns=["code", "name", "level", "parent_code"], tx=tx)
-    units = units[shapely.contains(units.geometry.values, pt) | shapely.touches(units.geometry.values, pt)]
-    out = {}
-    county = units[units["level"] == "county"]
-    if len(county):
-        out["county_code"], out["county"] = str(county["code"].iloc[0]), county["name"].iloc[0]
-    town = units[units["level"] == "township"]
-    if len(town):
-        out["township"] = town["name"].iloc[0]
+def _where_they_lie(store, tx, geoms: np.ndarray) -> list[dict]:
+    """County code and name, and township, of the admin units holding each geometry's
+    representative point (one read of the admin units around them all)."""
+    pts = shapely.point_on_surface(geoms)
+    b = shapely.bounds(pts)
+    box = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+    units = store.read_layer("admin", bbox=box, columns=["code", "name", "level", "parent_code"], tx=tx)
+    out: list[dict] = [{} for _ in range(len(pts))]
+    if units.empty:
+        return out
+    pi, ui = shapely.STRtree(units.geometry.values).query(pts, predicate="intersects")  # inside or on the edge
+    level, code, name = (units[c].to_numpy(dtype=object) for c in ("level", "code", "name"))
+    for p, u in sorted(zip(pi.tolist(), ui.tolist())):
+        if level[u] == "county" and "county_code" not in out[p]:
+            out[p]["county_code"], out[p]["county"] = str(code[u]), name[u]
+        elif level[u] == "township" and "township" not in out[p]:
+            out[p]["township"] = name[u]
     return out
+
+
+def placed_many(store, tx, lyr: S.Layer, geoms, keeps: list[dict] | None = None) -> list[dict]:
+    """The place fields of records at ``geoms`` (county, township, zones, and what the register's
+    ``placed`` rule derives), except those each record's ``keep`` already holds. The admin units and
+    zones are read once for all of them (a register may give ``placed_many`` for its own rule)."""
+    from geo.attribution import for_features
+
+    geoms = list(geoms)
+    keeps = keeps or [{} for _ in geoms]
+    outs: list[dict] = [{} for _ in geoms]
+    ok = [i for i, g in enumerate(geoms) if g is not None and not shapely.is_empty(g)]
+    if not ok:
+        return outs
+    arr = np.array([geoms[i] for i in ok], dtype=object)
+    for i, where in zip(ok, _where_they_lie(store, tx, arr)):
+        outs[i] = {k: v for k, v in where.items() if lyr.has(k) and keeps[i].get(k) in (None, "")}
+    if lyr.attributed and lyr.has("zones"):
+        zid, zones = for_features(store, tx, arr)
+        for k, i in enumerate(ok):
+            outs[i]["zones"] = zones[k]
+            if lyr.has("zone_id") and keeps[i].get("zone_id") in (None, ""):
+                outs[i]["zone_id"] = zid[k]
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "placed_many"):
+        extra = rules.placed_many(store, tx, lyr, list(arr), [{**keeps[i], **outs[i]} for i in ok])
+    elif rules is not None and hasattr(rules, "placed"):
+        extra = [rules.placed(store, tx, lyr, geoms[i], {**keeps[i], **outs[i]}) for i in ok]
+    else:
+        extra = [{} for _ in ok]
+    for i, more in zip(ok, extra):
+        outs[i].update(more)
+    return outs
 
 
 def placed(store, tx, lyr: S.Layer, geom, keep: dict | None = None) -> dict:
     """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``."""
-    from geo.attribution import for_features
-
-    keep = keep or {}
-    out = {k: v for k, v in _where_it_lies(store, tx, geom).items() if lyr.has(k) and keep.get(k) in (None, "")}
-    if lyr.attributed and lyr.has("zones"):
-        zid, zones = for_features(store, tx, np.array([geom], dtype=object))
-        out["zones"] = zones[0]
-        if lyr.has("zone_id") and keep.get("zone_id") in (None, ""):
-            out["zone_id"] = zid[0]
-    rules = rules_of(lyr)
-    if rules is not None and hasattr(rules, "placed") and geom is not None and not shapely.is_empty(geom):
-        out.update(rules.placed(store, tx, lyr, geom, {**keep, **out}))
-    return out
+    return placed_many(store, tx, lyr, [geom], [keep or {}])[0]
 
 
 def locate(store, tx, lyr: S.Layer, values: dict, geometry):

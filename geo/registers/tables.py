@@ -247,7 +247,7 @@ def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
 def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None, overrides=None,
                 dry_run: bool = False) -> dict:
     """Check every row of ``path`` and store them all in ``layer`` — or nothing, with the reasons."""
-    from geo.registers.records import _check_write, locate, placed
+    from geo.registers.records import _check_write, locate, placed_many
 
     raw, access = unwrap(store, access)
     lyr = S.layer(layer)
@@ -294,10 +294,9 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
             values, _ = rules.prepare_rows(raw, layer, values, actor=actor, access=access, dry_run=False, tx=tx)
         geoms = list(geoms)
         for i, (v, g) in enumerate(zip(values, geoms)):
-            g, v = locate(raw, tx, lyr, v, g)
-            values[i], geoms[i] = v, g
-            if g is not None:
-                v.update(placed(raw, tx, lyr, g, keep=v))
+            geoms[i], values[i] = locate(raw, tx, lyr, v, g)
+        for v, more in zip(values, placed_many(raw, tx, lyr, geoms, values)):
+            v.update(more)
             _check_write(lyr, access, v)
         frame = gpd.GeoDataFrame(pd.DataFrame(values), geometry=list(geoms) if geoms else None, crs=4490) \
             if values else None
