@@ -225,6 +225,13 @@ def coerce(lyr: S.Layer, name: str, value):
     return str(value).strip()
 
 
+def _checked(lyr: S.Layer, fields: dict) -> dict:
+    """Values in their fields' types, value lists checked (a list's label stands for its key)."""
+    from geo.registers.records import check_values
+
+    return check_values(lyr, fields)
+
+
 def transition(
     store: Store,
     layer: str,
@@ -247,7 +254,7 @@ def transition(
     """
     lyr = S.layer(layer)
     store, access = unwrap(store, access)
-    fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
+    fields = _checked(lyr, fields or {})
     comment = (comment or "").strip() or None
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
@@ -351,7 +358,7 @@ def edit(
         names = "、".join(lyr.field(k).zh for k in derived)
         raise ValidationError(f"{', '.join(derived)} are computed by the system and cannot be edited",
                               f"{names}由系统计算，不能直接编辑")
-    values = {k: coerce(lyr, k, v) for k, v in fields.items()}
+    values = _checked(lyr, fields)
     if status is not None:
         if status not in lyr.statuses:
             raise ValidationError(f"'{status}' is not a status of {lyr.en}", f"“{status}”不是{lyr.zh}的状态")
