@@ -5,7 +5,7 @@ borders forest land, the checks recorded on it, and the figures the bulletins qu
 **Borders forest land.** Where the bureau has a 小班 layer for the enterprise's county, the
 enterprise borders forest land when a 小班 of forest land (地类 林地: 乔木林地, 灌木林地 …) lies within
 ``enterprise_forest_border_m`` metres of its point (measured in the point's Gauss-Krüger zone); the
-distance is kept. Elsewhere the value recorded in the list stands ("登记填报"). Zones carry no land
+distance to the nearest one is kept. Elsewhere the value recorded in the list stands ("登记填报"). Zones carry no land
 class, so they cannot decide it.
 """
 
@@ -84,37 +84,37 @@ def _settings(settings=None):
 def forest_border(store, tx, geoms, county_codes, settings=None) -> list[dict]:
     """For each point: ``{borders_forest, border_basis, forest_distance_m}`` where the county has a
     小班 layer, else ``{}`` (the recorded value stands)."""
-    from geo import crs as C
     from geo.carbon import land_kind
+    from geo.nearby import within
 
     limit = float(_settings(settings).enterprise_forest_border_m)
+    geoms = list(geoms)
     out: list[dict] = [{} for _ in geoms]
     covered = {r[0] for r in tx.query("SELECT DISTINCT county_code FROM subcompartments WHERE county_code IS NOT NULL")}
-    for i, (g, code) in enumerate(zip(geoms, county_codes)):
-        if g is None or shapely.is_empty(g) or code not in covered:
-            continue
-        pad = limit / 70000.0 + 0.002  # degrees: generous at 46°N
-        near = store.read_layer("subcompartment", bbox=(g.x - pad, g.y - pad, g.x + pad, g.y + pad),
-                                columns=["land_class"], tx=tx)
-        near = near[[land_kind(v) == "forest" for v in near["land_class"]]] if len(near) else near
-        if near.empty:
-            out[i] = {"borders_forest": False, "border_basis": "computed", "forest_distance_m": None}
-            continue
-        epsg = f"EPSG:{C.gk3_epsg_for_lon(g.x)}"
-        pt = C.transform_geoms(np.array([g], dtype=object), C.CGCS2000, epsg)[0]
-        polys = C.transform_geoms(near.geometry.to_numpy(), C.CGCS2000, epsg)
-        dist = float(np.min(shapely.distance(polys, pt)))
-        out[i] = {"borders_forest": dist <= limit, "border_basis": "computed", "forest_distance_m": round(dist, 1)}
+    idx = [i for i, (g, code) in enumerate(zip(geoms, county_codes))
+           if g is not None and not shapely.is_empty(g) and code in covered]
+    if not idx:
+        return out
+    pairs = within(store, tx, "subcompartment", [geoms[i] for i in idx], limit, columns=("land_class",))
+    forest = pairs[[land_kind(v) == "forest" for v in pairs["land_class"]]] if len(pairs) else pairs
+    nearest = forest.groupby("i")["m"].min() if len(forest) else pd.Series(dtype=float)
+    for k, i in enumerate(idx):
+        d = nearest.get(k)
+        out[i] = {"borders_forest": d is not None, "border_basis": "computed",
+                  "forest_distance_m": None if d is None else float(d)}
     return out
 
 
-def placed(store, tx, lyr, geom, values) -> dict:
+def placed_many(store, tx, lyr, geoms, values) -> list[dict]:
     if lyr.key != "enterprise":
-        return {}
-    got = forest_border(store, tx, [geom], [values.get("county_code")])[0]
-    if got:
-        return got
-    return {"border_basis": "recorded"} if values.get("borders_forest") is not None else {}
+        return [{} for _ in geoms]
+    got = forest_border(store, tx, geoms, [v.get("county_code") for v in values])
+    return [g or ({"border_basis": "recorded"} if v.get("borders_forest") is not None else {})
+            for g, v in zip(got, values)]
+
+
+def placed(store, tx, lyr, geom, values) -> dict:
+    return placed_many(store, tx, lyr, [geom], [values])[0]
 
 
 def refresh_borders(store, *, actor: str, access=None) -> dict:
