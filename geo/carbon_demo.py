@@ -1,4 +1,4 @@
-"""A synthetic 小班 layer for the demo, labelled as such in its source, note and import comment.
+"""A synthetic 小班 layer for the demo, labelled as such in its batch, source and note.
 
 Real inventory sub-compartments are not public, so the demo makes them: on each real 兴安盟 county,
 a few forest farms of contiguous cells (shared, jittered vertices: no overlaps), species and age
@@ -106,7 +106,9 @@ def build(store, tx, ctx) -> int:
     frame["area_ha"], frame["area_mu"], frame["area_crs"] = ha.round(4), mu.round(2), crs
     frame["area_reported_ha"] = ha.round(2)
     at = _local(dt.date(2024, 3, 15))
-    # (no upload batch: the demo's batches are the change-polygon batches; source and note say what this is)
-    store.insert_features(tx, "subcompartment", frame, actor="staff", at=at,
+    bid = store.add_batch(tx, name="演示：合成森林资源小班（非真实数据）", layer="subcompartment", source=SOURCE,
+                          file_name=None, uploaded_by="staff", uploaded_at=at, feature_count=len(frame),
+                          note=NOTE)
+    store.insert_features(tx, "subcompartment", frame, actor="staff", at=at, batch_id=bid,
                           comment="导入合成演示小班（非真实调查数据）")
     return len(frame)
