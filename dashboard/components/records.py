@@ -191,7 +191,7 @@ def choropleth(panel, key: str) -> None:
         st.caption("暂无可显示的区域" if _zh() else "Nothing to show")
         return
     minx, miny, maxx, maxy = frame.total_bounds
-    zoom = fmap.fit_zoom((minx, miny, maxx, maxy), 900, 420)
+    zoom = fmap.fit_zoom((minx, miny, maxx, maxy), 1100, 420)
     m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
                       None, lang())
     tips = []
