@@ -21,6 +21,7 @@ it stood that day. The hash needs no particular library version: ``sha256`` of t
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import math
@@ -152,24 +153,27 @@ def verify(store, sample_id: int) -> dict:
 
 
 # --------------------------------------------------------------------------- CLI
+class _Verb(argparse.Action):
+    """``draw`` changes the store (an account or --system); ``verify`` only reads."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        setattr(namespace, self.dest, value)
+        namespace.reads = value == "verify"
+
+
 def add_parsers(sub, common, writer, reader) -> None:
-    p = sub.add_parser("sample", help="the yearly source-of-wood sample of wood-processing enterprises")
-    verbs = p.add_subparsers(dest="sample_command", required=True)
-    d = verbs.add_parser("draw", help="draw and record the year's sample (at least the configured share, "
-                                      "stratified by township, reproducible from the seed)")
-    common(d)
-    writer(d)
-    d.add_argument("--year", type=int, required=True)
-    d.add_argument("--county", help="county code (default: the whole league)")
-    d.add_argument("--seed", type=int, help="default: drawn from the operating system and recorded")
-    d.add_argument("--share", type=float, help="default: the setting enterprise_sample_share")
-    d.add_argument("--comment")
-    d.set_defaults(reads=False)
-    v = verbs.add_parser("verify", help="draw a recorded sample again and compare")
-    common(v)
-    reader(v)
-    v.add_argument("--id", type=int, required=True)
-    v.set_defaults(reads=True)
+    p = sub.add_parser("sample", help="the yearly source-of-wood sample of wood-processing enterprises: draw "
+                                      "(at least the configured share, stratified by township, reproducible from "
+                                      "the seed) or verify a recorded one")
+    common(p)
+    writer(p)
+    p.add_argument("sample_command", choices=["draw", "verify"], action=_Verb)
+    p.add_argument("--year", type=int, help="draw: the year")
+    p.add_argument("--county", help="draw: county code (default: the whole league)")
+    p.add_argument("--seed", type=int, help="draw: default drawn from the operating system and recorded")
+    p.add_argument("--share", type=float, help="draw: default the setting enterprise_sample_share")
+    p.add_argument("--comment")
+    p.add_argument("--id", type=int, help="verify: the sample record")
 
 
 def run(args, settings, store, access, actor):
@@ -178,6 +182,8 @@ def run(args, settings, store, access, actor):
     from geo.cli import _print
 
     if args.sample_command == "draw":
+        if args.year is None:
+            raise ValidationError("sample draw needs --year", "抽取名单需要 --year 年度", option="year")
         sid = draw_sample(store, args.year, actor=actor, access=access, county_code=args.county, seed=args.seed,
                           share=args.share, comment=args.comment)
         rec = store.get_feature("enterprise_sample", sid)
@@ -185,6 +191,8 @@ def run(args, settings, store, access, actor):
                 "share": rec["share"], "population": rec["population"], "size": rec["size"], "ids": rec["ids"],
                 "strata": rec["strata"], "method": rec["method"]}, args.json)
         return 0
+    if args.id is None:
+        raise ValidationError("sample verify needs --id", "复核名单需要 --id 名单编号", option="id")
     out = verify(store, args.id)
     _print(out, args.json)
     return 0 if out["ids_match"] else 1
