@@ -156,7 +156,9 @@ def compute(frame: pd.DataFrame, table: FactorTable) -> pd.DataFrame:
     n = len(frame)
     col = lambda c: frame[c] if c in frame else pd.Series([None] * n, index=frame.index, dtype=object)  # noqa: E731
     num = lambda c: pd.to_numeric(col(c), errors="coerce").astype(float)  # noqa: E731
-    kind = pd.Series([land_kind(a, g) for a, g in zip(col("land_class"), col("grass_type"))], index=frame.index)
+    pairs = list(zip(map(_clean, col("land_class")), map(_clean, col("grass_type"))))
+    kinds = {p: land_kind(*p) for p in set(pairs)}  # (few distinct land classes)
+    kind = pd.Series([kinds[p] for p in pairs], index=frame.index, dtype=object)
     area = num("area_ha").where(num("area_ha") > 0, num("area_reported_ha"))
     area = area.where(area > 0)
     species_key = {s: match(table.forest, s) for s in col("species").dropna().unique()}
