@@ -115,7 +115,7 @@ def _load(path: str, mtime: float) -> FactorTable:
 
 
 def _clean(text) -> str:
-    if text is None or (isinstance(text, float) and np.isnan(text)):
+    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
         return ""
     return re.sub(r"\s+", "", str(text))
 
