@@ -349,10 +349,20 @@ def details(store, record: dict, lang: str = "zh") -> list:
         rows.append(("与林地接壤" if zh else "Borders forest land",
                      ("是" if record.get("borders_forest") else "否") + "（登记填报：本旗县暂无小班图层）"))
     checks = store.read_layer("enterprise_check", where={"enterprise_id": int(record["id"])},
-                              columns=["kind", "checked_on", "result", "inspector", "finding"], geometry=False)
+                              columns=["kind", "checked_on", "result", "inspector", "finding", "year"], geometry=False)
+    year = today_local().year
+    this_year = checks[checks["year"] == year] if len(checks) else checks
+    if record.get("borders_forest") and record.get("status") != "deregistered":
+        need = int(_settings().enterprise_fire_inspections)
+        done = int((this_year["kind"] == "fire").sum()) if len(this_year) else 0
+        rows.append((f"{year}年防火检查" if zh else f"Fire inspections {year}",
+                     f"{done} / {need} 次" + (f"（尚差 {need - done} 次）" if done < need else "（已达标）")))
+    sources = int((this_year["kind"] == "source").sum()) if len(this_year) else 0
+    rows.append((f"{year}年木材来源检查" if zh else f"Source checks {year}", f"{sources} 次"))
     out = []
     if rows:
-        out.append(("林地接壤" if zh else "Forest border", pd.DataFrame(rows, columns=["项目", "值"])))
+        out.append(("林地接壤与本年度检查" if zh else "Forest border and this year's checks",
+                    pd.DataFrame(rows, columns=["项目" if zh else "Item", "值" if zh else "Value"])))
     if len(checks):
         from geo.registers import display
         from geo import schema as S

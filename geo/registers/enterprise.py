@@ -20,7 +20,7 @@ KINDS = ("source", "fire")
 LABELS = {
     "status": {"operating": ("在营", "Operating"), "suspended": ("停业", "Suspended"), "deregistered": ("已注销", "Deregistered"),
                "recorded": ("已登记", "Recorded"), "drawn": ("有效", "In force"), "superseded": ("已作废", "Superseded")},
-    "result": {"pass": ("合格（来源合法）", "Pass"), "problem": ("发现问题", "Problem found")},
+    "result": {"pass": ("合格", "Pass"), "problem": ("发现问题", "Problem found")},
     "kind": {"source": ("木材来源检查", "Source-of-wood check"), "fire": ("防火检查", "Fire inspection")},
     "border_basis": {"computed": ("按小班图层计算", "Computed from the 小班 layer"),
                      "recorded": ("登记填报", "As recorded")},
