@@ -122,6 +122,16 @@ class Settings:
     hazard_rectify_days: int = 30  # a fire hazard's deadline when the assignment names none
     fire_land_layer: str = ""  # forest/grassland polygons camera coverage is measured on ("": counties)
 
+    # ---- wood-processing enterprises, 12345 complaints, carbon sink (geo.enterprises,
+    # geo.complaints, geo.carbon)
+    enterprise_sample_share: float = 0.30  # share of enterprises whose source of wood is checked each year
+    enterprise_fire_inspections: int = 2  # fire inspections a year of an enterprise bordering forest land
+    enterprise_forest_border_m: float = 200.0  # an enterprise this close to forest land borders it
+    # days to reply per complaint category (keys of geo.registers.complaint.CATEGORIES), over the defaults
+    complaint_days: dict = field(default_factory=dict, hash=False)
+    complaint_link_m: float = 1000.0  # change polygons and plots this close to a complaint are linked
+    carbon_factors: str = str(PROJECT_ROOT / "data" / "carbon" / "factors.csv")  # the factor table
+
     @property
     def is_postgis(self) -> bool:
         return self.db.startswith(("postgresql://", "postgres://"))

@@ -521,7 +521,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "attribute": ("责任区归属更新", "Zone re-attributed"), "inspect": ("检查", "Inspected"),
         "refresh": ("更新牌面", "Board updated"), "payment": ("拨付资金", "Payment"), "move": ("移位", "Moved"),
         "signin": ("登录", "Signed in"), "signin_failed": ("登录失败", "Failed sign-in"),
-        "signin_locked": ("登录被锁定", "Sign-in locked"),
+        "signin_locked": ("登录被锁定", "Sign-in locked"), "place": ("定位", "Placed"), "retire": ("撤除", "Retired"),
     },
     # actors that are not accounts (the demo's and the system's own writes)
     "actor": {"system": ("系统", "System")},

@@ -48,8 +48,22 @@ def to_utc_text(value) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_CN_DATETIME = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                          r"(?:[\sT]+(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*分?\s*(?:[:：]?\s*(\d{1,2})\s*秒?)?)?$")
+
+
+def _padded(text: str) -> str:
+    """``2024/5/9 9:05``, ``2024年5月9日 9时5分`` → ``2024-05-09T09:05:00`` (office exports' forms)."""
+    m = _CN_DATETIME.match(text.strip())
+    if not m:
+        return text
+    y, mo, d, h, mi, s = m.groups()
+    out = f"{y}-{int(mo):02d}-{int(d):02d}"
+    return out if h is None else f"{out}T{int(h):02d}:{int(mi):02d}:{int(s or 0):02d}"
+
+
 def parse_datetime(text: str) -> dt.datetime:
-    text = text.strip().replace(" ", "T")
+    text = _padded(text).strip().replace(" ", "T")
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     if len(text) == 10:
@@ -80,7 +94,7 @@ def as_date(value) -> dt.date | None:
         return value.astimezone(local_tz()).date() if value.tzinfo else value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
+    text = _padded(str(value).strip())
     if len(text) == 8 and text.isdigit():  # yyyymmdd, as in verification layers
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     m = _YMD.fullmatch(text)

@@ -225,6 +225,13 @@ def coerce(lyr: S.Layer, name: str, value):
     return str(value).strip()
 
 
+def _checked(lyr: S.Layer, fields: dict) -> dict:
+    """Values in their fields' types, value lists checked (a list's label stands for its key)."""
+    from geo.registers.records import check_values
+
+    return check_values(lyr, fields)
+
+
 def transition(
     store: Store,
     layer: str,

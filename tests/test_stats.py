@@ -46,7 +46,7 @@ def _iso(v, date_only=False):
 TABLES = {
     "change": ("change_polygons", "id, batch_id, county_code, county, status, verdict, deadline, "
                                   "fine_yuan, area_ha, area_mu"),
-    "batches": ("batches", "id, name, issued_on, verify_deadline, rectify_deadline, uploaded_at, purpose"),
+    "batches": ("batches", "id, name, layer, issued_on, verify_deadline, rectify_deadline, uploaded_at, purpose"),
     "events": ("events", "id, layer, feature_id, at, action, to_status, fields"),
     "signboard": ("signboards", "id, status, level, chief_name, zone_id, county_code, installed_on, post_id, "
                                 "content_on"),

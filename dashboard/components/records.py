@@ -210,3 +210,63 @@ def today() -> dt.date:
 
 def show_error_of(err: GeoError) -> None:
     show_error(err)
+
+
+# ------------------------------------------------------------------------------ overview panels
+def overview(panels, key: str) -> None:
+    """A register's overview (geo.registers.overview panels), above its list."""
+    from geo.registers import overview as O
+
+    for i, p in enumerate(panels or []):
+        if isinstance(p, O.Notice):
+            getattr(st, p.level if p.level in ("info", "warning", "success") else "info")(p.text)
+        elif isinstance(p, O.Metrics):
+            if p.title:
+                st.caption(p.title)
+            cols = st.columns(max(1, min(6, len(p.items))))
+            for j, (label, value) in enumerate(p.items):
+                cols[j % len(cols)].metric(label, value)
+        elif isinstance(p, O.Table):  # (folded: the list and a record's details stay in view)
+            with st.expander(f"{p.title}（{len(p.frame)}）"):
+                st.dataframe(p.frame, hide_index=True, width="stretch", key=f"{key}_ov_{i}")
+        elif isinstance(p, O.Choropleth):
+            st.caption(p.title)
+            choropleth(p, key=f"{key}_ov_map_{i}")
+
+
+def choropleth(panel, key: str) -> None:
+    """Polygons shaded by a value; tooltips built as text (never HTML) in the browser."""
+    from folium.utilities import JsCode
+
+    from geo.registers.overview import classes
+
+    frame = panel.frame
+    if frame is None or frame.empty:
+        st.caption("暂无可显示的区域" if _zh() else "Nothing to show")
+        return
+    minx, miny, maxx, maxy = frame.total_bounds
+    zoom = fmap.fit_zoom((minx, miny, maxx, maxy), 1100, 420)
+    m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
+                      None, lang())
+    tips = []
+    for rec in frame.to_dict("records"):
+        parts = [str(rec.get(panel.label) or "")]
+        parts += [f"{c}：{rec.get(c)}" for c in panel.columns if rec.get(c) not in (None, "")]
+        tips.append("\n".join(parts))
+    shown = frame.assign(_c=classes(frame[panel.value]), _t=tips)
+    fc = fmap.feature_collection(shown, {"c": "_c", "t": "_t"}, zoom)
+    js = """
+function(feature, layer) {
+  var c = feature.properties.c;
+  layer.setStyle({color: '#555555', weight: 1, fill: true, fillColor: c || '#dddddd', fillOpacity: c ? 0.75 : 0.3});
+  var el = document.createElement('div');
+  el.style.whiteSpace = 'pre';
+  el.textContent = String(feature.properties.t || '');
+  layer.bindTooltip(el, {sticky: true});
+}
+"""
+    group = folium.FeatureGroup(name=panel.title)
+    folium.GeoJson(fc, on_each_feature=JsCode(js)).add_to(group)
+    fmap.localise(group)
+    st_folium(m, key=key, height=420, use_container_width=True, feature_group_to_add=[group], returned_objects=[])
+    st.caption(panel.legend)

@@ -64,10 +64,17 @@ def render(key: str) -> None:
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
         c.metric(S.label("status", s, lang()), f"{int(counts.get(s, 0)):,}")
+    rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "overview"):  # the register's own summary tables
         for caption, table in _hook(store, key, "overview", frame, access):
             st.caption(caption)
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, width="stretch", placeholder="")
+    if rules is not None and hasattr(rules, "panels"):  # its panels (figures, maps, lists) above the list
+        try:
+            R.overview(rules.panels(store, {"lang": lang(), "access": access, "settings": settings(),
+                                            "today": R.today()}), key)
+        except GeoError as err:
+            st.warning(err.message(lang()))
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -216,12 +223,11 @@ def _actions(store, lyr, record, user, access) -> None:
             files = st.file_uploader("证据材料（照片或 PDF）" if zh else "Evidence (photos or PDF)", accept_multiple_files=True,
                                      key=f"{key}_{fid}_f{pick}") if t.evidence else []
             if st.form_submit_button(t.zh if zh else t.en, type="primary"):
-                if R.run_safely(lambda: workflow.transition(
+                R.run_safely(lambda: workflow.transition(
                         store, key, fid, t.dst, actor=user["name"], version=version, comment=comment,
                         fields=R.clean(values), attachments=[(f.name, f.getvalue()) for f in files or []], access=access),
-                        "已办理" if zh else "Done"):
-                    st.rerun()
-                R.flash()
+                        "已办理" if zh else "Done")
+                st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
     for op in lyr.operations:
         if op.statuses and record["status"] not in op.statuses:
             continue
@@ -233,22 +239,20 @@ def _actions(store, lyr, record, user, access) -> None:
                 files = st.file_uploader("材料" if zh else "Files", accept_multiple_files=True,
                                          key=f"{key}_{fid}_{op.key}_files") if op.evidence else []
                 if st.form_submit_button(op.zh if zh else op.en, type="primary"):
-                    if R.run_safely(lambda: operate(store, key, fid, op.key, R.clean(values), actor=user["name"],
+                    R.run_safely(lambda: operate(store, key, fid, op.key, R.clean(values), actor=user["name"],
                                                     access=access, comment=comment or None, geometry=place,
                                                     attachments=[(f.name, f.getvalue()) for f in files or []]),
-                                    "已办理" if zh else "Done"):
-                        st.rerun()
-                    R.flash()
+                                    "已办理" if zh else "Done")
+                    st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
     with st.expander("修改信息" if zh else "Edit"):
         with st.form(f"{key}_{fid}_edit"):
             editable = [f for f in lyr.fields if not f.internal and f.name not in ("county_code",)]
             values = {f.name: R.field_input(store, f, f"{key}_{fid}_e_{f.name}", record.get(f.name)) for f in editable}
             if st.form_submit_button("保存" if zh else "Save"):
                 changed = {k: v for k, v in R.clean(values).items() if str(v) != str(record.get(k) or "")}
-                if R.run_safely(lambda: workflow.edit(store, key, fid, actor=user["name"], fields=changed,
-                                                      version=version, access=access), "已保存" if zh else "Saved"):
-                    st.rerun()
-                R.flash()
+                R.run_safely(lambda: workflow.edit(store, key, fid, actor=user["name"], fields=changed,
+                                                      version=version, access=access), "已保存" if zh else "Saved")
+                st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
 
 
 def _add_and_import(store, lyr, user, access) -> None:
@@ -271,11 +275,10 @@ def _add_and_import(store, lyr, user, access) -> None:
                 vals = R.clean(values)
                 if county:
                     vals["county_code"], vals["county"] = county, names[county]
-                if R.run_safely(lambda: records.add(store, key, vals, geometry=place, actor=user["name"], access=access,
+                R.run_safely(lambda: records.add(store, key, vals, geometry=place, actor=user["name"], access=access,
                                                     attachments=[(f.name, f.getvalue()) for f in files or []]),
-                                "已新增" if zh else "Added"):
-                    st.rerun()
-                R.flash()
+                                "已新增" if zh else "Added")
+                st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
     with st.expander("从表格导入（Excel/CSV）" if zh else "Import a list (Excel/CSV)"):
         up = st.file_uploader("选择文件" if zh else "Choose a file", type=["xlsx", "xls", "csv"], key=f"{key}_table_file")
         if up is not None:

@@ -11,7 +11,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("people", "fire", "pest")
+MODULES: tuple[str, ...] = (
+    "people",
+    # carbon sink (小班 first: the enterprises' forest border is computed from it), wood-processing
+    # enterprises, 12345 complaints
+    "carbon", "enterprise", "complaint",
+    # fire prevention, pine-wilt disease
+    "fire", "pest",
+)
 
 # menu sections of the registers' pages: key -> (zh, en)
 GROUPS: dict[str, tuple[str, str]] = {
@@ -50,6 +57,13 @@ def rules_of(lyr) -> ModuleType | None:
       (``frame``: the records the page lists);
     * ``map_layers(store, frame, lang) -> [{"name", "geojson", "color", "fill_opacity", "legend"}]``
       — layers of its own drawn beneath its records on the page's map (not clickable);
+    * ``placed(store, tx, lyr, geom, values) -> dict`` — values that follow from where a record lies
+      (beside county, township and zones), computed whenever it is placed or moved
+      (``placed_many(store, tx, lyr, geoms, values_list) -> [dict]`` does it for a whole import);
+    * ``locate(store, tx, lyr, values) -> (geometry | None, values)`` — a place for a record that
+      arrives without one (``place_optional`` registers), e.g. from an address;
+    * ``panels(store, ctx) -> [panel, …]`` — what the register's page shows above its list
+      (:mod:`geo.registers.overview`);
     * ``add_parsers(subparsers)`` / ``run(args, settings) -> int | None`` — its own CLI verbs.
     """
     if not getattr(lyr, "rules", None):

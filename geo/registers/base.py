@@ -135,6 +135,8 @@ class Layer:
     labels: dict = dc_field(default_factory=dict)  # value labels: kind -> key -> (zh, en)
     operations: tuple[Operation, ...] = ()
     stamps: dict = dc_field(default_factory=dict)  # status -> {field: "today" | "actor"} set on arrival
+    # a record may arrive without a place (the register's ``locate`` rule or an operation places it later)
+    place_optional: bool = False
 
     @property
     def names(self) -> list[str]:

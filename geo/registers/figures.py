@@ -96,6 +96,10 @@ def figures_of(store, lyr: S.Layer, *, as_of: dt.date | None = None, counties=No
                settings=None, frame: pd.DataFrame | None = None) -> dict:
     """``{figure key: {"total": v, "by_county": {code: v}}}`` for one register."""
     today = as_of or today or today_local()
+    if settings is None:  # (stats --json passes none: the registers' rules read the configured ones)
+        from geo.config import load_settings
+
+        settings = load_settings()
     frame = register_frame(store, lyr, as_of, counties) if frame is None else frame
     codes = frame["county_code"].astype(object).where(frame["county_code"].notna(), NO_COUNTY) \
         if "county_code" in frame else pd.Series(NO_COUNTY, index=frame.index)

@@ -34,6 +34,7 @@ from geo.timeutil import now_utc
 LON = ("经度", "东经", "LON", "LONGITUDE", "LNG", "X坐标", "X")
 LAT = ("纬度", "北纬", "LAT", "LATITUDE", "Y坐标", "Y")
 WKT = ("WKT", "几何", "图形", "GEOMETRY", "SHAPE")
+LONLAT = ("经纬度", "坐标", "经纬度坐标", "位置坐标", "GPS坐标", "定位", "LONLAT")  # one cell: "121.6,46.08"
 MAX_ROWS = 200_000
 
 
@@ -44,6 +45,7 @@ class Preview:
     sheets: list[str] = field(default_factory=list)
     lonlat: tuple[str, str] | None = None
     wkt: str | None = None  # a column of WKT geometries (EPSG:4490), for lines and polygons
+    coords: str | None = None  # one column holding "longitude,latitude"
 
 
 def _grid(ws) -> list[list]:
@@ -188,7 +190,8 @@ def read(path, layer: str, sheets: list[str] | None = None, overrides: dict | No
     short = {c: c.split("·")[-1] for c in columns}
     lon, lat = _find(columns, LON), _find(columns, LAT)
     wkt = _find(columns, WKT) if lyr.spatial else None
-    plain = [c for c in columns if c not in (lon, lat, wkt)]
+    both = _find(columns, LONLAT) if not (lon and lat) and lyr.geometry in ("POINT", "GEOMETRY") else None
+    plain = [c for c in columns if c not in (lon, lat, wkt, both)]
     by_short = fieldmap.suggest([short[c] for c in plain], layer) if plain else {}
     mapping = {c: by_short.get(short[c]) for c in plain}
     full = fieldmap.suggest(plain, layer) if plain else {}
@@ -203,7 +206,15 @@ def read(path, layer: str, sheets: list[str] | None = None, overrides: dict | No
         mapping[col] = fld
     return Preview(frame=frame, mapping=mapping, sheets=used,
                    lonlat=(lon, lat) if (lon and lat and lyr.geometry in ("POINT", "GEOMETRY")) else None,
-                   wkt=wkt)
+                   wkt=wkt, coords=both)
+
+
+def _lonlat(text):
+    """``(lon, lat)`` from one cell such as "121.6,46.08", "121.6 46.08" or "121.6，46.08"."""
+    parts = [p for p in re.split(r"[,，;；\s/]+", str(text).strip()) if p]
+    if len(parts) != 2:
+        raise ValidationError(f"'{text}' is not 'longitude,latitude'", f"坐标“{text}”应为“经度,纬度”")
+    return parts[0], parts[1]
 
 
 def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
@@ -228,6 +239,8 @@ def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
             if geom is None and preview.lonlat:
                 lo, la = rec.get(preview.lonlat[0]), rec.get(preview.lonlat[1])
                 geom = point(lo, la) if _text(lo) and _text(la) else None
+            elif preview.coords and _text(rec.get(preview.coords)):
+                geom = point(*_lonlat(rec[preview.coords]))
             if extra:
                 values["extra"] = extra
             out.append(values)
@@ -240,7 +253,7 @@ def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
 def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None, overrides=None,
                 dry_run: bool = False) -> dict:
     """Check every row of ``path`` and store them all in ``layer`` — or nothing, with the reasons."""
-    from geo.registers.records import _check_write, placed
+    from geo.registers.records import _check_write, locate, placed_many
 
     raw, access = unwrap(store, access)
     lyr = S.layer(layer)
@@ -267,7 +280,7 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
         if gap and not missing_required:
             problems.append({"row": f"第 {i + 1} 条", "message_zh": f"缺少必填项：{'、'.join(gap)}",
                              "message_en": "required fields are missing"})
-    if lyr.spatial and any(g is None for g in geoms):
+    if lyr.spatial and not lyr.place_optional and any(g is None for g in geoms):
         problems.append({"row": "坐标", "message_zh": "缺少经纬度列或部分行没有坐标",
                          "message_en": "longitude/latitude columns are missing or empty in some rows"})
     report = {"file": Path(path).name, "layer": layer, "rows": len(preview.frame), "sheets": preview.sheets,
@@ -284,9 +297,11 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
     with raw.transaction() as tx:
         if rules is not None and hasattr(rules, "prepare_rows"):
             values, _ = rules.prepare_rows(raw, layer, values, actor=actor, access=access, dry_run=False, tx=tx)
-        for v, g in zip(values, geoms):
-            if g is not None:
-                v.update(placed(raw, tx, lyr, g, keep=v))
+        geoms = list(geoms)
+        for i, (v, g) in enumerate(zip(values, geoms)):
+            geoms[i], values[i] = locate(raw, tx, lyr, v, g)
+        for v, more in zip(values, placed_many(raw, tx, lyr, geoms, values)):
+            v.update(more)
             _check_write(lyr, access, v)
         frame = gpd.GeoDataFrame(pd.DataFrame(values), geometry=list(geoms) if geoms else None, crs=4490) \
             if values else None
