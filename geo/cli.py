@@ -417,7 +417,9 @@ def _register_command(args, settings: Settings, store) -> int:
     from geo.registers import cli as rcli
     from geo.registers import rules_of
 
-    writes = args.command != "list" and getattr(args, "action", None) not in ("check", "list")
+    verb = next((getattr(args, k) for k in ("action", "verb", "sample_command") if getattr(args, k, None)), None)
+    writes = args.command != "list" and verb not in (
+        "check", "list", "verify", "coverage", "people", "show")  # (reads: an account only narrows them)
     store, access, actor = resolve(store, getattr(args, "actor", None), getattr(args, "system", False),
                                    write=writes)
     if args.command in rcli.COMMANDS:

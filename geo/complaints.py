@@ -66,17 +66,21 @@ def reply_days(category: str, settings=None) -> int:
 
 
 def validate(store, values: dict, current) -> dict:
+    """``values`` (a new record, or the changes to ``current``) with the category and the reply
+    deadline derived where the record has none yet."""
     out = dict(values)
-    if not out.get("category"):
-        out["category"] = categorise(out.get("category_text"), out.get("content"))
+    seen = {**(current or {}), **out}
+    if not seen.get("category"):
+        out["category"] = categorise(seen.get("category_text"), seen.get("content"))
     received = out.get("received_at")
     if received:
         day = local_date(to_utc_text(received))
         if day > today_local():
             raise ValidationError(f"received on {day}, a day still to come", f"受理时间 {day} 晚于今天",
                                   field="received_at")
-        if not out.get("due_on"):
-            out["due_on"] = (day + dt.timedelta(days=reply_days(out["category"]))).isoformat()
+        if not seen.get("due_on"):
+            category = out.get("category") or seen.get("category")
+            out["due_on"] = (day + dt.timedelta(days=reply_days(category))).isoformat()
     return out
 
 

@@ -535,11 +535,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def label(kind: str, key, lang: str = "zh") -> str:
-    """The human label of a keyed value, e.g. ``label('status', 'closed') == '已销号'``."""
+def label(kind: str, key, lang: str = "zh", layer: str | None = None) -> str:
+    """The human label of a keyed value, e.g. ``label('status', 'closed') == '已销号'``. With
+    ``layer``, that register's own wording wins (a complaint is 已派单 where a hazard is 已交办)."""
     if key is None:
         return ""
-    pair = LABELS.get(kind, {}).get(str(key))
+    pair = LAYERS[layer].labels.get(kind, {}).get(str(key)) if layer in LAYERS else None
+    pair = pair or LABELS.get(kind, {}).get(str(key))
     if pair is None:
         return str(key)
     return pair[0] if lang == "zh" else pair[1]

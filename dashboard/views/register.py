@@ -39,7 +39,7 @@ def render(key: str) -> None:
     with st.sidebar:
         st.subheader("筛选" if zh else "Filters")
         statuses = st.multiselect("状态" if zh else "Status", list(lyr.statuses), key=f"{key}_f_status", select_all=False,
-                                  format_func=lambda s: S.label("status", s, lang()),
+                                  format_func=lambda s: S.label("status", s, lang(), layer=key),
                                   placeholder="全部" if zh else "All")
         text = st.text_input("关键字" if zh else "Search", key=f"{key}_f_text")
         late_only = st.checkbox("只看逾期" if zh else "Overdue only", key=f"{key}_f_late") if lyr.deadline else False
@@ -63,7 +63,7 @@ def render(key: str) -> None:
     cols = st.columns(min(6, len(lyr.statuses) + 1))
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
-        c.metric(S.label("status", s, lang()), f"{int(counts.get(s, 0)):,}")
+        c.metric(S.label("status", s, lang(), layer=key), f"{int(counts.get(s, 0)):,}")
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "overview"):  # the register's own summary tables
         for caption, table in _hook(store, key, "overview", frame, access):
@@ -183,8 +183,10 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
     key = lyr.key
     title = record.get(lyr.label_field) if lyr.has(lyr.label_field) else None
     st.subheader(str(title or f"#{record['id']}"))
-    st.caption(f"{S.label('status', record.get('status'), lang())} · v{record.get('version')}")
-    tabs = st.tabs(["详情" if zh else "Details", "办理" if zh else "Actions", "历史" if zh else "History"])
+    st.caption(f"{S.label('status', record.get('status'), lang(), layer=lyr.key)} · v{record.get('version')}")
+    # keyed: after an action the page reruns (its outcome shows at the top) with the same tab open
+    tabs = st.tabs(["详情" if zh else "Details", "办理" if zh else "Actions", "历史" if zh else "History"],
+                   key=f"{lyr.key}_record_tabs", on_change="rerun")
     with tabs[0]:
         R.details(lyr, record, store)
         rules = rules_of(lyr)

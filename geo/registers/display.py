@@ -54,7 +54,7 @@ def value_text(lyr: S.Layer, name: str, value, lang: str = "zh") -> str | None:
     f = lyr.field(name) if lyr.has(name) else None
     if name == "status" or (f is not None and f.options) or name in S.LABELS:
         kind = "status" if name == "status" else name
-        return S.label(kind, value, lang)
+        return S.label(kind, value, lang, layer=lyr.key)
     t = f.type if f is not None else None
     if t == S.DATETIME:
         return fmt_local(value)
@@ -96,7 +96,7 @@ def history_rows(lyr: S.Layer, events: list[dict], lang: str = "zh") -> pd.DataF
             "时间" if zh else "When": fmt_local(e["at"]),
             "操作人" if zh else "Who": e["actor"],
             "操作" if zh else "Action": action_label(e["action"], lang),
-            "状态" if zh else "Status": S.label("status", e.get("to_status"), lang) if e.get("to_status") else "",
+            "状态" if zh else "Status": S.label("status", e.get("to_status"), lang, layer=lyr.key) if e.get("to_status") else "",
             "说明" if zh else "Comment": e.get("comment") or "",
             "内容" if zh else "Details": shown,
             "附件" if zh else "Files": len(e.get("attachment_ids") or []),
