@@ -305,7 +305,7 @@ def bulletin(figures: dict, ctx: dict) -> str | None:
     where = "全盟" if not ctx.get("counties") else "所选旗县"
     stock = figures["carbon_stock_t"]["total"]
     if stock is None:
-        return f"碳汇一张图：{where}尚未导入森林资源小班数据，暂不能测算碳储量和碳汇量。{NEEDED_ZH.split('；可在')[0]}。"
+        return None  # no 小班 layer yet: the carbon page says what is needed; the bulletin says nothing
     text = (f"碳汇一张图：经测算，{where}林草植被碳储量{_wan(stock)}万吨碳"
             f"（折合二氧化碳{_wan(figures['co2_stock_t']['total'])}万吨）")
     sink = figures["annual_sink_tco2"]["total"]

@@ -419,3 +419,28 @@ def chiefs_list(store) -> pd.DataFrame:
     posts = store.read_layer("post", where={"role": ["chief", "deputy"], "status": "filled"}, geometry=False,
                              columns=["holder_id", "holder_name", "title", "level", "county"])
     return posts.dropna(subset=["holder_id"]).drop_duplicates("holder_id")
+
+
+def bulletin(figures: dict, ctx: dict) -> str | None:
+    """The forest-chief system in the seeds' words: chiefs by level, supervisors and rangers (一长两员),
+    and the zones — counted from the post and zone registers for the bulletin's day and scope."""
+    def total(key, registers=None):
+        src = registers if registers is not None else figures
+        v = (src.get(key) or {}).get("total")
+        return int(v or 0)
+
+    levels = [("league", "盟级"), ("banner", "旗县级"), ("township", "苏木乡镇级"), ("village", "嘎查村级")]
+    chiefs = [(zh, total(f"chiefs_{lv}")) for lv, zh in levels]
+    n = sum(v for _, v in chiefs)
+    if not n:
+        return None
+    parts = "、".join(f"{zh}{v}名" for zh, v in chiefs if v)
+    text = f"{ctx.get('scope') or '全盟'}已设立各级林长{n}名（{parts}），配备监管员{total('supervisors')}名、护林员{total('rangers')}名"
+    zones = (ctx.get("registers") or {}).get("zone") or {}
+    nz = total("zones", zones)
+    if nz:
+        text += f"，划定责任区（网格）{nz}个，实行网格化管理"
+    vacant = total("vacant")
+    if vacant:
+        text += f"；尚有{vacant}个岗位空缺，正在补齐"
+    return text + "。"

@@ -365,7 +365,7 @@ def bulletin(figures: dict, ctx: dict) -> str | None:
         return None
     f = {k: v.get("total") for k, v in figures.items()}
     if not f["received"]:
-        return "接诉即办：暂未接收12345热线诉求。"
+        return None  # nothing received: the bulletin says nothing rather than "0条"
     text = f"接诉即办：接收12345热线{f['received']}条，已办结{f['closed']}条"
     if f.get("satisfaction_pct") is not None:
         text += f"，办结满意率{f['satisfaction_pct']:g}%"

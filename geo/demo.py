@@ -958,6 +958,10 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         from geo.imagery import demo as imagery_demo
 
         detected = imagery_demo.build(store, url, seed=seed, log=log)["detected"]
+    # the seeds' provenance (巡察) and recorded actions, so the demo's bulletin reads as theirs
+    from geo.report import demo_seed
+
+    demo_seed.seed(store)
     summary = {
         "store": url,
         "admin_units": len(admin_ids),

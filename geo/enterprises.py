@@ -267,6 +267,8 @@ def bulletin(figures: dict, ctx: dict) -> str | None:
     if "enterprises" not in figures:
         return None
     f = {k: v.get("total") for k, v in figures.items()}
+    if not f.get("enterprises"):
+        return None  # nothing registered: the bulletin says nothing rather than "0家"
     year = _year(ctx)
     settings = _settings(ctx.get("settings"))
     share = round(float(settings.enterprise_sample_share) * 100)
@@ -276,7 +278,7 @@ def bulletin(figures: dict, ctx: dict) -> str | None:
         text += (f"{year}年度按不低于企业总数{share}%的比例抽取{f['sample_size']}家开展木材来源检查"
                  f"（应抽不少于{f['sample_required']}家），已检查{f['sample_checked']}家，完成率"
                  f"{f['sample_completion_pct']:g}%。")
-    else:
+    elif f.get("sample_required"):
         text += f"{year}年度木材来源抽查名单尚未抽取（应抽不少于{f['sample_required']}家）。"
     if f.get("bordering"):
         text += (f"对与林地接壤企业每年开展不少于{need}次森林防火宣传和现场检查，本年度已检查{f['fire_inspections']}次，"

@@ -505,3 +505,8 @@ for col, key, k in ((cols[0], "sum.items_done", "done"), (cols[1], "sum.items_pr
                     (cols[2], "sum.items_long", "long_term"), (cols[3], "sum.items_overdue", "overdue")):
     tile(col, t(key), fmt(it[k]), f"items.{k}",
          sub=t("sum.of_items", v=pct(share(it[k], it["total"]))) if it["total"] else None)
+
+# every declared register's figures (geo.registers), grouped as in the menu
+from dashboard.components import register_figures  # noqa: E402
+
+register_figures.show(fig, {r["county_code"]: r["county"] for r in fig.get("by_county", [])})

@@ -229,3 +229,6 @@ register("responsibility", items_breakdown)
 register("mechanism", rules_made)
 register("mechanism", standing_practice)
 register("next_steps", figure_suggestions)
+
+# the registers' own paragraphs (geo.registers: every register whose rules define ``bulletin``)
+from geo.report import register_sections  # noqa: E402,F401
