@@ -12,7 +12,8 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
 import streamlit as st  # noqa: E402
 
 from dashboard.components.auth import current_user, login_form, sidebar_user  # noqa: E402
-from dashboard.components.common import check_store, lang, t  # noqa: E402
+from dashboard.components.common import check_store, lang, settings, t  # noqa: E402
+from dashboard.components.widget_text import localise as localise_widgets  # noqa: E402
 
 # Pages live in views/, not pages/: a pages/ folder beside the main script switches on Streamlit's
 # legacy multipage mode, which runs those files by URL without going through the sign-in below.
@@ -32,38 +33,66 @@ with st.sidebar:
         st.rerun()
 
 check_store()
+localise_widgets(lang(), settings().upload_max_mb)  # Chinese for Streamlit's own uploader/date texts
 
-pages = {
-    t("nav.review"): [
-        st.Page(PAGES / "map.py", title=t("nav.map"), icon=":material/map:", default=True),
-        st.Page(PAGES / "items.py", title=t("nav.items"), icon=":material/checklist:", url_path="items"),
-    ],
-    t("nav.leaders"): [
-        st.Page(PAGES / "summary.py", title=t("nav.summary"), icon=":material/monitoring:", url_path="summary"),
-    ],
-    t("nav.data"): [
-        st.Page(PAGES / "upload.py", title=t("nav.upload"), icon=":material/upload_file:", url_path="upload"),
-        st.Page(PAGES / "field.py", title=t("nav.field"), icon=":material/signpost:", url_path="field"),
-    ],
-    t("nav.system"): [
-        st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:", url_path="admin"),
-    ],
+# Which pages each role sees in the menu (and can open at all: a page not in the navigation
+# cannot be reached by its URL). Rights are enforced in geo.auth whatever the page shows.
+# The closure review: the reviewers' queue for the reviewing roles; escalation with the weekly
+# brief for everyone.
+ROLE_PAGES = {
+    "admin": ("map", "items", "review", "summary", "escalation", "upload", "field", "imagery", "admin"),
+    "staff": ("map", "items", "summary", "escalation", "upload", "field", "imagery"),
+    "inspector": ("map", "items", "summary", "escalation", "field"),
+    "leader": ("map", "items", "summary", "escalation", "field"),
+    "league_reviewer": ("map", "items", "review", "summary", "escalation", "field"),
+    "province_checker": ("map", "items", "review", "summary", "escalation", "field"),
 }
-# the closure review's pages: the reviewers' queue, and escalation with the weekly brief for everyone
-if current_user() is None or current_user()["role"] in ("admin", "league_reviewer", "province_checker"):
-    pages[t("nav.review")].append(st.Page(PAGES / "review.py", title=t("rv.nav"), icon=":material/fact_check:",
-                                          url_path="review"))
-pages[t("nav.leaders")].append(st.Page(PAGES / "escalation.py", title=t("esc.nav"), icon=":material/campaign:",
-                                       url_path="escalation"))
-from dashboard.components.nav import register_pages  # noqa: E402
+# The map is every role's first page and lives at the root URL: links such as ``/?id=42`` and
+# the summary's "在地图上查看" (``./?county=…``) open it whoever follows them.
 
-for section, extra in register_pages(lang()).items():  # every declared register's page
-    pages.setdefault(section, []).extend(extra)
-if current_user() is None:
+
+def navigation(role: str | None) -> dict:
+    """The menu for ``role`` (every page, hidden, before sign-in: the requested URL is kept)."""
+    allowed = ROLE_PAGES.get(role, ("map",)) if role else ROLE_PAGES["admin"]
+    page = {
+        "map": (t("nav.review"), lambda: st.Page(PAGES / "map.py", title=t("nav.map"), icon=":material/map:",
+                                                 default=True)),
+        "items": (t("nav.review"), lambda: st.Page(PAGES / "items.py", title=t("nav.items"), icon=":material/checklist:",
+                                                   url_path="items")),
+        "review": (t("nav.review"), lambda: st.Page(PAGES / "review.py", title=t("rv.nav"), icon=":material/fact_check:",
+                                                    url_path="review")),
+        "summary": (t("nav.leaders"), lambda: st.Page(PAGES / "summary.py", title=t("nav.summary"),
+                                                      icon=":material/monitoring:", url_path="summary")),
+        "escalation": (t("nav.leaders"), lambda: st.Page(PAGES / "escalation.py", title=t("esc.nav"),
+                                                         icon=":material/campaign:", url_path="escalation")),
+        "upload": (t("nav.data"), lambda: st.Page(PAGES / "upload.py", title=t("nav.upload"),
+                                                  icon=":material/upload_file:", url_path="upload")),
+        "field": (t("nav.data"), lambda: st.Page(PAGES / "field.py", title=t("nav.field"), icon=":material/signpost:",
+                                                 url_path="field")),
+        "imagery": (t("nav.data"), lambda: st.Page(PAGES / "imagery.py", title=t("nav.imagery"),
+                                                   icon=":material/satellite_alt:", url_path="imagery")),
+        "admin": (t("nav.system"), lambda: st.Page(PAGES / "admin.py", title=t("nav.admin"), icon=":material/settings:",
+                                                   url_path="admin")),
+    }
+    out: dict[str, list] = {}
+    for key in ("map", "items", "review", "summary", "escalation", "upload", "field", "imagery", "admin"):
+        if key in allowed:
+            group, make = page[key]
+            out.setdefault(group, []).append(make())
+    # every declared register's page (all roles read them, each through its county scope)
+    from dashboard.components.nav import register_pages
+
+    for section, extra in register_pages(lang()).items():
+        out.setdefault(section, []).extend(extra)
+    return out
+
+
+user = current_user()
+if user is None:
     # Keep the requested page in the URL: after signing in, the same page opens.
-    st.navigation(pages, position="hidden")
+    st.navigation(navigation(None), position="hidden")
     login_form()
 else:
     with st.sidebar:
         sidebar_user()
-    st.navigation(pages).run()
+    st.navigation(navigation(user.get("role")), expanded=True).run()  # (collapsed: "View N more" in English)

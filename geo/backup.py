@@ -34,7 +34,13 @@ def backup(store: Store, out: str | os.PathLike) -> Path:
 
 
 def restore(backup_file: str | os.PathLike, url: str, *, force: bool = False) -> None:
-    """Make the store at ``url`` hold what ``backup_file`` holds."""
+    """Make the store at ``url`` hold what ``backup_file`` holds, brought up to the current
+    schema (a backup taken by an earlier version is migrated as its store would be on open)."""
+    _restore(backup_file, url, force=force)
+    open_store(url).migrate()
+
+
+def _restore(backup_file: str | os.PathLike, url: str, *, force: bool) -> None:
     src = Path(backup_file)
     if not src.exists():
         raise ValidationError(f"backup file {src} does not exist", f"备份文件 {src} 不存在")

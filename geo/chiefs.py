@@ -102,23 +102,23 @@ def holder_on(store, post_id: int, day) -> dict | None:
     return None
 
 
-def changes_after(store, post_ids, day_by_post: dict, until: str | None = None) -> set[int]:
-    """Posts whose holder changed (appointed or vacated) after the date given per post, counting
-    the changes recorded before ``until`` (UTC text) when given."""
+def last_change(store, post_ids, until: str | None = None) -> dict[int, str]:
+    """The date of the latest change of holder (appointed or vacated) of each post, counting the
+    changes recorded before ``until`` (UTC text) when given."""
     raw, _ = unwrap(store)
-    if not post_ids:
-        return set()
-    out = set()
+    ids = sorted({int(p) for p in post_ids})
+    if not ids:
+        return {}
     cut, params = ("", []) if until is None else (" AND at < ?", [until])
     with raw.transaction(write=False) as tx:
         rows = tx.query(
             f"SELECT feature_id, fields FROM events WHERE layer = 'post' AND action IN ('appoint', 'vacate') "
-            f"AND feature_id IN ({', '.join('?' * len(post_ids))}){cut}", [int(p) for p in post_ids] + params)
+            f"AND feature_id IN ({', '.join('?' * len(ids))}){cut}", ids + params)
+    out: dict[int, str] = {}
     for fid, fields in rows:
-        f = json.loads(fields) if fields else {}
-        since = f.get("holder_since") or ""
-        if since and since > (day_by_post.get(int(fid)) or ""):
-            out.add(int(fid))
+        since = (json.loads(fields) if fields else {}).get("holder_since") or ""
+        if since > out.get(int(fid), ""):
+            out[int(fid)] = since
     return out
 
 
@@ -127,13 +127,12 @@ def stale_boards(store, boards: pd.DataFrame, until: str | None = None) -> pd.Se
     after the board's content was last updated — the board shows someone who no longer holds it."""
     if boards.empty or "post_id" not in boards:
         return pd.Series(False, index=boards.index)
-    posts = boards["post_id"].dropna().astype(int)
-    shown = boards["content_on"] if "content_on" in boards else boards.get("installed_on")
-    if "installed_on" in boards and shown is not None:
+    shown = boards["content_on"] if "content_on" in boards else pd.Series(None, index=boards.index)
+    if "installed_on" in boards:
         shown = shown.where(shown.notna(), boards["installed_on"])
-    day = {int(p): str(d or "") for p, d in zip(boards["post_id"], shown) if pd.notna(p)}
-    changed = changes_after(store, sorted(set(posts)), day, until)
-    return boards["post_id"].map(lambda p: pd.notna(p) and int(p) in changed).astype(bool)
+    changed = last_change(store, boards["post_id"].dropna().astype(int).tolist(), until)
+    return pd.Series([pd.notna(p) and changed.get(int(p), "") > str(d or "") for p, d in zip(boards["post_id"], shown)],
+                     index=boards.index, dtype=bool)
 
 
 def board_holder(raw, board: dict) -> dict | None:
@@ -168,3 +167,280 @@ def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
                                   "by_county": {k: int(v) for k, v in codes.value_counts().items()}}
     return out
 
+
+
+# ------------------------------------------------------------------------------ the roster (林长名册)
+_SHEET_LEVELS = (("盟", "league"), ("旗县", "banner"), ("县级", "banner"), ("苏木", "township"),
+                 ("乡镇", "township"), ("嘎查", "village"), ("村级", "village"), ("网格", "grid"))
+_SHEET_ROLES = (("副林长", "deputy"), ("监管员", "supervisor"), ("护林员", "ranger"), ("林长", "chief"))
+PERSON_KEYS = {"unit": ("工作单位", "单位", "所在单位"), "job": ("行政职务", "现任职务")}
+
+
+def sheet_defaults(layer: str, sheet: str) -> dict:
+    """One sheet per level (and per role) in the offices' rosters: "旗县级林长" → banner chiefs."""
+    out = {}
+    for word, level in _SHEET_LEVELS:
+        if word in sheet:
+            out["level"] = level
+            break
+    for word, role in _SHEET_ROLES:
+        if word in sheet:
+            out["role"] = role
+            break
+    return out
+
+
+def _zone_index(raw, tx=None) -> dict[str, int]:
+    from geo.attribution import zones_in_force
+
+    zones = zones_in_force(raw, tx)
+    return {str(n).strip(): int(i) for n, i in zip(zones["name"], zones["id"])} if len(zones) else {}
+
+
+def prepare_rows(raw, layer: str, rows: list[dict], *, actor: str, access=None, dry_run: bool = True, tx=None):
+    """Roster rows → posts: the zone named in a row must exist (its id is filled in), and the person
+    holding the post is found (same name and phone) or added to the people register."""
+    import geopandas as gpd
+
+    from geo.timeutil import now_utc, today_local
+
+    problems = []
+    zones = _zone_index(raw, tx)
+    for i, row in enumerate(rows):
+        name = str(row.get("zone_name") or "").strip()
+        if name and row.get("zone_id") is None:
+            zid = zones.get(name) or next((z for n, z in zones.items() if name in n or n in name), None)
+            if zid is None:
+                problems.append({"row": f"第 {i + 1} 条", "message_zh": f"责任区“{name}”在系统中不存在（请先导入或新建责任区）",
+                                 "message_en": f"zone '{name}' does not exist"})
+            else:
+                row["zone_id"] = zid
+        if row.get("holder_name"):
+            row["status"] = "filled"
+            row.setdefault("holder_since", today_local().isoformat())
+    if dry_run or problems:
+        return rows, problems
+    people = raw.read_layer("person", columns=["name", "phone"], geometry=False, tx=tx)
+    known = {(str(n), str(p or "")): int(i) for n, p, i in zip(people["name"], people["phone"], people["id"])}
+    new, at = [], now_utc()
+    for row in rows:
+        if not row.get("holder_name"):
+            continue
+        key = (str(row["holder_name"]), str(row.get("phone") or ""))
+        if key in known:
+            row["holder_id"] = known[key]
+            continue
+        extra = row.get("extra") or {}
+        person = {"name": row["holder_name"], "phone": row.get("phone"), "status": "active",
+                  **{k: row.get(k) for k in ("county_code", "county", "township") if row.get(k)}}
+        for fld, aliases in PERSON_KEYS.items():
+            for col, v in extra.items():
+                if col.split("·")[-1] in aliases and v:
+                    person[fld] = v
+        new.append((row, person))
+    if new:
+        frame = gpd.GeoDataFrame(pd.DataFrame([p for _, p in new]), geometry=[None] * len(new), crs=4490)
+        ids = raw.insert_features(tx, "person", frame, actor=actor, at=at, action="create", record_values=True,
+                                  comment="林长名册导入")
+        for (row, _), pid in zip(new, ids):
+            row["holder_id"] = int(pid)
+            known[(str(row["holder_name"]), str(row.get("phone") or ""))] = int(pid)
+    return rows, problems
+
+
+def details(store, record: dict, lang: str = "zh"):
+    """The post page's extra table: who held this post from when to when."""
+    t = tenures(store, int(record["id"]))
+    if t.empty:
+        return []
+    zh = lang == "zh"
+    t = t.rename(columns={"name": "姓名" if zh else "Name", "start": "任职" if zh else "From",
+                          "end": "离任" if zh else "Until"}).drop(columns=["person_id"])
+    return [("任职经历" if zh else "Who held this post", t.fillna("至今" if zh else "now"))]
+
+
+# ------------------------------------------------------------------------------ a feature's chiefs
+def zone_chiefs(store, zone_ids) -> dict[int, dict]:
+    """The chief post of each zone (``{zone id: {name, title, phone, post_id}}``), where one is held."""
+    ids = sorted({int(z) for z in zone_ids if z is not None and not (isinstance(z, float) and pd.isna(z))})
+    if not ids:
+        return {}
+    posts = store.read_layer("post", where={"zone_id": ids, "role": "chief"}, geometry=False,
+                             columns=["zone_id", "title", "holder_name", "phone", "status"])
+    posts = posts[posts["status"] == "filled"]
+    return {int(z): {"name": n, "title": t, "phone": p, "post_id": int(i)}
+            for z, t, n, p, i in zip(posts["zone_id"], posts["title"], posts["holder_name"], posts["phone"], posts["id"])}
+
+
+def for_feature(store, feature: dict) -> list[dict]:
+    """Every level's zone and chief of a feature (finest first), from its attribution: what the
+    details panel shows as 责任区林长. Empty when no zone holds it (or no zones are defined)."""
+    zones = feature.get("zones")
+    if isinstance(zones, str):
+        zones = json.loads(zones)
+    if not zones:
+        return []
+    levels = [(lv, z) for lv, z in zones.items() if lv != "others"]
+    names = store.read_layer("zone", ids=[int(z) for _, z in levels], columns=["name", "level"], geometry=False)
+    name = dict(zip(names["id"].astype(int), names["name"]))
+    chiefs = zone_chiefs(store, [z for _, z in levels])
+    from geo.attribution import LEVEL_ORDER
+
+    levels.sort(key=lambda p: -(LEVEL_ORDER.index(p[0]) if p[0] in LEVEL_ORDER else -1))
+    return [{"level": lv, "zone_id": int(z), "zone": name.get(int(z)), **(chiefs.get(int(z)) or {})}
+            for lv, z in levels]
+
+
+def chief_columns(store, frame: pd.DataFrame) -> pd.DataFrame:
+    """``zone_name`` and ``zone_chief`` (the chief of the finest zone that has one) for an export."""
+    if "zones" not in frame:
+        return frame
+    parsed = [json.loads(z) if isinstance(z, str) else (z or {}) for z in frame["zones"]]
+    all_ids = {int(v) for p in parsed for k, v in p.items() if k != "others"}
+    if not all_ids:
+        return frame.assign(zone_name=None, zone_chief=None)
+    names = store.read_layer("zone", ids=sorted(all_ids), columns=["name", "level"], geometry=False)
+    name = dict(zip(names["id"].astype(int), names["name"]))
+    chiefs = zone_chiefs(store, all_ids)
+    from geo.attribution import LEVEL_ORDER
+
+    zone_name, zone_chief = [], []
+    for p in parsed:
+        order = sorted(((k, int(v)) for k, v in p.items() if k != "others"),
+                       key=lambda kv: -(LEVEL_ORDER.index(kv[0]) if kv[0] in LEVEL_ORDER else -1))
+        zone_name.append(name.get(order[0][1]) if order else None)
+        held = next((chiefs[z] for _, z in order if z in chiefs), None)
+        zone_chief.append(f"{held['name']}（{held['title']}）" if held else None)
+    return frame.assign(zone_name=zone_name, zone_chief=zone_chief)
+
+
+# ------------------------------------------------------------------------------ a chief's view
+def zones_of_person(store, person_id: int) -> list[int]:
+    """The zones of the chief posts (林长/副林长) a person holds now."""
+    posts = store.read_layer("post", where={"holder_id": int(person_id), "role": ["chief", "deputy"],
+                                            "status": "filled"}, columns=["zone_id"], geometry=False)
+    return sorted({int(z) for z in posts["zone_id"].dropna()})
+
+
+def _in_zone(frame: pd.DataFrame, zone_id: int, level: str) -> pd.Series:
+    def hit(z):
+        if z is None or (isinstance(z, float) and pd.isna(z)):
+            return False
+        d = json.loads(z) if isinstance(z, str) else z
+        return d.get(level) == zone_id or zone_id in (d.get("others") or {}).get(level, [])
+    return frame["zones"].map(hit).astype(bool) if "zones" in frame else pd.Series(False, index=frame.index)
+
+
+def view(store, *, person_id: int | None = None, zone_id: int | None = None, start=None, end=None) -> dict:
+    """What a chief (or a zone) has open: the zones (outlines), change polygons by status and
+    overdue, occupation plots, signboards needing an update, overdue items, every other register's
+    open records, and the patrols of the period. Scoped like everything else (``store`` is the
+    user's). ``start``/``end``: the patrol period (dates)."""
+    import datetime as dt
+
+    from geo import schema as S
+    from geo.errors import ValidationError
+
+    if person_id is not None:
+        person = store.get_feature("person", int(person_id))  # NotFound / PermissionDenied as any record
+        zone_ids = zones_of_person(store, int(person_id))
+    elif zone_id is not None:
+        person = None
+        zone_ids = [int(zone_id)]
+    else:
+        raise ValidationError("pick a chief or a zone", "请选择林长或责任区")
+    zones = store.read_layer("zone", ids=zone_ids, columns=["name", "level", "county_code", "county"]) if zone_ids else None
+    out = {"person": person, "zones": zones, "open": {}, "features": {}, "boards": None, "items": None,
+           "patrols": None}
+    if zones is None or zones.empty:
+        return out
+    end = end or today_local()
+    start = start or (end - dt.timedelta(days=90))
+    bbox = tuple(zones.total_bounds)
+    for key, lyr in S.LAYERS.items():
+        if not (lyr.attributed and lyr.has("zones") and lyr.spatial) or key == "patrol":
+            continue
+        cols = [c for c in ("zones", "status", lyr.label_field, "county") if lyr.has(c)]
+        frame = store.read_layer(key, bbox=bbox, columns=cols, geometry=True)
+        if frame.empty:
+            continue
+        mask = pd.Series(False, index=frame.index)
+        for zid, level in zip(zones["id"].astype(int), zones["level"]):
+            mask |= _in_zone(frame, zid, level)
+        frame = frame[mask]
+        final = set(lyr.final_statuses)
+        open_ = frame[~frame["status"].isin(final)] if "status" in frame else frame
+        if key == "signboard":
+            from geo.signboards import stale as stale_mask
+
+            full = store.read_layer("signboard", ids=open_["id"].astype(int).tolist(), geometry=True) if len(open_) else open_
+            out["boards"] = full[stale_mask(store, full).to_numpy()] if len(full) else full
+            out["open"]["signboard"] = {"needs_update": int(len(out["boards"]))}
+            continue
+        counts = open_["status"].value_counts().to_dict() if "status" in open_ else {}
+        out["open"][key] = {"total": int(len(open_)), "by_status": {k: int(v) for k, v in counts.items()}}
+        out["features"][key] = open_
+    if "change" in out["features"] and len(out["features"]["change"]):
+        from geo.mapview import LIST_COLS
+        from geo.workflow import change_deadlines, overdue
+
+        ch = out["features"]["change"]
+        meta = store.read_layer("change", ids=ch["id"].astype(int).tolist(), columns=LIST_COLS, geometry=False)
+        late = overdue(change_deadlines(meta, store.batches("change")), today_local())
+        out["open"]["change"]["overdue"] = int(late.sum())
+    # items linked to what lies in the zones, and overdue
+    from geo.items import progress
+
+    items = progress(store)
+    if len(items):
+        links = store.item_links()
+        mine = set()
+        for key, frame in out["features"].items():
+            ids = set(frame["id"].astype(int))
+            part = links[(links["layer"] == key) & links["feature_id"].astype(int).isin(ids)]
+            mine |= set(part["item_id"].astype(int))
+        out["items"] = items[items["id"].astype(int).isin(mine) & items["overdue"]]
+    pats = store.read_layer("patrol", bbox=bbox, columns=["actor", "actor_level", "started_at", "length_km",
+                                                           "duration_h", "zones", "plausible"])
+    if len(pats):
+        when = pats["started_at"].astype(str)
+        pats = pats[(when >= start.isoformat()) & (when < (end + dt.timedelta(days=1)).isoformat())]
+        mask = pd.Series(False, index=pats.index)
+        for zid, level in zip(zones["id"].astype(int), zones["level"]):
+            mask |= _in_zone(pats, zid, level)
+        pats = pats[mask]
+    out["patrols"] = pats
+    out["period"] = (start, end)
+    return out
+
+
+def chiefs_list(store) -> pd.DataFrame:
+    """People holding chief or deputy posts (as the user may see them), for picking a chief."""
+    posts = store.read_layer("post", where={"role": ["chief", "deputy"], "status": "filled"}, geometry=False,
+                             columns=["holder_id", "holder_name", "title", "level", "county"])
+    return posts.dropna(subset=["holder_id"]).drop_duplicates("holder_id")
+
+
+def bulletin(figures: dict, ctx: dict) -> str | None:
+    """The forest-chief system in the seeds' words: chiefs by level, supervisors and rangers (一长两员),
+    and the zones — counted from the post and zone registers for the bulletin's day and scope."""
+    def total(key, registers=None):
+        src = registers if registers is not None else figures
+        v = (src.get(key) or {}).get("total")
+        return int(v or 0)
+
+    levels = [("league", "盟级"), ("banner", "旗县级"), ("township", "苏木乡镇级"), ("village", "嘎查村级")]
+    chiefs = [(zh, total(f"chiefs_{lv}")) for lv, zh in levels]
+    n = sum(v for _, v in chiefs)
+    if not n:
+        return None
+    parts = "、".join(f"{zh}{v}名" for zh, v in chiefs if v)
+    text = f"{ctx.get('scope') or '全盟'}已设立各级林长{n}名（{parts}），配备监管员{total('supervisors')}名、护林员{total('rangers')}名"
+    zones = (ctx.get("registers") or {}).get("zone") or {}
+    nz = total("zones", zones)
+    if nz:
+        text += f"，划定责任区（网格）{nz}个，实行网格化管理"
+    vacant = total("vacant")
+    if vacant:
+        text += f"；尚有{vacant}个岗位空缺，正在补齐"
+    return text + "。"

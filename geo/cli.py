@@ -108,13 +108,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-deadline", help="batch verification deadline")
     p.add_argument("--rectify-deadline", help="batch rectification deadline")
     _writer(p, "; without --actor the change is recorded as the system operator")
+    purpose = p.add_mutually_exclusive_group()
+    purpose.add_argument("--purpose", choices=["official", "candidate", "test", "demo"],
+                         help="what the batch counts as (default: candidate for 自动检测 sources, else official); "
+                              "only official batches count in the figures and reports")
+    purpose.add_argument("--unofficial", action="store_true",
+                         help="not official: a test upload (a candidate for 自动检测 sources)")
 
-    p = sub.add_parser("report", help="the bulletin (docx) or the ledger (xlsx)")
+    p = sub.add_parser("batches", help="list batches, or change what one counts as (promote a candidate)")
     _common(p)
-    p.add_argument("--format", required=True, choices=["docx", "xlsx"])
+    p.add_argument("action", nargs="?", default="list", choices=["list", "promote", "set"],
+                   help="list (default); promote --id N (to official); set --id N --purpose P")
+    p.add_argument("--id", type=int, help="batch id")
+    p.add_argument("--purpose", choices=["official", "candidate", "test", "demo"])
+    p.add_argument("--comment", help="why (recorded with the change)")
+    _writer(p, "; who reviews: an administrator or data staff")
+
+    p = sub.add_parser("report", help="the bulletin (docx), the ledger (xlsx) or the rectification plan (plan-docx)")
+    _common(p)
+    _actor(p)
+    p.add_argument("--format", required=True, choices=["docx", "xlsx", "plan-docx"],
+                   help="docx: the progress bulletin; xlsx: the ledger; plan-docx: the plan with its problem list")
     p.add_argument("--out", required=True)
     p.add_argument("--as-of", help="as the figures stood at the end of this date")
-    p.add_argument("--batch", type=int, action="append")
+    p.add_argument("--batch", type=int, action="append", help="only this batch id (repeatable; official batches)")
+    p.add_argument("--county", action="append", help="only this county, by code or name (repeatable)")
+    p.add_argument("--all-columns", action="store_true",
+                   help="ledger: keep the store's own columns too (版本, 更新人, 面积计算坐标系 …)")
 
     p = sub.add_parser("backup", help="a consistent copy of the live store")
     _common(p)
@@ -135,9 +155,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password")
     _writer(p, "; must be an administrator")
 
+    p = sub.add_parser("items", help="rectification items: import a problem list, link features by a saved query")
+    p.add_argument("action", choices=["list", "import", "link", "reapply"])
+    _common(p)
+    _writer(p)
+    p.add_argument("path", nargs="?", help="import: the Excel/CSV list")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+    p.add_argument("--id", type=int, help="link: the item")
+    p.add_argument("--layer", default="change", help="link: the layer of the features")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help="link: a condition (repeatable)")
+    p.add_argument("--dry-run", action="store_true")
+
     from geo.registers.cli import add_parsers
 
     add_parsers(sub, _common, _writer, _actor)  # every register's verbs (list/add/edit/op/import-table, …)
+
+    from geo.imagery.cli import add_parsers as imagery_parsers
+
+    imagery_parsers(sub, _common)
     return parser
 
 
@@ -173,6 +208,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(err.message(settings.lang), file=sys.stderr)
         return err.exit_code
+    except Exception as ex:  # noqa: BLE001 - the CLI promises a message, never a traceback
+        import os
+
+        if os.environ.get("FOREST_DEBUG"):
+            raise
+        err = GeoError(f"the command failed unexpectedly ({type(ex).__name__}); nothing was changed — please "
+                       "report this with the command you ran",
+                       "命令执行时发生意外错误，未作任何修改。请将所执行的命令报告给系统管理员")
+        print(err.message(settings.lang), file=sys.stderr)
+        return 1
 
 
 def _run(args, settings: Settings) -> int:
@@ -189,6 +234,10 @@ def _run(args, settings: Settings) -> int:
         from geo.ingest import run_cli
 
         return run_cli(args, settings)
+    if cmd in ("imagery", "basemap"):
+        from geo.imagery.cli import run as imagery_run
+
+        return imagery_run(args, settings)
     if cmd == "restore":
         from geo.backup import restore
 
@@ -208,6 +257,7 @@ def _run(args, settings: Settings) -> int:
     if cmd == "stats":
         from geo.stats import summary
 
+        _official_batches(store, args.batch)
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
         counties = args.county
         if access is not None and access.counties is not None:
@@ -248,9 +298,13 @@ def _run(args, settings: Settings) -> int:
     if cmd == "report":
         from geo.report import write_report
 
+        _official_batches(store, args.batch)
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-        path = write_report(store, args.format, args.out, settings=settings, as_of=as_of, batch_ids=args.batch)
-        _print({"format": args.format, "out": str(path)}, args.json)
+        counties = _county_codes(store, args.county)
+        path = write_report(store, args.format, args.out, settings=settings, as_of=as_of, batch_ids=args.batch,
+                            counties=counties, internal=args.all_columns)
+        _print({"format": args.format, "out": str(path), "counties": counties or [], "batches": args.batch or []},
+               args.json)
         return 0
     if cmd == "backup":
         from geo.backup import backup
@@ -262,21 +316,117 @@ def _run(args, settings: Settings) -> int:
         from geo.auth import users_cli
 
         return users_cli(store, args, access)
+    if cmd == "items":
+        from geo import items as gitems
+        from geo.actors import resolve
+
+        store, access, actor = resolve(store, args.actor, args.system, write=args.action != "list")
+        if args.action == "list":
+            frame = gitems.progress(store)
+            _print(json.loads(frame.to_json(orient="records", force_ascii=False)), True)
+        elif args.action == "import":
+            if not args.path:
+                raise ValidationError("import needs the list file", "请指定问题清单文件")
+            overrides = {k: (v or None) for k, v in _pairs(args.map, "--map").items()}
+            _print(gitems.import_list(store, args.path, actor=actor, access=access, overrides=overrides,
+                                      dry_run=args.dry_run), args.json)
+        elif args.action == "link":
+            where = {}
+            for k, v in _pairs(args.where, "--where").items():
+                where[k] = [x for x in v.split(",")] if "," in v else v
+            n = gitems.link_query(store, args.id, args.layer, where, actor=actor, access=access)
+            _print({"item": args.id, "linked": n}, args.json)
+        else:
+            _print(gitems.reapply_queries(store, actor=actor, access=access), True)
+        return 0
+    if cmd == "batches":
+        return _batches(store, args, settings)
     return _register_command(args, settings, store)
+
+
+def _official_batches(store, batch_ids) -> None:
+    """Refuse batches that do not count (not official), saying how to make them count."""
+    if not batch_ids:
+        return
+    from geo import official
+
+    purpose = official.purposes(store)
+    for b in batch_ids:
+        if b not in purpose:
+            raise ValidationError(f"batch #{b} does not exist", f"批次 #{b} 不存在")
+        if purpose[b] != "official":
+            raise ValidationError(
+                f"batch #{b} is a {purpose[b]} batch and does not count in the figures; a reviewer can "
+                f"promote it: python -m geo batches promote --id {b}",
+                f"批次 #{b} 为{official.label(purpose[b])}批次，不计入统计；如经审核应计入，请先转为正式批次"
+                f"（python -m geo batches promote --id {b}）")
+
+
+def _county_codes(store, wanted) -> list[str] | None:
+    """County codes from codes or names (``--county 152224`` or ``--county 突泉县``)."""
+    if not wanted:
+        return None
+    admin = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
+    by_name = dict(zip(admin["name"], admin["code"]))
+    codes = set(admin["code"])
+    out = []
+    for w in wanted:
+        code = w if w in codes else by_name.get(w)
+        if code is None:
+            raise ValidationError(f"unknown county '{w}'; known: {', '.join(sorted(by_name))}",
+                                  f"未知旗县“{w}”，可选：{'、'.join(sorted(by_name))}")
+        out.append(code)
+    return out
+
+
+def _batches(store, args, settings: Settings) -> int:
+    import pandas as pd
+
+    from geo import official
+
+    if args.action in ("promote", "set"):
+        if args.id is None:
+            raise ValidationError("give the batch with --id", "请用 --id 指定批次编号")
+        if args.action == "set" and not args.purpose:
+            raise ValidationError("give the new purpose with --purpose", "请用 --purpose 指定批次性质")
+        from geo.actors import resolve
+
+        store, access, actor = resolve(store, args.actor, getattr(args, "system", False))
+        purpose = "official" if args.action == "promote" else args.purpose
+        was = official.set_purpose(store, args.id, purpose, actor=actor, access=access,
+                                   comment=args.comment)
+        _print({"batch_id": args.id, "purpose": purpose, "was": was}, args.json)
+        return 0
+    b = store.batches()
+    rows = [{"id": int(r["id"]), "name": r["name"], "layer": r["layer"], "source": r["source"],
+             "purpose": r.get("purpose") or official.default_purpose(r["source"]),
+             "features": None if pd.isna(r["feature_count"]) else int(r["feature_count"]),
+             "uploaded_at": r["uploaded_at"]} for _, r in b.iterrows()]
+    if args.json:
+        _print({"batches": rows}, True)
+    else:
+        for r in rows:
+            print(f"#{r['id']:<4} {official.label(r['purpose'], settings.lang):<10} {r['layer']:<11} "
+                  f"{r['features'] if r['features'] is not None else '—':>7}  {r['name']}")
+    return 0
 
 
 def _register_command(args, settings: Settings, store) -> int:
     """Verbs from geo.registers: the generic ones and each register's own."""
     from geo.actors import resolve
     from geo.registers import cli as rcli
-    from geo.registers import declared, rules_of
+    from geo.registers import rules_of
 
-    writes = args.command != "list" and not getattr(args, "reads", False)
+    verb = next((getattr(args, k) for k in ("action", "verb", "sample_command") if getattr(args, k, None)), None)
+    writes = args.command != "list" and verb not in (
+        "check", "list", "verify", "coverage", "people", "show")  # (reads: an account only narrows them)
+    if getattr(args, "reads", False):  # a register's own verbs may say they only read (geo.review_cli)
+        writes = False
     store, access, actor = resolve(store, getattr(args, "actor", None), getattr(args, "system", False),
                                    write=writes)
     if args.command in rcli.COMMANDS:
         return rcli.run(args, settings, store, access, actor)
-    for lyr in declared():
+    for lyr in S.LAYERS.values():
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "run"):
             done = rules.run(args, settings, store, access, actor)

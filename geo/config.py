@@ -3,9 +3,10 @@
 Sources, later ones winning:
 1. defaults below;
 2. ``forest.toml`` in the project root (untracked; ``forest.example.toml`` is the committed
-   template) or the file named by ``FOREST_CONFIG``;
+   template) or the file named by ``FOREST_CONFIG`` (its ``[bulletin]`` table: the bulletin's
+   genre, provenance and 公文 details, see :mod:`geo.report.settings`);
 3. environment variables ``FOREST_DB``, ``FOREST_BASEMAP``, ``FOREST_TIANDITU_KEY``,
-   ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``;
+   ``FOREST_LANG``, ``FOREST_ORG``, ``FOREST_IMAGERY_DIR``, ``FOREST_TZ``, ``FOREST_TILES_DIR``;
 4. ``--db`` on the CLI (applied by the CLI with :func:`dataclasses.replace`).
 
 The upload size limit is Streamlit's own ``server.maxUploadSize`` from ``streamlit_config.toml``,
@@ -20,9 +21,70 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from geo.errors import ConfigError
+from geo.timeutil import use_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BASEMAPS = ("none", "osm", "tianditu")
+# Built-in basemap keys. "offline" is drawn from the store's own boundaries and the shipped place
+# names and rivers (data/basemap); "tianditu" (vector + labels) and "tianditu_img" (imagery +
+# labels) need a key; intranet tile services are added under [[basemaps]] in forest.toml.
+BASEMAPS = ("none", "offline", "osm", "tianditu", "tianditu_img")
+WMTS_NAMES = {"{TileMatrix}": "{z}", "{TileRow}": "{y}", "{TileCol}": "{x}"}
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """An intranet XYZ or WMTS (GoogleMapsCompatible / EPSG:3857 tile matrix) template."""
+
+    key: str
+    name: str
+    url: str
+    labels: str = ""  # an optional overlay of labels (e.g. a separate annotation service)
+    attribution: str = ""
+    subdomains: str = ""
+    max_zoom: int = 18
+    dark: bool = False  # imagery: polygons get a white outline to stand out
+
+
+def _template(url: str, where: str) -> str:
+    url = str(url or "").strip()
+    for a, b in WMTS_NAMES.items():
+        url = url.replace(a, b)
+    if not url.startswith(("http://", "https://", "/")) or not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise ConfigError(
+            f"{where}: a tile template needs http(s):// (or a path on this server) and {{z}}, {{x}}, {{y}} "
+            f"(or WMTS {{TileMatrix}}, {{TileRow}}, {{TileCol}}): {url!r}",
+            f"{where}：瓦片地址须以 http(s):// 或 / 开头，并包含 {{z}}、{{x}}、{{y}}"
+            f"（或 WMTS 的 {{TileMatrix}}、{{TileRow}}、{{TileCol}}）：{url}",
+        )
+    return url
+
+
+def tile_sources(items) -> tuple[TileSource, ...]:
+    """``[[basemaps]]`` tables of forest.toml as checked :class:`TileSource` values."""
+    out, seen = [], set(BASEMAPS)
+    for i, item in enumerate(items or ()):
+        where = f"basemaps[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} must be a table", f"{where} 须为表（[[basemaps]]）")
+        unknown = set(item) - {"key", "name", "url", "labels", "attribution", "subdomains", "max_zoom", "dark"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {sorted(unknown)}", f"{where} 含未知设置 {sorted(unknown)}")
+        name = str(item.get("name") or "").strip()
+        key = str(item.get("key") or name).strip()
+        if not name or key in seen:
+            raise ConfigError(f"{where}: needs a unique name", f"{where}：需要一个不重复的名称 name")
+        seen.add(key)
+        try:
+            max_zoom = int(item.get("max_zoom", 18))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: max_zoom must be a number", f"{where}：max_zoom 须为数字") from None
+        out.append(TileSource(
+            key=key, name=name, url=_template(item.get("url"), where),
+            labels=_template(item["labels"], where) if item.get("labels") else "",
+            attribution=str(item.get("attribution") or name), subdomains=str(item.get("subdomains") or ""),
+            max_zoom=max_zoom, dark=bool(item.get("dark", False)),
+        ))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ closure review (a separate block)
@@ -97,7 +159,8 @@ def review_settings(data: dict | None, where: str = "forest.toml") -> ReviewSett
 @dataclass(frozen=True)
 class Settings:
     db: str = str(PROJECT_ROOT / "data" / "forest.gpkg")
-    basemap: str = "none"
+    basemap: str = "offline"  # the default choice; each user's own pick is remembered (geo.prefs)
+    basemaps: tuple[TileSource, ...] = ()  # intranet XYZ/WMTS services ([[basemaps]] in forest.toml)
     tianditu_key: str = ""
     lang: str = "zh"
     org_name: str = "兴安盟林业和草原局"
@@ -107,6 +170,7 @@ class Settings:
         "电子邮箱：xnmlyjdb@126.com。"
     )
     imagery_dir: str = str(PROJECT_ROOT / "data" / "imagery")
+    tiles_dir: str = str(PROJECT_ROOT / "data" / "tiles")
     upload_max_mb: int = 200
     map_max_features: int = 3000
     session_hours: float = 8.0  # a session ends this long after sign-in, used or not
@@ -114,6 +178,28 @@ class Settings:
     signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
     signin_lock_minutes: float = 15.0
     password_min_length: int = 10
+    # patrols (geo.patrols.Rule): one plausibility rule for uploads, the CLI and the demo
+    patrol_max_kmh: float = 80.0  # top speed between two consecutive points
+    patrol_max_gap_min: float = 60.0  # longest break in recording
+    patrol_max_outside: float = 0.2  # share of points that may lie outside the jurisdiction
+    timezone: str = "Asia/Shanghai"  # the bureau's zone: dates shown and defaulted (geo.timeutil)
+    # the bulletin's genre, provenance and 公文 details ([bulletin] in forest.toml; keys and
+    # meaning in geo.report.settings.ReportSettings; the app can override them in the store)
+    bulletin: dict = field(default_factory=dict, hash=False)
+    # registers' rules (geo/registers): days and layers a bureau sets for itself
+    pine_clear_days: int = 10  # 即死即清: days from detecting a dead pine to its removal
+    hazard_rectify_days: int = 30  # a fire hazard's deadline when the assignment names none
+    fire_land_layer: str = ""  # forest/grassland polygons camera coverage is measured on ("": counties)
+
+    # ---- wood-processing enterprises, 12345 complaints, carbon sink (geo.enterprises,
+    # geo.complaints, geo.carbon)
+    enterprise_sample_share: float = 0.30  # share of enterprises whose source of wood is checked each year
+    enterprise_fire_inspections: int = 2  # fire inspections a year of an enterprise bordering forest land
+    enterprise_forest_border_m: float = 200.0  # an enterprise this close to forest land borders it
+    # days to reply per complaint category (keys of geo.registers.complaint.CATEGORIES), over the defaults
+    complaint_days: dict = field(default_factory=dict, hash=False)
+    complaint_link_m: float = 1000.0  # change polygons and plots this close to a complaint are linked
+    carbon_factors: str = str(PROJECT_ROOT / "data" / "carbon" / "factors.csv")  # the factor table
     review: ReviewSettings = field(default_factory=ReviewSettings)  # [review]: closure review
 
     @property
@@ -128,6 +214,8 @@ _ENV = {
     "FOREST_LANG": "lang",
     "FOREST_ORG": "org_name",
     "FOREST_IMAGERY_DIR": "imagery_dir",
+    "FOREST_TZ": "timezone",
+    "FOREST_TILES_DIR": "tiles_dir",
 }
 
 
@@ -162,6 +250,10 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
                 f"{cfg}: unknown settings {sorted(unknown)}; known: {sorted(known)}",
                 f"配置文件 {cfg} 含未知设置 {sorted(unknown)}",
             )
+        if "bulletin" in data:
+            from geo.report.settings import check_file_values
+
+            data["bulletin"] = check_file_values(data["bulletin"], cfg)
         if "review" in data:
             data["review"] = review_settings(data["review"], str(cfg))
         values.update(data)
@@ -169,17 +261,38 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if "basemaps" in values and not all(isinstance(b, TileSource) for b in values["basemaps"]):
+        values["basemaps"] = tile_sources(values["basemaps"])
     settings = replace(Settings(), **values)
-    if settings.basemap not in BASEMAPS:
+    choices = (*BASEMAPS, *(b.key for b in settings.basemaps))
+    if settings.basemap not in choices:
         raise ConfigError(
-            f"basemap '{settings.basemap}' is not one of {BASEMAPS}",
-            f"底图设置“{settings.basemap}”无效，可选：{'、'.join(BASEMAPS)}",
+            f"basemap '{settings.basemap}' is not one of {choices}",
+            f"底图设置“{settings.basemap}”无效，可选：{'、'.join(choices)}",
         )
-    if settings.basemap == "tianditu" and not settings.tianditu_key:
+    if settings.basemap in ("tianditu", "tianditu_img") and not settings.tianditu_key:
         raise ConfigError(
             "basemap 'tianditu' needs a key: set FOREST_TIANDITU_KEY or tianditu_key in forest.toml",
             "天地图底图需要密钥：请设置 FOREST_TIANDITU_KEY 或在 forest.toml 中填写 tianditu_key",
         )
     if settings.lang not in ("zh", "en"):
         raise ConfigError(f"lang must be 'zh' or 'en', not '{settings.lang}'", "语言只能是 zh 或 en")
+    try:
+        use_zone(settings.timezone)  # every local date and time from here on (geo.timeutil)
+    except ValueError:
+        raise ConfigError(
+            f"timezone '{settings.timezone}' is not a time zone; use an IANA name such as Asia/Shanghai",
+            f"时区设置“{settings.timezone}”无效，请填写如 Asia/Shanghai 的时区名称",
+        ) from None
+    global _CURRENT
+    _CURRENT = settings
     return settings
+
+
+_CURRENT: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings the edge (CLI entry, dashboard start) loaded last — for domain rules called
+    without them, such as a register's deadline counted inside ``stats`` — or the defaults."""
+    return _CURRENT if _CURRENT is not None else Settings()

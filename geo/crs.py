@@ -7,6 +7,7 @@ of its centre (EPSG:4534-4554, central meridians 75°E-135°E, no zone prefix) a
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -165,3 +166,69 @@ def gcj02_geoms_to_wgs84(geoms: np.ndarray) -> np.ndarray:
         return np.column_stack([x, y])
 
     return shapely.transform(np.asarray(geoms, dtype=object), fn)
+
+
+# --- names people read ------------------------------------------------------------------------
+# pyproj names the Chinese systems in English ("CGCS2000 / 3-degree Gauss-Kruger CM 123E"); pages
+# and exports in Chinese show them the way the bureaus write them.
+_DATUMS_ZH = {"China Geodetic Coordinate System 2000": "CGCS2000", "CGCS2000": "CGCS2000",
+              "Xian 1980": "西安 1980", "Beijing 1954": "北京 1954", "New Beijing": "新北京 1954",
+              "WGS 84": "WGS 84"}
+_GK = re.compile(r"^(?P<datum>.+?) / (?P<deg>3-degree )?Gauss-Kruger (?:zone (?P<zone>\d+)|CM (?P<cm>\d+)E)$")
+_UTM = re.compile(r"^(?P<datum>.+?) / UTM zone (?P<zone>\d+)(?P<hemi>[NS])$")
+_OTHER_ZH = {"WGS 84 / Pseudo-Mercator": "网络墨卡托（WGS 84）"}
+
+
+def crs_name(crs, lang: str = "zh") -> str:
+    """The name of a CRS for people: ``EPSG:4550`` → ``CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）``
+    in Chinese, pyproj's own name in English. ``crs`` is anything pyproj reads (``EPSG:4550``,
+    ``4550``, WKT, a :class:`pyproj.CRS`); text pyproj cannot read is returned as it is."""
+    if crs is None or crs == "":
+        return ""
+    try:
+        obj = crs if isinstance(crs, CRS) else CRS.from_user_input(int(crs) if str(crs).isdigit() else crs)
+    except Exception:  # noqa: BLE001 - a label, never a reason to fail
+        return str(crs)
+    name = obj.name
+    if lang != "zh":
+        return name
+    if name in _DATUMS_ZH:
+        return f"{_DATUMS_ZH[name]} 经纬度"
+    if name in _OTHER_ZH:
+        return _OTHER_ZH[name]
+    m = _GK.match(name)
+    if m and m["datum"] in _DATUMS_ZH:
+        datum = _DATUMS_ZH[m["datum"]]
+        width = 3 if m["deg"] else 6
+        if m["zone"]:  # false easting carries the zone number
+            return f"{datum} 高斯-克吕格 {width}度带 第{m['zone']}带（横坐标含带号）"
+        cm = int(m["cm"])
+        zone = cm // 3 if width == 3 else (cm + 3) // 6
+        return f"{datum} 高斯-克吕格 {width}度带 第{zone}带（中央经线 东经{cm}°）"
+    m = _UTM.match(name)
+    if m and m["datum"] in _DATUMS_ZH:
+        hemi = "北" if m["hemi"] == "N" else "南"
+        return f"{_DATUMS_ZH[m['datum']]} UTM 投影 第{m['zone']}带（{hemi}半球）"
+    return name
+
+
+def crs_label(crs, lang: str = "zh") -> str:
+    """:func:`crs_name` followed by its EPSG code where it has one: ``CGCS2000 高斯-克吕格 3度带
+    第41带（中央经线 东经123°）· EPSG:4550``. Several CRS texts joined by ", " are each labelled."""
+    if crs is None or crs == "":
+        return ""
+    if isinstance(crs, str) and ", " in crs and not crs.lstrip().startswith(("PROJCS", "GEOGCS", "PROJCRS", "GEOGCRS")):
+        return ("、" if lang == "zh" else ", ").join(crs_label(c, lang) for c in crs.split(", "))
+    if isinstance(crs, CRS):
+        crs = crs.to_wkt()
+    return _labelled(str(crs), lang)
+
+
+@lru_cache(maxsize=256)
+def _labelled(text: str, lang: str) -> str:
+    name = crs_name(text, lang)
+    try:
+        code = CRS.from_user_input(int(text) if text.isdigit() else text).to_epsg(min_confidence=70)
+    except Exception:  # noqa: BLE001 - a label, never a reason to fail
+        code = None
+    return f"{name} · EPSG:{code}" if code else name

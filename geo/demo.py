@@ -743,7 +743,9 @@ def _patrols(zones, rng, n: int = 360):
     end = pd.to_datetime(frame["ended_at"])
     frame["duration_h"] = ((end - start).dt.total_seconds() / 3600).round(2)
     frame["mean_kmh"] = (frame["length_km"] / frame["duration_h"]).round(1)
-    frame["plausible"] = frame["mean_kmh"] < 60
+    from geo.patrols import assess  # the same rule as every upload
+
+    frame["plausible"] = [assess(shapely.get_coordinates(g), t)["plausible"] for g, t in zip(frame.geometry, frame["times"])]
     return frame
 
 
@@ -901,7 +903,6 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
             tx.execute("UPDATE change_polygons SET repeat_of = ? WHERE id = ?", [int(ids[o_i]), int(ids[c_i])])
         change["_id"] = ids
 
-        detected = _detected_batch(store, tx) if size is None else 0  # --size N: exactly N
         occ = _occupation(counties, change.assign(_row=ids), rng)
         store.insert_features(tx, "occupation", occ, actor="执法大队", at=_local(dt.date(2023, 1, 4)),
                               comment="建立违法占用林地草原台账")
@@ -955,6 +956,15 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
     from geo.review_demo import build as review_demo  # the closure review's history (geo.review)
 
     review = review_demo(store, seed=seed, log=log)
+    detected = 0
+    if size is None:  # synthetic imagery over 兴安盟 and its 自动检测 batch (--size N: exactly N polygons)
+        from geo.imagery import demo as imagery_demo
+
+        detected = imagery_demo.build(store, url, seed=seed, log=log)["detected"]
+    # the seeds' provenance (巡察) and recorded actions, so the demo's bulletin reads as theirs
+    from geo.report import demo_seed
+
+    demo_seed.seed(store)
     summary = {
         "store": url,
         "admin_units": len(admin_ids),
@@ -973,49 +983,6 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         "accounts": accounts,
     }
     return summary
-
-
-IMAGERY = PROJECT_ROOT / "data" / "imagery"
-
-
-def _detected_batch(store: Store, tx) -> int:
-    """Candidate polygons found by differencing the real MODIS NDVI pair in ``data/imagery``
-    (2010-07-28 → 2011-07-28, a burn in boreal larch forest). The images lie outside 兴安盟, so
-    the polygons are flagged as outside the jurisdiction; they show the automatic-detection
-    source and the before/after chips on real pixels."""
-    import rasterio
-
-    from geo import raster
-
-    images = [im for im in raster.catalogue(IMAGERY) if im.kind == "ndvi" and im.date]
-    if len(images) < 2:
-        return 0
-    images.sort(key=lambda im: im.date)
-    with rasterio.open(images[0].path) as a, rasterio.open(images[-1].path) as b:
-        found = raster.ndvi_drop_candidates(a, b, scale=images[0].scale, nodata=images[0].nodata or -3000,
-                                            threshold=0.25, min_pixels=6)
-    if found.empty:
-        return 0
-    ha, mu, crs = C.areas_ha_mu(found.geometry.values)
-    issued = dt.date(2011, 8, 20)
-    bid = store.add_batch(tx, name="演示：2011年遥感自动检测疑似变化图斑（NDVI差值）", layer="change",
-                          source="自动检测（MODIS NDVI 差值）", kind="forest", issued_on=issued.isoformat(),
-                          verify_deadline="2011-10-31", rectify_deadline="2012-06-30",
-                          file_name="MOD13Q1_NDVI_20100728.tif + MOD13Q1_NDVI_20110728.tif",
-                          uploaded_by="system", uploaded_at=_local(issued, 10), feature_count=len(found),
-                          source_crs="EPSG:32651", note="影像位于兴安盟辖区外（约北纬57.9°），仅作自动检测与影像对比演示")
-    frame = gpd.GeoDataFrame({
-        "source": "自动检测（MODIS NDVI 差值）", "kind": "forest",
-        "polygon_no": [f"AUTO2011{i + 1:04d}" for i in range(len(found))],
-        "area_ha": ha.round(4), "area_mu": mu.round(2), "area_crs": crs,
-        "before_date": images[0].date.isoformat(), "after_date": images[-1].date.isoformat(),
-        "change_type": "植被指数显著下降", "change_cause": "疑似火烧/采伐（NDVI 下降 "
-        + found["ndvi_drop"].round(2).astype(str) + "）",
-        "flags": json.dumps({"outside_jurisdiction": True}),
-    }, geometry=found.geometry.values, crs=4490)
-    store.insert_features(tx, "change", frame, actor="system", at=_local(issued, 10), batch_id=bid,
-                          comment="自动检测生成")
-    return len(frame)
 
 
 DEMO_USERS = [

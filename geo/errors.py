@@ -66,3 +66,8 @@ class PermissionDenied(GeoError, PermissionError):
 
 class IngestError(GeoError, ValueError):
     """An uploaded file was refused as a whole; nothing was written."""
+
+
+class ImageryError(GeoError, ValueError):
+    """A raster or an imagery request was refused (unreadable, no CRS or georeferencing, a band
+    role the file does not have, no scene covering the place); nothing was written."""

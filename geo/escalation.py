@@ -22,6 +22,7 @@ import json
 
 import pandas as pd
 
+from geo import official
 from geo import schema as S
 from geo.closure import review_settings
 from geo.scope import unwrap
@@ -62,8 +63,12 @@ def overdue_polygons(store, today: dt.date | None = None) -> pd.DataFrame:
                                                "rectifying", "rectified", "returned"]})
     if frame.empty:
         return frame.assign(due=None, overdue=False, days_overdue=0)
+    # official batches only (geo.official: candidates and tests carry no deadline anyone answers for)
+    batches = store.batches("change")
+    counted = {b for b, p in official.purposes(store, None, batches).items() if p == "official"}
     outside = frame["flags"].map(lambda f: bool(_zones_json(f).get("outside_jurisdiction")))
-    frame = with_deadlines(frame[~outside.to_numpy(dtype=bool)], store.batches("change"), today)
+    keep = ~outside.to_numpy(dtype=bool) & pd.to_numeric(frame["batch_id"], errors="coerce").isin(counted).to_numpy()
+    frame = with_deadlines(frame[keep], batches, today)
     return frame[frame["overdue"]].reset_index(drop=True)
 
 
@@ -182,7 +187,7 @@ def office_name(settings) -> str:
 
 def notice_blocks(group: dict, settings, today: dt.date, number: int) -> list:
     """The notice's text as bulletin blocks (see :func:`notice_docx`)."""
-    from geo.report.bulletin import Block
+    from geo.report.blocks import Block
     from geo.report.text import zh_date
 
     kind = group["notice"]
@@ -193,9 +198,9 @@ def notice_blocks(group: dict, settings, today: dt.date, number: int) -> list:
     who = f"{group['chief_title'] or (LEVEL_ZH.get(group['level'], '') + '林长')}"
     if group.get("chief_name"):
         who += f"{group['chief_name']}同志"
-    out = [Block("title", f"林长制工作{kind}"),
-           Block("center", f"{office[:-6] if office.endswith('林长制办公室') else ''}林长办〔{today.year}〕{number}号"),
-           Block("salute", f"{who}："), ]
+    out = [Block("title", f"林长制工作{kind}", lines=[f"林长制工作{kind}"]),
+           Block("subtitle", f"{office[:-6] if office.endswith('林长制办公室') else ''}林长办〔{today.year}〕{number}号"),
+           Block("recipients", f"{who}："), ]
     parts = []
     if len(polys):
         lo, hi = int(polys["days_overdue"].min()), int(polys["days_overdue"].max())
@@ -226,52 +231,12 @@ def notice_blocks(group: dict, settings, today: dt.date, number: int) -> list:
 
 
 def notice_docx(group: dict, settings, today: dt.date | None = None, number: int = 1) -> bytes:
-    """One chief's 提示单 / 督办单 as .docx, in the bulletin's 公文 layout."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-
-    from geo.report.bulletin import (BODY_FONT, LINE, SIZE_BODY, SIZE_TITLE, TITLE_FONT, _font_table, _fonts,
-                                     _para, _setup, _table)
+    """One chief's 提示单 / 督办单 as .docx, laid out by the bulletin's 公文 layout (geo.report.layout)."""
+    from geo.report.layout import render
 
     today = today or today_local()
-    blocks = notice_blocks(group, settings, today, number)
-    doc = Document()
-    _setup(doc, settings, today, historic=True)
-    _font_table(doc)
-    body = doc.element.body
-    for p in list(body.findall(qn("w:p"))):
-        if not "".join(t.text or "" for t in p.iter(qn("w:t"))):
-            body.remove(p)
-    signs = 0
-    for b in blocks:
-        if b.kind == "title":
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, line=36)
-            _fonts(p.add_run(b.text), TITLE_FONT, SIZE_TITLE)
-        elif b.kind == "center":
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, line=LINE)
-            _fonts(p.add_run(b.text), BODY_FONT, SIZE_BODY)
-            _para(doc, indent=False)
-        elif b.kind == "salute":
-            p = _para(doc, indent=False)
-            _fonts(p.add_run(b.text), BODY_FONT, SIZE_BODY)
-        elif b.kind == "table":
-            _table(doc, b.rows, b.caption)
-        elif b.kind == "sign":
-            if signs == 0:
-                _para(doc, indent=False)
-            signs += 1
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False, right_chars=4 if signs > 1 else 2)
-            _fonts(p.add_run(b.text), BODY_FONT, SIZE_BODY)
-        else:
-            p = _para(doc)
-            _fonts(p.add_run(b.text), BODY_FONT, SIZE_BODY)
-    cp = doc.core_properties
-    cp.title = f"林长制工作{group['notice']}"
-    cp.comments = f"由林长制整改一张图生成，数据截至{today.isoformat()}"
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return render(notice_blocks(group, settings, today, number), title=f"林长制工作{group['notice']}",
+                  author=office_name(settings), day=today, historic=True)
 
 
 def notice_name(group: dict, today: dt.date) -> str:

@@ -18,15 +18,24 @@ import pandas as pd
 import pyogrio
 
 from geo import schema as S
+from geo.crs import crs_label
 from geo.errors import ValidationError
 from geo.store import Store
 
 FORMATS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "kml": "KML", "xlsx": None}
 
 
+# columns added to attributed layers' exports: the zone and its forest chief
+ZONE_COLUMNS = {"zone_name": ("责任区", "Zone"), "zone_chief": ("责任区林长", "Zone chief")}
+
+
 def selection(store: Store, layer: str, ids=None, where: dict | None = None, bbox=None):
     lyr = S.layer(layer)
     frame = store.read_layer(layer, ids=ids, where=where, bbox=bbox)
+    if lyr.attributed and lyr.has("zones") and len(frame):
+        from geo.chiefs import chief_columns
+
+        frame = chief_columns(store, frame).drop(columns=["zones"])
     return lyr, frame
 
 
@@ -41,7 +50,12 @@ def labelled(frame: pd.DataFrame, lyr: S.Layer, lang: str = "zh") -> pd.DataFram
         if f.name in ("status", "verdict", "level", "kind", "actor_level"):
             kind = "status" if f.name == "status" else f.name
             col = col.map(lambda v, k=kind: S.label(k, v, lang) if v is not None and v == v else "")
+        elif f.name == "area_crs":  # "CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）· EPSG:4550"
+            col = col.map(lambda v: crs_label(v, lang) if isinstance(v, str) else "")
         out[f.zh if lang == "zh" else f.en] = col
+    for name, (zh, en) in ZONE_COLUMNS.items():
+        if name in frame.columns:
+            out[zh if lang == "zh" else en] = frame[name]
     return out
 
 

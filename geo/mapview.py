@@ -36,6 +36,7 @@ class Filters:
     overdue_only: bool = False
     assigned_to: str | None = None
     reached: bool = False  # statuses = "at least the first of these" along the workflow
+    ids: tuple[int, ...] | None = None  # only these polygons (e.g. NDVI fell by more than 0.2)
 
     @classmethod
     def from_query(cls, params) -> "Filters":
@@ -69,6 +70,8 @@ class Filters:
 
     def where(self) -> dict:
         w: dict = {}
+        if self.ids is not None:
+            w["id"] = list(self.ids)
         if self.batch_ids:
             w["batch_id"] = list(self.batch_ids)
         if self.counties:
@@ -84,17 +87,23 @@ class Filters:
         return w
 
 
+ORDER_COLS = ["status", "batch_id", "deadline", "version"]  # enough to order a list and step through it
+
+
 def candidates(store: Store, filters: Filters, *, bbox: BBox | None = None,
-               today: dt.date | None = None, centers: bool = False, scope=None) -> pd.DataFrame:
+               today: dt.date | None = None, centers: bool = False, scope=None,
+               columns: list[str] | None = None) -> pd.DataFrame:
     """Attributes (no geometry) of the change polygons matching ``filters`` in ``bbox``, with
-    their derived deadline (``due``) and ``overdue`` flag, ordered by id."""
+    their derived deadline (``due``) and ``overdue`` flag, ordered by id. ``columns``: read only
+    these (at least :data:`ORDER_COLS`); all of :data:`LIST_COLS` by default."""
+    cols = LIST_COLS if columns is None else list(dict.fromkeys([*ORDER_COLS, *columns]))
     today = today or today_local()
     where = filters.where()
     if scope is not None:
         where = scope.restrict_where(where)
         if where is None:
-            return pd.DataFrame(columns=["id", *LIST_COLS, "due", "overdue"])
-    frame = store.read_layer("change", bbox=bbox, where=where, columns=LIST_COLS, geometry=False,
+            return pd.DataFrame(columns=["id", *cols, "due", "overdue"])
+    frame = store.read_layer("change", bbox=bbox, where=where, columns=cols, geometry=False,
                              centers=centers)
     batches = store.batches("change")
     frame["due"] = change_deadlines(frame, batches)
@@ -127,12 +136,24 @@ def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int 
         if where is None:
             return View("empty", 0)
     w, h = cell_size(bbox, zoom, cell_px)
+    counted = None
     if cells_mod.answerable(where, zoom) and cell_px == cells_mod.CELL_PX:
         # far out, the pre-counted cells answer without touching the polygons
         counted = store.grid_counts("change", bbox, w, h, where, zoom)
         n = sum(k for _, _, k in counted)
     else:
-        counted, n = None, store.count("change", where, bbox)
+        top = max(cells_mod.ZOOMS)
+        if zoom > top and cells_mod.answerable(where, top):
+            # the coarsest pre-counted cells meeting the view bound its count from above: nothing
+            # there means an empty view; far more than the cap means counting on the grid at once
+            # (one pass over the index instead of a count and then a grid)
+            upper = sum(k for _, _, k in store.grid_counts("change", bbox, cells_mod.cell_w(top),
+                                                          cells_mod.cell_h(top), where, top))
+            if upper == 0:
+                return View("empty", 0)
+            if upper > 4 * cap:
+                counted = store.grid_counts("change", bbox, w, h, where)
+        n = sum(k for _, _, k in counted) if counted is not None else store.count("change", where, bbox)
     if n == 0:
         return View("empty", 0)
     if n > cap:
@@ -185,6 +206,121 @@ def deadline_of(store: Store, feature: dict, today: dt.date | None = None) -> tu
     frame = pd.DataFrame([{k: feature.get(k) for k in ("status", "batch_id", "deadline")}])
     due = change_deadlines(frame, store.batches("change")).iloc[0]
     return due, bool(due is not None and due < today.isoformat())
+
+
+def review_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The order an inspector works through a list: open polygons past their deadline first
+    (the longest overdue first), then every other polygon by id. ``frame`` has ``id``, ``due``
+    and ``overdue`` (from :func:`candidates`); the list on the page and "next" both follow it."""
+    if frame.empty:
+        return frame
+    late = frame["overdue"].fillna(False).astype(bool)
+    if "status" in frame:
+        late &= frame["status"] != "closed"
+    key = pd.DataFrame({
+        "late": ~late,
+        "due": frame["due"].where(late, "").fillna("").astype(str),
+        "id": frame["id"].astype("int64"),
+    })
+    order = key.sort_values(["late", "due", "id"], kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def matches(filters: Filters, row: dict) -> bool:
+    """Whether one change polygon (its attributes, with ``overdue``) meets ``filters``."""
+    if filters.batch_ids and row.get("batch_id") not in filters.batch_ids:
+        return False
+    if filters.counties and row.get("county_code") not in filters.counties:
+        return False
+    if filters.townships and row.get("township") not in filters.townships:
+        return False
+    if filters.statuses and row.get("status") not in filters.effective_statuses():
+        return False
+    if filters.verdicts and row.get("verdict") not in filters.verdicts:
+        return False
+    if filters.assigned_to and row.get("assigned_to") != filters.assigned_to:
+        return False
+    return not filters.overdue_only or bool(row.get("overdue"))
+
+
+def patch_listing(frame: pd.DataFrame, feature: dict, filters: Filters, batches: pd.DataFrame,
+                  today: dt.date | None = None) -> pd.DataFrame:
+    """``frame`` (from :func:`candidates`, in working order) after one polygon changed: its row
+    updated in place (the list keeps its order under the user), or dropped when it no longer meets
+    the filters — instead of reading the whole list again after every action."""
+    row = {k: feature.get(k) for k in set(frame.columns) | {"status", "batch_id", "deadline", "version"} if k in feature}
+    one = pd.DataFrame([{k: feature.get(k) for k in ("status", "batch_id", "deadline")}])
+    due = change_deadlines(one, batches).iloc[0]
+    row["due"] = due
+    row["overdue"] = bool(overdue(pd.Series([due]), today or today_local()).iloc[0])
+    fid = int(feature["id"])
+    at = frame.index[frame["id"] == fid]
+    if not matches(filters, {**feature, "overdue": row["overdue"]}):
+        return frame.drop(index=at).reset_index(drop=True) if len(at) else frame
+    if not len(at):
+        return frame  # newly matching: it joins the list when the list is next read in full
+    out = frame.copy()
+    for k, v in row.items():
+        if k in out.columns:
+            out.at[at[0], k] = v
+    return out
+
+
+def layer_token(store: Store, layer: str) -> str:
+    """Changes whenever a feature of ``layer`` is added or changed (every change is an event): a
+    cache key for the map's other layers, which an action on a change polygon leaves as they were."""
+    from geo.scope import unwrap
+
+    store, _ = unwrap(store)
+    with store.transaction(write=False) as tx:
+        last, n = tx.query_one("SELECT MAX(id), COUNT(*) FROM events WHERE layer = ?", [layer])
+    return f"{store.url}|{layer}|{last}|{n}"
+
+
+def results_extent(store: Store, filters: Filters, *, scope=None, today: dt.date | None = None,
+                   exact_below: int = 5000) -> BBox | None:
+    """The box holding every change polygon that matches ``filters`` (what the map fits to when a
+    filter, a link or a batch is chosen), or None when nothing matches. Up to ``exact_below``
+    polygons their bounding-box centres are read; beyond that the pre-counted grid cells of zoom 9
+    (about 0.07°) give the box without reading the polygons."""
+    where = filters.where()
+    if scope is not None:
+        where = scope.restrict_where(where)
+        if where is None:
+            return None
+    if filters.overdue_only:
+        frame = candidates(store, filters, today=today, centers=True, scope=scope)
+    else:
+        n = store.count("change", where)
+        if n == 0:
+            return None
+        if n > exact_below:
+            zoom = 9
+            world = (-180.0, -85.0, 180.0, 85.0)
+            w, h = cell_size(world, zoom)
+            cells = store.grid_counts("change", world, w, h, where, zoom if cells_mod.answerable(where, zoom) else None)
+            if not cells:
+                return None
+            gx = np.array([c[0] for c in cells], dtype=float)
+            gy = np.array([c[1] for c in cells], dtype=float)
+            return (float(gx.min() * w), float(gy.min() * h), float((gx.max() + 1) * w), float((gy.max() + 1) * h))
+        frame = store.read_layer("change", where=where, columns=["status"], geometry=False, centers=True)
+    if frame.empty:
+        return None
+    x, y = frame["cx"].to_numpy(float), frame["cy"].to_numpy(float)
+    return (float(np.nanmin(x)), float(np.nanmin(y)), float(np.nanmax(x)), float(np.nanmax(y)))
+
+
+def area_extent(store: Store, counties=None) -> BBox | None:
+    """The box of the user's area: the named counties, or the whole jurisdiction (the league and
+    its counties in the admin layer; the change polygons when there are no boundaries)."""
+    if counties is not None:
+        frame = store.read_layer("admin", where={"level": "county", "code": sorted(counties)}, columns=["code"])
+    else:
+        frame = store.read_layer("admin", where={"level": ["league", "county"]}, columns=["level"])
+    if len(frame):
+        return tuple(float(v) for v in frame.total_bounds)
+    return store.extent("change")
 
 
 def step(ids: list[int], current: int | None, direction: int = 1) -> int | None:

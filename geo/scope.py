@@ -58,7 +58,7 @@ REFUSED: dict[str, str] = {
        for name in (
            "transaction", "init", "migrate", "rebuild_cells", "set_meta", "insert_features", "add_events",
            "update_feature", "add_batch", "put_attachment", "add_item", "link_item", "update_item",
-           "put_user", "update_user", "save_field_profile", "backup",
+           "put_user", "update_user", "save_field_profile", "backup", "bulk_load",
        )},
     "attachment_refs": "which features cite a file, across counties: used by get_attachment only",
     "batch_ids_in": "the gate's own lookup behind batches()",

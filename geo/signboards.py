@@ -74,6 +74,49 @@ def _status_label(key: str) -> str:
     return S.label("status", key)
 
 
+def public_url(base: str, number: str) -> str:
+    from urllib.parse import quote
+
+    return f"{base.rstrip('/')}/board/{quote(str(number))}"
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code (PNG) for the board's public page."""
+    import io as _io
+
+    import segno
+
+    buf = _io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="png", scale=5, border=2)
+    return buf.getvalue()
+
+
+def images(store, record: dict, lang: str = "zh", base_url: str = "") -> list[tuple[str, bytes]]:
+    """The register page's pictures of a board: its QR code, opening the public page."""
+    if not record.get("board_no") or record.get("status") == RETIRED:
+        return []
+    url = public_url(base_url or "", record["board_no"])
+    return [(("扫码查看公示信息：" if lang == "zh" else "Public page: ") + url, qr_png(url))]
+
+
+def details(store, record: dict, lang: str = "zh"):
+    """Who the board should show now, when its post changed hands since it was last updated."""
+    import pandas as pd
+
+    from geo.chiefs import board_holder, stale_boards
+
+    raw, _ = unwrap(store)
+    frame = pd.DataFrame([{k: record.get(k) for k in ("post_id", "content_on", "installed_on")}])
+    if not stale_boards(raw, frame).iloc[0]:
+        return []
+    now = board_holder(raw, record) or {}
+    zh = lang == "zh"
+    rows = [("牌面显示" if zh else "Board shows", f"{record.get('chief_name')}（{record.get('chief_post')}）"),
+            ("现任" if zh else "Now holds the post", f"{now.get('chief_name')}（{now.get('chief_post')}）")]
+    return [("公示牌信息已过期：岗位已换人，请更新牌面" if zh else "Out of date: the post changed hands",
+             pd.DataFrame(rows, columns=["", " "]))]
+
+
 def stale(store, boards) -> "pd.Series":
     """True for boards that need updating: marked stale, or their post changed hands since."""
     import pandas as pd

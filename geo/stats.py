@@ -329,7 +329,6 @@ def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
     fines = float(g["fine_sum"].sum())
     fines_yuan = None if fine_n == 0 and reached["penalized"] > 0 else round(fines, 2)
     ill_ha = float(g.loc[illegal, "ha"].sum())
-    ill_mu = float(g.loc[illegal, "mu"].sum())
     out = {
         "total": total,
         "verified": verified,
@@ -345,7 +344,7 @@ def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
         "fines_yuan": fines_yuan,
         "fines_wan": None if fines_yuan is None else round(fines / 10000.0, 6),
         "illegal_area_ha": round(ill_ha, 4),
-        "illegal_area_mu": round(ill_mu, 2),
+        "illegal_area_mu": round(round(ill_ha, 4) * S.MU_PER_HA, 2),  # from the total, not summed parts
         "by_status": {s: count(status == s) for s in S.CHANGE_STATUSES},
         "ageing": ageing,
     }
@@ -361,9 +360,11 @@ def _hour_expr(store: Store) -> str:
     return "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"
 
 
-def _trend(store: Store, cutoff: str | None, where: dict | None) -> list[dict]:
+def _trend(store: Store, cutoff: str | None, where: dict | None, minus: tuple[str, list] | None = None) -> list[dict]:
     """Polygons verified and closed per week (Monday to Sunday, Beijing time), counted by the
-    database per hour and summed here into local weeks."""
+    database per hour and summed here into local weeks. ``minus``: an SQL condition on the change
+    polygons whose transitions the kept hourly counts include but the figures do not (batches that
+    are not official, polygons outside the jurisdiction; see :mod:`geo.official`)."""
     params: list = ["change"]
     extra = ""
     if cutoff is not None:
@@ -381,6 +382,20 @@ def _trend(store: Store, cutoff: str | None, where: dict | None) -> list[dict]:
         ev = _query(store, "SELECT h, to_status, n FROM event_hours WHERE layer = ? AND to_status IN "
                            "('verified', 'closed') AND n <> 0" + (" AND h < ?" if cutoff is not None else ""),
                     hours_params)
+        if minus is not None and len(ev):
+            hour = _hour_expr(store)
+            cut = " AND at < ?" if cutoff is not None else ""
+            less = _query(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events WHERE layer = ? "
+                                 "AND action = 'transition' AND to_status IN ('verified', 'closed')" + cut
+                                 + f" AND feature_id IN (SELECT id FROM {S.CHANGE.table} WHERE {minus[0]}) "
+                                 f"GROUP BY {hour}, to_status",
+                          ["change", *([cutoff] if cutoff is not None else []), *minus[1]])
+            if len(less):
+                key = ["h", "to_status"]
+                ev = ev.astype({"n": "int64"}).merge(less.astype({"n": "int64"}), on=key, how="left",
+                                                     suffixes=("", "_less"))
+                ev["n"] = ev["n"] - ev["n_less"].fillna(0).astype("int64")
+                ev = ev.loc[ev["n"] != 0, ["h", "to_status", "n"]]
     else:
         hour = _hour_expr(store)
         ev = _query(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events{_scan(store)} "
@@ -444,8 +459,16 @@ def summary(
 
 
 def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
+    from geo import official
+
     cutoff = end_of_local_day_utc(as_of) if as_of is not None else None
     batches = store.batches("change")  # (a batch is listed as of a day if its polygons existed)
+    # only official batches and polygons inside the jurisdiction count (geo.official); the other
+    # layers keep the requested counties
+    requested = {"batch_ids": batch_ids, "counties": counties}
+    sc = official.scope(store, batches, as_of, batch_ids, counties)
+    layer_counties = counties
+    batch_ids, counties = sc.batch_ids, sc.counties
     names = {}
     kinds = {}
     if len(batches):
@@ -469,11 +492,13 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
         "as_of": (as_of or today).isoformat(),
         "historic": as_of is not None,
         "today": today.isoformat(),
-        "filters": {"batch_ids": batch_ids, "counties": counties},
+        "filters": requested,
+        "scope": sc.as_dict(),
         "change": _change_figures(groups, batches, today),
         "by_batch": [],
         "by_county": [],
-        "trend": _trend(store, cutoff, where),
+        "trend": (_trend(store, cutoff, where) if requested["batch_ids"] or requested["counties"]
+                  else _trend(store, cutoff, None, minus=sc.excluded_sql)),
     }
     if len(groups):
         bkey = pd.to_numeric(groups["batch_id"], errors="coerce")
@@ -483,7 +508,8 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
                 fig.pop(k)
             out["by_batch"].append({"batch_id": int(b), "name": names.get(int(b), f"#{int(b)}"),
                                     "kind": kinds.get(int(b)), **fig})
-    others = _other_layers(store, as_of, cutoff, batch_ids, counties, today, batches, state)
+    others = _other_layers(store, as_of, cutoff, batch_ids, layer_counties, today, batches, state,
+                           change_counties=counties)
     out.update({k: v for k, v in others.items() if k != "per_county"})
     per_county = others["per_county"]
     ckey = groups["county_code"].astype(object) if len(groups) else pd.Series([], dtype=object)
@@ -502,8 +528,9 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
     # the registers' declared figures (geo.registers): total and per county
     from geo.registers.figures import all_figures
 
-    out["registers"] = all_figures(store, as_of=as_of, counties=counties or None, today=today)
-    from geo.review_figures import figures as review_figures  # the closure review (geo.review)
+    out["registers"] = all_figures(store, as_of=as_of, counties=layer_counties or None, today=today)
+    # the closure review (geo.review), over the same official polygons as the change figures
+    from geo.review_figures import figures as review_figures
 
     out["review"] = review_figures(store, as_of=as_of, counties=counties or None, batch_ids=batch_ids, today=today)
     return out
@@ -551,7 +578,8 @@ def _since(frame: pd.DataFrame, column: str, as_of: dt.date | None, cutoff: str 
     return frame[keep.to_numpy(dtype=bool)]
 
 
-def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batches, state) -> dict:
+def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batches, state,
+                  change_counties=None) -> dict:
     per_county: dict[str, dict] = {}
 
     def put(code, **values):
@@ -601,7 +629,7 @@ def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batch
             put(code, signboards=int(len(idx)), signboards_stale=int(stale.loc[idx].sum()))
     # ---- patrols
     out["patrols"], pat_county = _patrol_figures(store, as_of, cutoff, batch_ids, counties, batches,
-                                                 state)
+                                                 state, change_counties)
     for code, values in pat_county.items():
         put(code, **values)
     # ---- rectification items
@@ -690,7 +718,8 @@ def _signboard_figures(store: Store, boards: pd.DataFrame, cutoff: str | None) -
     }
 
 
-def _patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, state):
+def _patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, state,
+                    change_counties=None):
     pats = _layer_state(store, "patrol", ["actor_level", "length_km", "duration_h", "started_at",
                                           "county_code"], cutoff, counties, geometry=True)
     pats = _since(pats, SINCE["patrol"], as_of, cutoff)
@@ -708,7 +737,7 @@ def _patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, s
                          "hours": round(float(hours[sel].sum()), 1)}
     for code, idx in pats.groupby("county_code").groups.items():
         per_county[str(code)] = {"patrols": int(len(idx)), "patrol_km": round(float(km.loc[idx].sum()), 1)}
-    open_total, visited = _open_visited(store, pats, batch_ids, counties, batches, state)
+    open_total, visited = _open_visited(store, pats, batch_ids, change_counties or counties, batches, state)
     return ({"count": int(len(pats)), "km": round(float(km.sum()), 1),
              "hours": round(float(hours.sum()), 1), "by_level": by_level,
              "open_total": open_total, "open_visited": visited,

@@ -274,6 +274,13 @@ def coerce(lyr: S.Layer, name: str, value):
     return str(value).strip()
 
 
+def _checked(lyr: S.Layer, fields: dict) -> dict:
+    """Values in their fields' types, value lists checked (a list's label stands for its key)."""
+    from geo.registers.records import check_values
+
+    return check_values(lyr, fields)
+
+
 def transition(
     store: Store,
     layer: str,
@@ -307,7 +314,7 @@ def transition(
 def _transition(store, layer, fid, to, *, actor, version, comment, fields, attachments, at, access) -> int:
     lyr = S.layer(layer)
     store, access = unwrap(store, access)
-    fields = {k: coerce(lyr, k, v) for k, v in (fields or {}).items()}
+    fields = _checked(lyr, fields or {})
     comment = (comment or "").strip() or None
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
@@ -333,9 +340,11 @@ def _transition(store, layer, fid, to, *, actor, version, comment, fields, attac
                 f"核查结论只能是：{'、'.join(S.label('verdict', v) for v in VERDICTS)}",
             )
         merged = {**current, **fields}
-        for name, stamp in _STAMPS.get((layer, to), {}).items():
+        for name, stamp in {**_STAMPS.get((layer, to), {}), **lyr.stamps.get(to, {})}.items():
             if merged.get(name) in (None, "") and name not in fields:
                 fields[name] = local_date(at).isoformat() if stamp == "today" else actor
+        fields = _validated(store, lyr, {**fields, "status": to}, current)  # the register's own rule
+        fields.pop("status", None)
         merged = {**current, **fields}
         missing = [name for name in t.requires if merged.get(name) in (None, "")]
         if missing:
@@ -387,6 +396,24 @@ def _transition(store, layer, fid, to, *, actor, version, comment, fields, attac
         )
 
 
+def _checked(lyr: S.Layer, fields: dict) -> dict:
+    """Fields in their types, and value-list fields by key or label ("打包" → ``bagging``)."""
+    from geo.registers.records import check_values
+
+    return check_values(lyr, fields)
+
+
+def _validated(store, lyr: S.Layer, values: dict, current: dict) -> dict:
+    """``values`` (the changes) as the register's ``validate`` rule leaves them, seeing the record
+    as it is (``current``); registers without the rule get them back unchanged."""
+    from geo.registers import rules_of
+
+    rules = rules_of(lyr)
+    if rules is None or not hasattr(rules, "validate"):
+        return values
+    return dict(rules.validate(store, dict(values), current))
+
+
 # fields the store derives from other records (geometry fingerprint, patrol visits)
 DERIVED = {"geom_hash", "visited"}
 
@@ -432,7 +459,7 @@ def edit(
         if kept:
             raise ValidationError(f"{', '.join(kept)} are kept by the closure review",
                                   f"{'、'.join(lyr.field(k).zh for k in kept)}由销号审核流程记录，不能直接编辑")
-    values = {k: coerce(lyr, k, v) for k, v in fields.items()}
+    values = _checked(lyr, fields)
     if status is not None:
         if status not in lyr.statuses:
             raise ValidationError(f"'{status}' is not a status of {lyr.en}", f"“{status}”不是{lyr.zh}的状态")
@@ -445,6 +472,11 @@ def edit(
             access.check_feature(layer, current, write=True)
         if version is not None and int(version) != int(current["version"]):
             raise store._conflict(lyr, fid, version, current["version"], tx)
+        if geometry is not None:
+            from geo.registers.records import measures
+
+            values.update(measures(lyr, geometry))
+        values = _validated(store, lyr, values, current)
         if geometry is not None:
             from geo.registers import records
 

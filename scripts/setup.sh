@@ -17,3 +17,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
     echo "$want" > "$stamp"
 fi
+# GDAL's GeoPackage validator of the current gdal-utils (Debian 12's predates GeoPackage 1.4's
+# R-tree triggers). Pure Python scripts; installed without their `gdal` requirement, which is
+# Debian's python3-gdal (scripts/system-deps.sh), so it sits beside the venv, not inside it.
+GDAL_UTILS=gdal-utils==3.13.3.0
+if [ "$(cat .venv/gdal-utils/.pin 2>/dev/null)" != "$GDAL_UTILS" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+        --target .venv/gdal-utils "$GDAL_UTILS"
+    echo "$GDAL_UTILS" > .venv/gdal-utils/.pin
+fi

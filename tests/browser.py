@@ -65,6 +65,12 @@ def wait_drawn(page, minimum: int = 1, prop: str = "s", timeout: float = 30.0) -
     return n
 
 
+def map_view(page) -> tuple[int, float, float]:
+    """(zoom, lat, lon) the Leaflet map in the component shows."""
+    frame = page.frame(url=lambda u: "streamlit_folium" in u)
+    return tuple(frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]"))
+
+
 def feature_point(page, fid: int):
     """Pixel position (in the page) of feature ``fid`` on the Leaflet map, or None."""
     frame = page.frame(url=lambda u: "streamlit_folium" in u)

@@ -47,7 +47,19 @@ def busy_writer(store, ids, stop, done):
         i += 1
 
 
-def test_backup_while_writing_is_consistent_and_restores(store_url, tmp_path):
+def wait_for(condition, timeout: float = 60.0) -> None:
+    """Until ``condition()`` holds (a precondition of the test, not a measurement)."""
+    end = time.time() + timeout
+    while not condition():
+        if time.time() > end:
+            raise TimeoutError("the writer made no progress")
+        time.sleep(0.02)
+
+
+def test_backup_while_writing_is_consistent_complete_and_loses_no_write(store_url, tmp_path):
+    """How many writes land during a backup is measured by ``bench/backup.py``; here only what
+    must hold: the copy is consistent and holds every write made before it began, no write made
+    meanwhile is lost from the live store, and restoring brings back exactly the copy's moment."""
     store = open_store(store_url, create=True)
     bid = add_batch(store)
     ids = insert(store, polygons(40), batch_id=bid)
@@ -55,30 +67,34 @@ def test_backup_while_writing_is_consistent_and_restores(store_url, tmp_path):
     worker = threading.Thread(target=busy_writer, args=(store, ids, stop, done))
     worker.start()
     try:
-        time.sleep(0.5)
+        wait_for(lambda: len(done) >= 3)
+        before = len(done)  # writes that had landed when the backup began
         out = tmp_path / ("backup.gpkg" if store.backend == "gpkg" else "backup.dump")
         B.backup(store, out)
-        time.sleep(0.3)
+        after_backup = len(done)
+        wait_for(lambda: len(done) > after_backup)  # the writer carries on after the backup
     finally:
         stop.set()
         worker.join()
-    assert len(done) > 5  # the writer kept working through the backup
-    if store.backend == "gpkg":
-        copy = open_store(str(out))
-        assert consistent(copy)
-        n_events_at_backup = len(copy.events())
-    else:
-        n_events_at_backup = None
+    # nothing the writer did is lost: one event per write, every history consistent
+    live = store.events("change")
+    assert (live["action"] != "import").sum() == len(done)
     assert consistent(store)
-    after = len(store.events())
-    # restore brings the store back to the backup's moment
+    if store.backend == "gpkg":
+        assert consistent(open_store(str(out)))
     with pytest.raises(ValidationError, match="--force"):
         B.restore(out, store_url)
     B.restore(out, store_url, force=True)
     restored = open_store(store_url)
     assert consistent(restored)
-    if n_events_at_backup is not None:
-        assert len(restored.events()) == n_events_at_backup <= after
+    # the copy is the history up to one moment: every import, every write made before the backup
+    # began, and the live history's first events exactly
+    copied = restored.events("change")
+    assert (copied["action"] == "import").sum() == len(ids)
+    assert before <= (copied["action"] != "import").sum() <= len(done)
+    first = live.sort_values("id").head(len(copied))[["id", "feature_id", "to_status", "version"]]
+    assert copied.sort_values("id")[["id", "feature_id", "to_status", "version"]].reset_index(drop=True).equals(
+        first.reset_index(drop=True))
 
 
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path):

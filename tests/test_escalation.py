@@ -28,7 +28,10 @@ def independent(store, today):
     """Overdue polygons and the chief each goes to, from SQL and the rules written here again:
     30 days overdue → the banner (county) chief, 90 → the league chief."""
     with store.transaction(write=False) as tx:
-        batches = {int(i): (v, r) for i, v, r in tx.query("SELECT id, verify_deadline, rectify_deadline FROM batches")}
+        # official batches only: automatic detection (source 自动检测) is a candidate unless promoted
+        batches = {int(i): (v, r) for i, v, r, purpose, source in tx.query(
+            "SELECT id, verify_deadline, rectify_deadline, purpose, source FROM batches")
+            if (purpose or ("candidate" if str(source or "").startswith("自动检测") else "official")) == "official"}
         rows = tx.query("SELECT id, polygon_no, status, deadline, batch_id, zones, county_code, flags "
                         "FROM change_polygons")
         chiefs = {int(z): n for z, n in tx.query(
@@ -39,7 +42,9 @@ def independent(store, today):
     for fid, no, status, own, bid, zones, code, flags in rows:
         if flags and json.loads(flags).get("outside_jurisdiction"):
             continue  # not this league's to escalate
-        v, r = batches.get(int(bid), (None, None)) if bid is not None else (None, None)
+        if bid is None or int(bid) not in batches:
+            continue
+        v, r = batches[int(bid)]
         due = v if status in VERIFY else (own or r) if status in RECTIFY else None
         if not due:
             continue

@@ -1,13 +1,12 @@
 """The upload page in Debian Chromium: a staff member checks a zipped GBK shapefile, sees the
-report, commits it once, and the store holds the batch."""
+report and the preview map, changes the field mapping in its form, types a deadline, commits
+once, and the store holds the batch; a broken file or a GB2312 KML never breaks the page."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.browser import login, wait_idle
+from tests.browser import login, map_frame, wait_drawn, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 from tests.test_ingest import tb, zipped
 
@@ -19,11 +18,22 @@ def metric(page, label: str) -> str:
     return box.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the select box ``label`` by typing it (the list of a box with many
+    options is drawn only as far as it is scrolled)."""
+    box = page.get_by_role("combobox", name=label, exact=True).first
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).first.click()
+    wait_idle(page)
+
+
 def test_staff_uploads_a_gbk_zip_sees_the_report_and_commits_once(dashboard, page, tmp_path):
     from geo.store import open_store
 
     frame = tb(3, prefix="UI")
     frame.loc[2, "MIAN_JI"] *= 2  # one area mismatch to be flagged
+    frame_bounds = tuple(frame.total_bounds)
     path = tmp_path / "2024年第9期.zip"
     path.write_bytes(zipped(frame, stem="2024年第9期图斑", prefix="森林督查/").files["2024年第9期图斑.zip"])
     store = open_store(dashboard.db)
@@ -42,21 +52,39 @@ def test_staff_uploads_a_gbk_zip_sees_the_report_and_commits_once(dashboard, pag
     assert page.get_by_text("GB18030").count() >= 1  # the GBK table was recognised
     assert len(store.batches()) == before  # nothing written yet
 
-    # field mapping: BEIZHU (a remark, by default kept in "other attributes") → 整改措施 (measure)
-    page.get_by_text("字段对应").click()
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.wait_for()
-    grid.scroll_into_view_if_needed()
-    time.sleep(0.5)
-    box = grid.bounding_box()
-    row_h = 35  # Streamlit's data grid row height; header first, BEIZHU is the 9th column of the file
-    page.mouse.dblclick(box["x"] + box["width"] * 0.8, box["y"] + row_h * 9 + row_h / 2)
-    time.sleep(1)  # the option list opens
-    page.keyboard.type("整改措施")
-    time.sleep(0.5)
-    page.keyboard.press("Enter")
-    time.sleep(0.5)
-    wait_idle(page)  # the grid is drawn on a canvas: the edit shows in what gets stored, below
+    # field mapping: BEIZHU (a remark, by default kept in "other attributes") → 整改措施 (measure),
+    # in the mapping form: one select box per column of the file, titled with the column's name
+    page.get_by_text("字段对应").first.click()
+    wait_idle(page)
+    pick(page, "BEIZHU", "整改措施")
+    page.get_by_role("button", name="应用字段对应").click()
+    wait_idle(page)
+    page.get_by_text("检查结果").wait_for(timeout=60_000)
+
+    # the preview: over the county outlines, fitted to the batch
+    map_frame(page)
+    assert wait_drawn(page, 3) == 3  # the batch's polygons
+    leaflet = page.frame(url=lambda u: "streamlit_folium" in u)
+    view = leaflet.evaluate("""() => { let counties = [], batch = null;
+        window.map.eachLayer(l => { const p = l.feature && l.feature.properties;
+          if (p && p.n && p.s === undefined && !l.feature.features) counties.push(p.n); });
+        const b = window.map.getBounds();
+        return {counties: counties, zoom: window.map.getZoom(),
+                box: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]}; }""")
+    assert "突泉县" in view["counties"], view["counties"]
+    minx, miny, maxx, maxy = frame_bounds
+    w, s, e, n = view["box"]
+    assert w <= minx and s <= miny and e >= maxx and n >= maxy  # the whole batch is in view
+    assert view["zoom"] >= 12  # and the view is the batch's, not the league's
+
+    # a deadline typed into the date box (its placeholder reads 年-月-日)
+    box = page.locator("[data-testid='stDateInput']").filter(has_text="核查期限").first
+    assert "年" in box.locator("[data-placeholder='true']").first.evaluate(
+        "e => getComputedStyle(e, '::after').content")
+    box.locator("[data-type='year']").click()
+    page.keyboard.type("20300630")
+    page.keyboard.press("Tab")
+    wait_idle(page)
 
     page.get_by_label("批次名称").fill("2024年第9期")
     page.get_by_label("批次名称").press("Enter")
@@ -75,3 +103,31 @@ def test_staff_uploads_a_gbk_zip_sees_the_report_and_commits_once(dashboard, pag
     assert set(stored["measure"]) == {"建设项目使用林地"}  # the edited mapping was applied
     profile = store.field_profile(new["source"], "change")
     assert profile["mapping"]["BEIZHU"] == "measure"  # and remembered for the source
+    assert new["verify_deadline"] == "2030-06-30"  # the typed deadline
+
+
+def test_a_broken_file_and_a_gb2312_kml_on_the_page(dashboard, page, tmp_path):
+    from tests.test_ingest_hostile import EXCEPTION_NAME, SERVER_PATH, kml_bytes
+
+    broken = tmp_path / "损坏的图斑.gpkg"
+    broken.write_bytes(b"not a geopackage" * 40)
+    kml = tmp_path / "突泉县图斑.kml"
+    kml.write_bytes(kml_bytes("GB2312", "gb2312"))
+    login(page, dashboard.url, "staff", DEMO_PASSWORDS["staff"], path="upload")
+    page.get_by_role("heading", name="批次上传").wait_for()
+    picker = page.locator("[data-testid='stFileUploader'] input[type='file']")
+    picker.set_input_files(str(broken))
+    wait_idle(page)
+    alert = page.locator("[data-testid='stAlertContentError']").first
+    alert.wait_for(timeout=60_000)
+    text = alert.inner_text()
+    assert "损坏的图斑.gpkg" in text and not EXCEPTION_NAME.search(text) and not SERVER_PATH.search(text)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.locator("[data-testid='stFileChipDeleteBtn'] button").first.click()
+    wait_idle(page)
+    picker.set_input_files(str(kml))
+    wait_idle(page)
+    page.get_by_text("检查结果").wait_for(timeout=60_000)
+    assert metric(page, "可导入") == "2"
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("This app has encountered an error").count() == 0

@@ -195,3 +195,156 @@ def test_a_store_is_never_touched_by_a_refused_upload_even_after_reading(gstore,
         with pytest.raises(IngestError):
             prepare(Upload.from_bytes(name, data), Options(batch="x"), gstore)
     assert counts(gstore) == before
+
+
+# ------------------------------------------------------------------------------ what people read
+# Every file above, a KML declaring GB2312 (as Chinese tools write them) and files GDAL cannot
+# open, through the CLI (`python -m geo ingest … --json`) and through what the upload page runs
+# (dashboard.components.upload_check): each loads, or is refused with a reason in Chinese that
+# names the file — never an exception's class, a library's English sentence or a server path.
+import json  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+ROOT = HOSTILE.parent.parent.parent
+EXCEPTION_NAME = re.compile(r"\b(?:[A-Z][A-Za-z]*(?:Error|Exception|Warning)|Traceback)\b|Error:")
+SERVER_PATH = re.compile(r"(?<![\w.])/(?:tmp|var|home|work|usr|srv|root|vsi[a-z]+)/|forest-ingest-")
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}")  # three English words in a row
+
+KML = """<?xml version="1.0" encoding="{enc}"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>突泉县变化图斑</name>
+<Placemark><name>图斑001</name><ExtendedData><Data name="前地类"><value>乔木林地</value></Data>
+<Data name="后地类"><value>建设用地</value></Data><Data name="县"><value>突泉县</value></Data></ExtendedData>
+<Polygon><outerBoundaryIs><LinearRing><coordinates>121.54,45.64 121.55,45.64 121.55,45.65 121.54,45.65 121.54,45.64</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+<Placemark><name>图斑002</name>
+<Polygon><outerBoundaryIs><LinearRing><coordinates>121.56,45.64 121.57,45.64 121.57,45.65 121.56,45.65 121.56,45.64</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Document></kml>"""
+
+
+def kml_bytes(declared: str, codec: str) -> bytes:
+    return KML.format(enc=declared).encode(codec)
+
+
+def broken_files(folder: Path) -> list[Path]:
+    """Files GDAL cannot open or parse, and text that is not what its name says."""
+    made = {
+        "损坏的图斑.gpkg": b"this is not a GeoPackage" * 20,
+        "空文件.geojson": b"",
+        "截断.geojson": b'{"type": "FeatureCollection", "features": [ {"type":',
+        "不是图形.json": b'{"a": 1}',
+        "标签不配对.kml": "<?xml version='1.0'?><kml><Document><Placemark><name>图斑</name></Document>".encode(),
+        "二进制.kml": bytes(range(256)) * 8,
+        "轨迹.gpx": b"<gpx><trk><trkseg><trkpt lat='x'></trkseg>",
+        "未知编码.kml": "<?xml version='1.0' encoding='x-nobody-knows'?><kml/>".encode(),
+        "乱码.shp": b"\0" * 64,
+        "申报GB2312实为UTF8.kml": kml_bytes("GB2312", "utf-8"),
+        "国标编码.kml": kml_bytes("GB2312", "gb2312"),
+        "国标扩展.kml": kml_bytes("GBK", "gbk"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, data in made.items():
+        (folder / name).write_bytes(data)
+        out.append(folder / name)
+    kmz = folder / "奥维导出.kmz"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("doc.kml", kml_bytes("GB2312", "gb2312"))
+    kmz.write_bytes(buf.getvalue())
+    return [*out, kmz]
+
+
+LOADS = {"申报GB2312实为UTF8.kml", "国标编码.kml", "国标扩展.kml", "奥维导出.kmz"}
+
+
+def assert_plain(message: str, name: str) -> None:
+    assert cjk(message), message
+    assert name in message, (name, message)
+    assert not EXCEPTION_NAME.search(message), message
+    assert not SERVER_PATH.search(message), message
+    assert not ENGLISH_SENTENCE.search(message), message
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    return [*FILES, *broken_files(tmp_path_factory.mktemp("broken"))]
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory):
+    from geo.store import open_store
+
+    path = tmp_path_factory.mktemp("cli") / "h.gpkg"
+    add_counties(open_store(str(path), create=True))
+    return path
+
+
+def _layer(path: Path) -> str:
+    return "patrol" if path.suffix == ".gpx" else "change"
+
+
+def test_every_file_through_the_cli_loads_or_is_refused_plainly(cases, cli_store, capsys):
+    from geo.cli import main
+
+    seen = 0
+    for path in cases:
+        rc = main(["ingest", str(path), "--layer", _layer(path), "--batch", "测试", "--dry-run", "--json",
+                   "--db", str(cli_store)])
+        out = json.loads(capsys.readouterr().out)
+        if path.name in LOADS:
+            assert rc == 0 and out["to_store"] == 2 and "message" not in out, (path.name, out)
+            continue
+        assert rc == 2, (path.name, out)
+        assert_plain(out["message"], path.name)
+        assert not SERVER_PATH.search(json.dumps(out, ensure_ascii=False)), out  # nor in the details
+        seen += 1
+    assert seen >= 50
+
+
+def test_every_file_through_the_upload_page_loads_or_is_refused_plainly(cases, gstore):
+    from dashboard.components import upload_check as U
+
+    for path in cases:
+        opts = Options(layer=_layer(path), batch="测试", source="测试", kind="forest")
+        checked = U.check([(path.name, path.read_bytes())], opts, gstore, Limits(), path.name, {})
+        if path.name in LOADS:
+            assert checked.error is None and checked.report.to_store == 2, (path.name, checked.error)
+            f = checked.report.features
+            assert set(f["polygon_no"]) == {"图斑001", "图斑002"}
+            assert f["land_now"].iloc[0] == "建设用地" and f["county"].iloc[0] == "突泉县"  # decoded right
+            continue
+        err = checked.error if checked.error is not None else U.refusal(checked.report)
+        assert err is not None, path.name
+        assert_plain(err.message("zh"), path.name)
+
+
+def test_the_real_command_line_reads_a_gb2312_kml_and_refuses_a_broken_file_plainly(tmp_path, cli_store):
+    files = {p.name: p for p in broken_files(tmp_path / "in")}
+    for name, code in (("国标编码.kml", 0), ("损坏的图斑.gpkg", 2)):
+        r = subprocess.run([sys.executable, "-m", "geo", "ingest", str(files[name]), "--layer", "change",
+                            "--batch", "测试", "--dry-run", "--json", "--db", str(cli_store)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert r.returncode == code, r.stdout + r.stderr
+        out = json.loads(r.stdout)
+        if code:
+            assert_plain(out["message"], name)
+        else:
+            assert out["to_store"] == 2 and out["mapping"]["后地类"] == "land_now"
+        assert "Traceback" not in r.stderr
+
+
+def test_an_unforeseen_failure_is_a_plain_refusal_naming_the_file_and_logged(gstore, monkeypatch, caplog):
+    from dashboard.components import upload_check as U
+    from geo.ingest import batch
+
+    def boom(*a, **k):
+        raise ValueError("operands could not be broadcast together with shapes (0,) (2,)")
+
+    monkeypatch.setattr(batch, "_Check", boom)
+    data = kml_bytes("GB2312", "gb2312")
+    with caplog.at_level("ERROR", logger="geo.ingest"):
+        checked = U.check([("图斑.kml", data)], Options(batch="x"), gstore, Limits(), "d", {})
+    assert_plain(checked.error.message("zh"), "图斑.kml")
+    assert "operands" not in checked.error.message("zh") and "operands" not in checked.error.message("en")
+    assert "operands could not be broadcast" in caplog.text  # the administrator finds it in the log

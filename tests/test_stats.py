@@ -46,7 +46,7 @@ def _iso(v, date_only=False):
 TABLES = {
     "change": ("change_polygons", "id, batch_id, county_code, county, status, verdict, deadline, "
                                   "fine_yuan, area_ha, area_mu"),
-    "batches": ("batches", "id, name, issued_on, verify_deadline, rectify_deadline, uploaded_at"),
+    "batches": ("batches", "id, name, layer, issued_on, verify_deadline, rectify_deadline, uploaded_at, purpose"),
     "events": ("events", "id, layer, feature_id, at, action, to_status, fields"),
     "signboard": ("signboards", "id, status, level, chief_name, zone_id, county_code, installed_on, post_id, "
                                 "content_on"),
@@ -165,14 +165,16 @@ def change_figures(ch: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
         "overdue": int(late.sum()),
         "fines_yuan": round(float(fines.sum()), 2),
         "illegal_area_ha": round(float(pd.to_numeric(ch.loc[illegal, "area_ha"]).sum()), 4),
-        "illegal_area_mu": round(float(pd.to_numeric(ch.loc[illegal, "area_mu"]).sum()), 2),
+        # 亩 from the 公顷 total (1 公顷 = 15 亩), not summed from each polygon's rounded 亩
+        "illegal_area_mu": round(round(float(pd.to_numeric(ch.loc[illegal, "area_ha"]).sum()), 4) * 15, 2),
     }
 
 
 def expected(data: dict, today: dt.date, as_of: dt.date | None = None, batch_ids=None,
              counties=None) -> dict:
-    """Change figures for the whole selection, per batch and per county."""
-    ch = data["change"]
+    """Change figures for the whole selection, per batch and per county: only polygons of official
+    batches inside the jurisdiction (the store's counties) count."""
+    ch = official_polygons(data)
     if as_of is not None:
         ch = replay(ch, data["events"], "change", as_of)
     if batch_ids:
@@ -185,6 +187,17 @@ def expected(data: dict, today: dt.date, as_of: dt.date | None = None, batch_ids
     for c, part in ch.groupby("county_code"):
         out["county"][c] = change_figures(part, data["batches"], today)
     return out
+
+
+def official_polygons(data: dict) -> pd.DataFrame:
+    """The change polygons that count: in a batch whose purpose is official, in one of the counties
+    of the admin layer."""
+    ch, b = data["change"], data["batches"]
+    official = set(b.loc[b["purpose"] == "official", "id"].astype(int))
+    counties = set(data["admin"].loc[data["admin"]["level"] == "county", "code"])
+    keep = ch["batch_id"].map(lambda x: x is not None and x == x and int(x) in official)
+    keep &= ch["county_code"].isin(counties) if counties else ch["county_code"].notna()
+    return ch[keep.astype(bool)]
 
 
 def pick(fig: dict, keys) -> dict:
@@ -250,14 +263,15 @@ def test_figures_equal_counts_from_an_export(demo_path, tmp_path):
                     "--out", str(out), "--db", str(demo_path)], cwd=ROOT, check=True,
                    capture_output=True, timeout=300)
     frame = pyogrio.read_dataframe(out, read_geometry=False)
+    stored = load(str(demo_path))
     data = {"change": frame[["id", "batch_id", "county_code", "county", "status", "verdict", "deadline",
                              "fine_yuan", "area_ha", "area_mu"]].astype(object).where(frame.notna(), None),
-            "batches": load(str(demo_path))["batches"]}
+            "batches": stored["batches"], "admin": stored["admin"]}
     data["change"]["deadline"] = data["change"]["deadline"].map(lambda v: _iso(v, True))
     from geo.stats import summary
 
     fig = summary(open_store(str(demo_path)), today=TODAY, use_cache=False)
-    assert pick(fig["change"], KEYS) == change_figures(data["change"], data["batches"], TODAY)
+    assert pick(fig["change"], KEYS) == change_figures(official_polygons(data), data["batches"], TODAY)
 
 
 def test_stats_cli_prints_the_same_json(demo_path):
@@ -334,8 +348,9 @@ def test_share_of_open_polygons_visited_by_patrols(demo, demo_master):
 
     change = demo.read_layer("change", columns=["status", "batch_id"])
     pats = demo.read_layer("patrol", columns=["started_at"])
+    counted = official_polygons(load(str(demo_master)))["id"]  # official batches, inside the jurisdiction
     batches = load(str(demo_master))["batches"].set_index("id")
-    open_ = change[change["status"] != "closed"]
+    open_ = change[(change["status"] != "closed") & change["id"].isin(counted)]
     b = shapely.bounds(open_.geometry.values)
     to_utm = pyproj.Transformer.from_crs(4490, 32651, always_xy=True)
     cx, cy = to_utm.transform((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
@@ -404,8 +419,11 @@ def test_every_figure_links_to_exactly_the_polygons_it_counts(demo, filters):
         frame = demo.read_layer("change", where={"county_code": filters["counties"]}, columns=["batch_id"],
                                 geometry=False)
         filters = {**filters, "batch_ids": [int(frame["batch_id"].value_counts().index[0])]}
+    from geo.official import link_filters
+
     fig = summary(demo, today=TODAY, use_cache=False, **filters)
     c = fig["change"]
+    filters = link_filters(fig)  # narrowed to what counts (official batches, the jurisdiction)
     for key in CHANGE_LINKS:
         page, query = link(f"change.{key}", **filters)
         assert page == "map"

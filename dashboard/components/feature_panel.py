@@ -43,7 +43,7 @@ def _value(layer: str, name: str, value):
 def attributes_table(layer: str, feat: dict) -> pd.DataFrame:
     rows = []
     for f in S.layer(layer).fields:
-        if f.name in HIDDEN:
+        if f.name in HIDDEN or f.name == "zones":  # (zones: shown as the chiefs, not as JSON)
             continue
         v = _value(layer, f.name, feat.get(f.name))
         if v is not None:
@@ -63,7 +63,7 @@ def history_table(events: list[dict], layer: str) -> pd.DataFrame:
         rows.append({
             t("history.at"): fmt_local(e["at"]),
             t("history.actor"): e["actor"],
-            t("history.action"): e["action"],
+            t("history.action"): label("action", e["action"]),
             t("history.from"): label("status", e["from_status"]) if e["from_status"] else "—",
             t("history.to"): label("status", e["to_status"]),
             t("history.comment"): e.get("comment") or "",
@@ -126,12 +126,21 @@ def _input(layer: str, name: str, key: str, transition: workflow.Transition, cur
         import datetime as dt
 
         value = dt.date.fromisoformat(current) if isinstance(current, str) and current else None
-        out = st.date_input(text, value=value, key=key, format="YYYY-MM-DD")
-        return out.isoformat() if out else None
+        return st.date_input(text, value=value, key=key, format="YYYY-MM-DD")
     if f.type == S.REAL:
         return st.number_input(text, min_value=0.0, value=float(current) if current is not None else None,
                                key=key, step=100.0 if name == "fine_yuan" else 0.1)
     return st.text_input(text, value=current or "", key=key)
+
+
+def _field_value(value):
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value.strip()
+    return value
 
 
 def seen_version(layer: str, feat: dict) -> int:
@@ -146,15 +155,54 @@ def _set_seen(layer: str, fid: int, version: int) -> None:
     st.session_state.setdefault("seen_versions", {})[f"{layer}:{fid}"] = int(version)
 
 
+def conflict_text(err: ConflictError, layer: str) -> str:
+    """One message: who changed it and when, that nothing was saved, and that the screen now shows
+    the newer state (the geo message also says "please refresh", which the page has done)."""
+    d = err.details
+    lyr = S.layer(layer)
+    return t("act.conflict", what=lyr.zh if lang() == "zh" else lyr.en.lower(), id=d.get("id"),
+             who=d.get("changed_by", "?"), when=d.get("changed_at", "?"), seen=d.get("expected_version"),
+             now=d.get("current_version"))
+
+
+def _submit(store, layer: str, feat: dict, actor: str, access, tr, seen: int, form_key: str,
+            names: list[str], on_done) -> None:
+    """The action form's submit (a callback: runs before the rerun, so the panel that follows
+    already shows the outcome, in one run)."""
+    clear_flash()
+    values = {n: _field_value(st.session_state.get(f"{form_key}-{n}")) for n in names}
+    fields = {k: v for k, v in values.items() if v not in (None, "")}
+    comment = st.session_state.get(f"{form_key}-comment") or ""
+    files = st.session_state.get(f"{form_key}-files") or []
+    try:
+        version = workflow.transition(
+            store, layer, feat["id"], tr.dst, actor=actor, version=seen, comment=comment, fields=fields,
+            attachments=[(f.name, f.getvalue()) for f in files], access=access,
+        )
+    except ConflictError as err:
+        _set_seen(layer, feat["id"], err.details.get("current_version") or feat["version"])
+        set_flash("warning", conflict_text(err, layer))
+    except GeoError as err:
+        set_flash("error", err.message(lang()))
+    else:
+        _set_seen(layer, feat["id"], version)
+        set_flash("success", t("act.done", frm=label("status", feat["status"]), to=label("status", tr.dst), v=version))
+    if on_done:
+        on_done()
+
+
 def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=None) -> None:
     """Only the transitions the workflow allows from the current status, each asking for what
-    its guard needs. A stale version is refused by ``geo`` and shown as a conflict."""
+    its guard needs. A stale version is refused by ``geo`` and shown as a conflict. Roles that
+    may not change features (leaders; data staff) see no form at all, only a note."""
+    if access is not None and not access.can_write:
+        st.caption(t("act.read_only"))
+        return
     seen = seen_version(layer, feat)
     if seen != int(feat["version"]):
         st.warning(t("act.changed", seen=seen, now=feat["version"]))
-        if st.button(t("act.refresh"), key=f"refresh-{layer}-{feat['id']}"):
-            _set_seen(layer, feat["id"], feat["version"])
-            st.rerun()
+        st.button(t("act.refresh"), key=f"refresh-{layer}-{feat['id']}",
+                  on_click=lambda: (clear_flash(), _set_seen(layer, feat["id"], feat["version"])))
     options = workflow.allowed(layer, feat["status"], access=access)
     if not options:
         st.caption(t("act.none"))
@@ -165,58 +213,45 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
     tr = options[pick]
     need = workflow.requirements(layer, feat, tr)  # what this feature's cause needs (geo.closure)
     form_key = f"act-{layer}-{feat['id']}-{seen}-{pick}"
+    fields = list(dict.fromkeys((*need.requires, *need.optional)))
     with st.form(form_key, clear_on_submit=False):
         if need.note(lang()):
             st.caption(need.note(lang()))
-        values = {}
-        for name in (*need.requires, *need.optional):
-            if name in values:
-                continue
-            values[name] = _input(layer, name, f"{form_key}-{name}", need, feat.get(name))
-        comment = st.text_area(t("act.comment_required") if tr.comment else t("act.comment"),
-                               key=f"{form_key}-comment")
-        files = st.file_uploader(t("act.files_required") if need.evidence else t("act.files"),
-                                 type=["jpg", "jpeg", "png", "gif", "webp", "pdf"],
-                                 accept_multiple_files=True, key=f"{form_key}-files")
-        submitted = st.form_submit_button(t("act.submit"), type="primary")
-    if submitted:
-        fields = {k: v for k, v in values.items() if v not in (None, "")}
-        try:
-            version = workflow.transition(
-                store, layer, feat["id"], tr.dst, actor=actor, version=seen,
-                comment=comment, fields=fields,
-                attachments=[(f.name, f.getvalue()) for f in files or []], access=access,
-            )
-        except ConflictError as err:
-            _set_seen(layer, feat["id"], err.details.get("current_version") or feat["version"])
-            st.session_state["flash"] = ("warning", err.message(lang()) + " " + t("act.reload"))
-            if on_done:
-                on_done()
-            st.rerun()
-        except GeoError as err:
-            show_error(err)
-        else:
-            _set_seen(layer, feat["id"], version)
-            st.session_state["flash"] = ("success", t("act.done", frm=label("status", feat["status"]),
-                                                      to=label("status", tr.dst), v=version))
-            if on_done:
-                on_done()
-            st.rerun()
+        for name in fields:
+            _input(layer, name, f"{form_key}-{name}", need, feat.get(name))
+        st.text_area(t("act.comment_required") if tr.comment else t("act.comment"), key=f"{form_key}-comment")
+        st.file_uploader(t("act.files_required") if need.evidence else t("act.files"),
+                         type=["jpg", "jpeg", "png", "gif", "webp", "pdf"],
+                         accept_multiple_files=True, key=f"{form_key}-files")
+        st.form_submit_button(t("act.submit"), type="primary", on_click=_submit,
+                              args=(store, layer, feat, actor, access, tr, seen, form_key, fields, on_done))
 
 
-def flash(seconds: float = 20.0) -> None:
-    """Show the last action's outcome. It survives the extra reruns the map component triggers
-    after redrawing, and goes away after ``seconds``."""
-    import time
+# ------------------------------------------------------------------------------ messages
+def set_flash(kind: str, text: str) -> None:
+    st.session_state["flash"] = (kind, text)
+
+
+def clear_flash() -> None:
+    """Called by every action: the previous outcome (success or refusal) goes when the user acts again."""
+    st.session_state.pop("flash", None)
+
+
+def flash(page: str | None = None) -> None:
+    """Show the last action's outcome until the user's next action replaces or clears it (a
+    refusal stays; a success goes with the next action). A message belongs to the page it was
+    first shown on, so it does not follow the user to another page."""
+    import sys
 
     msg = st.session_state.get("flash")
     if not msg:
         return
+    page = page or sys._getframe(1).f_globals.get("__file__", "")
     if len(msg) == 2:
-        msg = (*msg, time.time())
+        msg = (*msg, page)
         st.session_state["flash"] = msg
-    kind, text, since = msg
-    if time.time() - since > seconds:
+    kind, text, where = msg[:3]
+    if where != page:
         st.session_state.pop("flash", None)
         return
     getattr(st, kind)(text)

@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
 
+import branca.element as _branca_element
 import folium
 import folium.plugins
 import numpy as np
@@ -27,6 +29,59 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import schema as S
+
+# branca wraps what each folium element renders (its JavaScript, with the GeoJSON data inside) in
+# a new ``Element(text)``, which compiles that text again as a Jinja template. Two consequences:
+# (1) attribute values are *evaluated* as Jinja — a polygon number "{{ 7*7 }}" became "49", and
+#     "{{ cycler.__init__.__globals__.os… }}" would run on the server (tests/test_map_view.py);
+# (2) compiling a megabyte of GeoJSON as a template took a third of the time of every action on
+#     the map page (py-spy).
+# So rendered output is kept as text, never compiled again; template strings without Jinja
+# syntax become plain text too, and real templates are compiled once.
+class _Rendered(_branca_element.Element):
+    """Text a macro has already rendered: kept as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+def _macro_render(self, **kwargs):
+    figure = self.get_root()
+    assert isinstance(figure, _branca_element.Figure), "You cannot render this Element if it is not in a Figure."
+    for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+        macro = self._template.module.__dict__.get(part)
+        if macro is not None:
+            target.add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+    for element in list(self._children.values()):
+        element.render(**kwargs)
+
+
+class _Text:
+    """A 'template' without any Jinja syntax: renders to itself."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def render(self, *args, **kwargs) -> str:
+        return self.source
+
+
+def _template(source: str):
+    if "{{" in source or "{%" in source or "{#" in source:
+        return _compiled(source)
+    return _Text(source)
+
+
+if not getattr(_branca_element.MacroElement.render, "_forest", False):
+    _compiled = functools.lru_cache(maxsize=256)(_branca_element.Template)
+    _macro_render._forest = True
+    _branca_element.MacroElement.render = _macro_render
+    _branca_element.Template = _template
+
 
 ASSETS = "../../app/static/vendor"  # relative to the component iframe: works under a base URL path
 LOCAL_JS = {
@@ -42,18 +97,27 @@ LOCAL_CSS = {
 UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
 
+# Status colours: Paul Tol's "muted" qualitative scheme (designed to stay distinct for colour-blind
+# readers), with its pale cyan — too close to water on every basemap — replaced by black.
+# tests/test_map_palette.py checks the distances (CIEDE2000, also under simulated deuteranopia and
+# protanopia) between the statuses and against the basemaps' colours.
+PALETTE = "Paul Tol muted (pale cyan replaced by black)"
 STATUS_COLORS = {
-    "issued": "#6b7b8c",
-    "verifying": "#2b83ba",
-    "verified": "#00a6ca",
-    "case_filed": "#f0a030",
-    "penalized": "#e66101",
-    "rectifying": "#b2182b",
-    "rectified": "#a6d96a",
-    "accepted": "#66bd63",
-    "closed": "#1a7837",
+    "issued": "#CC6677",      # rose: new, needs a visit
+    "verifying": "#DDCC77",   # sand
+    "verified": "#44AA99",    # teal
+    "case_filed": "#AA4499",  # purple
+    "penalized": "#882255",   # wine
+    "rectifying": "#332288",  # indigo
+    "rectified": "#999933",   # olive
+    "accepted": "#117733",    # green
+    "closed": "#000000",      # black: done
 }
-OVERDUE_COLOR = "#ff0000"
+OVERDUE_COLOR = "#ff0000"  # dashed outline: the dashes, not only the colour, say "overdue"
+# What each basemap mostly looks like (for the colour test and the outline around polygons):
+# polygons and markers get a dark outline on light basemaps and a white one on imagery.
+BASEMAP_BACKGROUNDS = {"none": "#eef0f2", "offline": "#f2efe9"}
+MARKER_PX = 8  # a polygon smaller than this on screen is drawn as a marker of its status colour
 LAYER_COLORS = {"occupation": "#8e0152", "restoration": "#4dac26", "patrol": "#7b3294",
                 "zone": "#999999", "signboard": "#1f78b4", "admin": "#444444"}
 
@@ -178,19 +242,38 @@ def simplify_for_zoom(geoms, zoom: int):
     return shapely.transform(geoms, lambda c: np.round(c, d))
 
 
-POINT_ZOOM = 10  # at or below this zoom, change polygons are a few pixels: draw them as dots
+def small_on_screen(geoms, zoom: int, min_px: int = MARKER_PX) -> np.ndarray:
+    """Whether each geometry's bounding box is smaller than ``min_px`` screen pixels both ways at
+    ``zoom`` (Web Mercator: a degree of latitude is 1/cos(lat) times longer than one of longitude)."""
+    b = shapely.bounds(np.asarray(geoms, dtype=object))
+    if not len(b):
+        return np.zeros(0, dtype=bool)
+    px_per_deg = TILE * 2**zoom / 360.0
+    w = (b[:, 2] - b[:, 0]) * px_per_deg
+    lat = np.radians(np.clip((b[:, 1] + b[:, 3]) / 2, -85, 85))
+    h = (b[:, 3] - b[:, 1]) * px_per_deg / np.cos(lat)
+    return (w < min_px) & (h < min_px)
 
 
 def feature_collection(frame, props: dict[str, str], zoom: int, points: bool = False,
-                       selected: int | None = None) -> dict:
+                       selected: int | None = None, min_px: int = 0) -> dict:
     """A compact FeatureCollection: simplified, rounded geometries and short property names.
-    With ``points``, each feature is drawn as a dot at a point inside it."""
+    With ``points``, each feature is drawn as a dot at a point inside it; with ``min_px``, only the
+    features smaller than that on screen are (the others keep their shape)."""
+    geoms = frame.geometry.values
     if points:
-        d = decimals_for_zoom(zoom)
-        geoms = shapely.transform(shapely.point_on_surface(frame.geometry.values), lambda c: np.round(c, d))
+        dots = np.ones(len(geoms), dtype=bool)
+    elif min_px:
+        dots = small_on_screen(geoms, zoom, min_px)
     else:
-        geoms = simplify_for_zoom(frame.geometry.values, zoom)
-    gj = shapely.to_geojson(geoms)
+        dots = np.zeros(len(geoms), dtype=bool)
+    out = np.empty(len(geoms), dtype=object)
+    if dots.any():
+        d = decimals_for_zoom(zoom)
+        out[dots] = shapely.transform(shapely.point_on_surface(geoms[dots]), lambda c: np.round(c, d))
+    if (~dots).any():
+        out[~dots] = simplify_for_zoom(geoms[~dots], zoom)
+    gj = shapely.to_geojson(out)
     cols = {short: frame[col].tolist() for short, col in props.items()}
     features = []
     for i, g in enumerate(gj):
@@ -206,6 +289,39 @@ def feature_collection(frame, props: dict[str, str], zoom: int, points: bool = F
     return {"type": "FeatureCollection", "features": features}
 
 
+def to_js(obj) -> str:
+    """``obj`` as JSON that is safe inside a <script> (as jinja's ``tojson``), computed once per
+    cached view instead of on every run."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
+                 ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text
+
+
+class JsonLayer(MacroElement):
+    """A GeoJSON layer whose data comes already serialised (:func:`to_js`), styled and labelled by
+    ``on_each`` (JavaScript); points become circle markers. Clicks reach streamlit-folium as for
+    ``folium.GeoJson`` (it listens on every layer of the map)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+            pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, {{ this.marker }}); },
+            onEachFeature: {{ this.on_each }}
+        });
+        {{ this.get_name() }}.addData({{ this.data_js }});
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data_js: str, on_each: str, name: str = "json_layer"):
+        super().__init__()
+        self._name = name
+        self.data_js, self.on_each = data_js, on_each
+        self.marker = to_js({"radius": 6, "weight": 1.5, "fill": True})
+
+
 # ------------------------------------------------------------------------------ map pieces
 class _MetricScale(MacroElement):
     """Leaflet's scale bar in metres and kilometres only."""
@@ -218,20 +334,23 @@ class _MetricScale(MacroElement):
 
 
 def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
-             outlines: dict | None = None, lang: str = "zh") -> folium.Map:
+             outlines: dict | None = None, lang: str = "zh", *, bm=None, towns: dict | None = None,
+             settings=None) -> folium.Map:
+    """The map every page starts from: view, basemap (``bm``, or the key ``basemap`` looked up
+    among this deployment's options) and county outlines. ``towns``: township boundaries for the
+    offline basemap."""
+    from dashboard.components import basemaps
+
+    if bm is None:
+        import types
+
+        cfg = settings or types.SimpleNamespace(basemap=basemap, tianditu_key=tianditu_key, basemaps=())
+        opts = basemaps.options(cfg)
+        bm = opts[basemaps.choose(opts, basemap, getattr(cfg, "basemap", "offline"))]
     m = folium.Map(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
                    control_scale=False, min_zoom=4, max_zoom=18)
     _MetricScale().add_to(m)  # folium's own scale bar also shows miles
-    if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
-    elif basemap == "tianditu" and tianditu_key:
-        url = ("https://t{s}.tianditu.gov.cn/{l}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-               "&LAYER={l}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
-               "&TILECOL={x}&tk=" + tianditu_key)
-        folium.TileLayer(url.replace("{l}", "vec"), attr="天地图", subdomains="01234567",
-                         max_zoom=18, name="天地图").add_to(m)
-        folium.TileLayer(url.replace("{l}", "cva"), attr="天地图", subdomains="01234567",
-                         overlay=True, max_zoom=18, name="天地图注记").add_to(m)
+    basemaps.add_to(m, bm, outlines, towns)
     if outlines:
         folium.GeoJson(
             outlines,
@@ -256,18 +375,26 @@ function(feature, layer) {
 """
 
 
-def change_layer(fc: dict, lang: str, points: bool = False) -> folium.FeatureGroup:
-    """Change polygons coloured by status; overdue ones outlined in dashed red."""
+def change_layer(fc, lang: str, points: bool = False, dark: bool = False, selected: int | None = None) -> folium.FeatureGroup:
+    """Change polygons coloured by status; overdue ones outlined in dashed red. Features given as
+    points (too small to see as shapes) are drawn as round markers of the same colour. On a dark
+    basemap (imagery) outlines are white, on a light one dark, so every colour stands out.
+    ``fc``: a FeatureCollection, or one already serialised with :func:`to_js`; ``selected``: the id
+    drawn highlighted (also taken from a ``sel`` property)."""
     labels = {s: S.label("status", s, lang) for s in S.CHANGE_STATUSES}
     late = "逾期" if lang == "zh" else "overdue"
     ha = "公顷" if lang == "zh" else "ha"
+    halo = "#ffffff" if dark else "#222222"
     js = """
 function(feature, layer) {
-  var colors = %s, labels = %s, p = feature.properties;
+  var colors = %s, labels = %s, p = feature.properties, dot = !!layer.setRadius;
+  if (p.id === %s) { p.sel = 1; }
   var c = colors[p.s] || '#888888';
-  layer.setStyle({color: p.sel ? '#000000' : (p.o ? '%s' : c), weight: p.sel ? 4 : (p.o ? 2.5 : 1.2),
-                  dashArray: p.o && !p.sel ? '5 3' : null,
-                  fill: true, fillColor: c, fillOpacity: layer.setRadius ? 0.85 : 0.5});
+  layer.setStyle({color: p.sel ? '%s' : (p.o ? '%s' : (dot ? '%s' : c)),
+                  weight: p.sel ? 4 : (p.o ? 2.5 : (dot ? 1.5 : 1.6)),
+                  dashArray: p.o && !p.sel ? '5 3' : null, opacity: 1,
+                  fill: true, fillColor: c, fillOpacity: dot ? 0.95 : 0.55});
+  if (dot) { layer.setRadius(p.sel ? 9 : (p.s === 'closed' && !p.o ? 4 : 6)); }
   if (p.sel && layer.bringToFront) { setTimeout(function () { layer.bringToFront(); }, 0); }
   var box = document.createElement('div');
   var title = document.createElement('b');
@@ -279,26 +406,33 @@ function(feature, layer) {
   box.appendChild(line);
   layer.bindTooltip(box, {sticky: true});
 }
-""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False), OVERDUE_COLOR, late, ha)
+""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False),
+       "null" if selected is None else int(selected), "#ffff00" if dark else "#00e5ff",
+       OVERDUE_COLOR, halo, late, ha)
     fg = folium.FeatureGroup(name="change")
-    marker = folium.CircleMarker(radius=4, weight=1, fill=True) if points else None
-    folium.GeoJson(fc, name="change_polygons", on_each_feature=JsCode(js), marker=marker).add_to(fg)
+    JsonLayer(fc if isinstance(fc, str) else to_js(fc), js.strip(), name="change_polygons").add_to(fg)
     return fg
 
 
-def aggregate_layer(cells: list[dict], lang: str) -> folium.FeatureGroup:
-    """Counts on a grid when the view holds more polygons than the map should draw."""
-    unit = "个图斑，放大查看" if lang == "zh" else "polygons, zoom in"
+def aggregate_fc(cells: list[dict]) -> dict:
+    """Grid cells with their counts as a FeatureCollection (``k`` count, ``f`` fill, ``l`` label)."""
     features = []
     top = max((c["count"] for c in cells), default=1)
     for c in cells:
-        x0, y0, x1, y1 = c["bbox"]
+        x0, y0, x1, y1 = (round(v, 6) for v in c["bbox"])
         features.append({
             "type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
             "properties": {"k": int(c["count"]), "f": round(0.15 + 0.6 * c["count"] / top, 3),
                            "l": 1 if len(cells) <= 300 else 0},
         })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def aggregate_layer(cells, lang: str) -> folium.FeatureGroup:
+    """Counts on a grid when the view holds more polygons than the map should draw. ``cells``: the
+    cells (list of dicts), or their FeatureCollection already serialised with :func:`to_js`."""
+    unit = "个图斑，放大查看" if lang == "zh" else "polygons, zoom in"
     js = """
 function(feature, layer) {
   var p = feature.properties;
@@ -314,8 +448,7 @@ function(feature, layer) {
 }
 """ % unit
     fg = folium.FeatureGroup(name="aggregate")
-    folium.GeoJson({"type": "FeatureCollection", "features": features}, name="aggregate",
-                   on_each_feature=JsCode(js)).add_to(fg)
+    JsonLayer(cells if isinstance(cells, str) else to_js(aggregate_fc(cells)), js.strip(), name="aggregate").add_to(fg)
     return fg
 
 
@@ -385,16 +518,22 @@ LAYER_NAMES = {"occupation": ("违法占用地块", "Illegal occupation"), "rest
                "township": ("苏木乡镇界线（推算）", "Townships (derived)")}
 
 
-def legend_html(lang: str, layers: list[str] = ()) -> str:
+def legend_html(lang: str, layers: list[str] = (), counts: dict | None = None, overdue: int | None = None) -> str:
+    """The legend: every status colour (with how many polygons of the current selection have it,
+    when ``counts`` is given), the overdue outline, and the other layers shown."""
+    def n(k):
+        return "" if counts is None else f" <b>{int(counts.get(k, 0)):,}</b>"
+
     items = "".join(
         f"<span style='margin-right:10px;white-space:nowrap'><span style='display:inline-block;"
-        f"width:12px;height:12px;background:{c};opacity:.8;margin-right:4px;vertical-align:-1px'>"
-        f"</span>{safe_html(S.label('status', s, lang))}</span>"
+        f"width:12px;height:12px;background:{c};border:1px solid #222;border-radius:50%;margin-right:4px;"
+        f"vertical-align:-1px'></span>{safe_html(S.label('status', s, lang))}{n(s)}</span>"
         for s, c in STATUS_COLORS.items()
     )
     late = "逾期（红色虚线边框）" if lang == "zh" else "overdue (dashed red outline)"
     items += (f"<span style='white-space:nowrap'><span style='display:inline-block;width:12px;height:12px;"
-              f"border:2px dashed {OVERDUE_COLOR};margin-right:4px;vertical-align:-2px'></span>{late}</span>")
+              f"border:2px dashed {OVERDUE_COLOR};margin-right:4px;vertical-align:-2px'></span>{late}"
+              f"{'' if overdue is None else f' <b>{int(overdue):,}</b>'}</span>")
     for key in layers:
         colour = LAYER_COLORS["zone" if key == "township" else key]
         name = LAYER_NAMES[key][0 if lang == "zh" else 1]

@@ -3,10 +3,12 @@ grouped by the register's ``group``, shown only to the roles that may read it.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from geo import schema as S
-from geo.registers import GROUPS, declared
+from geo.registers import GROUPS
 
 
 def _page_fn(key: str):
@@ -19,10 +21,17 @@ def _page_fn(key: str):
     return page
 
 
+VIEWS = Path(__file__).resolve().parent.parent / "views"
+
+
 def register_pages(lang: str) -> dict[str, list]:
-    """``{section title: [st.Page, …]}`` for the declared registers that have a page."""
+    """``{section title: [st.Page, …]}`` for the declared registers that have a page (the chief's
+    view heads the forest-chief section)."""
     out: dict[str, list] = {}
-    for lyr in declared():
+    chief = GROUPS["chief"][0 if lang == "zh" else 1]
+    out[chief] = [st.Page(VIEWS / "chief.py", title="林长视图" if lang == "zh" else "Chief's view",
+                          icon=":material/person_pin_circle:", url_path="chief")]
+    for lyr in S.LAYERS.values():
         if not lyr.group:
             continue
         title = GROUPS.get(lyr.group, (lyr.group, lyr.group))[0 if lang == "zh" else 1]

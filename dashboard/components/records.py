@@ -74,15 +74,24 @@ def clean(values: dict) -> dict:
     return out
 
 
-def details(lyr: S.Layer, record: dict) -> None:
+def details(lyr: S.Layer, record: dict, store=None) -> None:
+    """A record's fields as people read them (a reference shows the record it points to)."""
+    if store is not None:
+        record = dict(record)
+        for f in lyr.fields:
+            if f.ref and record.get(f.name) not in (None, "") and record.get(f.name) == record.get(f.name):
+                try:
+                    record[f.name] = ref_options(store, f.ref).get(int(record[f.name]), f"#{int(record[f.name])}")
+                except (GeoError, ValueError, TypeError):
+                    pass
     rows = display.record_rows(lyr, record, lang())
     if rows:
         st.dataframe(pd.DataFrame(rows, columns=["字段" if _zh() else "Field", "值" if _zh() else "Value"]),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", placeholder="")
 
 
 def history(lyr: S.Layer, events: list[dict]) -> None:
-    st.dataframe(display.history_rows(lyr, events, lang()), hide_index=True, width="stretch")
+    st.dataframe(display.history_rows(lyr, events, lang()), hide_index=True, width="stretch", placeholder="")
 
 
 def place_inputs(key: str, default=None):
@@ -116,8 +125,13 @@ def flash() -> None:
         getattr(st, msg[0])(msg[1])
 
 
-def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map"):
-    """The register's records on a map (capped); a click returns the record id."""
+def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map", overlays=(),
+                outlines: dict | None = None):
+    """The register's records on a map (capped); a click returns the record id.
+
+    ``overlays`` are the register's own layers drawn beneath its records (its rules'
+    ``map_layers`` hook): dicts with ``name``, ``geojson`` (a FeatureCollection in EPSG:4490),
+    ``color`` and optionally ``fill_opacity``; they are not clickable."""
     if frame is None or frame.empty or not lyr.spatial:
         st.caption("暂无可显示在地图上的记录" if _zh() else "Nothing to show on the map")
         return None
@@ -129,11 +143,20 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
     minx, miny, maxx, maxy = frame.total_bounds
     zoom = min(14, fmap.fit_zoom((minx, miny, maxx, maxy), 640, 460))
     m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
-                      None, lang())
+                      outlines, lang())
     label = lyr.label_field if lyr.has(lyr.label_field) else "id"
     frame = frame.assign(_label=[str(v or "") for v in frame[label]])
     fc = fmap.feature_collection(frame, {"id": "id", "n": "_label", "s": "status"}, max(zoom, 10),
                                  points=lyr.geometry == "POINT", selected=selected)
+    groups = []
+    for ov in overlays or ():
+        og = folium.FeatureGroup(name=str(ov["name"]))
+        color, opacity = ov.get("color", "#1a9850"), float(ov.get("fill_opacity", 0.3))
+        folium.GeoJson(ov["geojson"], interactive=False,
+                       style_function=lambda f, c=color, o=opacity: {"color": c, "weight": 1, "fillColor": c,
+                                                                     "fillOpacity": o}).add_to(og)
+        fmap.localise(og)
+        groups.append(og)
     group = folium.FeatureGroup(name=lyr.label(lang()))
     folium.GeoJson(
         fc,
@@ -144,10 +167,41 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
                                   "fillOpacity": 0.35},
     ).add_to(group)
     fmap.localise(group)
-    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[group],
+    out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[*groups, group],
                     returned_objects=["last_active_drawing"])
+    if overlays:
+        st.caption("；".join(f"{ov['name']}：{ov.get('legend', '')}".rstrip("：") for ov in overlays))
     props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
     return props.get("id")
+
+
+def choropleth(frame, value: str, key: str) -> None:
+    """Polygons shaded by a 0–100 value (share), with the value in the tooltip; no clicks."""
+    if frame is None or frame.empty:
+        st.caption("暂无数据" if _zh() else "No data")
+        return
+    minx, miny, maxx, maxy = frame.total_bounds
+    zoom = fmap.fit_zoom((minx, miny, maxx, maxy), 700, 420)
+    m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
+                      None, lang())
+    label = "zone" if "zone" in frame else value
+    shown = frame.assign(_v=frame[value].fillna(-1).astype(float), _n=[f"{n}：{v if v == v else '—'}%" for n, v in
+                                                                          zip(frame[label], frame[value])])
+    fc = fmap.feature_collection(shown, {"v": "_v", "n": "_n"}, zoom)
+    group = folium.FeatureGroup(name=value)
+
+    def style(f):
+        v = f["properties"].get("v", -1)
+        if v is None or v < 0:
+            return {"color": "#888888", "weight": 0.8, "fillColor": "#dddddd", "fillOpacity": 0.4}
+        # light to dark green (ColorBrewer Greens, colour-blind safe)
+        steps = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"]
+        return {"color": "#555555", "weight": 0.8, "fillColor": steps[min(4, int(v // 20))], "fillOpacity": 0.75}
+
+    folium.GeoJson(fc, style_function=style,
+                   on_each_feature=folium.utilities.JsCode(fmap._TEXT_TOOLTIP_JS.replace("__FIELD__", "n"))).add_to(group)
+    fmap.localise(group)
+    st_folium(m, key=key, height=420, use_container_width=True, feature_group_to_add=[group], returned_objects=[])
 
 
 def today() -> dt.date:
@@ -156,3 +210,63 @@ def today() -> dt.date:
 
 def show_error_of(err: GeoError) -> None:
     show_error(err)
+
+
+# ------------------------------------------------------------------------------ overview panels
+def overview(panels, key: str) -> None:
+    """A register's overview (geo.registers.overview panels), above its list."""
+    from geo.registers import overview as O
+
+    for i, p in enumerate(panels or []):
+        if isinstance(p, O.Notice):
+            getattr(st, p.level if p.level in ("info", "warning", "success") else "info")(p.text)
+        elif isinstance(p, O.Metrics):
+            if p.title:
+                st.caption(p.title)
+            cols = st.columns(max(1, min(6, len(p.items))))
+            for j, (label, value) in enumerate(p.items):
+                cols[j % len(cols)].metric(label, value)
+        elif isinstance(p, O.Table):  # (folded: the list and a record's details stay in view)
+            with st.expander(f"{p.title}（{len(p.frame)}）"):
+                st.dataframe(p.frame, hide_index=True, width="stretch", key=f"{key}_ov_{i}")
+        elif isinstance(p, O.Choropleth):
+            st.caption(p.title)
+            choropleth(p, key=f"{key}_ov_map_{i}")
+
+
+def choropleth(panel, key: str) -> None:
+    """Polygons shaded by a value; tooltips built as text (never HTML) in the browser."""
+    from folium.utilities import JsCode
+
+    from geo.registers.overview import classes
+
+    frame = panel.frame
+    if frame is None or frame.empty:
+        st.caption("暂无可显示的区域" if _zh() else "Nothing to show")
+        return
+    minx, miny, maxx, maxy = frame.total_bounds
+    zoom = fmap.fit_zoom((minx, miny, maxx, maxy), 1100, 420)
+    m = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap, settings().tianditu_key,
+                      None, lang())
+    tips = []
+    for rec in frame.to_dict("records"):
+        parts = [str(rec.get(panel.label) or "")]
+        parts += [f"{c}：{rec.get(c)}" for c in panel.columns if rec.get(c) not in (None, "")]
+        tips.append("\n".join(parts))
+    shown = frame.assign(_c=classes(frame[panel.value]), _t=tips)
+    fc = fmap.feature_collection(shown, {"c": "_c", "t": "_t"}, zoom)
+    js = """
+function(feature, layer) {
+  var c = feature.properties.c;
+  layer.setStyle({color: '#555555', weight: 1, fill: true, fillColor: c || '#dddddd', fillOpacity: c ? 0.75 : 0.3});
+  var el = document.createElement('div');
+  el.style.whiteSpace = 'pre';
+  el.textContent = String(feature.properties.t || '');
+  layer.bindTooltip(el, {sticky: true});
+}
+"""
+    group = folium.FeatureGroup(name=panel.title)
+    folium.GeoJson(fc, on_each_feature=JsCode(js)).add_to(group)
+    fmap.localise(group)
+    st_folium(m, key=key, height=420, use_container_width=True, feature_group_to_add=[group], returned_objects=[])
+    st.caption(panel.legend)

@@ -10,10 +10,11 @@ import streamlit as st
 
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, show_error, store_or_stop, t
-from dashboard.components.feature_panel import flash
+from dashboard.components.feature_panel import clear_flash, flash
 from geo import auth
 from geo import schema as S
 from geo.errors import GeoError
+from geo.labels import audit_text
 from geo.timeutil import fmt_local
 
 store = store_or_stop()
@@ -25,8 +26,10 @@ st.title(t("admin.title"))
 flash()
 
 st.subheader(t("admin.store"))
-raw = store  # (the scoped store: counts and lists of the user's counties only)
-counts = {(S.layer(k).zh if zh else S.layer(k).en): raw.count(k) for k in S.LAYERS}
+raw = store  # (the scoped store: lists and counts of the user's scope)
+# Counted through the user's scope: someone limited to some counties sees only theirs (the menu
+# shows this page to administrators only, but the figures must not depend on that).
+counts = {(S.layer(k).zh if zh else S.layer(k).en): store.count(k) for k in S.LAYERS}
 info = pd.DataFrame(
     [("后端" if zh else "Backend", "GeoPackage" if raw.backend == "gpkg" else "PostGIS"),
      ("版本" if zh else "Schema version", raw.meta("schema_version") or ""),
@@ -34,7 +37,7 @@ info = pd.DataFrame(
      *[(k, f"{v:,}") for k, v in counts.items()]],
     columns=["", " "],
 )
-st.dataframe(info, hide_index=True)
+st.dataframe(info, hide_index=True, placeholder="")
 
 if access is None or not access.is_admin:
     st.info(t("admin.only"))
@@ -67,7 +70,7 @@ if len(users):
             lambda c: "、".join(county_names.get(x, x) for x in (__import__("json").loads(c) if c else []))),
         t("admin.disabled"): users["disabled"].map(bool),
         "创建时间" if zh else "Created": users["created_at"].map(fmt_local),
-    }), hide_index=True, width="stretch")
+    }), hide_index=True, width="stretch", placeholder="")
 
 c1, c2 = st.columns(2)
 with c1, st.form("user_add", clear_on_submit=True):
@@ -76,9 +79,10 @@ with c1, st.form("user_add", clear_on_submit=True):
     display = st.text_input(t("admin.display"))
     role = st.selectbox(t("admin.role"), list(auth.ROLES), format_func=lambda r: role_name[r], index=2)
     scope = st.multiselect(t("admin.counties"), list(county_names), format_func=lambda c: county_names[c],
-                           placeholder=t("common.choose"))
+                           placeholder=t("common.choose"), select_all=False)
     password = st.text_input(t("admin.password"), value=auth.new_password())
     if st.form_submit_button(t("admin.add"), type="primary"):
+        clear_flash()
         try:
             auth.add_user(raw, access, name=name, role=role, password=password, display_name=display or None,
                           counties=scope if role == "inspector" else [])
@@ -93,6 +97,7 @@ with c2:
         who = st.selectbox(t("admin.name"), names, key="reset_who")
         new_pw = st.text_input(t("admin.new_password"), value=auth.new_password())
         if st.form_submit_button(t("admin.reset")):
+            clear_flash()
             try:
                 auth.reset_password(raw, access, who, new_pw)
                 st.session_state["flash"] = ("success", t("admin.done", what=f"{t('admin.reset')} {who}（{new_pw}）"))
@@ -105,6 +110,7 @@ with c2:
         off = b1.form_submit_button(t("admin.disable"))
         on = b2.form_submit_button(t("admin.enable"))
         if off or on:
+            clear_flash()
             try:
                 auth.set_disabled(raw, access, who2, bool(off))
                 st.session_state["flash"] = ("success", t("admin.done", what=f"{t('admin.disable') if off else t('admin.enable')} {who2}"))
@@ -118,6 +124,6 @@ if len(trail):
     st.dataframe(pd.DataFrame({
         t("history.at"): trail["at"].map(fmt_local),
         t("history.actor"): trail["actor"],
-        t("history.action"): trail["action"],
-        t("history.fields"): trail["fields"].fillna(""),
-    }).iloc[::-1], hide_index=True, width="stretch")
+        t("history.action"): trail["action"].map(lambda a: S.label("action", a, lang())),
+        t("history.fields"): trail["fields"].map(lambda f: audit_text(f, lang(), county_names)),
+    }).iloc[::-1], hide_index=True, width="stretch", placeholder="")

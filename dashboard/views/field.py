@@ -54,7 +54,7 @@ def preview(frame_one, key: str):
 
 def pick_row(table: pd.DataFrame, key: str):
     event = st.dataframe(table, hide_index=True, width="stretch", height=360, on_select="rerun",
-                         selection_mode="single-row", key=key)
+                         selection_mode="single-row", key=key, placeholder="")
     rows = event.selection.rows if event else []
     return rows[0] if rows else None
 
@@ -73,7 +73,7 @@ if layer == "signboard":
     f1, f2 = st.columns(2)
     levels = f1.multiselect(t("field.level"), ["league", "banner", "township", "village"],
                             default=[q_level] if q_level in ("league", "banner", "township", "village") else [],
-                            format_func=lambda v: label("level", v), placeholder=t("common.all"))
+                            format_func=lambda v: label("level", v), placeholder=t("common.all"), select_all=False)
     bad_only = f2.toggle(t("field.stale_only"), value=False)
     view = boards
     if levels:
@@ -114,7 +114,7 @@ elif layer == "patrol":
     summary = gfield.patrol_summary(pats, lang())
     summary.columns = [t("field.level"), t("field.count"), t("field.km"), t("field.hours")]
     st.subheader(t("field.by_level"))
-    st.dataframe(summary, hide_index=True)
+    st.dataframe(summary, hide_index=True, placeholder="")
     view = gfield.filter_by_query(pats, "patrol", st.query_params)
     view = view.sort_values("started_at", ascending=False)
     table = pd.DataFrame({
@@ -157,8 +157,8 @@ else:
         left, right = st.columns([2, 1])
         with left:
             preview(frame.iloc[[i]], layer)
-            st.dataframe(fp.attributes_table(layer, feat), hide_index=True, width="stretch")
+            st.dataframe(fp.attributes_table(layer, feat), hide_index=True, width="stretch", placeholder="")
         with right:
             if user is not None:
                 fp.action_form(store, layer, feat, user["name"], access=access)
-            st.dataframe(fp.history_table(store.history(layer, feat["id"]), layer), hide_index=True)
+            st.dataframe(fp.history_table(store.history(layer, feat["id"]), layer), hide_index=True, placeholder="")

@@ -24,6 +24,7 @@ can_edit = access is not None and access.role in gitems.EDIT_ROLES
 st.title(t("items.title"))
 flash()
 frame = gitems.progress(store)
+rows, item = [], None
 if frame.empty:
     st.info(t("items.empty"))
 else:
@@ -31,7 +32,7 @@ else:
     if "items_status" not in st.session_state:
         st.session_state["items_status"] = wanted
     pick = st.multiselect(t("map.status"), list(gitems.ITEM_STATUSES), key="items_status",
-                          format_func=lambda s: label("status", s), placeholder=t("common.all"))
+                          format_func=lambda s: label("status", s), placeholder=t("common.all"), select_all=False)
     if "items_late" not in st.session_state:
         st.session_state["items_late"] = st.query_params.get("overdue") == "1"
     only_late = st.toggle(t("map.overdue_only"), key="items_late")
@@ -58,7 +59,7 @@ else:
     })
     event = st.dataframe(
         table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-        key="items_table",
+        key="items_table", placeholder="",
         column_config={t("items.progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
     )
     rows = event.selection.rows if event else []
@@ -81,10 +82,10 @@ else:
         if len(hist):
             st.dataframe(pd.DataFrame({
                 t("history.at"): hist["at"].map(fmt_local), t("history.actor"): hist["actor"],
-                t("history.action"): hist["action"],
+                t("history.action"): hist["action"].map(lambda a: label("action", a)),
                 t("history.to"): hist["to_status"].map(lambda s: label("status", s) if s else ""),
                 t("history.comment"): hist["comment"].fillna(""),
-            }), hide_index=True, width="stretch")
+            }), hide_index=True, width="stretch", placeholder="")
         if can_edit:
             with st.form(f"item-{item['id']}-{item['version']}"):
                 options = [tr for tr in W.ITEM_MACHINE if item["status"] in tr.src]
@@ -113,6 +114,62 @@ else:
                         st.rerun()
                     except ConflictError as err:
                         show_error(err)
+                    except GeoError as err:
+                        show_error(err)
+
+if can_edit and item is not None:
+    with st.expander("按条件关联要素（保存为查询）" if zh else "Link features by a saved query"):
+        st.caption("例如：某批次突泉县的全部违法图斑。以后到达的图斑可用“重新应用查询”补充关联。" if zh else
+                   "e.g. all illegal polygons of a batch in one county; apply it again later for new arrivals.")
+        with st.form(f"item-query-{item['id']}"):
+            bmap = store.batches("change")
+            bnames = dict(zip(bmap["id"].astype(int), bmap["name"])) if len(bmap) else {}
+            cunits = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
+            cnames = dict(zip(cunits["code"], cunits["name"]))
+            q1, q2, q3 = st.columns(3)
+            qb = q1.multiselect(t("map.batch"), list(bnames), format_func=bnames.get, select_all=False)
+            qc = q2.multiselect(t("map.county"), list(cnames), format_func=cnames.get, select_all=False)
+            qv = q3.multiselect(t("map.verdict"), list(W.VERDICTS), format_func=lambda v: label("verdict", v),
+                                select_all=False)
+            if st.form_submit_button("关联" if zh else "Link", type="primary"):
+                try:
+                    n = gitems.link_query(store, int(item["id"]), "change",
+                                          {"batch_id": qb, "county_code": qc, "verdict": qv},
+                                          actor=user["name"], access=access)
+                    st.session_state["flash"] = ("success", ("已关联 {n} 个图斑" if zh else "{n} polygons linked").format(n=n))
+                    st.rerun()
+                except GeoError as err:
+                    show_error(err)
+
+if can_edit:
+    with st.expander("导入问题清单（Excel/CSV）" if zh else "Import a problem list (Excel/CSV)"):
+        up = st.file_uploader("选择文件" if zh else "Choose a file", type=["xlsx", "csv"], key="items_file")
+        if up is not None:
+            import tempfile
+            from pathlib import Path
+
+            path = Path(tempfile.mkdtemp()) / up.name
+            path.write_bytes(up.getvalue())
+            try:
+                frame_in, mapping = gitems.read_list(path)
+            except GeoError as err:
+                show_error(err)
+            else:
+                st.caption(("识别到 {n} 行；请确认每一列对应的字段。" if zh else "{n} rows; check what each column holds.")
+                           .format(n=len(frame_in)))
+                fields = [None, *gitems.ITEM_COLUMNS]
+                chosen = {}
+                for col in frame_in.columns:
+                    chosen[col] = st.selectbox(str(col), fields, index=fields.index(mapping.get(col)),
+                                               key=f"items_map_{col}",
+                                               format_func=lambda f: ("（不导入）" if zh else "(skip)") if f is None
+                                               else gitems.ITEM_LABELS[f][0 if zh else 1])
+                if st.button("导入" if zh else "Import", type="primary", key="items_import"):
+                    try:
+                        res = gitems.import_list(store, path, actor=user["name"], access=access, overrides=chosen)
+                        st.session_state["flash"] = ("success", ("已导入 {n} 条整改事项" if zh else "{n} items imported")
+                                                     .format(n=res["stored"]))
+                        st.rerun()
                     except GeoError as err:
                         show_error(err)
 

@@ -2,8 +2,11 @@
 
 Every figure comes from :func:`geo.stats.summary` (cached there until the store changes) and
 links, through :func:`geo.stats.link`, to the map or list filtered to exactly the features it
-counts. A past date shows the figures as they stood then, rebuilt from the history; the bulletin
-and ledger buttons produce the same documents as ``python -m geo report``.
+counts. A past date shows the figures as they stood then, rebuilt from the history. Only official
+batches inside the jurisdiction count (:mod:`geo.official`); what is left out is listed, and a
+reviewer can promote a candidate batch here. The bulletin, ledger and plan buttons produce the same
+documents as ``python -m geo report`` for the screen's counties, batches and date; the panel below
+them edits the bulletin's settings, recorded actions and sections (:mod:`dashboard.components.bulletin_panel`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import streamlit as st
 from folium.utilities import JsCode
 from streamlit_folium import st_folium
 
-from dashboard.components import fmap
+from dashboard.components import bulletin_panel, fmap
 from dashboard.components.auth import current_access
-from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo import report
+from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
+from geo.errors import GeoError
+from geo import official, report
 from geo import stats
 from geo.timeutil import today_local
 
@@ -46,6 +50,11 @@ def fmt(value, digits: int = 0, unit: str = "") -> str:
     return f"{float(value):,.{digits}f}".rstrip("0").rstrip(".") + unit
 
 
+def money(value) -> str:
+    """万元 to 2 decimals, as the bulletin and the ledger print it."""
+    return NODATA if value is None else f"{float(value):,.2f}"
+
+
 def pct(value) -> str:
     return NODATA if value is None else f"{value:g}%"
 
@@ -62,7 +71,9 @@ def href(page: str, query: dict) -> str:
 
 # ------------------------------------------------------------------------------ filters
 batches = store.batches("change")
-batch_names = dict(zip(pd.to_numeric(batches["id"]).astype(int), batches["name"])) if len(batches) else {}
+purposes = official.purposes(store, batches=batches)
+# only official batches count; the others are listed below the figures, for a reviewer to promote
+batch_names = {int(b): n for b, n in zip(batches["id"], batches["name"]) if purposes.get(int(b)) == "official"}
 admin = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
 county_names = dict(zip(admin["code"], admin["name"]))
 scoped = access is not None and access.counties is not None
@@ -76,18 +87,44 @@ if scoped and not county_names:  # an account with an empty county scope sees no
     st.stop()
 f1, f2, f3 = st.columns([4, 4, 2])
 f_batch = f1.multiselect(t("sum.batches"), list(batch_names), format_func=lambda b: batch_names[b],
-                         key="sum_batch", placeholder=t("sum.all"))
+                         key="sum_batch", placeholder=t("sum.all"), select_all=False)
 f_county = f2.multiselect(t("sum.counties"), list(county_names), format_func=lambda c: county_names[c],
-                          key="sum_county", placeholder=t("sum.all"))
+                          key="sum_county", placeholder=t("sum.all"), select_all=False)
 if "sum_asof" not in st.session_state:  # ?as_of=2023-12-09 opens the screen on that day
     try:
         st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.query_params.get("as_of"))), today)
     except ValueError:
         st.session_state["sum_asof"] = today
-f_date = f3.date_input(t("sum.as_of"), max_value=today, key="sum_asof",
-                       help=t("sum.as_of_help"), format="YYYY-MM-DD")
-if not isinstance(f_date, dt.date):
-    f_date = today
+# Streamlit's date_input applies a typed date only when its calendar closes (old figures stood
+# beside the new date), so the date is a text box that applies on Enter or on leaving it, with
+# the calendar beside it for picking (a pick applies at once).
+
+
+def _as_of_typed():
+    try:
+        st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.session_state["sum_asof_text"]).strip()), today)
+        st.session_state.pop("sum_asof_bad", None)
+    except ValueError:
+        st.session_state["sum_asof_bad"] = True
+    st.session_state["sum_asof_text"] = st.session_state["sum_asof"].isoformat()
+
+
+def _as_of_picked():
+    st.session_state["sum_asof"] = st.session_state["sum_asof_pick"]
+    st.session_state["sum_asof_text"] = st.session_state["sum_asof"].isoformat()
+
+
+st.session_state.setdefault("sum_asof_text", st.session_state["sum_asof"].isoformat())
+st.session_state["sum_asof_pick"] = st.session_state["sum_asof"]
+d1, d2 = f3.columns([4, 1], vertical_alignment="bottom")
+d1.text_input(t("sum.as_of"), key="sum_asof_text", on_change=_as_of_typed, help=t("sum.as_of_help"),
+              placeholder="YYYY-MM-DD")
+with d2.popover("", icon=":material/calendar_month:"):
+    st.date_input(t("sum.as_of"), max_value=today, key="sum_asof_pick", on_change=_as_of_picked,
+                  format="YYYY-MM-DD", label_visibility="collapsed")
+if st.session_state.pop("sum_asof_bad", None):
+    f3.caption("日期格式：YYYY-MM-DD" if lang() == "zh" else "Date format: YYYY-MM-DD")
+f_date = st.session_state["sum_asof"]
 as_of = f_date if f_date < today else None
 historic = as_of is not None
 counties = list(f_county) or (sorted(county_names) if scoped else [])
@@ -102,8 +139,11 @@ if historic:
     st.info(t("sum.historic", date=day), icon=":material/history:")
 
 
+LINKS = official.link_filters(fig)  # exactly what the figures count (official batches, the jurisdiction)
+
+
 def link_of(key: str, county: str | None = None) -> tuple[str, dict]:
-    return stats.link(key, batch_ids=batch_ids, counties=[county] if county else counties,
+    return stats.link(key, batch_ids=LINKS["batch_ids"], counties=[county] if county else LINKS["counties"],
                       year=fig["restoration"].get("year"))
 
 
@@ -139,22 +179,53 @@ def md_links(pairs: list[tuple[str, str]]) -> None:
     st.markdown(" · ".join(parts))
 
 
+# ------------------------------------------------------------------------------ what does not count
+sc = fig["scope"]
+if sc["excluded"] or sc["outside_jurisdiction"]:
+    parts = [t("sum.excluded_batch", name=b["name"], purpose=official.label(b["purpose"], lang()), n=b["n"])
+             for b in sc["excluded"]]
+    if sc["outside_jurisdiction"]:
+        parts.append(t("sum.excluded_outside", n=sc["outside_jurisdiction"]))
+    st.caption(t("sum.excluded", what=("；" if zh else "; ").join(parts)), help=t("sum.excluded_help"))
+    review = [b for b in sc["excluded"] if b["purpose"] in ("candidate", "test")]
+    if review and access is not None and access.role in official.REVIEW_ROLES and not historic:
+        with st.expander(t("sum.review", n=len(review)), icon=":material/fact_check:"):
+            st.caption(t("sum.review_help"))
+            p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
+            pick = p1.selectbox(t("sum.promote_pick"), [b["batch_id"] for b in review], key="sum_promote_pick",
+                                format_func=lambda b: next(x["name"] for x in review if x["batch_id"] == b))
+            if p2.button(t("sum.promote"), key="sum_promote", icon=":material/verified:"):
+                try:
+                    official.promote(store, pick, actor=access.user, access=access)
+                except GeoError as err:
+                    show_error(err)
+                else:
+                    st.rerun()
+
 # ------------------------------------------------------------------------------ reports
+# the documents carry the screen's filters: counties (an account's own when it is limited to some),
+# batches and the as-of date
+REPORT_FILTERS = {"as_of": as_of, "batch_ids": batch_ids or None, "counties": counties or None}
+st.session_state["sum_report_filters"] = REPORT_FILTERS
+scope_name = "、".join(county_names.get(c, c) for c in counties) if counties else ""
 with st.expander(t("sum.reports"), icon=":material/description:"):
-    if scoped:
-        st.caption(t("sum.reports_scope"))
-    else:
-        st.caption(t("sum.reports_help"))
-        r1, r2 = st.columns(2)
-        for col, fmt_ in ((r1, "docx"), (r2, "xlsx")):
-            col.download_button(
-                t("sum.bulletin" if fmt_ == "docx" else "sum.ledger"),
-                data=lambda f=fmt_: report.render(store, f, settings=settings(), as_of=as_of,
-                                                  batch_ids=batch_ids or None),
-                file_name=report.file_name(fmt_, settings(), as_of),
-                mime=MIME[fmt_], key=f"sum_dl_{fmt_}", icon=":material/download:",
-                on_click="ignore",
-            )
+    st.caption(t("sum.reports_for", scope=scope_name or t("sum.all_counties"),
+                 batches=("、".join(batch_names[b] for b in batch_ids) if batch_ids else t("sum.all_official")),
+                 date=day))
+    cols = st.columns(3)
+    for col, fmt_, label_key in ((cols[0], "docx", "sum.bulletin"), (cols[1], "xlsx", "sum.ledger"),
+                                 (cols[2], "plan-docx", "sum.plan")):
+        col.download_button(
+            t(label_key),
+            data=lambda f=fmt_: report.render(store, f, settings=settings(), **REPORT_FILTERS),
+            file_name=report.file_name(fmt_, settings(), as_of, scope=scope_name),
+            mime=MIME["xlsx" if fmt_ == "xlsx" else "docx"], key=f"sum_dl_{fmt_}", icon=":material/download:",
+            on_click="ignore",
+        )
+    st.caption(t("sum.reports_help"))
+if access is not None and access.role in bulletin_panel.EDIT_ROLES:
+    with st.expander(t("bp.title"), icon=":material/edit_note:"):
+        bulletin_panel.render(store, access, counties, as_of)
 
 c = fig["change"]
 if c["total"] == 0:
@@ -181,7 +252,7 @@ tile(row2[1], t("sum.closed"), fmt(c["closed"]), "change.closed",
 tile(row2[2], t("sum.overdue"), fmt(c["overdue"]), "change.overdue",
      sub=(t("sum.overdue_unknown", n=c["overdue_unknown"]) if c.get("overdue_unknown")
           else t("sum.of_open", v=pct(share(c["overdue"], c["open"])))))
-tile(row2[3], t("sum.fines"), fmt(c["fines_wan"], 2), "change.fines",
+tile(row2[3], t("sum.fines"), money(c["fines_wan"]), "change.fines",
      sub=t("sum.yuan", v=fmt(c["fines_yuan"], 2)) if c["fines_yuan"] is not None else None,
      help=t("sum.fines_exact", v=c["fines_wan"]) if c["fines_wan"] is not None else t("sum.nodata_hint"))
 tile(row2[4], t("sum.illegal_area"), fmt(c["illegal_area_ha"], 2), "change.illegal_area",
@@ -337,7 +408,7 @@ if fig["by_county"]:
         t("sum.illegal"): fmt(r["illegal"]),
         t("sum.closed"): fmt(r["closed"]),
         t("sum.overdue"): fmt(r["overdue"]),
-        t("sum.fines"): fmt(r["fines_wan"], 2),
+        t("sum.fines"): money(r["fines_wan"]),
         rest_col: fmt(r.get("restoration_completed_wanmu"), 4),
         t("sum.boards_total"): fmt(r.get("signboards")),
         t("sum.patrol_count"): fmt(r.get("patrols")),
@@ -350,7 +421,7 @@ if fig["by_county"]:
     config[t("sum.rate")] = st.column_config.ProgressColumn(t("sum.rate"), min_value=0, max_value=100,
                                                             format="%.1f%%", width="small")
     config[t("sum.col_map")] = link_column("sum.col_map")
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, placeholder="")
     st.caption(t("sum.ranking_help"))
 if fig["by_batch"]:
     with st.expander(t("sum.by_batch")):
@@ -359,14 +430,16 @@ if fig["by_batch"]:
                  ("sum.closed", "closed", 0), ("sum.overdue", "overdue", 0)]
         batch_table = pd.DataFrame([{
             t("sum.batch"): b["name"],
-            **{t(label_): fmt(b[key], digits) for label_, key, digits in cols_},
+            t("batch.purpose"): official.label(purposes.get(b["batch_id"]), lang()),
+            **{t(label_): money(b[key]) if key == "fines_wan" else fmt(b[key], digits)
+               for label_, key, digits in cols_},
             t("sum.rate"): pct(b["closed_pct"]),
-            t("sum.col_map"): href(*stats.link("change.total", batch_ids=[b["batch_id"]], counties=counties)),
+            t("sum.col_map"): href(*stats.link("change.total", batch_ids=[b["batch_id"]], counties=LINKS["counties"])),
         } for b in fig["by_batch"]])
         config = {t(k): st.column_config.TextColumn(t(k), alignment="right")
                   for k in [k for k, _, _ in cols_] + ["sum.rate"]}
         config[t("sum.col_map")] = link_column("sum.col_map")
-        st.dataframe(batch_table, hide_index=True, width="stretch", column_config=config)
+        st.dataframe(batch_table, hide_index=True, width="stretch", column_config=config, placeholder="")
 
 # ------------------------------------------------------------------------------ closure review (geo.review)
 from dashboard.components.review_summary import review_section  # noqa: E402
@@ -411,7 +484,7 @@ tile(cols[1], t("sum.stale"), fmt(sb["stale"]), "signboards.stale",
 tile(cols[2], t("sum.damaged"), fmt(sb["damaged"]), "signboards.damaged",
      sub=t("sum.of_boards", v=pct(share(sb["damaged"], sb["total"]))) if sb["total"] else None)
 tile(cols[3], t("sum.patrol_count"), fmt(p["count"] or None), "patrols.total",
-     sub=f"{fmt(p['km'], 1)} km · {fmt(p['hours'], 1)} h" if p["count"] else None)
+     sub=f"{fmt(p['km'], 1)} {t('unit.km')} · {fmt(p['hours'], 1)} {t('unit.h')}" if p["count"] else None)
 tile(cols[4], t("sum.visited"), pct(p["open_visited_pct"]), "patrols.visited",
      sub=t("sum.visited_detail", v=p["open_visited"], n=p["open_total"])
      if p["open_visited_pct"] is not None else None, help=t("sum.visited_help", m=int(p["visit_metres"])))
@@ -425,12 +498,20 @@ if p["count"]:
         t("sum.col_list"): href(*link_of(f"patrols.level.{lvl}")),
     } for lvl, v in p["by_level"].items()])
     st.dataframe(levels, hide_index=True, width="stretch",
-                 column_config={t("sum.col_list"): link_column("sum.col_list")})
+                 column_config={t("sum.col_list"): link_column("sum.col_list")}, placeholder="")
 
 st.subheader(t("sum.items"))
 it = fig["items"]
+_marked = bulletin_panel.marked_done_but_open(store, counties, as_of)
+if _marked:
+    st.caption(t("sum.items_marked_open", n=_marked))
 cols = st.columns(4)
 for col, key, k in ((cols[0], "sum.items_done", "done"), (cols[1], "sum.items_progress", "in_progress"),
                     (cols[2], "sum.items_long", "long_term"), (cols[3], "sum.items_overdue", "overdue")):
     tile(col, t(key), fmt(it[k]), f"items.{k}",
          sub=t("sum.of_items", v=pct(share(it[k], it["total"]))) if it["total"] else None)
+
+# every declared register's figures (geo.registers), grouped as in the menu
+from dashboard.components import register_figures  # noqa: E402
+
+register_figures.show(fig, {r["county_code"]: r["county"] for r in fig.get("by_county", [])})

@@ -2,12 +2,13 @@
 
 The page only collects choices and renders; reading, checking and storing are
 :func:`geo.ingest.load_for` / :func:`geo.ingest.check` / :func:`geo.ingest.commit`, the same code
-as ``python -m geo ingest``. Nothing is written until the commit button.
+as ``python -m geo ingest``, called through :mod:`dashboard.components.upload_check` so that any
+file — however broken — ends in a refusal that names it, never in an error page. Nothing is
+written until the commit button.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import pandas as pd
@@ -15,22 +16,28 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard.components import fmap
+from dashboard.components import upload_check as U
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from geo import ingest as I
+from geo import official
 from geo.timeutil import fmt_local
 from geo import schema as S
-from geo.errors import GeoError
+from geo.crs import crs_label
 from geo.ingest.archive import Limits
+from geo.timeutil import fmt_local, today_local
 
 LAYERS = ["change", "occupation", "restoration", "zone", "signboard", "patrol"]
 ENCODINGS = ["", "GB18030", "UTF-8", "BIG5", "SHIFT_JIS", "CP949", "CP1252"]
+CRS_CODES = [4490, 4326, *range(4534, 4555), *range(4513, 4534), *range(4491, 4512), 4610, 4214]
 MAP_CAP = 2000
+MAP_W, MAP_H = 1000, 460
 FILE_TYPES = ["zip", "shp", "shx", "dbf", "prj", "cpg", "gpkg", "geojson", "json", "kml", "kmz", "gpx"]
 
 store = store_or_stop()
 access = current_access()
-zh = lang() == "zh"
+cur_lang = lang()
+zh = cur_lang == "zh"
 st.title(t("up.title"))
 st.caption(t("up.intro"))
 if access is None or not access.can_upload:
@@ -43,11 +50,14 @@ if done:
 
 
 @st.cache_data(show_spinner=False)
-def crs_choices() -> dict[str, str]:
-    from pyproj import CRS
+def crs_choices(language: str) -> dict[str, str]:
+    return {f"EPSG:{c}": crs_label(f"EPSG:{c}", language) for c in CRS_CODES}
 
-    codes = [4490, 4326, *range(4534, 4555), *range(4513, 4534), *range(4491, 4502), 4610, 4214]
-    return {f"EPSG:{c}": f"EPSG:{c} {CRS.from_epsg(c).name}" for c in codes}
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def county_outlines(url: str) -> dict:
+    frame = store.read_layer("admin", where={"level": "county"}, columns=["name"])
+    return fmap.feature_collection(frame, {"n": "name"}, 9) if len(frame) else {}
 
 
 def known_sources() -> list[str]:
@@ -61,22 +71,33 @@ def known_sources() -> list[str]:
     return names
 
 
+def layer_name(key: str) -> str:
+    return (S.layer(key).zh if zh else S.layer(key).en) if key in S.LAYERS else key
+
+
 # ------------------------------------------------------------------------------ the batch
 st.subheader(t("up.batch"))
 c1, c2, c3 = st.columns([1, 1, 1])
-layer = c1.selectbox(t("up.layer"), LAYERS, key="up_layer",
-                     format_func=lambda k: S.layer(k).zh if zh else S.layer(k).en)
+layer = c1.selectbox(t("up.layer"), LAYERS, key="up_layer", format_func=layer_name, placeholder=t("common.choose"))
 name = c2.text_input(t("up.name"), key="up_name", placeholder=t("up.name_ph"))
 source = c3.selectbox(t("up.source"), known_sources(), key="up_source", accept_new_options=True,
-                      help=t("up.source_help"))
+                      help=t("up.source_help"), placeholder=t("up.source_ph"))
 c1, c2, c3, c4 = st.columns(4)
 kind = None
 if layer == "change":
     kind = c1.radio(t("up.kind"), ["forest", "grassland"], key="up_kind", horizontal=True,
-                    format_func=lambda k: S.label("kind", k, lang()))
-issued = c2.date_input(t("up.issued_on"), value=dt.date.today(), key="up_issued")
-verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", help=t("up.deadline_help"))
-rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"))
+                    format_func=lambda k: S.label("kind", k, cur_lang))
+# the bureau's date (geo.timeutil), not the server's: from midnight to 08:00 they differ
+issued = c2.date_input(t("up.issued_on"), value=today_local(), key="up_issued", format="YYYY-MM-DD")
+verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", help=t("up.deadline_help"),
+                       format="YYYY-MM-DD")
+rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"),
+                        format="YYYY-MM-DD")
+# what the batch counts as: only official batches count in the figures and reports (geo.official)
+by_source = official.default_purpose(source)
+purpose = st.columns(4)[0].selectbox(
+    t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),
+    key=f"up_purpose_{by_source}", format_func=lambda p: official.label(p, cur_lang), help=t("batch.purpose_help"))
 
 limits = Limits.from_settings(settings())
 nonce = st.session_state.setdefault("up_nonce", 0)
@@ -90,57 +111,37 @@ crs = (st.session_state.get("up_crs_other") or "").strip() if crs_pick == "other
 gcj02 = bool(st.session_state.get("up_gcj02"))
 src_layer = st.session_state.get("up_src_layer") or None
 digest = hashlib.sha256(b"".join(hashlib.sha256(f.getvalue()).digest() for f in files or [])).hexdigest()
-# mapping edits belong to one file and one target layer
+# mapping choices belong to one file and one target layer
 edits = st.session_state.get("up_mapping")
 overrides = edits[1] if edits and edits[0] == (digest, layer) else {}
 opts = I.Options(layer=layer, batch=name, source=(source or "").strip() or None, kind=kind,
                  issued_on=issued, verify_deadline=verify, rectify_deadline=rectify, encoding=enc,
-                 crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides)
+                 crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides, purpose=purpose)
 
-error: GeoError | None = None
-loaded = report = None
+checked = U.Checked()
 if files:
-    upload = I.Upload.from_files([(f.name, f.getvalue()) for f in files])
-    key = (digest, opts.load_key(), layer)
-    cached = st.session_state.get("up_loaded")
-    try:
-        if cached is not None and cached[0] == key:
-            loaded = cached[1]
-        else:
-            with st.spinner(t("up.checking")):
-                loaded = I.load_for(upload, opts, store, limits)
-            st.session_state["up_loaded"] = (key, loaded)
-            st.session_state.pop("up_report", None)
-        top = store.batches()
-        rkey = (key, tuple(sorted(opts.mapping.items())), opts.source, kind, len(top))
-        cached = st.session_state.get("up_report")
-        if cached is not None and cached[0] == rkey:
-            report = cached[1]
-        else:
-            with st.spinner(t("up.checking")):
-                report = I.check(loaded, opts, store)
-            st.session_state["up_report"] = (rkey, report)
-    except GeoError as err:
-        error = err
+    checked = U.check([(f.name, f.getvalue()) for f in files], opts, store, limits, digest, st.session_state,
+                      on_work=lambda: st.spinner(t("up.checking")))
 else:
-    for k in ("up_loaded", "up_report", "up_mapping"):
-        st.session_state.pop(k, None)
+    U.forget(st.session_state)
+    st.session_state.pop("up_mapping", None)
+error, loaded, report = checked.error, checked.loaded, checked.report
 
 # ------------------------------------------------------------------------------ advanced choices
 need = error.details.get("option") if error is not None else None
 with st.expander(t("up.advanced"), expanded=need in ("encoding", "crs", "source_layer")):
     a1, a2 = st.columns(2)
     a1.selectbox(t("up.encoding"), ENCODINGS, key="up_enc",
-                 format_func=lambda e: t("up.auto") if not e else e)
+                 format_func=lambda e: t("up.auto") if not e else e, placeholder=t("common.choose"))
     if need == "encoding" and error.details.get("samples"):
         a1.caption("；".join(f"{k}：{v}" for k, v in error.details["samples"].items()))
-    crs_opts = crs_choices()
-    a2.selectbox(t("up.crs"), ["", *crs_opts, "other"], key="up_crs",
+    crs_opts = crs_choices(cur_lang)
+    a2.selectbox(t("up.crs"), ["", *crs_opts, "other"], key="up_crs", placeholder=t("common.choose"),
                  format_func=lambda c: t("up.auto") if not c else (t("up.crs_other") if c == "other" else crs_opts[c]))
     if st.session_state.get("up_crs") == "other":
         a2.text_input(t("up.crs_other"), key="up_crs_other", placeholder=t("up.crs_other_ph"))
     if need == "crs" and error.details.get("candidates"):
-        a2.caption(" / ".join(crs_opts.get(c, c) for c in error.details["candidates"]))
+        a2.caption(" / ".join(crs_opts.get(c) or crs_label(c, cur_lang) for c in error.details["candidates"]))
     st.checkbox(t("up.gcj02"), key="up_gcj02")
     layer_choices = (error.details.get("choices") if need == "source_layer" else None) or \
         (loaded.choices if loaded is not None and len(loaded.choices) > 1 else None)
@@ -148,7 +149,7 @@ with st.expander(t("up.advanced"), expanded=need in ("encoding", "crs", "source_
         if st.session_state.get("up_src_layer") not in (None, *layer_choices):
             st.session_state["up_src_layer"] = None
         st.selectbox(t("up.source_layer"), [None, *layer_choices], key="up_src_layer",
-                     format_func=lambda c: t("common.choose") if c is None else c)
+                     format_func=lambda c: t("common.choose") if c is None else c, placeholder=t("common.choose"))
 
 if error is not None:
     show_error(error)
@@ -161,15 +162,16 @@ if report is None:
         st.subheader(t("up.recent"))
         recent = b.tail(10).iloc[::-1]
         st.dataframe(pd.DataFrame({
-            "ID": recent["id"],
+            t("up.col.id"): recent["id"],
             t("up.col.batch"): recent["name"],
-            t("up.col.layer"): recent["layer"].map(
-                lambda k: (S.layer(k).zh if lang() == "zh" else S.layer(k).en) if k in S.LAYERS else k),
+            t("up.col.layer"): recent["layer"].map(layer_name),
             t("up.col.source"): recent["source"],
+            t("batch.purpose"): [official.label(p or official.default_purpose(src), lang())
+                                 for p, src in zip(recent["purpose"], recent["source"])],
             t("up.col.count"): recent["feature_count"],
-            t("up.col.by"): recent["uploaded_by"],
+            t("up.col.by"): recent["uploaded_by"].map(lambda a: S.label("actor", a, cur_lang)),
             t("up.col.at"): recent["uploaded_at"].map(fmt_local),
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch", placeholder="")
     st.stop()
 
 # ------------------------------------------------------------------------------ the report
@@ -183,88 +185,95 @@ m[3].metric(t("up.rejected"), f"{c['rejected']:,}")
 m[4].metric(t("up.duplicates"), f"{c['duplicates']:,}")
 m[5].metric(t("up.flagged"), f"{c['flagged']:,}")
 lo = report.loaded
-st.caption(t("up.what", dataset=lo.dataset, enc=lo.encoding.gdal if lo.encoding else "UTF-8", crs=lo.crs.label))
+crs_shown = crs_label(lo.crs.source_crs, cur_lang) if lo.crs.source_crs else lo.crs.label
+st.caption(t("up.what", dataset=lo.dataset, enc=lo.encoding.gdal if lo.encoding else "UTF-8", crs=crs_shown))
 for note in report.notes:
     st.info(note[0] if zh else note[1])
-refusal = report.refusal()
+refusal = U.refusal(report)
 if refusal is not None:
     show_error(refusal)
 
-# field mapping: shown as suggested (schema aliases + what this source used last); edits are
-# overrides, so the editor's own data stays the same between reruns
+# field mapping: one select box per column of the file, pre-set as suggested (schema aliases +
+# what this source used last); a choice that differs from the suggestion is an override
 columns = [str(col) for col in lo.frame.columns]
 profile = store.field_profile(opts.source, layer) if opts.source else None
 base = I.suggest(columns, layer, (profile or {}).get("mapping"))
+current = {**base, **overrides}
 fields = I.mappable(layer)
-extra_label = t("up.extra")
-label_of = {f.name: f"{f.zh if zh else f.en}（{f.name}）" for f in fields}
-name_of = {v: k for k, v in label_of.items()}
-samples = []
-for col in columns:
-    vals = lo.frame[col].dropna()
-    samples.append("" if vals.empty else str(vals.iloc[0])[:40])
-with st.expander(t("up.mapping"), expanded=False):
+choices = [None, *(f.name for f in fields)]
+label_of = {f.name: (f.zh if zh else f"{f.en} ({f.name})") for f in fields}
+with st.expander(t("up.mapping") + t("up.mapping_count", n=sum(1 for v in current.values() if v), total=len(columns)),
+                 expanded=bool(overrides)):
     st.caption(t("up.mapping_help"))
-    table = pd.DataFrame({t("up.col"): columns, t("up.sample"): samples,
-                          t("up.field"): [label_of.get(base.get(col), extra_label) for col in columns]})
-    edited = st.data_editor(
-        table, key=f"up_map_editor_{layer}_{lo.sha256[:8]}_{hashlib.sha1(str(opts.source).encode()).hexdigest()[:6]}", hide_index=True, width="stretch",
-        disabled=[t("up.col"), t("up.sample")],
-        column_config={t("up.field"): st.column_config.SelectboxColumn(
-            options=[extra_label, *label_of.values()], required=True)},
-    )
-    chosen = {col: name_of.get(v) for col, v in zip(edited[t("up.col")], edited[t("up.field")])}
-    used = pd.Series([f for f in chosen.values() if f])
-    twice = sorted(set(used[used.duplicated()]))
-    if twice:
-        st.error(("以下字段对应了多个列，请每个字段只选一列：" if zh else "Each field takes one column; chosen twice: ")
-                 + "、".join(label_of[f] for f in twice))
-    else:
-        chosen_overrides = {col: f for col, f in chosen.items() if f != base.get(col)}
-        if chosen_overrides != overrides:
-            st.session_state["up_mapping"] = ((digest, layer), chosen_overrides)
-            st.rerun()
+    form_id = f"up_map_{layer}_{lo.sha256[:10]}_{hashlib.sha1(str(opts.source).encode()).hexdigest()[:6]}"
+    with st.form(form_id, border=False):
+        grid = st.columns(3)
+        picked: dict[str, str | None] = {}
+        for i, col in enumerate(columns):
+            vals = lo.frame[col].dropna()
+            sample = "" if vals.empty else str(vals.iloc[0])[:30]
+            now = current.get(col)
+            picked[col] = grid[i % 3].selectbox(
+                col, choices, index=choices.index(now) if now in choices else 0, key=f"{form_id}_{i}",
+                format_func=lambda f: t("up.extra") if f is None else label_of[f],
+                help=t("up.sample", v=sample) if sample else None, placeholder=t("common.choose"))
+        applied = st.form_submit_button(t("up.mapping_apply"), type="secondary")
+    if applied:
+        used = pd.Series([f for f in picked.values() if f])
+        twice = sorted(set(used[used.duplicated()]))
+        if twice:
+            st.error(t("up.mapping_twice", fields="、".join(label_of[f] for f in twice)))
+        else:
+            chosen = {col: f for col, f in picked.items() if f != base.get(col)}
+            if chosen != overrides:
+                st.session_state["up_mapping"] = ((digest, layer), chosen)
+                st.rerun()
 
-# the map of what would be stored (capped; the store is untouched)
+# the map of what would be stored (capped; the store is untouched), over the county outlines and
+# the basemap, fitted to the batch
 feats = report.features
 if len(feats):
     st.subheader(t("up.map"))
     shown = feats if len(feats) <= MAP_CAP else feats.sample(MAP_CAP, random_state=0)
-    bounds = tuple(float(v) for v in shown.total_bounds)
-    zoom = fmap.fit_zoom(bounds, 1000, 460)
-    center = ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2)
+    minx, miny, maxx, maxy = (float(v) for v in shown.total_bounds)
+    zoom = min(fmap.fit_zoom((minx, miny, maxx, maxy), MAP_W, MAP_H), 16)
+    center = ((miny + maxy) / 2, (minx + maxx) / 2)
     label_col = S.layer(layer).label_field if S.layer(layer).label_field in shown.columns else "number"
     shown = shown.assign(_s="issued", _label=shown[label_col].astype(object).where(shown[label_col].notna(), shown["number"]))
     if layer == "signboard":
         pts = [[round(g.y, 6), round(g.x, 6), str(lb), "ok"] for g, lb in zip(shown.geometry, shown["_label"])]
-        groups = [fmap.point_layer(pts, lang())]
+        groups = [fmap.point_layer(pts, cur_lang)]
     else:
         props = {"id": "number", "n": "_label", "s": "_s"}
         if "area_ha" in shown.columns:
             props["a"] = "area_ha"
         fc = fmap.feature_collection(shown, props, min(zoom, 14))
         if layer == "change":
-            groups = [fmap.change_layer(fc, lang())]
+            groups = [fmap.change_layer(fc, cur_lang)]
         elif layer == "patrol":
             groups = [fmap.line_layer(fc)]
         else:
             groups = [fmap.polygon_layer(fc, layer)]
     s = settings()
-    base_map = fmap.base_map(center, zoom, s.basemap, s.tianditu_key, None, lang())
-    st_folium(base_map, key="up_map", height=460, use_container_width=True,
+    # the basemap the person picked on the map page (mapui keeps it in session state), else the default
+    basemap = st.session_state.get("basemap") or s.basemap
+    preview = fmap.base_map(center, zoom, basemap, s.tianditu_key, county_outlines(store.url) or None, cur_lang)
+    if maxx > minx or maxy > miny:
+        preview.fit_bounds([[miny, minx], [maxy, maxx]], padding=(24, 24), max_zoom=16)
+    st_folium(preview, key=f"up_map_{lo.sha256[:10]}", height=MAP_H, use_container_width=True,
               feature_group_to_add=fmap.finish(groups), returned_objects=[])
     if len(feats) > len(shown):
         st.caption(t("up.map_cap", n=len(feats), shown=len(shown)))
 
 # every problem, downloadable
 st.subheader(t("up.problems"))
-problems = report.problem_table(lang())
+problems = report.problem_table(cur_lang)
 if problems.empty:
     st.caption(t("up.no_problems"))
 else:
-    st.dataframe(problems, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(problems)))
-    current = lang()
-    st.download_button(t("up.download"), data=lambda: report.to_excel(current),  # built on click
+    st.dataframe(problems, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(problems)),
+                 placeholder="")
+    st.download_button(t("up.download"), data=lambda: report.to_excel(cur_lang),  # built on click
                        file_name=f"{'问题清单' if zh else 'problems'}_{(name or lo.file_name)}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="up_download")
@@ -275,14 +284,13 @@ if not (name or "").strip():
 clicked = st.button(t("up.commit", n=f"{report.to_store:,}"), type="primary", key="up_commit",
                     disabled=report.to_store == 0 or not (name or "").strip())
 if clicked:
-    try:
-        with st.spinner(t("up.checking")):
-            bid = I.commit(report, store, actor=access.user, access=access, options=opts)
-    except GeoError as err:
+    with st.spinner(t("up.checking")):
+        bid, err = U.commit(report, store, actor=access.user, access=access, opts=opts)
+    if err is not None:
         show_error(err)
     else:
         st.session_state["up_done"] = {"id": bid, "name": name.strip(), "n": report.to_store}
-        for k in ("up_loaded", "up_report", "up_mapping"):
-            st.session_state.pop(k, None)
+        U.forget(st.session_state)
+        st.session_state.pop("up_mapping", None)
         st.session_state["up_nonce"] = nonce + 1  # a fresh, empty file picker
         st.rerun()

@@ -11,7 +11,8 @@ Modules: :mod:`~geo.ingest.archive` (uploads, zip inspection), :mod:`~geo.ingest
 (text encodings), :mod:`~geo.ingest.coords` (CRS from the file or inferred),
 :mod:`~geo.ingest.read` (formats and layers), :mod:`~geo.ingest.validate` (geometry, counties,
 area), :mod:`~geo.ingest.fieldmap` (columns → fields), :mod:`~geo.ingest.dedupe` (duplicates and
-repeats), :mod:`~geo.ingest.batch` (the report and the transaction), :mod:`~geo.ingest.cli`.
+repeats), :mod:`~geo.ingest.batch` (the report and the transaction), :mod:`~geo.ingest.refusal`
+(refusals that name the file, in the person's language), :mod:`~geo.ingest.cli`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,18 @@
 """A batch from file to store: :func:`prepare` (read and check, nothing written), then
 :func:`commit` (one transaction: the batch row, its features and their import events, and the
 remembered field mapping — all of it or none).
+
+A large shapefile is read and checked :data:`CHUNK_ROWS` features at a time (memory then follows
+the chunk, not the batch): what spans chunks — the CRS chosen, the unit of the reported areas,
+numbers and shapes already seen earlier in the file — is carried from chunk to chunk
+(:class:`_FileState`), so the report is the one a single read would give; the checked rows wait
+on disk (:mod:`geo.ingest.staged`) and the commit stores them chunk by chunk in its one
+transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -14,17 +22,21 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import crs as C
+from geo import official
 from geo import schema as S
 from geo.errors import IngestError
 from geo.ingest import dedupe as D
 from geo.ingest import fieldmap as F
 from geo.ingest import validate as V
 from geo.ingest.archive import Limits, Upload
-from geo.ingest.read import Loaded, load
+from geo.ingest.read import Loaded, load, load_chunks
+from geo.ingest.staged import Staged
 from geo.scope import unwrap
 
+CHUNK_ROWS = 100_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
 AREA_MIN_HA = 0.01
 LEVELS = ("rejected", "duplicate", "repaired", "flag", "warning")
@@ -49,6 +61,7 @@ class Options:
     gcj02: bool = False
     source_layer: str | None = None
     mapping: dict = field(default_factory=dict)
+    purpose: str | None = None  # official / candidate / test / demo (geo.official); None: by source
 
     def load_key(self) -> tuple:
         """What :func:`load` depends on (a changed mapping needs no re-read)."""
@@ -60,20 +73,48 @@ class Options:
 class Report:
     """Everything the page shows and the CLI prints before (and after) anything is written."""
 
-    loaded: Loaded
+    loaded: Loaded  # (for a batch read in chunks: the first chunk, its first rows only)
     options: Options
     mapping: dict
-    features: gpd.GeoDataFrame  # the rows that would be stored, ``number`` = feature no. in the file
+    staged: Staged  # the rows that would be stored, ``number`` = feature no. in the file
     problems: pd.DataFrame  # feature, field, level, zh, en (+ label)
     counts: dict
     notes: list
     batches_seen: int
     duplicate_batches: dict = field(default_factory=dict)
     batch_id: int | None = None
+    _more_problems: list = field(default_factory=list, repr=False)  # later chunks', until _finish()
 
     @property
     def layer(self) -> str:
         return self.options.layer
+
+    @property
+    def features(self) -> gpd.GeoDataFrame:
+        """The rows that would be stored, as one frame (read back whole for a chunked batch:
+        :attr:`staged` gives them a chunk at a time)."""
+        return self.staged.frame()
+
+    def extend(self, part: "Report") -> "Report":
+        """This report followed by ``part``, the report of the file's next chunk."""
+        if not self.staged.on_disk:
+            self.loaded = _sample(self.loaded)
+            self.staged.spill()  # (from now on on disk)
+        for chunk in part.staged.chunks():
+            self.staged.add(chunk, spill=True)
+        self.counts = {k: self.counts[k] + part.counts[k] for k in self.counts}
+        if len(part.problems):
+            self._more_problems.append(part.problems)
+        self.notes = self.notes + [n for n in part.notes if n not in self.notes]
+        self.duplicate_batches.update(part.duplicate_batches)
+        return self
+
+    def _finish(self) -> "Report":
+        """The problems of all chunks as one table (gathered once, not at every chunk)."""
+        if self._more_problems:
+            self.problems = pd.concat([self.problems, *self._more_problems], ignore_index=True)
+            self._more_problems = []
+        return self
 
     @property
     def to_store(self) -> int:
@@ -98,7 +139,7 @@ class Report:
                 f"nothing to store: all {c['read']} features lie outside China with the CRS used "
                 f"({self.loaded.crs.label}); choose the CRS the file was made in (--crs)"
                 + (f"; the numbers look like {hint}" if hint else ""),
-                f"没有可导入的要素：按所用坐标系（{self.loaded.crs.label}），全部 {c['read']} 个要素都不在中国境内。"
+                f"没有可导入的要素：按所用坐标系（{self.loaded.crs.label_zh}），全部 {c['read']} 个要素都不在中国境内。"
                 f"请选择数据实际使用的坐标系" + (f"（坐标看起来像 {hint}）" if hint else ""),
                 option="crs", candidates=[hint] if hint else [])
         first = self.problems[self.problems["level"] == "rejected"].head(3)
@@ -175,6 +216,26 @@ class Report:
         return buf.getvalue()
 
 
+def _sample(lo: Loaded, rows: int = 1000) -> Loaded:
+    """A chunk's :class:`Loaded` cut to its first rows (the columns and sample values the page
+    shows), so a report of a chunked batch does not hold the first chunk whole."""
+    keep = slice(0, rows)
+    return dataclasses.replace(lo, frame=lo.frame.iloc[keep], geoms=lo.geoms[keep], rejected=lo.rejected[keep],
+                               repaired=lo.repaired[keep], problems=V.Problems())
+
+
+@dataclass
+class _FileState:
+    """What the check of one chunk of a file hands to the next: the polygon numbers (per source)
+    and shapes kept so far, with the number of the feature that holds each, and the unit of the
+    reported areas as decided on the first chunk."""
+
+    numbers: dict = field(default_factory=dict)
+    shapes: dict = field(default_factory=dict)
+    area_unit: tuple | None = None
+    boxes: D.StoredBoxes = field(default_factory=D.StoredBoxes)  # stored boxes read so far
+
+
 def _field_label(layer: str, name: str, zh: bool) -> str:
     if name == "geometry":
         return "图形" if zh else "geometry"
@@ -219,17 +280,22 @@ def counties_of(store) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({"code": [], "name": []}, geometry=[], crs=4490)
 
 
-def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
-             counties: gpd.GeoDataFrame | None = None, on_frame=None) -> Loaded:
-    """:func:`geo.ingest.read.load` with what the store remembers for the source."""
+def _load_args(options: Options, store, limits: Limits | None, counties: gpd.GeoDataFrame | None,
+               on_frame) -> dict:
     store, _ = unwrap(store)
     profile = store.field_profile(options.source, options.layer) if options.source else None
     counties = counties_of(store) if counties is None else counties
     bbox = tuple(counties.total_bounds) if len(counties) else None
-    return load(upload, layer=options.layer, limits=limits, encoding=options.encoding, crs=options.crs,
+    return dict(layer=options.layer, limits=limits, encoding=options.encoding, crs=options.crs,
                 gcj02=options.gcj02, source_layer=options.source_layer,
                 remembered_encoding=(profile or {}).get("encoding"),
                 remembered_crs=(profile or {}).get("crs"), counties_bbox=bbox, on_frame=on_frame)
+
+
+def load_for(upload: Upload, options: Options, store, limits: Limits | None = None,
+             counties: gpd.GeoDataFrame | None = None, on_frame=None) -> Loaded:
+    """:func:`geo.ingest.read.load` with what the store remembers for the source."""
+    return load(upload, **_load_args(options, store, limits, counties, on_frame))
 
 
 def _convert(frame: pd.DataFrame, mapping: dict, layer: str):
@@ -269,10 +335,13 @@ class _Early:
         return done if done[0] == mapping else None
 
 
-def prepare(upload, options: Options, store, *, limits: Limits | None = None) -> Report:
+def prepare(upload, options: Options, store, *, limits: Limits | None = None,
+            chunk_rows: int | None = None) -> Report:
     """Read and check an upload for ``options.layer``: the whole report, nothing written.
 
-    ``upload`` is an :class:`Upload`, a path, or a ``(file name, bytes)`` pair.
+    ``upload`` is an :class:`Upload`, a path, or a ``(file name, bytes)`` pair. A shapefile of
+    more than ``chunk_rows`` (default :data:`CHUNK_ROWS`) features is read and checked a chunk
+    at a time (see the module docstring); the report is the same.
 
     Raises
     ------
@@ -287,13 +356,29 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None) ->
     elif isinstance(upload, tuple):
         upload = Upload.from_bytes(*upload)
     counties = counties_of(store)
-    early = _Early(options, store)
-    loaded = load_for(upload, options, store, limits, counties, on_frame=early)
-    return check(loaded, options, store, counties, early=early)
+    earlies: list[_Early] = []
+
+    def on_frame(frame):  # (each chunk's attributes converted while its geometries are placed)
+        earlies[:] = [_Early(options, store)]  # (an earlier chunk's conversion is done with)
+        earlies[-1](frame)
+
+    chunks = load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
+                         **_load_args(options, store, limits, counties, on_frame))
+    state, report = _FileState(), None
+    try:
+        for loaded in chunks:
+            early = earlies[-1] if earlies else None
+            if report is None:
+                report = check(loaded, options, store, counties, early=early, state=state)
+            else:
+                report.extend(_Check(loaded, options, store, counties, early, state).run())
+    finally:
+        chunks.close()
+    return report._finish()
 
 
 def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None,
-          early: _Early | None = None) -> Report:
+          early: _Early | None = None, state: _FileState | None = None) -> Report:
     """Map, check and deduplicate a :class:`Loaded` upload against the store (no writes).
 
     Raises
@@ -312,7 +397,8 @@ def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | 
             f"该文件已于 {str(same.get('uploaded_at') or '')[:10]} 由 {same.get('uploaded_by') or '?'} "
             f"导入为批次 #{same['id']}“{same['name']}”，本次未写入任何数据",
             batch_id=int(same["id"]), batch=same["name"])
-    return _Check(loaded, options, store, counties_of(store) if counties is None else counties, early).run()
+    return _Check(loaded, options, store, counties_of(store) if counties is None else counties, early,
+                  state).run()
 
 
 class _Check:
@@ -322,9 +408,10 @@ class _Check:
     FLAG_KEYS = ("area_mismatch", "outside_counties", "county_mismatch", "repeat")
 
     def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame,
-                 early: _Early | None = None):
+                 early: _Early | None = None, state: _FileState | None = None):
         self.lo, self.opts, self.store, self.counties = loaded, options, store, counties
         self.early = early
+        self.state = state if state is not None else _FileState()
         self.layer = options.layer
         self.names = set(S.layer(self.layer).names)
         self.n = len(loaded.frame)
@@ -353,9 +440,10 @@ class _Check:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
         dedupe = self.layer == "change" and len(live)
         # longest first: stored neighbours and their overlaps, then the fingerprints
-        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live]) if dedupe else None
+        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live], self.state.boxes) if dedupe else None
         f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
-        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) if lo.family == "polygon" and len(live) else None
+        f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) \
+            if (lo.family == "polygon" or (lo.family == "mixed" and "area_ha" in self.names)) and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)
         f_where = pool.submit(V.locate, self.geoms[live], self.counties) if want_where else None
         pool.shutdown(wait=False)
@@ -367,6 +455,11 @@ class _Check:
             self.area(*f_area.result())
         if self.layer == "patrol" and len(live):
             self.tracks()
+        elif lo.family == "line" and "length_km" in self.names and len(live):  # a register's lines
+            length = np.full(self.n, np.nan)
+            length[live] = C.lengths_km(self.geoms[live])
+            self.out["length_km"] = pd.Series(np.round(length, 3))
+        self.register_rule()
         if f_near is not None:
             self.once(*f_near.result(), *f_hash.result(), by_no)
         return self.report()
@@ -403,6 +496,48 @@ class _Check:
         if "source_file" in self.names:
             self.out["source_file"] = pd.Series([self.lo.file_name] * n, dtype=object)
 
+    def register_rule(self) -> None:
+        """Each feature of a register through its value lists and its ``validate`` rule (as a
+        record added by hand or a list row): the values completed are kept, the flags added, and
+        a feature refused is rejected with its reason."""
+        from geo.errors import GeoError
+        from geo.registers import rules_of
+        from geo.registers.records import check_values
+
+        lyr = S.layer(self.layer)
+        rules = rules_of(lyr)
+        validate = getattr(rules, "validate", None) if rules is not None else None
+        if validate is None and not any(f.options for f in lyr.fields):
+            return
+        cols = {k: s.tolist() for k, s in self.out.items() if s is not None}
+        changed: dict[str, dict[int, object]] = {}
+        for i in self.live:
+            if not self.keep[i]:
+                continue
+            values = {k: v[i] for k, v in cols.items()
+                      if k in self.names and v[i] is not None and not (isinstance(v[i], float) and np.isnan(v[i]))
+                      and v[i] is not pd.NA}
+            try:
+                new = check_values(lyr, values)  # value lists by key or label ("生土阻隔带" → soil)
+                new = validate(self.store, new, None) if validate is not None else new
+            except GeoError as err:
+                self.keep[i] = False
+                self.lo.rejected[i] = True
+                self.problems.add(self.numbers[i], err.details.get("field") or "", "rejected", err.zh, err.en,
+                                  label=self.labels[i])
+                continue
+            for k, v in new.items():
+                if k == "flags":
+                    self.flags[i].update(v or {})
+                elif k in self.names and (k not in values or values[k] != v):
+                    changed.setdefault(k, {})[i] = v
+        for k, rows in changed.items():
+            col = self.out.get(k)
+            col = pd.Series([None] * self.n, dtype=object) if col is None else col.astype(object).copy()
+            for i, v in rows.items():
+                col.iat[i] = v
+            self.out[k] = col
+
     def where(self, hit: np.ndarray) -> None:
         """County code from where each feature lies; flags for features outside every county or
         far from the county their attributes name."""
@@ -411,7 +546,7 @@ class _Check:
         cnames = counties["name"].to_numpy(dtype=object)
         file_code, file_name = self.out.get("county_code"), self.out.get("county")
         named = V.named_county(counties, file_name.iloc[live] if file_name is not None else None,
-                               file_code.iloc[live] if file_code is not None else None)
+                               file_code.iloc[live] if file_code is not None else None, n=len(live))
         far = V.county_mismatch(self.geoms[live], named, hit, counties)
         code_col = np.asarray(file_code.tolist() if file_code is not None else [None] * n, dtype=object)
         name_col = np.asarray(file_name.tolist() if file_name is not None else [None] * n, dtype=object)
@@ -442,6 +577,10 @@ class _Check:
         live, n = self.live, self.n
         area_ha = np.full(n, np.nan)
         area_ha[live] = ha
+        if self.lo.family == "mixed":  # points of a point-or-polygon layer have no area
+            ha, mu = np.where(ha > 0, ha, np.nan), np.where(mu > 0, mu, np.nan)
+            crs_used = [c if a > 0 else None for c, a in zip(crs_used, ha > 0)]
+            area_ha[live] = ha
         for name, values, fill in (("area_ha", np.round(ha, 4), np.nan), ("area_mu", np.round(mu, 2), np.nan),
                                    ("area_crs", np.asarray(crs_used, dtype=object), None)):
             if name in self.names:
@@ -451,7 +590,9 @@ class _Check:
         if "area_reported_ha" not in self.out:
             return
         rep = pd.to_numeric(self.out["area_reported_ha"], errors="coerce").to_numpy(dtype="float64")
-        div, unit = V.reported_unit(rep[live], area_ha[live])
+        if self.state.area_unit is None:  # decided on the first chunk, kept for the file
+            self.state.area_unit = V.reported_unit(rep[live], area_ha[live])
+        div, unit = self.state.area_unit
         if div != 1.0:
             rep = rep / div
             self.out["area_reported_ha"] = pd.Series(rep)
@@ -495,7 +636,21 @@ class _Check:
             with np.errstate(divide="ignore", invalid="ignore"):
                 kmh = np.where(hours > 0, length / hours, np.nan)
             out["mean_kmh"] = pd.Series(np.round(kmh, 2))
-            out["plausible"] = pd.Series([None if not np.isfinite(v) else bool(v <= 15.0) for v in kmh], dtype=object)
+        # one plausibility rule everywhere (geo.patrols): top speed between points, gaps, points
+        # outside the jurisdiction
+        from geo.patrols import assess
+
+        area = shapely.union_all(self.counties.geometry.values) if len(self.counties) else None
+        times = self.lo.track_times or [None] * n
+        plausible = [None] * n
+        for i in self.live:
+            res = assess(shapely.get_coordinates(self.geoms[i]), times[i] if i < len(times) else None, area=area)
+            plausible[i] = res["plausible"]
+            if res["reasons"]:
+                self.flags[i]["implausible"] = res["reasons"]
+                self.problems.add(self.numbers[i], "geometry", "flag", "轨迹不可信：" + "；".join(res["reasons"]),
+                                  "implausible track", label=self.labels[i])
+        out["plausible"] = pd.Series(plausible, dtype=object)
 
     def _duplicate(self, i, fid, bid, why_zh, why_en, field) -> None:
         self.duplicate[i] = True
@@ -539,20 +694,28 @@ class _Check:
                              "no": (nos if nos is not None else pd.Series([None] * n)).astype(object),
                              "h": hashes, "i": np.arange(n)})
         keys = keys[self.keep & ~self.duplicate]
-        for cols, what in ((["s", "no"], "polygon_no"), (["h"], "geometry")):
+        for cols, what, seen in ((["s", "no"], "polygon_no", self.state.numbers), (["h"], "geometry", self.state.shapes)):
             sub = keys[keys[cols[-1]].notna()]
             first = sub.groupby(cols, sort=False)["i"].transform("first")
-            again = sub[first.to_numpy() != sub["i"].to_numpy()]
-            for i, j, no in zip(again["i"].to_numpy(), first[again.index].to_numpy(), again["no"].to_numpy()):
+            # the feature number holding each key: an earlier chunk's, else this chunk's first
+            # (keys as one string each: half a million of them are kept for a national batch)
+            key = sub["h"].tolist() if what == "geometry" else [f"{a}\x1f{b}" for a, b in zip(sub["s"], sub["no"])]
+            held = np.array([seen.get(k, -1) for k in key], dtype="int64")
+            mine = self.numbers[first.to_numpy()] if len(sub) else np.zeros(0, "int64")
+            holder = np.where(held >= 0, held, mine)
+            again = (holder != self.numbers[sub["i"].to_numpy()]) if len(sub) else np.zeros(0, bool)
+            for k, h in zip(key, holder):
+                seen.setdefault(k, int(h))
+            for i, j, no in zip(sub["i"].to_numpy()[again], holder[again], sub["no"].to_numpy()[again]):
                 self.duplicate[i] = True
                 if what == "polygon_no":
-                    zh = f"文件中图斑编号“{no}”重复出现（与第 {self.numbers[j]} 个要素相同），只导入第一个"
-                    en = f"polygon number '{no}' appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
+                    zh = f"文件中图斑编号“{no}”重复出现（与第 {j} 个要素相同），只导入第一个"
+                    en = f"polygon number '{no}' appears twice in the file (as feature {j}); only the first is imported"
                 else:
-                    zh = f"文件中图形重复（与第 {self.numbers[j]} 个要素完全相同），只导入第一个"
-                    en = f"the same geometry appears twice in the file (as feature {self.numbers[j]}); only the first is imported"
+                    zh = f"文件中图形重复（与第 {j} 个要素完全相同），只导入第一个"
+                    en = f"the same geometry appears twice in the file (as feature {j}); only the first is imported"
                 self.problems.add(self.numbers[i], what, "duplicate", zh, en, label=self.labels[i])
-            keys = keys[~np.isin(keys["i"].to_numpy(), again["i"].to_numpy())]
+            keys = keys[~np.isin(keys["i"].to_numpy(), sub["i"].to_numpy()[again])]
         # repeats: substantial overlap with an earlier batch's polygon
         if len(overlaps):  # (a duplicate is not also a repeat)
             rep = overlaps[~self.duplicate[live][overlaps["i"].to_numpy(dtype="int64")]]
@@ -587,7 +750,7 @@ class _Check:
         else:
             if "label" not in pr:
                 pr["label"] = None
-            lab = pd.Series(self.labels, index=np.arange(1, n + 1))
+            lab = pd.Series(self.labels, index=self.numbers)
             pr["label"] = pr["label"].where(pr["label"].notna(), pr["feature"].map(lab))
             order = {lv: k for k, lv in enumerate(LEVELS)}
             pr = pr.sort_values(["feature", "level"], key=lambda s: s.map(order) if s.name == "level" else s,
@@ -601,15 +764,15 @@ class _Check:
             "flagged": int(sum(1 for i in rows if flags[i] and any(k in flags[i] for k in self.FLAG_KEYS))),
             "repeats": int((self.repeat_of[rows] >= 0).sum()),
         }
-        return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, features=features, problems=pr,
+        return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, staged=Staged(features), problems=pr,
                       counts=counts, notes=self.notes, batches_seen=self.batches_seen,
                       duplicate_batches=self.dup_batches)
 
 
-def _near(store, layer: str, geoms: np.ndarray):
+def _near(store, layer: str, geoms: np.ndarray, boxes: D.StoredBoxes | None = None):
     """Stored neighbours of the new polygons and each new polygon's best substantial overlap
     with one of them (one thread's work: the index query, the read, GEOS intersections)."""
-    pairs, near = D.neighbours(store, layer, geoms)
+    pairs, near = D.neighbours(store, layer, geoms, boxes)
     return pairs, near, D.repeats(pairs, near, geoms)
 
 
@@ -642,9 +805,6 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
     dates = batch_dates(opts)
     lo = report.loaded
     layer = report.layer
-    features = report.features.drop(columns=["number"])
-    if layer == "change" and opts.kind:
-        features["kind"] = opts.kind
     old = (store.field_profile(opts.source, layer) or {}) if opts.source else {}
     with store.transaction() as tx:
         if store.backend == "postgis":
@@ -666,11 +826,18 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
         bid = store.add_batch(
             tx, name=name, layer=layer, source=opts.source, kind=opts.kind if layer == "change" else None,
             file_name=lo.file_name, file_sha256=lo.sha256, uploaded_by=actor,
-            feature_count=int(len(features)),
+            feature_count=int(len(report.staged)),
             field_mapping={k: v for k, v in report.mapping.items() if v},
             source_crs=lo.crs.source_crs, source_encoding=lo.encoding.gdal if lo.encoding else None,
-            note="；".join(n[0] for n in report.notes) or None, **dates)
-        store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
+            note="；".join(n[0] for n in report.notes) or None,
+            purpose=opts.purpose or official.default_purpose(opts.source), **dates)
+        with store.bulk_load(tx, layer):  # (a chunked batch: its spatial index built once, at the end)
+            for part in report.staged.chunks():
+                features = part.drop(columns=["number"])
+                if layer == "change" and opts.kind:
+                    features["kind"] = opts.kind
+                store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
+                del part, features
         if opts.source:
             # remember a CRS / encoding only when a person chose it (the file did not say)
             crs_keep = lo.crs.source_crs if lo.crs.how in ("override", "profile") else old.get("crs")

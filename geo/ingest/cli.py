@@ -15,6 +15,8 @@ from geo.errors import GeoError, IngestError
 from geo.ingest.archive import Limits, Upload
 from geo.ingest.batch import Options, Report, commit, prepare
 from geo.ingest.fieldmap import parse_overrides
+from geo.ingest.refusal import named, unexpected
+from geo.official import default_purpose
 
 EMPTY_COUNTS = {"read": 0, "stored": 0, "to_store": 0, "repaired": 0, "rejected": 0, "duplicates": 0,
                 "flagged": 0, "repeats": 0}
@@ -26,6 +28,8 @@ def options_from_args(args) -> Options:
         issued_on=args.issued_on, verify_deadline=args.verify_deadline, rectify_deadline=args.rectify_deadline,
         encoding=args.encoding, crs=args.crs, gcj02=bool(args.gcj02), source_layer=args.source_layer,
         mapping=parse_overrides(args.map),
+        purpose=getattr(args, "purpose", None)
+        or (default_purpose(args.source, official=False) if getattr(args, "unofficial", False) else None),
     )
 
 
@@ -61,6 +65,7 @@ def run_cli(args, settings) -> int:
 
     lang = settings.lang
     report: Report | None = None
+    name = os.path.basename(os.path.normpath(str(args.path)))  # the person's file, in every refusal
     try:
         store = open_store(settings.db)
         options = options_from_args(args)
@@ -85,14 +90,11 @@ def run_cli(args, settings) -> int:
             print(_text(report, summary, lang))
         return 0
     except GeoError as err:
-        return _refused(err, report, args, lang)
+        return _refused(named(err, name), report, args, lang)
     except Exception as ex:  # noqa: BLE001 - the CLI promises a message, never a traceback
         if os.environ.get("FOREST_DEBUG"):
             raise
-        err = IngestError(
-            f"the file could not be processed ({type(ex).__name__}: {ex}); nothing was written",
-            f"处理文件时出错（{type(ex).__name__}：{ex}），未写入任何数据")
-        return _refused(err, report, args, lang)
+        return _refused(unexpected(ex, name), report, args, lang)
 
 
 def _refused(err: GeoError, report: Report | None, args, lang: str) -> int:

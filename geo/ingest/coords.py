@@ -52,6 +52,11 @@ class CrsChoice:
     def source_crs(self) -> str:
         return ", ".join(sorted({c for _, c in self.groups}))
 
+    @property
+    def label_zh(self) -> str:
+        """:attr:`label` as the bureaus name these systems (``CGCS2000 高斯-克吕格 3度带 第41带…``)."""
+        return "、".join(C.crs_label(c, "zh") for c in sorted({c for _, c in self.groups}))
+
 
 def parse_crs(text: str, argument: str = "--crs") -> CRS:
     """A CRS from what a person typed: ``EPSG:4526``, ``4526``, WKT or a PROJ string."""
@@ -71,8 +76,12 @@ def crs_text(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
-def describe(crs_or_text) -> str:
+def describe(crs_or_text, lang: str = "en") -> str:
+    """``EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E``; in Chinese the bureaus' own name
+    (:func:`geo.crs.crs_label`)."""
     crs = crs_or_text if isinstance(crs_or_text, CRS) else CRS.from_user_input(crs_or_text)
+    if lang == "zh":
+        return C.crs_label(crs, "zh")
     epsg = crs.to_epsg(min_confidence=70)
     return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
 
@@ -202,7 +211,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
                         f"the file says its coordinates are degrees ({describe(crs)}) but they are "
                         f"not (e.g. {x[ok][0]:.1f}, {y[ok][0]:.1f}); its .prj is wrong — choose the "
                         f"right CRS with --crs{f' (they look like {sugg})' if sugg else ''}",
-                        f"文件声明的坐标系为经纬度（{describe(crs)}），但坐标值（如 {x[ok][0]:.1f}, {y[ok][0]:.1f}）"
+                        f"文件声明的坐标系为经纬度（{describe(crs, 'zh')}），但坐标值（如 {x[ok][0]:.1f}, {y[ok][0]:.1f}）"
                         f"并非经纬度，.prj 文件有误。请选择正确的坐标系{f'（看起来像 {sugg}）' if sugg else ''}",
                         candidates=[sugg] if sugg else [])
                 if _share(in_cn, ok) < 0.5 and _share(sw_cn, ok) >= 0.9:
@@ -217,7 +226,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
                 _refuse(
                     f"the file's CRS ({describe(crs)}) does not fit its coordinates; choose the "
                     f"right one with --crs{f' (they look like {sugg})' if sugg else ''}",
-                    f"文件声明的坐标系（{describe(crs)}）与坐标值不符，请选择正确的坐标系"
+                    f"文件声明的坐标系（{describe(crs, 'zh')}）与坐标值不符，请选择正确的坐标系"
                     f"{f'（看起来像 {sugg}）' if sugg else ''}", candidates=[sugg] if sugg else [])
             if _share(_in_china(lon, lat), np.ones(len(lon), bool)) < 0.5:
                 sugg, swapped = _suggest(x, y, ok)
@@ -227,7 +236,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
                         f"(about {np.nanmedian(lon):.2f}°E {np.nanmedian(lat):.2f}°N); the numbers look "
                         f"like {sugg}{' with x and y swapped' if swapped else ''} — check the .prj and "
                         "choose the CRS with --crs",
-                        f"按文件自带的坐标系（{describe(crs)}），图斑落在中国境外（约东经 {np.nanmedian(lon):.2f}°、"
+                        f"按文件自带的坐标系（{describe(crs, 'zh')}），图斑落在中国境外（约东经 {np.nanmedian(lon):.2f}°、"
                         f"北纬 {np.nanmedian(lat):.2f}°）；坐标值看起来像 {sugg}"
                         f"{'（X、Y 对调）' if swapped else ''}。请核对 .prj 文件并选择正确的坐标系",
                         candidates=[sugg])
@@ -257,7 +266,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
             label = "、".join(describe(c) for _, c in groups)
             return CrsChoice(label, "gk_prefix", groups, swap=swapped, notes=[(
                 f"文件没有坐标系信息（无 .prj）{where}；坐标为带带号的高斯-克吕格投影坐标"
-                f"{'（X、Y 对调）' if swapped else ''}，按 {label} 读取",
+                f"{'（X、Y 对调）' if swapped else ''}，按 {'、'.join(describe(c, 'zh') for _, c in groups)} 读取",
                 f"no CRS (.prj); the coordinates are Gauss-Krüger metres with the zone number in the "
                 f"easting{' (x and y swapped)' if swapped else ''}: read as {label}")])
     gk_plain = ok & (x > 1.0e5) & (x < 9.0e5) & (y >= NORTHING[0]) & (y <= NORTHING[1])
@@ -271,7 +280,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
                 lon, lat = _land(sx[ok], sy[ok], rem)
                 if _share(_in_china(lon, lat), np.ones(len(lon), bool)) >= 0.9:
                     return CrsChoice(describe(rem), "profile", [(idx_all, rem)], swap=swapped, notes=[(
-                        f"文件没有坐标系信息；按该来源上次使用的坐标系 {describe(rem)} 读取",
+                        f"文件没有坐标系信息；按该来源上次使用的坐标系 {describe(rem, 'zh')} 读取",
                         f"no CRS in the file; read with the CRS last used for this source, {describe(rem)}")])
             except IngestError:
                 pass
@@ -289,6 +298,31 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
         "neither degrees in China nor Gauss-Krüger metres; choose the CRS with --crs",
         f"文件没有坐标系信息（缺少 .prj），坐标值（如 {x[ok][0]:.3f}, {y[ok][0]:.3f}）既不是中国范围内的经纬度，"
         "也不像高斯-克吕格投影坐标。请选择数据使用的坐标系", candidates=[])
+
+
+def reuse(choice: CrsChoice, geoms: np.ndarray) -> CrsChoice:
+    """``choice`` (made on the first chunk of a file) applied to another chunk's ``geoms``: the
+    same CRS, swap and label; zone-prefixed Gauss-Krüger features are grouped by their own zone
+    number again. Its notes were given with the first chunk."""
+    idx_all = np.arange(len(geoms))
+    if choice.how != "gk_prefix":
+        return CrsChoice(choice.label, choice.how, [(idx_all, choice.groups[0][1])], swap=choice.swap)
+    x, y, _ok = _centres(geoms)
+    sx = y if choice.swap else x
+    codes = _prefix_zone_epsg(np.floor(np.nan_to_num(sx) / 1e6).astype(int))
+    known = {c for _, c in choice.groups}
+    groups = [(np.flatnonzero(codes == int(c.split(":")[1])), c) for c in sorted(known)]
+    rest = np.flatnonzero(~np.isin(codes, [int(c.split(":")[1]) for c in known]))
+    for code in np.unique(codes[rest]):  # a zone the first chunk did not have
+        if code > 0:
+            groups.append((np.flatnonzero(codes == code), f"EPSG:{int(code)}"))
+    placed = np.concatenate([g[0] for g in groups]) if groups else np.zeros(0, int)
+    rest = np.setdiff1d(idx_all, placed)
+    groups = [g for g in groups if len(g[0])] or [(np.zeros(0, int), choice.groups[0][1])]
+    if len(rest):  # the odd feature outside any zone: with the main zone (rejected later)
+        k = int(np.argmax([len(g[0]) for g in groups]))
+        groups[k] = (np.sort(np.concatenate([groups[k][0], rest])), groups[k][1])
+    return CrsChoice(choice.label, choice.how, groups, swap=choice.swap)
 
 
 def to_cgcs2000(geoms: np.ndarray, choice: CrsChoice, gcj02: bool = False) -> np.ndarray:

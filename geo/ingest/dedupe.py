@@ -131,44 +131,103 @@ def stored_by_number(store, layer: str, sources: pd.Series, numbers: pd.Series) 
 
 # ------------------------------------------------------------------------------ overlaps
 TILE_DEG = 0.5  # the new boxes are matched against the stored ones tile by tile
+MARGIN = 0.05  # stored boxes are read for a tile widened by this (new boxes reach over its edge)
+WIDE = 0.02  # stored boxes wider than this are matched through a tree, the rest by a sweep
 
 
 def _tiles(bounds: np.ndarray):
-    """Groups of new boxes by the ``TILE_DEG`` cell of their centre, with each group's extent."""
+    """Groups of new boxes by the ``TILE_DEG`` cell of their centre, with the cell's key."""
     cx = np.floor((bounds[:, 0] + bounds[:, 2]) / 2 / TILE_DEG).astype("int64")
     cy = np.floor((bounds[:, 1] + bounds[:, 3]) / 2 / TILE_DEG).astype("int64")
     keys = cx * 1_000_000 + cy
     order = np.argsort(keys, kind="stable")
     cuts = np.flatnonzero(np.diff(keys[order])) + 1
     for sel in np.split(order, cuts):
-        b = bounds[sel]
-        yield sel, (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+        yield sel, (int(cx[sel[0]]), int(cy[sel[0]]))
 
 
-def _match(sel: np.ndarray, bounds: np.ndarray, rows: list) -> np.ndarray:
-    """Pairs of (new box index, stored id) that meet, from the stored ``(id, minx, maxx, miny,
-    maxy)`` rows of one tile."""
-    if not rows:
-        return np.zeros((0, 2), dtype="int64")
-    arr = np.asarray(rows, dtype="float64")
-    b = bounds[sel]
-    tree = shapely.STRtree(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
-    src, dst = tree.query(shapely.box(arr[:, 1], arr[:, 3], arr[:, 2], arr[:, 4]))  # boxes: the envelope test is the test
-    return np.column_stack([sel[dst], arr[src, 0].astype("int64")])
+class StoredBoxes:
+    """The stored boxes of a GeoPackage layer near a file's polygons, read from the R-tree one
+    tile at a time (five numbers each, no geometry) and kept for the file's later chunks — the
+    store does not change while a file is checked, and reading a tile once instead of once per
+    chunk is what keeps a chunked check of a national batch linear. About 40 bytes per box."""
+
+    def __init__(self):
+        self.tiles: dict = {}
+
+    def tile(self, tx, rtree: str, key: tuple[int, int]) -> dict:
+        if key not in self.tiles:
+            x0, y0 = key[0] * TILE_DEG - MARGIN, key[1] * TILE_DEG - MARGIN
+            x1, y1 = x0 + TILE_DEG + 2 * MARGIN, y0 + TILE_DEG + 2 * MARGIN
+            rows = tx.query(f"SELECT id, minx, maxx, miny, maxy FROM {rtree} WHERE minx <= ? AND maxx >= ? "
+                            "AND miny <= ? AND maxy >= ?", [x1, x0, y1, y0])
+            self.tiles[key] = _sorted_boxes(np.asarray(rows, dtype="float64").reshape(-1, 5))
+        return self.tiles[key]
 
 
-def _pairs_gpkg(store, lyr: S.Layer, bounds: np.ndarray) -> np.ndarray:
-    # Per tile, one range query on the R-tree returns the stored boxes near the new ones (five
-    # numbers each, no geometry); the boxes are matched in memory with an STRtree. Faster than
-    # joining 100k boxes against the R-tree one by one, and bounded by the batch's area.
+def _sorted_boxes(arr: np.ndarray) -> dict:
+    width = arr[:, 2] - arr[:, 1]
+    wide = width > WIDE
+    narrow = arr[~wide]
+    narrow = narrow[np.argsort(narrow[:, 1], kind="stable")]
+    out = {"id": narrow[:, 0].astype("int64"), "x0": narrow[:, 1].copy(), "x1": narrow[:, 2].copy(),
+           "y0": narrow[:, 3].copy(), "y1": narrow[:, 4].copy(),
+           "wmax": float(width[~wide].max()) if len(narrow) else 0.0, "wide": None}
+    if wide.any():
+        w = arr[wide]
+        out["wide"] = (w[:, 0].astype("int64"), shapely.STRtree(shapely.box(w[:, 1], w[:, 3], w[:, 2], w[:, 4])))
+    return out
+
+
+def _sweep(t: dict, b: np.ndarray, block: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+    """``(new index, stored id)`` of the boxes ``b`` (shapely order) meeting a tile's stored
+    boxes: sorted by left edge, each new box's candidates are one slice, then three compares."""
+    ia_out, id_out = [], []
+    for k in range(0, len(b), block):
+        bb = b[k:k + block]
+        lo = np.searchsorted(t["x0"], bb[:, 0] - t["wmax"], "left")
+        hi = np.searchsorted(t["x0"], bb[:, 2], "right")
+        cnt = hi - lo
+        total = int(cnt.sum())
+        if total:
+            ia = np.repeat(np.arange(len(bb)), cnt)
+            jb = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
+            ok = (t["x1"][jb] >= bb[ia, 0]) & (t["y0"][jb] <= bb[ia, 3]) & (t["y1"][jb] >= bb[ia, 1])
+            ia_out.append(ia[ok] + k)
+            id_out.append(t["id"][jb[ok]])
+        if t["wide"] is not None:
+            ids, tree = t["wide"]
+            src, dst = tree.query(shapely.box(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3]))
+            ia_out.append(src + k)
+            id_out.append(ids[dst])
+    if not ia_out:
+        return np.zeros(0, "int64"), np.zeros(0, "int64")
+    return np.concatenate(ia_out), np.concatenate(id_out)
+
+
+def _pairs_gpkg(store, lyr: S.Layer, bounds: np.ndarray, boxes: StoredBoxes | None = None) -> np.ndarray:
+    # Per tile, one range query on the R-tree returns the stored boxes near the new ones (kept in
+    # ``boxes`` for a file's later chunks); they are matched in memory. Faster than joining 100k
+    # boxes against the R-tree one by one, and bounded by the batch's area.
     rt = f"rtree_{lyr.table}_geom"
+    boxes = boxes if boxes is not None else StoredBoxes()
     out = []
     with store.transaction(write=False) as tx:
-        for sel, (x0, y0, x1, y1) in _tiles(bounds):
-            rows = tx.query(f"SELECT id, minx, maxx, miny, maxy FROM {rt} WHERE minx <= ? AND maxx >= ? "
-                            "AND miny <= ? AND maxy >= ?", [x1, x0, y1, y0])
-            out.append(_match(sel, bounds, rows))
-    return np.concatenate(out) if out else np.zeros((0, 2), dtype="int64")
+        for sel, key in _tiles(bounds):
+            b = bounds[sel]
+            ia, ids = _sweep(boxes.tile(tx, rt, key), b)
+            out.append(np.column_stack([sel[ia], ids]))
+            # a new box reaching beyond the tile's margin: asked of the R-tree on its own
+            x0, y0 = key[0] * TILE_DEG - MARGIN, key[1] * TILE_DEG - MARGIN
+            big = (b[:, 0] < x0) | (b[:, 1] < y0) | (b[:, 2] > x0 + TILE_DEG + 2 * MARGIN) | \
+                (b[:, 3] > y0 + TILE_DEG + 2 * MARGIN)
+            for i in np.flatnonzero(big):
+                rows = tx.query(f"SELECT id FROM {rt} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
+                                [b[i, 2], b[i, 0], b[i, 3], b[i, 1]])
+                if rows:
+                    out.append(np.column_stack([np.full(len(rows), sel[i]), np.asarray(rows, "int64")[:, 0]]))
+    pairs = np.concatenate(out) if out else np.zeros((0, 2), dtype="int64")
+    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2).astype("int64")
 
 
 def _pairs_postgis(store, lyr: S.Layer, bounds: np.ndarray) -> np.ndarray:
@@ -200,23 +259,25 @@ def _pairs_generic(store, layer: str, geoms: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, 2), dtype="int64")
 
 
-def candidate_pairs(store, layer: str, geoms: np.ndarray) -> np.ndarray:
-    """``(i, stored id)`` pairs whose bounding boxes meet, from the store's spatial index."""
+def candidate_pairs(store, layer: str, geoms: np.ndarray, boxes: StoredBoxes | None = None) -> np.ndarray:
+    """``(i, stored id)`` pairs whose bounding boxes meet, from the store's spatial index
+    (``boxes``: the GeoPackage's stored boxes already read for this file)."""
     lyr = S.layer(layer)
     if len(geoms) == 0:
         return np.zeros((0, 2), dtype="int64")
     bounds = shapely.bounds(geoms)
     if store.backend == "gpkg":
-        return _pairs_gpkg(store, lyr, bounds)
+        return _pairs_gpkg(store, lyr, bounds, boxes)
     if store.backend == "postgis":
         return _pairs_postgis(store, lyr, bounds)
     return _pairs_generic(store, layer, geoms)
 
 
-def neighbours(store, layer: str, geoms: np.ndarray) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+def neighbours(store, layer: str, geoms: np.ndarray, boxes: StoredBoxes | None = None
+               ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Candidate pairs ``(i, stored id)`` whose boxes meet, and those stored features
     (``id``, ``batch_id``, ``geom_hash``, geometry) — only those are read from the store."""
-    pairs = candidate_pairs(store, layer, geoms)
+    pairs = candidate_pairs(store, layer, geoms, boxes)
     cols = ["batch_id", "geom_hash"] if "geom_hash" in S.layer(layer).names else ["batch_id"]
     if len(pairs) == 0:
         return pairs, gpd.GeoDataFrame({"id": [], **{c: [] for c in cols}}, geometry=[], crs=4490)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import math
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,8 @@ def mappable(layer: str) -> list[S.Field]:
 
 
 def _key(name: str) -> str:
-    return re.sub(r"\s+", "", str(name)).upper()
+    """How names are compared: full-width forms folded (（公顷） = (公顷)), no spaces, upper case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))).upper()
 
 
 def suggest(columns: list[str], layer: str, remembered: dict | None = None,

@@ -15,6 +15,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,12 @@ from geo.ingest import archive as A
 from geo.ingest import coords
 from geo.ingest import encoding as E
 from geo.ingest import validate as V
+from geo.ingest.refusal import gdal_refusal
 
 LIBKML_BOILERPLATE = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
                       "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None,
                       "snippet": None}
-FAMILY_WORDS = {"polygon": "面", "line": "线", "point": "点"}
+FAMILY_WORDS = {"polygon": "面", "line": "线", "point": "点", "mixed": "点或面"}
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Loaded:
     notes: list[tuple[str, str]] = field(default_factory=list)
     crs_hint: str | None = None  # a CRS the numbers look like (for an all-outside refusal)
     track_times: list | None = None  # GPX tracks: the time of each point
+    first: int = 1  # the number (1-based) of the first feature held: >1 for a later chunk
+    total: int | None = None  # features in the whole file, when it is read in chunks
 
     @property
     def read(self) -> int:
@@ -62,7 +66,7 @@ class Loaded:
 
     @property
     def numbers(self) -> np.ndarray:
-        return np.arange(1, len(self.frame) + 1)
+        return np.arange(self.first, self.first + len(self.frame))
 
 
 @contextmanager
@@ -76,12 +80,8 @@ def _gdal_config(**options):
 
 
 def _gdal_error(ex: Exception, name: str) -> IngestError:
-    msg = str(ex).split("\n")[0][:300]
-    return IngestError(
-        f"'{name}' could not be read ({msg}); check that the file is complete and of a supported "
-        f"kind: {A.SUPPORTED_EN}",
-        f"无法读取“{name}”（{msg}）。请确认文件完整，且为支持的格式：{A.SUPPORTED_ZH}",
-        file=name, gdal=msg)
+    """GDAL's complaint about ``name`` as a reason the person can read (no temp path, no English)."""
+    return gdal_refusal(str(ex), name)
 
 
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
@@ -177,45 +177,53 @@ _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)
 
 
 def _utf8_copy(ds: A.Dataset, dest: Path, override: str | None) -> None:
-    """Give GDAL UTF-8: KML/GPX declaring gb2312/GBK (expat cannot read those) and GeoJSON that
-    is not UTF-8 are re-encoded into ``dest``."""
+    """Give GDAL UTF-8. GDAL's XML reader (expat) reads only UTF-8, UTF-16 and Latin-1, so a KML
+    or GPX declaring GB2312/GBK (common from Chinese tools), or an encoding nobody knows, is
+    re-encoded into ``dest`` with its declaration rewritten; so is GeoJSON that is not UTF-8. The
+    encoding is decided from the bytes (:func:`geo.ingest.encoding.decide`), the declaration
+    being believed when the bytes fit it: a file saying GB2312 while holding UTF-8 reads right."""
     data = ds.part("raw") or b""
-    codec = None
-    how = ""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        codec, how = "utf-16", "bom"
+    if not utf16 and b"\x00" in data[:65536]:
+        kind = {"kml": "KML", "gpx": "GPX", "geojson": "GeoJSON"}[ds.kind]
+        raise IngestError(
+            f"'{ds.name}' is not a {kind} file: it holds binary data (damaged, or its extension does not "
+            "match its content)",
+            f"文件“{ds.name}”不是有效的 {kind} 文件：内容为二进制数据，可能已损坏，或扩展名与内容不符",
+            file=ds.name)
     m = _XML_DECL.match(data[:400]) if ds.kind in ("kml", "gpx") else None
+    declared, rewrite = None, False
+    if m:
+        try:
+            declared = E.canonical(m.group(1).decode("ascii"), "the XML declaration")
+        except IngestError:  # an encoding nobody knows: decided from the bytes, declaration replaced
+            declared = None
+        rewrite = declared not in ("utf-8", "ascii", "latin-1")
     if override:
         codec, how = E.canonical(override), "override"
-    elif codec is None and m:
-        declared = E.canonical(m.group(1).decode("ascii"), "the XML declaration")
-        if declared not in ("utf-8", "ascii"):
-            codec, how = declared, "declared"
-    if codec is None:
-        try:
-            data.decode("utf-8")
-            if ds.path:
-                return
-        except UnicodeDecodeError:
-            guess = E.decide(E.text_samples(data), what="file")
-            codec, how = guess.encoding, "detected"
-    if codec is not None and codec != "utf-8":
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError as ex:
-            raise IngestError(
-                f"'{ds.name}' is not valid {codec} text ({ex}); choose the right encoding with --encoding",
-                f"“{ds.name}”不是有效的 {E.gdal_name(codec)} 编码文本，请选择正确的文字编码",
-                option="encoding", file=ds.name) from ex
-        if m and ds.kind in ("kml", "gpx"):
-            text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9_.:-]+", r"\g<1>UTF-8", text, count=1)
-        data = text.encode("utf-8")
+    elif utf16:
+        codec, how = "utf-16", "bom"
+    else:
+        guess = E.decide(E.text_samples(data), declared=declared, declared_how="declared", what="file")
+        codec, how = ("utf-8", "ascii") if guess.how == "ascii" else (guess.encoding, guess.how)
+    if codec == "utf-8" and not rewrite and ds.path:
+        return  # GDAL reads the file as it is
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as ex:
+        raise IngestError(
+            f"'{ds.name}' is not valid {E.gdal_name(codec)} text; choose the right encoding with --encoding",
+            f"文件“{ds.name}”不是有效的 {E.gdal_name(codec)} 编码文本，请在“高级选项”中选择正确的文字编码",
+            option="encoding", file=ds.name) from ex
+    if m:
+        text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9_.:-]+", r"\g<1>UTF-8", text, count=1)
+    if codec != "utf-8":
         ds.notes.append((f"文件文字编码为 {E.gdal_name(codec)}，已转换为 UTF-8 读取",
                          f"the file's text is {E.gdal_name(codec)}; converted to UTF-8 to read it"))
         ds.read_bytes["encoding"] = lambda c=codec, h=how: (c, h)
-    dest.write_bytes(data)
+    dest.write_bytes(text.encode("utf-8"))
     ds.path = str(dest)
 
 
@@ -268,7 +276,8 @@ def _pick(layers, wanted: str | None, family: str):
             f"文件中没有图层“{wanted}”。可选图层：{'、'.join(l[0] for l in layers)}",
             option="source_layer", choices=[l[0] for l in layers])
     spatial = [l for l in layers if l[3] is not None]
-    fit = [l for l in spatial if _family_of(l[3]) == family]
+    fit = [l for l in spatial if _family_of(l[3]) == family
+           or (family == "mixed" and _family_of(l[3]) in ("point", "polygon"))]
     maybe = [l for l in spatial if _family_of(l[3]) is None]
     if len(fit) > 1 and family == "line":
         tracks = [l for l in fit if l[2].lower() == "tracks"]
@@ -285,22 +294,43 @@ def _pick(layers, wanted: str | None, family: str):
             "choose one with --source-layer",
             f"文件包含多个可导入的图层（{'、'.join(l[0] for l in pool)}），请选择要导入的图层",
             option="source_layer", choices=[l[0] for l in pool])
-    have = "、".join(f"{l[0]}（{'无图形的表' if l[3] is None else l[3]}）" for l in layers) or "无"
+    have = "、".join(f"{l[0]}（{_gtype_zh(l[3])}）" for l in layers) or "无"
     have_en = ", ".join(f"{l[0]} ({'table' if l[3] is None else l[3]})" for l in layers) or "none"
     raise IngestError(
-        f"the file has no layer of {family}s for this layer (it has: {have_en}); check that you "
+        f"the file has no layer of {'points or polygons' if family == 'mixed' else family + 's'} for this layer "
+        f"(it has: {have_en}); check that you "
         "chose the right target layer and file",
         f"文件中没有可导入本图层的{FAMILY_WORDS[family]}图层（文件包含：{have}）。请确认目标图层和文件是否选对",
         option="source_layer", choices=[])
 
 
+_GTYPES_ZH = {"point": "点", "multipoint": "多点", "linestring": "线", "multilinestring": "多线", "polygon": "面",
+              "multipolygon": "多面", "geometrycollection": "混合图形", "unknown": "未知图形",
+              "circularstring": "曲线", "compoundcurve": "曲线", "curvepolygon": "曲面", "multicurve": "多曲线",
+              "multisurface": "多曲面", "tin": "TIN", "polyhedralsurface": "多面体表面"}
+
+
+def _gtype_zh(gtype) -> str:
+    """``LineString Z`` → ``线（含高程）``: a layer's geometry type as people read it."""
+    if gtype is None:
+        return "无图形的表"
+    words = str(gtype).split()
+    base = _GTYPES_ZH.get(words[0].lower(), str(gtype)) if words else str(gtype)
+    dims = "".join(words[1:]).upper()
+    return base + ("，含高程" if "Z" in dims else "，含测量值" if "M" in dims else "")
+
+
 # ------------------------------------------------------------------------------ reading
-def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str | None) -> tuple[dict, bool]:
-    """pyogrio arguments for reading a table, and whether its text must be decoded here after.
-    A multi-byte table is read as ISO-8859-1 (GDAL's cheapest recoding, byte for byte) and
-    decoded once per distinct value: a batch's columns repeat the same few county, township and
-    class names, so this is several times faster than iconv on every value."""
+def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str | None,
+                 rows: tuple[int, int] | None = None) -> tuple[dict, bool]:
+    """pyogrio arguments for reading a table (``rows``: ``(skip, count)`` of a chunk), and whether
+    its text must be decoded here after. A multi-byte table is read as ISO-8859-1 (GDAL's cheapest
+    recoding, byte for byte) and decoded once per distinct value: a batch's columns repeat the
+    same few county, township and class names, so this is several times faster than iconv on
+    every value."""
     kw = {"layer": layer, "max_features": limits.max_features + 1}
+    if rows is not None:
+        kw["skip_features"], kw["max_features"] = rows
     if encoding:
         kw["encoding"] = encoding
     redecode = codec is not None and codec not in ("utf-8", "latin-1", "ascii")
@@ -310,8 +340,8 @@ def _read_kwargs(layer: str, encoding: str | None, limits: A.Limits, codec: str 
 
 
 def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, name: str, restore_shx: bool,
-                kind: str = "", codec: str | None = None):
-    kw, redecode = _read_kwargs(layer, encoding, limits, codec)
+                kind: str = "", codec: str | None = None, rows: tuple[int, int] | None = None):
+    kw, redecode = _read_kwargs(layer, encoding, limits, codec, rows)
     if kind == "geojson":
         kw["DATE_AS_STRING"] = "YES"  # else "T0000" (a polygon number) becomes a time of day
     config = {"LIBKML_LAUNDER_FIELD_NAMES": "NO"}
@@ -494,6 +524,22 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         ``details['option']`` names the choice that would resolve it, with ``choices`` /
         ``candidates`` where there are some.
     """
+    return next(load_chunks(upload, layer=layer, limits=limits, encoding=encoding, crs=crs, gcj02=gcj02,
+                            source_layer=source_layer, remembered_encoding=remembered_encoding,
+                            remembered_crs=remembered_crs, counties_bbox=counties_bbox, on_frame=on_frame))
+
+
+def load_chunks(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = None,
+                encoding: str | None = None, crs: str | None = None, gcj02: bool = False,
+                source_layer: str | None = None, remembered_encoding: str | None = None,
+                remembered_crs: str | None = None, counties_bbox=None, on_frame=None,
+                chunk_rows: int | None = None) -> Iterator[Loaded]:
+    """:func:`load`, one :class:`Loaded` at a time of at most ``chunk_rows`` features when the
+    file is a shapefile holding more (a national batch of 500,000 polygons is then never held
+    whole); anything else, or a smaller file, is one :class:`Loaded`. A later chunk's ``first``
+    is the number of its first feature; the CRS is chosen on the first chunk and kept for the
+    rest, and the notes of the file as a whole come with the first. ``on_frame`` is called once
+    per chunk. Raises as :func:`load` does (a chunk's error when that chunk is read)."""
     limits = limits or A.Limits()
     family = V.FAMILY[layer]
     upload.check_size(limits)
@@ -516,6 +562,18 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         codec = guess.encoding if ds.kind == "shapefile" and guess else None
         place = dict(family=family, crs=crs, remembered_crs=remembered_crs, counties_bbox=counties_bbox,
                      label=label, gcj02=gcj02)
+        choices = [l[0] for l in layers if l[3] is not None]
+        whole = dict(file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
+                     choices=choices, family=family, encoding=guess)
+        total = _count(ds, layer_name) if chunk_rows and ds.kind == "shapefile" and not ds.missing_shx else None
+        if total is not None and total > chunk_rows:
+            if total > limits.max_features:
+                raise IngestError(
+                    f"'{label}' holds more than {limits.max_features:,} features; split the batch",
+                    f"“{label}”的要素超过 {limits.max_features:,} 个，请拆分批次后上传", file=label)
+            yield from _chunks(ds, layer_name, gdal_encoding, limits, codec, on_frame, place, whole, notes,
+                               total, chunk_rows)
+            return
         split = _read_split(ds, layer_name, gdal_encoding, limits, label, codec, on_frame, place) \
             if ds.kind == "shapefile" and not ds.missing_shx else None
         if split is None:  # the classic way: one read, then the geometries
@@ -536,25 +594,59 @@ def load(upload: A.Upload, *, layer: str = "change", limits: A.Limits | None = N
         raise placing_error
     geoms, rejected, repaired, problems, choice, more_notes, hint = placed
     notes.extend(more_notes)
-    choices = [l[0] for l in layers if l[3] is not None]
-    return Loaded(
-        file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
-        choices=choices, frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
-        problems=problems, family=family, encoding=guess, crs=choice, notes=notes, crs_hint=hint,
-        track_times=times)
+    yield Loaded(frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
+                 problems=problems, crs=choice, notes=notes, crs_hint=hint, track_times=times, **whole)
+
+
+def _count(ds, layer: str) -> int | None:
+    """How many features a dataset's layer holds, when it can tell without reading them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            n = pyogrio.read_info(ds.path, layer=layer)["features"]
+    except _GDAL_ERRORS:
+        return None
+    return int(n) if n is not None and n >= 0 else None
+
+
+def _chunks(ds, layer_name, gdal_encoding, limits, codec, on_frame, place, whole, notes, total, chunk_rows):
+    """The chunks of a large shapefile, each read (both passes) and placed in turn."""
+    label = whole["dataset"]
+    for start in range(0, total, chunk_rows):
+        rows = (start, min(chunk_rows, total - start))
+        split = _read_split(ds, layer_name, gdal_encoding, limits, label, codec, on_frame, place, rows=rows)
+        if split is None:  # the classic read of this chunk says what is wrong, or reads it
+            meta, frame, wkb = _read_table(ds.path, layer_name, gdal_encoding, limits, label,
+                                           restore_shx=False, kind=ds.kind, codec=codec, rows=rows)
+            if on_frame is not None:
+                on_frame(frame)
+            placed = _place(wkb, meta, first=start + 1, **place)
+        else:
+            meta, frame, placed, error = split
+            if error is not None:
+                raise error
+        geoms, rejected, repaired, problems, choice, more_notes, hint = placed
+        place["choice"] = choice  # (later chunks are placed the same way)
+        yield Loaded(frame=frame, geoms=geoms, rejected=rejected, repaired=repaired & ~rejected,
+                     problems=problems, crs=choice, notes=(notes if start == 0 else []) + more_notes,
+                     crs_hint=hint, first=start + 1, total=total, **whole)
 
 
 def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, counties_bbox, label: str,
-           gcj02: bool):
+           gcj02: bool, first: int = 1, choice: coords.CrsChoice | None = None):
     """The geometries parsed, placed in EPSG:4490 and checked for the layer: ``(geoms, rejected,
-    repaired, problems, crs choice, notes, crs hint)``."""
+    repaired, problems, crs choice, notes, crs hint)``. ``first``: the number of the first
+    feature; ``choice``: the CRS already chosen (for a later chunk of a file)."""
     notes = []
-    numbers = np.arange(1, len(wkb) + 1)
+    numbers = np.arange(first, first + len(wkb))
     problems = V.Problems()
     geoms, rejected = V.parse_wkb(wkb, problems, numbers)
-    choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
-                           counties_bbox=counties_bbox, what=label)
-    notes.extend(choice.notes)
+    if choice is None or choice.how == "none":
+        choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
+                               counties_bbox=counties_bbox, what=label)
+        notes.extend(choice.notes)
+    else:
+        choice = coords.reuse(choice, geoms)
     raw_x = geoms
     geoms = geoms.copy()
     live = ~rejected
@@ -572,7 +664,8 @@ def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, cou
     return geoms, rejected, repaired & ~rejected, problems, choice, notes, hint
 
 
-def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, codec, on_frame, place: dict):
+def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, codec, on_frame, place: dict,
+                rows: tuple[int, int] | None = None):
     """A shapefile read in two passes at once: the geometries (.shp) here, then checked and
     placed, while another thread reads and decodes the attribute table (.dbf) — most of the work
     in both is in GDAL, GEOS and PROJ, so on two cores they overlap. Returns ``(meta, frame,
@@ -580,7 +673,7 @@ def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, cod
     and every read error: the classic read reports it, in its order)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    kw, redecode = _read_kwargs(layer, gdal_encoding, limits, codec)
+    kw, redecode = _read_kwargs(layer, gdal_encoding, limits, codec, rows)
 
     def attributes():
         _meta, table = pyogrio.read_arrow(ds.path, read_geometry=False, **kw)
@@ -608,7 +701,7 @@ def _read_split(ds, layer: str, gdal_encoding, limits: A.Limits, label: str, cod
         pool.shutdown(wait=False)
         placed, error = None, None
         try:
-            placed = _place(wkb, meta, **place)
+            placed = _place(wkb, meta, first=1 + (rows[0] if rows else 0), **place)
         except IngestError as ex:
             error = ex
         except BaseException:

@@ -21,13 +21,13 @@ class _Families(dict):
     def __missing__(self, layer: str) -> str:
         from geo import schema as S
 
-        return {"POINT": "point", "LINESTRING": "line", "MULTIPOLYGON": "polygon"}.get(
+        return {"POINT": "point", "LINESTRING": "line", "MULTIPOLYGON": "polygon", "GEOMETRY": "mixed"}.get(
             S.layer(layer).geometry or "", "point")
 
 
 FAMILY = _Families({"change": "polygon", "occupation": "polygon", "restoration": "polygon", "zone": "polygon",
                     "patrol": "line", "signboard": "point"})
-FAMILY_ZH = {"polygon": "面", "line": "线", "point": "点"}
+FAMILY_ZH = {"polygon": "面", "line": "线", "point": "点", "mixed": "点或面"}
 TYPE_ZH = {"Point": "点", "MultiPoint": "多点", "LineString": "线", "MultiLineString": "多线",
            "LinearRing": "环", "Polygon": "面", "MultiPolygon": "多面", "GeometryCollection": "几何集合"}
 _POLY = (3, 6)  # shapely type ids
@@ -155,11 +155,11 @@ def normalise(geoms: np.ndarray, family: str, numbers: np.ndarray, problems: Pro
         geoms[live] = shapely.force_2d(geoms[live])
     types = np.full(n, -1)
     types[live] = shapely.get_type_id(geoms[live])
-    wanted = {"polygon": _POLY, "line": _LINE, "point": _POINT}[family]
+    wanted = {"polygon": _POLY, "line": _LINE, "point": _POINT, "mixed": _POINT + _POLY}[family]
     # collections: keep the parts of the wanted kind
     for i in np.flatnonzero(types == 7):
         g = geoms[i]
-        if family == "polygon":
+        if family in ("polygon", "mixed") and _polygonal(g) is not None:
             p = _polygonal(shapely.make_valid(g) if not shapely.is_valid(g) else g)
             if p is not None:
                 geoms[i], types[i], repaired[i] = p, shapely.get_type_id(p), True
@@ -174,8 +174,19 @@ def normalise(geoms: np.ndarray, family: str, numbers: np.ndarray, problems: Pro
         tname = geoms[i].geom_type
         problems.add(numbers[i], "geometry", "rejected",
                      f"几何类型为“{TYPE_ZH.get(tname, tname)}”，本图层需要{FAMILY_ZH[family]}",
-                     f"the geometry is a {tname}; this layer needs {family}s")
+                     f"the geometry is a {tname}; this layer needs "
+                     f"{'points or polygons' if family == 'mixed' else family + 's'}")
     rejected |= wrong
+    if family == "mixed":  # each part by its own kind's rules
+        polys = ~rejected & np.isin(types, _POLY)
+        for part, kind in ((polys, "polygon"), (~rejected & ~polys, "point")):
+            if part.any():
+                idx = np.flatnonzero(part)
+                sub_rejected = rejected[idx].copy()
+                fixed, rep = normalise(geoms[idx], kind, numbers[idx], problems, sub_rejected)
+                geoms[idx], repaired[idx] = fixed, repaired[idx] | rep
+                rejected[idx] = sub_rejected
+        return geoms, repaired
     live = ~rejected
     if family == "polygon":
         valid = np.ones(n, dtype=bool)
@@ -226,8 +237,8 @@ def normalise(geoms: np.ndarray, family: str, numbers: np.ndarray, problems: Pro
             if len(parts) == 1:
                 geoms[i] = parts[0]
             else:
-                problems.add(numbers[i], "geometry", "rejected", f"多点（{len(parts)} 个点）：每块公示牌应为一个点",
-                             f"a multipoint of {len(parts)} points: one point per signboard")
+                problems.add(numbers[i], "geometry", "rejected", f"多点（{len(parts)} 个点）：每条记录应为一个点",
+                             f"a multipoint of {len(parts)} points: one point per record")
                 rejected[i] = True
     return geoms, repaired
 
@@ -279,9 +290,11 @@ def locate(geoms: np.ndarray, counties: pd.DataFrame) -> tuple[np.ndarray, np.nd
     return hit, hit < 0
 
 
-def named_county(counties: pd.DataFrame, names: pd.Series | None, codes: pd.Series | None) -> np.ndarray:
-    """Row of ``counties`` that each feature's attributes name (by code, else by name); -1."""
-    n = len(names) if names is not None else (len(codes) if codes is not None else 0)
+def named_county(counties: pd.DataFrame, names: pd.Series | None, codes: pd.Series | None,
+                 n: int | None = None) -> np.ndarray:
+    """Row of ``counties`` that each feature's attributes name (by code, else by name); -1.
+    ``n``: the number of features (needed when the file has neither column)."""
+    n = len(names) if names is not None else (len(codes) if codes is not None else (n or 0))
     idx = np.full(n, -1, dtype=int)
     if counties is None or len(counties) == 0 or n == 0:
         return idx
@@ -310,6 +323,8 @@ def county_mismatch(geoms: np.ndarray, named: np.ndarray, located: np.ndarray, c
     """Features more than ~2 km (``tolerance_deg``) from the county their attributes name
     (``named``: county rows, -1 = none named); ``located`` is where they lie."""
     far = np.zeros(len(geoms), dtype=bool)
+    if len(named) != len(geoms):  # the file names no county at all (no county column mapped)
+        return far
     sel = np.flatnonzero((named >= 0) & (named != located))
     if len(sel):
         cg = np.asarray(counties.geometry.values, dtype=object)

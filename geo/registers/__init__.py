@@ -11,11 +11,21 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("people", "orders")
+MODULES: tuple[str, ...] = (
+    "people",
+    # carbon sink (小班 first: the enterprises' forest border is computed from it), wood-processing
+    # enterprises, 12345 complaints
+    "carbon", "enterprise", "complaint",
+    # fire prevention, pine-wilt disease
+    "fire", "pest",
+    # 林长令 (chiefs' orders and the responses to them)
+    "orders",
+)
 
 # menu sections of the registers' pages: key -> (zh, en)
 GROUPS: dict[str, tuple[str, str]] = {
     "chief": ("林长制", "Forest-chief system"),
+    "field": ("整改与修复", "Rectification and restoration"),
     "fire": ("森林草原防火", "Fire prevention"),
     "pest": ("松材线虫病防控", "Pine-wilt disease"),
     "enterprise": ("木材经营加工", "Wood processing"),
@@ -36,11 +46,26 @@ def declared() -> list:
 def rules_of(lyr) -> ModuleType | None:
     """The module with ``lyr``'s domain rules, or None. Hooks it may define (all optional):
 
-    * ``validate(store, values, current) -> values`` — normalise and check a record before it is
-      stored (raise :class:`geo.errors.ValidationError` with both languages);
+    * ``validate(store, values, current) -> values`` — normalise and check a record whenever it
+      changes: ``values`` are the changes (every value of a new record; the fields and ``status``
+      of a transition; the fields of an edit or operation) and ``current`` the record as it is
+      (None for a new one, added or imported). Return the changes to store, possibly completed
+      (a default, a flag); raise :class:`geo.errors.ValidationError` (both languages) to refuse;
     * ``figures(store, frame, ctx) -> {figure key: {"total": v, "by_county": {code: v}}}`` — the
       register's ``custom`` figures (``frame``: its records, as of ``ctx["as_of"]``);
     * ``bulletin(figures, ctx) -> str | None`` — its paragraph in the bulletin;
+    * ``details(store, record, lang) -> [(caption, DataFrame)]`` — tables under a record's details;
+    * ``overview(store, frame, lang) -> [(caption, DataFrame)]`` — tables at the top of its page
+      (``frame``: the records the page lists);
+    * ``map_layers(store, frame, lang) -> [{"name", "geojson", "color", "fill_opacity", "legend"}]``
+      — layers of its own drawn beneath its records on the page's map (not clickable);
+    * ``placed(store, tx, lyr, geom, values) -> dict`` — values that follow from where a record lies
+      (beside county, township and zones), computed whenever it is placed or moved
+      (``placed_many(store, tx, lyr, geoms, values_list) -> [dict]`` does it for a whole import);
+    * ``locate(store, tx, lyr, values) -> (geometry | None, values)`` — a place for a record that
+      arrives without one (``place_optional`` registers), e.g. from an address;
+    * ``panels(store, ctx) -> [panel, …]`` — what the register's page shows above its list
+      (:mod:`geo.registers.overview`);
     * ``add_parsers(subparsers)`` / ``run(args, settings) -> int | None`` — its own CLI verbs.
     """
     if not getattr(lyr, "rules", None):

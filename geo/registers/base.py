@@ -62,8 +62,9 @@ class Transition:
 @dataclass(frozen=True)
 class Deadline:
     """When a record is due: ``field`` holds the date itself, or it is ``days`` after the date in
-    ``start`` (``days_setting`` names a setting that overrides ``days``). It counts only while the
-    record is in one of ``open_statuses`` (all but the final ones when empty)."""
+    ``start`` (``days_setting`` names a setting that overrides ``days``); with both, the record's
+    own date wins and the others give it where it is empty. It counts only while the record is in
+    one of ``open_statuses`` (all but the final ones when empty)."""
 
     field: str | None = None
     start: str | None = None
@@ -134,6 +135,8 @@ class Layer:
     labels: dict = dc_field(default_factory=dict)  # value labels: kind -> key -> (zh, en)
     operations: tuple[Operation, ...] = ()
     stamps: dict = dc_field(default_factory=dict)  # status -> {field: "today" | "actor"} set on arrival
+    # a record may arrive without a place (the register's ``locate`` rule or an operation places it later)
+    place_optional: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -186,13 +189,16 @@ COMMON = (
 
 WHERE = (
     _f("county_code", TEXT, "旗县代码", "County code", "XIAN_DM", "县代码", "ADCODE"),
-    _f("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县"),
-    _f("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC"),
+    # (full-width brackets in a file's column names match these: the mapping folds them)
+    _f("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县", "县(市、区)",
+       "旗县(市、区)", "县级行政区", "县名称", "区县名称", "旗县名称"),
+    _f("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC", "乡(镇)",
+       "乡镇(苏木)", "苏木(乡镇)", "乡镇名称", "乡名称"),
 )
 
 # Where a feature sits in the forest-chief system, filled in when it arrives (geo.registers.zones)
 ZONED = (
-    _f("zone_id", INT, "责任区", "Responsibility zone", internal=True),
+    _f("zone_id", INT, "责任区", "Responsibility zone", internal=True, ref="zone"),
     _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
 )
 

@@ -93,10 +93,10 @@ def add_parsers(sub, common, writer, reader) -> None:
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
     p.add_argument("--dry-run", action="store_true")
 
-    from geo.registers import declared, rules_of
+    from geo.registers import rules_of
 
     seen = set()
-    for lyr in declared():
+    for lyr in S.LAYERS.values():
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "add_parsers") and rules.__name__ not in seen:
             seen.add(rules.__name__)
@@ -164,6 +164,13 @@ def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, 
     op = operation(layer, key)
     if access is not None and op.roles and access.role not in op.roles and not access.is_admin:
         raise PermissionDenied(f"role '{access.role}' may not {op.en.lower()}", f"当前角色不能办理“{op.zh}”")
+    if op.statuses:
+        current = raw.get_feature(layer, int(fid))
+        if current.get("status") not in op.statuses:
+            lyr = S.layer(layer)
+            raise ValidationError(
+                f"'{op.en}' is not offered for a {lyr.en} record in status '{current.get('status')}'",
+                f"{lyr.zh}当前状态为“{S.label('status', current.get('status'))}”，不能办理“{op.zh}”")
     declared = {f.name: f for f in op.fields}
     unknown = set(values) - set(declared)
     if unknown:

@@ -11,19 +11,38 @@ import pandas as pd
 from geo import schema as S
 from geo.timeutil import fmt_local
 
-# event actions as people say them
-ACTIONS = {
-    "import": ("导入", "Imported"), "create": ("新增", "Added"), "edit": ("修改", "Edited"),
-    "transition": ("流程办理", "Workflow step"), "attach": ("上传材料", "Files added"), "link": ("关联", "Linked"),
-    "appoint": ("任职", "Appointed"), "vacate": ("离任", "Left vacant"), "attribute": ("责任区归属更新", "Zone re-attributed"),
-    "inspect": ("检查", "Inspected"), "payment": ("拨付资金", "Payment"), "move": ("移位", "Moved"),
-    "retire": ("撤除", "Retired"),
-}
-
-
 def action_label(action: str, lang: str = "zh") -> str:
-    pair = ACTIONS.get(str(action))
+    """An event's action as people say it (geo.schema.LABELS["action"], then the registers' operations)."""
+    known = S.LABELS.get("action", {}).get(str(action))
+    pair = known or _operation_labels().get(str(action))
     return (pair[0] if lang == "zh" else pair[1]) if pair else str(action)
+
+
+def _operation_labels() -> dict[str, tuple[str, str]]:
+    """Event actions named after a register's operations, labelled as the operation is."""
+    return {op.key: (op.zh, op.en) for lyr in S.LAYERS.values() for op in lyr.operations}
+
+
+def flag_texts(record: dict, lang: str = "zh") -> list[str]:
+    """A record's flags (``flags``: key -> detail) as sentences, labelled by the register's
+    ``labels["flag"]``; a detail that is a number or text follows the label."""
+    flags = record.get("flags")
+    if isinstance(flags, str):
+        try:
+            flags = json.loads(flags)
+        except ValueError:
+            flags = None
+    if not isinstance(flags, dict):
+        return []
+    out = []
+    for key, detail in flags.items():
+        if detail in (None, False, {}, []):
+            continue
+        text = S.label("flag", key, lang)
+        if isinstance(detail, (int, float, str)) and not isinstance(detail, bool):
+            text += f"（{detail}）" if lang == "zh" else f" ({detail})"
+        out.append(text)
+    return out
 
 
 def value_text(lyr: S.Layer, name: str, value, lang: str = "zh") -> str | None:
@@ -35,7 +54,7 @@ def value_text(lyr: S.Layer, name: str, value, lang: str = "zh") -> str | None:
     f = lyr.field(name) if lyr.has(name) else None
     if name == "status" or (f is not None and f.options) or name in S.LABELS:
         kind = "status" if name == "status" else name
-        return S.label(kind, value, lang)
+        return S.label(kind, value, lang, layer=lyr.key)
     t = f.type if f is not None else None
     if t == S.DATETIME:
         return fmt_local(value)
@@ -59,6 +78,9 @@ def record_rows(lyr: S.Layer, record: dict, lang: str = "zh") -> list[tuple[str,
         if v is not None:
             label = f.label(lang) + (f"（{f.unit}）" if f.unit and f.unit not in f.zh else "")
             rows.append((label, v))
+    flags = flag_texts(record, lang)
+    if flags:
+        rows.append(("提示" if lang == "zh" else "Flags", "；".join(flags) if lang == "zh" else "; ".join(flags)))
     return rows
 
 
@@ -74,7 +96,7 @@ def history_rows(lyr: S.Layer, events: list[dict], lang: str = "zh") -> pd.DataF
             "时间" if zh else "When": fmt_local(e["at"]),
             "操作人" if zh else "Who": e["actor"],
             "操作" if zh else "Action": action_label(e["action"], lang),
-            "状态" if zh else "Status": S.label("status", e.get("to_status"), lang) if e.get("to_status") else "",
+            "状态" if zh else "Status": S.label("status", e.get("to_status"), lang, layer=lyr.key) if e.get("to_status") else "",
             "说明" if zh else "Comment": e.get("comment") or "",
             "内容" if zh else "Details": shown,
             "附件" if zh else "Files": len(e.get("attachment_ids") or []),

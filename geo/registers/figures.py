@@ -19,9 +19,7 @@ NO_COUNTY = "∅"
 
 
 def registers_with_figures() -> list[S.Layer]:
-    from geo.registers import declared
-
-    return [lyr for lyr in declared() if lyr.figures]
+    return [lyr for lyr in S.LAYERS.values() if lyr.figures]
 
 
 def due(lyr: S.Layer, frame: pd.DataFrame, settings=None) -> pd.Series:
@@ -29,19 +27,31 @@ def due(lyr: S.Layer, frame: pd.DataFrame, settings=None) -> pd.Series:
     rule = lyr.deadline
     if rule is None or frame.empty:
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    if rule.field:
-        out = frame[rule.field].astype(object) if rule.field in frame else pd.Series(None, index=frame.index)
-    else:
-        days = rule.days
-        if rule.days_setting and settings is not None:
-            days = getattr(settings, rule.days_setting, days)
-        start = pd.to_datetime(frame[rule.start].astype(object), errors="coerce") if rule.start in frame else None
-        if start is None or days is None:
-            return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        out = (start + pd.to_timedelta(int(days), unit="D")).dt.strftime("%Y-%m-%d")
+    out = pd.Series(None, index=frame.index, dtype=object)
+    if rule.field and rule.field in frame:
+        out = frame[rule.field].astype(object).where(frame[rule.field].notna(), None)
+    days = deadline_days(rule, settings)
+    if rule.start and rule.start in frame and days is not None:  # the record's own date, else start + days
+        start = pd.to_datetime(frame[rule.start].astype(object), errors="coerce")
+        derived = (start + pd.to_timedelta(int(days), unit="D")).dt.strftime("%Y-%m-%d")
+        out = out.where(out.notna(), derived.where(start.notna(), None))
     open_ = rule.open_statuses or tuple(s for s in lyr.statuses if s not in lyr.final_statuses)
     out = out.where(frame["status"].isin(open_) & out.notna(), None) if "status" in frame else out
     return out.astype(object).where(out.notna(), None)
+
+
+def deadline_days(rule, settings=None) -> int | None:
+    """The days of a :class:`Deadline` counted from its start: the named setting (from
+    ``settings``, else those the edge loaded) or the declared default."""
+    if rule is None:
+        return None
+    if rule.days_setting:
+        from geo.config import current
+
+        value = getattr(settings if settings is not None else current(), rule.days_setting, None)
+        if value is not None:
+            return int(value)
+    return rule.days
 
 
 def overdue(lyr: S.Layer, frame: pd.DataFrame, today: dt.date, settings=None) -> pd.Series:
@@ -86,6 +96,10 @@ def figures_of(store, lyr: S.Layer, *, as_of: dt.date | None = None, counties=No
                settings=None, frame: pd.DataFrame | None = None) -> dict:
     """``{figure key: {"total": v, "by_county": {code: v}}}`` for one register."""
     today = as_of or today or today_local()
+    if settings is None:  # (stats --json passes none: the registers' rules read the configured ones)
+        from geo.config import load_settings
+
+        settings = load_settings()
     frame = register_frame(store, lyr, as_of, counties) if frame is None else frame
     codes = frame["county_code"].astype(object).where(frame["county_code"].notna(), NO_COUNTY) \
         if "county_code" in frame else pd.Series(NO_COUNTY, index=frame.index)
@@ -107,7 +121,7 @@ def figures_of(store, lyr: S.Layer, *, as_of: dt.date | None = None, counties=No
                                       for k, v in by.items() if v}}
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "figures"):
-        ctx = {"as_of": as_of, "today": today, "counties": counties, "settings": settings}
+        ctx = {"as_of": as_of, "today": today, "counties": counties, "settings": settings, "layer": lyr.key}
         out.update(rules.figures(store, frame, ctx))
     return out
 
@@ -125,3 +139,26 @@ def labels(lyr: S.Layer, lang: str = "zh") -> dict[str, str]:
 
 def as_number(v) -> float:
     return float(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else 0.0
+
+
+def tally(frame: pd.DataFrame, mask, values=None, digits: int | None = None) -> dict:
+    """``{"total", "by_county"}`` of the rows in ``mask``: their count, or the sum of ``values``
+    (rounded to ``digits``) — the shape of a figure, for registers' ``custom`` figures."""
+    mask = pd.Series(mask, index=frame.index).fillna(False).astype(bool) if len(frame) else pd.Series(dtype=bool)
+    if values is None:
+        v = mask.astype(int)
+    else:
+        v = pd.to_numeric(pd.Series(values, index=frame.index), errors="coerce").fillna(0.0).where(mask, 0.0)
+    codes = frame["county_code"].astype(object).where(frame["county_code"].notna(), NO_COUNTY) \
+        if "county_code" in frame else pd.Series(NO_COUNTY, index=frame.index)
+    by = v.groupby(codes).sum() if len(v) else pd.Series(dtype=float)
+
+    def num(x):
+        return int(x) if values is None else round(float(x), digits if digits is not None else 6)
+
+    return {"total": num(v.sum()) if len(v) else num(0), "by_county": {str(k): num(x) for k, x in by.items() if x}}
+
+
+def year_of(series: pd.Series) -> pd.Series:
+    """The calendar year of each date (ISO text, dates or None) as a float (NaN when empty)."""
+    return pd.to_datetime(series.astype(object), errors="coerce").dt.year

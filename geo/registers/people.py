@@ -125,12 +125,15 @@ def demo(store, tx, ctx) -> int:
         where = {k: (None if isinstance(v, float) else v) for k, v in where.items()}
         crew = [("chief", z.get("chief_name"), z.get("chief_post")),
                 ("supervisor", z.get("supervisor"), f"{z['name']}监管员")]
-        crew += [("ranger", r, f"{z['name']}护林员") for r in str(z.get("rangers") or "").split("、") if r]
+        rangers = z.get("rangers") if isinstance(z.get("rangers"), str) else ""
+        crew += [("ranger", r, f"{z['name']}护林员") for r in rangers.split("、") if r]
         for role, name, title in crew:
             if not name or (isinstance(name, float)):
                 continue
             phone = f"1{int(rng.choice([35, 38, 39, 50, 51, 58, 80]))}{int(rng.integers(10000000, 99999999))}"
-            unit = title.replace("总林长", "").replace("林长", "") if role == "chief" else f"{z.get('township') or z.get('county') or '兴安盟'}林草工作站"
+            place = z.get("township") if isinstance(z.get("township"), str) else (z.get("county") if isinstance(z.get("county"), str) else None)
+            unit = (f"{place or '兴安盟'}{'人民政府' if z['level'] in ('banner', 'township', 'league') else '村民委员会'}"
+                    if role == "chief" else f"{place or '兴安盟'}林草工作站")
             people.append(dict(name=name, unit=unit or None, phone=phone, status="active", **where))
             posts.append(dict(title=title or f"{z['name']}{ROLE_OF.get(z['level'], '林长')}", level=z["level"] if z["level"] != "grid" else "village",
                               role=role, zone_id=int(z["id"]), zone_name=z["name"], holder_name=name,

@@ -28,6 +28,10 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
     for name, value in values.items():
         f = lyr.field(name)
         v = coerce(lyr, name, value)
+        if v is not None and f.options and v not in f.options:  # a list may say "满意" for satisfied
+            v = next((o for o in f.options if v in (S.label(name, o, "zh"), S.label(name, o, "en"))), v)
+        if v is not None and f.options and v not in f.options:
+            v = option_key(f, v)
         if v is not None and f.options and v not in f.options:
             labels = "、".join(S.label(name, o) for o in f.options)
             raise ValidationError(f"{f.en} must be one of {', '.join(f.options)}, not '{v}'",
@@ -36,36 +40,111 @@ def check_values(lyr: S.Layer, values: dict) -> dict:
     return out
 
 
-def _where_it_lies(store, tx, geom) -> dict:
-    """County code and name, and township, of the admin units holding ``geom``'s representative point."""
+def option_key(f: S.Field, value):
+    """The key of a value-list entry written as people write it — its Chinese or English label
+    ("打包" for ``bagging``), any case, spaces ignored — or ``value`` unchanged."""
+    text = "".join(str(value).split()).lower()
+    for key in f.options:
+        pair = S.LABELS.get(f.name, {}).get(key)
+        names = {str(key).lower(), *(("".join(p.split()).lower() for p in pair) if pair else ())}
+        if pair:
+            names.add("".join(pair[0].split()).rstrip("级"))  # "旗县" for 旗县级
+        if text in names:
+            return key
+    return value
+
+
+def measures(lyr: S.Layer, geom) -> dict:
+    """What the geometry measures, for the fields the register has: a line's ``length_km``, a
+    polygon's ``area_ha``/``area_mu`` (and ``area_crs``), each in the geometry's own 3° Gauss-Krüger
+    zone (:mod:`geo.crs`). A point of a point-or-polygon register measures nothing (None)."""
+    from geo import crs as C
+
     if geom is None or shapely.is_empty(geom):
         return {}
-    pt = shapely.point_on_surface(geom)
-    x, y = pt.x, pt.y
-    units = store.read_layer("admin", bbox=(x, y, x, y), columns=["code", "name", "level", "parent_code"], tx=tx)
-    units = units[shapely.contains(units.geometry.values, pt) | shapely.touches(units.geometry.values, pt)]
-    out = {}
-    county = units[units["level"] == "county"]
-    if len(county):
-        out["county_code"], out["county"] = str(county["code"].iloc[0]), county["name"].iloc[0]
-    town = units[units["level"] == "township"]
-    if len(town):
-        out["township"] = town["name"].iloc[0]
+    kind = shapely.get_type_id(geom)
+    out: dict = {}
+    if lyr.has("length_km") and kind in (1, 5):
+        out["length_km"] = round(float(C.lengths_km(np.array([geom], dtype=object))[0]), 3)
+    if lyr.has("area_ha") or lyr.has("area_mu"):
+        if kind in (3, 6):
+            ha, mu, crs = C.areas_ha_mu(np.array([geom], dtype=object))
+            out.update(area_ha=round(float(ha[0]), 4), area_mu=round(float(mu[0]), 2), area_crs=crs[0])
+        elif lyr.geometry == "GEOMETRY":
+            out.update(area_ha=None, area_mu=None, area_crs=None)
+    return {k: v for k, v in out.items() if lyr.has(k)}
+
+
+def _where_they_lie(store, tx, geoms: np.ndarray) -> list[dict]:
+    """County code and name, and township, of the admin units holding each geometry's
+    representative point (one read of the admin units around them all)."""
+    pts = shapely.point_on_surface(geoms)
+    b = shapely.bounds(pts)
+    box = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+    units = store.read_layer("admin", bbox=box, columns=["code", "name", "level", "parent_code"], tx=tx)
+    out: list[dict] = [{} for _ in range(len(pts))]
+    if units.empty:
+        return out
+    pi, ui = shapely.STRtree(units.geometry.values).query(pts, predicate="intersects")  # inside or on the edge
+    level, code, name = (units[c].to_numpy(dtype=object) for c in ("level", "code", "name"))
+    for p, u in sorted(zip(pi.tolist(), ui.tolist())):
+        if level[u] == "county" and "county_code" not in out[p]:
+            out[p]["county_code"], out[p]["county"] = str(code[u]), name[u]
+        elif level[u] == "township" and "township" not in out[p]:
+            out[p]["township"] = name[u]
     return out
+
+
+def placed_many(store, tx, lyr: S.Layer, geoms, keeps: list[dict] | None = None) -> list[dict]:
+    """The place fields of records at ``geoms`` (county, township, zones, and what the register's
+    ``placed`` rule derives), except those each record's ``keep`` already holds. The admin units and
+    zones are read once for all of them (a register may give ``placed_many`` for its own rule)."""
+    from geo.attribution import for_features
+
+    geoms = list(geoms)
+    keeps = keeps or [{} for _ in geoms]
+    outs: list[dict] = [{} for _ in geoms]
+    ok = [i for i, g in enumerate(geoms) if g is not None and not shapely.is_empty(g)]
+    if not ok:
+        return outs
+    arr = np.array([geoms[i] for i in ok], dtype=object)
+    for i, where in zip(ok, _where_they_lie(store, tx, arr)):
+        outs[i] = {k: v for k, v in where.items() if lyr.has(k) and keeps[i].get(k) in (None, "")}
+    if lyr.attributed and lyr.has("zones"):
+        zid, zones = for_features(store, tx, arr)
+        for k, i in enumerate(ok):
+            outs[i]["zones"] = zones[k]
+            if lyr.has("zone_id") and keeps[i].get("zone_id") in (None, ""):
+                outs[i]["zone_id"] = zid[k]
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "placed_many"):
+        extra = rules.placed_many(store, tx, lyr, list(arr), [{**keeps[i], **outs[i]} for i in ok])
+    elif rules is not None and hasattr(rules, "placed"):
+        extra = [rules.placed(store, tx, lyr, geoms[i], {**keeps[i], **outs[i]}) for i in ok]
+    else:
+        extra = [{} for _ in ok]
+    for i, more in zip(ok, extra):
+        outs[i].update(more)
+    for i in ok:  # what the geometry measures (length, area), as the upload computes it
+        outs[i].update({k: v for k, v in measures(lyr, geoms[i]).items() if keeps[i].get(k) in (None, "")})
+    return outs
 
 
 def placed(store, tx, lyr: S.Layer, geom, keep: dict | None = None) -> dict:
-    """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``."""
-    from geo.attribution import for_features
+    """The place fields of a record at ``geom`` (county, township, zones), except those in ``keep``,
+    and what it measures (:func:`measures`)."""
+    return placed_many(store, tx, lyr, [geom], [keep or {}])[0]
 
-    keep = keep or {}
-    out = {k: v for k, v in _where_it_lies(store, tx, geom).items() if lyr.has(k) and keep.get(k) in (None, "")}
-    if lyr.attributed and lyr.has("zones"):
-        zid, zones = for_features(store, tx, np.array([geom], dtype=object))
-        out["zones"] = zones[0]
-        if lyr.has("zone_id") and keep.get("zone_id") in (None, ""):
-            out["zone_id"] = zid[0]
-    return out
+
+def locate(store, tx, lyr: S.Layer, values: dict, geometry):
+    """``(geometry, values)``: the record's own place, or one its register's ``locate`` rule finds
+    (an address matched to townships and villages …) for a ``place_optional`` register."""
+    if geometry is not None or not lyr.spatial:
+        return geometry, values
+    rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "locate"):
+        return rules.locate(store, tx, lyr, values)
+    return None, values
 
 
 def _check_write(lyr: S.Layer, access, values: dict) -> None:
@@ -89,9 +168,10 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     raw, access = unwrap(store, access)
     lyr = S.layer(layer)
     values = check_values(lyr, {k: v for k, v in values.items() if v not in (None, "")})
-    if lyr.spatial and geometry is None:
+    if lyr.spatial and geometry is None and not lyr.place_optional:
         raise ValidationError(f"a {lyr.en} record needs a location", f"{lyr.zh}需要位置（坐标或图形）",
                               field="geometry")
+    values.update(measures(lyr, geometry))
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "validate"):
         values = rules.validate(raw, values, None)
@@ -102,6 +182,7 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     files = [(name, data, ev.check(name, data)) for name, data in (attachments or [])]
     at = at or now_utc()
     with raw.transaction() as tx:
+        geometry, values = locate(raw, tx, lyr, values, geometry)
         if geometry is not None:
             values.update(placed(raw, tx, lyr, geometry, keep=values))
         _check_write(lyr, access, values)

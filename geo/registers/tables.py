@@ -33,6 +33,8 @@ from geo.timeutil import now_utc
 
 LON = ("经度", "东经", "LON", "LONGITUDE", "LNG", "X坐标", "X")
 LAT = ("纬度", "北纬", "LAT", "LATITUDE", "Y坐标", "Y")
+WKT = ("WKT", "几何", "图形", "GEOMETRY", "SHAPE")
+LONLAT = ("经纬度", "坐标", "经纬度坐标", "位置坐标", "GPS坐标", "定位", "LONLAT")  # one cell: "121.6,46.08"
 MAX_ROWS = 200_000
 
 
@@ -42,6 +44,8 @@ class Preview:
     mapping: dict  # column -> field name or None
     sheets: list[str] = field(default_factory=list)
     lonlat: tuple[str, str] | None = None
+    wkt: str | None = None  # a column of WKT geometries (EPSG:4490), for lines and polygons
+    coords: str | None = None  # one column holding "longitude,latitude"
 
 
 def _grid(ws) -> list[list]:
@@ -185,7 +189,9 @@ def read(path, layer: str, sheets: list[str] | None = None, overrides: dict | No
     # mapping by the last part of a two-level header too ("林长·姓名" → 姓名)
     short = {c: c.split("·")[-1] for c in columns}
     lon, lat = _find(columns, LON), _find(columns, LAT)
-    plain = [c for c in columns if c not in (lon, lat)]
+    wkt = _find(columns, WKT) if lyr.spatial else None
+    both = _find(columns, LONLAT) if not (lon and lat) and lyr.geometry in ("POINT", "GEOMETRY") else None
+    plain = [c for c in columns if c not in (lon, lat, wkt, both)]
     by_short = fieldmap.suggest([short[c] for c in plain], layer) if plain else {}
     mapping = {c: by_short.get(short[c]) for c in plain}
     full = fieldmap.suggest(plain, layer) if plain else {}
@@ -199,7 +205,16 @@ def read(path, layer: str, sheets: list[str] | None = None, overrides: dict | No
             lyr.field(fld)
         mapping[col] = fld
     return Preview(frame=frame, mapping=mapping, sheets=used,
-                   lonlat=(lon, lat) if (lon and lat and lyr.geometry == "POINT") else None)
+                   lonlat=(lon, lat) if (lon and lat and lyr.geometry in ("POINT", "GEOMETRY")) else None,
+                   wkt=wkt, coords=both)
+
+
+def _lonlat(text):
+    """``(lon, lat)`` from one cell such as "121.6,46.08", "121.6 46.08" or "121.6，46.08"."""
+    parts = [p for p in re.split(r"[,，;；\s/]+", str(text).strip()) if p]
+    if len(parts) != 2:
+        raise ValidationError(f"'{text}' is not 'longitude,latitude'", f"坐标“{text}”应为“经度,纬度”")
+    return parts[0], parts[1]
 
 
 def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
@@ -219,9 +234,13 @@ def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
         try:
             values = check_values(lyr, values)
             geom = None
-            if preview.lonlat:
+            if preview.wkt and _text(rec.get(preview.wkt)):
+                geom = _shape(lyr, rec[preview.wkt])
+            if geom is None and preview.lonlat:
                 lo, la = rec.get(preview.lonlat[0]), rec.get(preview.lonlat[1])
                 geom = point(lo, la) if _text(lo) and _text(la) else None
+            elif preview.coords and _text(rec.get(preview.coords)):
+                geom = point(*_lonlat(rec[preview.coords]))
             if extra:
                 values["extra"] = extra
             out.append(values)
@@ -234,13 +253,21 @@ def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
 def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None, overrides=None,
                 dry_run: bool = False) -> dict:
     """Check every row of ``path`` and store them all in ``layer`` — or nothing, with the reasons."""
-    from geo.registers.records import _check_write, placed
+    from geo.registers.records import _check_write, locate, placed_many
 
     raw, access = unwrap(store, access)
     lyr = S.layer(layer)
     preview = read(path, layer, sheets, overrides)
     values, geoms, problems = rows(preview, layer)
     rules = rules_of(lyr)
+    if rules is not None and hasattr(rules, "validate"):  # each row under the register's own rule
+        from geo.registers.records import measures
+
+        for i, v in enumerate(values):
+            try:
+                values[i] = rules.validate(raw, {**v, **measures(lyr, geoms[i])}, None)
+            except GeoError as err:
+                problems.append({"row": f"第 {i + 1} 条", "message_zh": err.zh, "message_en": err.en})
     if not problems and rules is not None and hasattr(rules, "prepare_rows"):
         values, more = rules.prepare_rows(raw, layer, values, actor=actor, access=access, dry_run=True)
         problems += more
@@ -253,7 +280,7 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
         if gap and not missing_required:
             problems.append({"row": f"第 {i + 1} 条", "message_zh": f"缺少必填项：{'、'.join(gap)}",
                              "message_en": "required fields are missing"})
-    if lyr.spatial and any(g is None for g in geoms):
+    if lyr.spatial and not lyr.place_optional and any(g is None for g in geoms):
         problems.append({"row": "坐标", "message_zh": "缺少经纬度列或部分行没有坐标",
                          "message_en": "longitude/latitude columns are missing or empty in some rows"})
     report = {"file": Path(path).name, "layer": layer, "rows": len(preview.frame), "sheets": preview.sheets,
@@ -270,9 +297,11 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
     with raw.transaction() as tx:
         if rules is not None and hasattr(rules, "prepare_rows"):
             values, _ = rules.prepare_rows(raw, layer, values, actor=actor, access=access, dry_run=False, tx=tx)
-        for v, g in zip(values, geoms):
-            if g is not None:
-                v.update(placed(raw, tx, lyr, g, keep=v))
+        geoms = list(geoms)
+        for i, (v, g) in enumerate(zip(values, geoms)):
+            geoms[i], values[i] = locate(raw, tx, lyr, v, g)
+        for v, more in zip(values, placed_many(raw, tx, lyr, geoms, values)):
+            v.update(more)
             _check_write(lyr, access, v)
         frame = gpd.GeoDataFrame(pd.DataFrame(values), geometry=list(geoms) if geoms else None, crs=4490) \
             if values else None
@@ -287,6 +316,28 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
             rules.after_import(raw, tx, layer, ids, values, actor=actor, at=at)
     report.update(stored=len(ids), batch_id=bid, ids=[int(i) for i in ids])
     return report
+
+
+_KINDS = {"POINT": (0,), "LINESTRING": (1, 5), "MULTIPOLYGON": (3, 6), "GEOMETRY": (0, 3, 6)}
+
+
+def _shape(lyr: S.Layer, text):
+    """A geometry from a WKT cell (EPSG:4490 longitude/latitude), of the register's kind."""
+    import shapely
+
+    try:
+        geom = shapely.from_wkt(str(text).strip())
+    except Exception:  # noqa: BLE001 - shapely raises several kinds
+        raise ValidationError(f"'{str(text)[:40]}' is not a WKT geometry", f"“{str(text)[:40]}”不是有效的 WKT 图形") from None
+    if geom is None or geom.is_empty or shapely.get_type_id(geom) not in _KINDS.get(lyr.geometry, ()):
+        raise ValidationError(f"{lyr.en} needs a {lyr.geometry.lower()} geometry",
+                              f"{lyr.zh}的图形类型不符（{getattr(geom, 'geom_type', '空')}）")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise ValidationError("WKT coordinates are not longitude/latitude", "WKT 坐标不是经纬度（应为 CGCS2000 经纬度）")
+    if lyr.geometry == "MULTIPOLYGON" and shapely.get_type_id(geom) == 3:
+        geom = shapely.MultiPolygon([geom])
+    return geom
 
 
 def _np(x):

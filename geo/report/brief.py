@@ -59,7 +59,7 @@ def _counts(raw, lo: str, hi: str, ids: set[int] | None) -> dict[str, int]:
 
 def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.date | None = None) -> dict:
     """The brief of the week holding ``week_of`` (default: the last full week before ``today``)."""
-    from geo import stats
+    from geo import official, stats
     from geo.closure import review_settings
     from geo.workflow import change_deadlines
 
@@ -67,18 +67,24 @@ def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.dat
     start, end = week_bounds(week_of or (today - dt.timedelta(days=7)))
     lo = end_of_local_day_utc(start - dt.timedelta(days=1))
     hi = end_of_local_day_utc(end)
-    raw, access = unwrap(store)
-    scoped = access is not None and access.counties is not None
-    ids = set(store.read_layer("change", columns=[], geometry=False)["id"].astype("int64")) if scoped else None
-    counts = _counts(raw, lo, hi, ids)
+    raw, _ = unwrap(store)
     as_of = min(end, today)
+    # the official polygons only (geo.official: official batches, inside the jurisdiction), as in
+    # every figure; a county account's store narrows them further
+    batches = raw.batches("change")
+    sc = official.scope(raw, batches, as_of)
+    where = {"batch_id": sc.batch_ids, "county_code": sc.counties}
+    ids = set(store.read_layer("change", where=where, columns=[], geometry=False)["id"].astype("int64"))
+    counts = _counts(raw, lo, hi, ids)
     state = stats.change_state(store, as_of, columns=["polygon_no", "county_code", "county", "township", "status",
-                                                      "batch_id", "deadline", "verdict"])
+                                                      "batch_id", "deadline", "verdict"], where=where)
     if len(state):
-        due = change_deadlines(state, store.batches("change"))
+        due = change_deadlines(state, batches)
         state = state.assign(due=due.to_numpy())
+        # became overdue this week: the deadline's last day fell in the week, and before ``as_of``
+        last = (min(end, as_of) - dt.timedelta(days=1)).isoformat()
         window = (state["due"].notna() & (state["due"].astype(str).str.slice(0, 10) >= (start - dt.timedelta(days=1)).isoformat())
-                  & (state["due"].astype(str).str.slice(0, 10) <= (end - dt.timedelta(days=1)).isoformat()))
+                  & (state["due"].astype(str).str.slice(0, 10) <= last))
         late = state[window.to_numpy(dtype=bool)].copy()
         late["days_overdue"] = [(as_of - dt.date.fromisoformat(str(d)[:10])).days for d in late["due"]]
         late = late.sort_values(["due", "county_code", "id"]).reset_index(drop=True)
@@ -102,6 +108,8 @@ def week_label(start: dt.date, end: dt.date) -> str:
     from geo.report.text import zh_date
 
     year, week, _ = start.isocalendar()
+    if start.year == end.year:  # one line: the year once
+        return f"{year}年第{week}周（{start.month}月{start.day}日—{end.month}月{end.day}日）"
     return f"{year}年第{week}周（{zh_date(start)}—{zh_date(end)}）"
 
 
@@ -154,51 +162,50 @@ def _hyperlink(paragraph, url: str, text: str, font: str, size: float) -> None:
     rpr.get_or_add_rFonts().set(qn("w:eastAsia"), font)
 
 
-def brief_docx(b: dict, settings) -> bytes:
-    """The brief as a one-page .docx in the bulletin's 公文 layout."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-
-    from geo.report.bulletin import (BODY_FONT, H2_FONT, LINE, SIZE_BODY, SIZE_TABLE, SIZE_TITLE, TITLE_FONT,
-                                     _font_table, _fonts, _para, _setup, _table)
+def brief_blocks(b: dict, settings) -> list:
+    """The brief as bulletin blocks (geo.report.blocks): title, week, three paragraphs, the table of
+    polygons that became overdue, signature."""
+    from geo.report.blocks import Block
     from geo.report.text import zh_date
 
-    doc = Document()
-    _setup(doc, settings, b["end"], historic=True)
-    _font_table(doc)
-    body = doc.element.body
-    for p in list(body.findall(qn("w:p"))):
-        if not "".join(t.text or "" for t in p.iter(qn("w:t"))):
-            body.remove(p)
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, line=36)
-    _fonts(p.add_run("林长制整改工作周报"), TITLE_FONT, SIZE_TITLE)
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, line=LINE)
-    _fonts(p.add_run(week_label(b["start"], b["end"])), BODY_FONT, SIZE_BODY)
-    parts = sentences(b)
-    for i, (head, text) in enumerate(parts):
-        p = _para(doc)
-        _fonts(p.add_run(head), H2_FONT, SIZE_BODY)
-        _fonts(p.add_run(text), BODY_FONT, SIZE_BODY)
+    out = [Block("title", "林长制整改工作周报", lines=["林长制整改工作周报"]),
+           Block("subtitle", week_label(b["start"], b["end"]))]
+    for i, (head, text) in enumerate(sentences(b)):
+        out.append(Block("p", text, head=head, head_style="kai"))
         if i == 1 and len(b["became_overdue"]):
             late = b["became_overdue"].head(LIST_MAX)
-            rows = [["图斑编号", "旗县", "苏木乡镇", "状态", "整改期限", "逾期天数"]]
+            rows = [["图斑编号", "旗县", "状态", "整改期限", "逾期天数"]]
             for r in late.to_dict("records"):
                 rows.append([str(r.get("polygon_no") or f"#{r['id']}"), str(r.get("county") or ""),
-                             str(r.get("township") or ""), S.label("status", r["status"]), str(r["due"])[:10],
-                             str(int(r["days_overdue"]))])
-            _table(doc, rows, "本周新增逾期图斑（前{}个）".format(len(late)))
-            table = doc.tables[-1]
-            for k, r in enumerate(late.to_dict("records"), start=1):  # the numbers link to the app
-                cell = table.rows[k].cells[0]
-                para = cell.paragraphs[0]
-                for run in list(para.runs):
-                    run._element.getparent().remove(run._element)
-                _hyperlink(para, r["link"], str(r.get("polygon_no") or f"#{r['id']}"), BODY_FONT, SIZE_TABLE)
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False, right_chars=2)
-    _fonts(p.add_run(f"{settings.org_name} {zh_date(b['end'])}"), BODY_FONT, SIZE_BODY)
-    cp = doc.core_properties
-    cp.title = f"林长制整改工作周报 {week_label(b['start'], b['end'])}"
+                             S.label("status", r["status"]), str(r["due"])[:10], str(int(r["days_overdue"]))])
+            # widths: an 18-digit polygon number, a seven-character county name and a date on one
+            # line each (the township is on screen and behind the link)
+            out.append(Block("table", rows=rows, caption=f"本周新增逾期图斑（前{len(late)}个）",
+                             widths=[50.0, 32.0, 22.0, 30.0, 22.0]))
+    out.append(Block("sign", settings.org_name))
+    out.append(Block("sign", zh_date(b["end"])))
+    return out
+
+
+def brief_docx(b: dict, settings) -> bytes:
+    """The brief as a one-page .docx in the bulletin's 公文 layout (geo.report.layout), the polygon
+    numbers of its table linking to the app."""
+    from docx import Document
+
+    from geo.report.layout import BODY_FONT, SIZE_TABLE, render
+
+    data = render(brief_blocks(b, settings), title=f"林长制整改工作周报 {week_label(b['start'], b['end'])}",
+                  author=settings.org_name, day=b["end"], historic=True)
+    late = b["became_overdue"].head(LIST_MAX)
+    if not len(late):
+        return data
+    doc = Document(io.BytesIO(data))
+    table = doc.tables[-1]
+    for k, r in enumerate(late.to_dict("records"), start=1):  # the numbers link to the app
+        para = table.rows[k].cells[0].paragraphs[0]
+        for run in list(para.runs):
+            run._element.getparent().remove(run._element)
+        _hyperlink(para, r["link"], str(r.get("polygon_no") or f"#{r['id']}"), BODY_FONT, SIZE_TABLE)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -41,7 +41,8 @@ TABLES: dict[str, str] = {
         "id {pk}, name {text} NOT NULL, layer {text} NOT NULL, source {text}, kind {text}, "
         "issued_on {date}, verify_deadline {date}, rectify_deadline {date}, file_name {text}, "
         "file_sha256 {text}, uploaded_by {text}, uploaded_at {ts}, feature_count {int}, "
-        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}"
+        "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}, "
+        "purpose {text}"  # official / demo / test / candidate (geo.official): what counts in figures
     ),
     "events": (
         "id {pk}, layer {text} NOT NULL, feature_id {int} NOT NULL, at {ts} NOT NULL, "
@@ -56,7 +57,7 @@ TABLES: dict[str, str] = {
         "id {pk}, code {text}, problem {text} NOT NULL, category {text}, measures {text}, "
         "leader {text}, unit {text}, deadline {date}, status {text} NOT NULL, "
         "progress_mode {text}, manual_progress {real}, note {text}, version {int} NOT NULL, "
-        "created_at {ts}, updated_at {ts}, updated_by {text}"
+        "created_at {ts}, updated_at {ts}, updated_by {text}, link_query {text}"
     ),
     "attachment_links": (
         "id {pk}, sha256 {text} NOT NULL, layer {text} NOT NULL, feature_id {int} NOT NULL"
@@ -90,9 +91,28 @@ TABLES: dict[str, str] = {
         "expires_at {ts} NOT NULL, last_seen {ts}, ip {text}"
     ),
     "signin_failures": "id {pk}, key {text} NOT NULL, at {ts} NOT NULL",
+    # the bulletin's settings, editable sections and the bureau's recorded actions (geo.report.records)
+    "report_settings": "key {text} PRIMARY KEY, value {text}, updated_at {ts}, updated_by {text}",
+    "report_texts": (
+        "section {text} NOT NULL, scope {text} NOT NULL, body {text}, updated_at {ts}, updated_by {text}, "
+        "PRIMARY KEY (section, scope)"
+    ),
+    "report_actions": (
+        "id {pk}, on_date {date} NOT NULL, kind {text} NOT NULL, title {text} NOT NULL, doc_no {text}, "
+        "county_code {text}, note {text}, created_at {ts}, created_by {text}"
+    ),
     "field_profiles": (
         "source {text} NOT NULL, layer {text} NOT NULL, mapping {text}, encoding {text}, "
         "crs {text}, updated_at {ts}, updated_by {text}, PRIMARY KEY (source, layer)"
+    ),
+    # the imagery register (geo.imagery.scenes): footprint as WKT in EPSG:4490 plus its bounds
+    "scenes": (
+        "id {pk}, name {text} NOT NULL, path {text} NOT NULL, acquired_on {date} NOT NULL, "
+        "sensor {text}, bands {text}, ndvi_band {int}, value_scale {real}, value_offset {real}, "
+        "nodata {real}, footprint {text} NOT NULL, minx {real}, miny {real}, maxx {real}, maxy {real}, "
+        "crs {text}, width {int}, height {int}, band_count {int}, dtype {text}, res_m {real}, "
+        "cog {bool}, synthetic {bool}, file_sha256 {text}, size_bytes {int}, added_by {text}, "
+        "added_at {ts}, note {text}"
     ),
 }
 
@@ -115,6 +135,9 @@ def _table_fields(name: str) -> list[S.Field]:
         if token in _TOKEN_TYPES and "PRIMARY KEY" not in rest and "NOT NULL" not in rest:
             out.append(S.Field(col, _TOKEN_TYPES[token], col, col))
     return out
+# a batch stored before batches had a purpose: automatic detection is a candidate, the rest official
+BACKFILL_PURPOSE = ("UPDATE batches SET purpose = CASE WHEN source LIKE '自动检测%' THEN 'candidate' "
+                    "ELSE 'official' END WHERE purpose IS NULL")
 
 
 INDEXES = [
@@ -278,6 +301,12 @@ class Store(ABC):
         """Hook for bookkeeping after features were written (GeoPackage extents). ``added``: the
         bounds of features only inserted (the extent can only grow), else None (recompute)."""
 
+    @contextmanager
+    def bulk_load(self, tx: Tx, layer: str):
+        """Several :meth:`insert_features` calls into ``layer`` in ``tx`` (a batch stored chunk by
+        chunk): a backend may defer index work to the end (the GeoPackage packs its R-tree once)."""
+        yield
+
     # ---------------------------------------------------------------- lifecycle
     def init(self) -> "Store":
         """Create the schema if the store is new; migrate it if it is old. Idempotent."""
@@ -330,6 +359,8 @@ class Store(ABC):
                 if f.name not in self._columns(tx, table):
                     self._add_column(tx, table, f)
                     added.append(f"{table}.{f.name}")
+            if "batches.purpose" in added:
+                tx.execute(BACKFILL_PURPOSE)
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
@@ -891,7 +922,14 @@ class Store(ABC):
 
     # ---------------------------------------------------------------- batches
     def add_batch(self, tx: Tx, **values) -> int:
+        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.official.default_purpose`)."""
+        from geo import official
+
         values.setdefault("uploaded_at", now_utc())
+        if "official" in values:  # official=True/False as a shorthand
+            flag = values.pop("official")
+            values.setdefault("purpose", "official" if flag else official.default_purpose(values.get("source"), False))
+        values["purpose"] = official.check_purpose(values.get("purpose") or official.default_purpose(values.get("source")))
         cols = list(values)
         for key in ("field_mapping",):
             if key in values:
@@ -1024,7 +1062,7 @@ class Store(ABC):
         at = at or now_utc()
         allowed = {
             "code", "problem", "category", "measures", "leader", "unit", "deadline", "status",
-            "progress_mode", "manual_progress", "note",
+            "progress_mode", "manual_progress", "note", "link_query",
         }
         bad = set(changes) - allowed
         if bad:

@@ -160,25 +160,49 @@ class _SqliteTx(Tx):
 
 
 def _rtree_triggers(t: str, c: str = GEOM, i: str = "id") -> list[str]:
+    """The R-tree triggers of GeoPackage 1.4 (Annex F.3), the set GDAL creates and its validator
+    expects: ``update1`` and ``update3`` of earlier versions are replaced by ``update5``-``update7``
+    (an UPDATE of the index row instead of INSERT OR REPLACE, which mishandled upserts)."""
     r = f"rtree_{t}_{c}"
     vals = f"NEW.{i}, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})"
+    new_full = f"(NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))"
+    new_empty = f"(NEW.{c} IS NULL OR ST_IsEmpty(NEW.{c}))"
     return [
-        f"CREATE TRIGGER {r}_insert AFTER INSERT ON {t} WHEN (new.{c} NOT NULL AND NOT "
-        f"ST_IsEmpty(NEW.{c})) BEGIN INSERT OR REPLACE INTO {r} VALUES ({vals}); END",
-        f"CREATE TRIGGER {r}_update6 AFTER UPDATE OF {c} ON {t} WHEN OLD.{i} = NEW.{i} AND "
-        f"(NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c})) BEGIN INSERT OR REPLACE INTO {r} VALUES "
-        f"({vals}); END",
-        f"CREATE TRIGGER {r}_update7 AFTER UPDATE OF {c} ON {t} WHEN OLD.{i} = NEW.{i} AND "
-        f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c})) BEGIN DELETE FROM {r} WHERE id = OLD.{i}; END",
-        f"CREATE TRIGGER {r}_update2 AFTER UPDATE OF {c} ON {t} WHEN OLD.{i} != NEW.{i} AND "
-        f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c})) BEGIN DELETE FROM {r} WHERE id = OLD.{i}; END",
+        # a non-empty geometry inserted: index it
+        f"CREATE TRIGGER {r}_insert AFTER INSERT ON {t} WHEN {new_full} "
+        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({vals}); END",
+        # the geometry emptied, same id: drop its box
+        f"CREATE TRIGGER {r}_update2 AFTER UPDATE OF {c} ON {t} WHEN OLD.{i} = NEW.{i} AND "
+        f"{new_empty} BEGIN DELETE FROM {r} WHERE id = OLD.{i}; END",
+        # the id changed, the geometry empty: drop both ids' boxes
         f"CREATE TRIGGER {r}_update4 AFTER UPDATE ON {t} WHEN OLD.{i} != NEW.{i} AND "
-        f"(NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c})) BEGIN DELETE FROM {r} WHERE id = "
-        f"OLD.{i}; INSERT OR REPLACE INTO {r} VALUES ({vals}); END",
+        f"{new_empty} BEGIN DELETE FROM {r} WHERE id IN (OLD.{i}, NEW.{i}); END",
+        # the id changed, the geometry non-empty: move the box to the new id
+        f"CREATE TRIGGER {r}_update5 AFTER UPDATE ON {t} WHEN OLD.{i} != NEW.{i} AND "
+        f"{new_full} BEGIN DELETE FROM {r} WHERE id = OLD.{i}; "
+        f"INSERT OR REPLACE INTO {r} VALUES ({vals}); END",
+        # a non-empty geometry replaced by another: update its box
+        f"CREATE TRIGGER {r}_update6 AFTER UPDATE OF {c} ON {t} WHEN OLD.{i} = NEW.{i} AND "
+        f"{new_full} AND (OLD.{c} NOT NULL AND NOT ST_IsEmpty(OLD.{c})) BEGIN UPDATE {r} SET "
+        f"minx = ST_MinX(NEW.{c}), maxx = ST_MaxX(NEW.{c}), miny = ST_MinY(NEW.{c}), "
+        f"maxy = ST_MaxY(NEW.{c}) WHERE id = NEW.{i}; END",
+        # a null or empty geometry given a non-empty one: index it
+        f"CREATE TRIGGER {r}_update7 AFTER UPDATE OF {c} ON {t} WHEN OLD.{i} = NEW.{i} AND "
+        f"{new_full} AND (OLD.{c} IS NULL OR ST_IsEmpty(OLD.{c})) BEGIN INSERT INTO {r} "
+        f"VALUES ({vals}); END",
         f"CREATE TRIGGER {r}_delete AFTER DELETE ON {t} WHEN old.{c} NOT NULL BEGIN DELETE FROM "
         f"{r} WHERE id = OLD.{i}; END",
     ]
 
+
+# Tables registered in gpkg_contents as ``attributes``: those a GIS user opening the file gains
+# from (history, batches, rectification items), each keyed by an INTEGER PRIMARY KEY as the spec
+# asks (Req 119). The others are the application's own bookkeeping — accounts with password
+# hashes, sessions, settings, evidence bytes, pre-counted aggregates, link rows — and stay
+# unregistered: an Extended GeoPackage may hold tables it does not list (spec §2, "Extended
+# GeoPackage"), GDAL and QGIS then do not offer them as layers, and their natural keys (a
+# content hash, an account name) stay the keys without a surrogate id.
+ATTRIBUTE_TABLES = ("batches", "events", "items")
 
 _APPEND_ONLY = [
     "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN "
@@ -301,15 +325,59 @@ class GpkgStore(Store):
                 for token, sql_type in _TYPES.items():
                     ddl = ddl.replace(token, sql_type)
                 tx.execute(f"CREATE TABLE {name} ({ddl})")
-                # (a table re-created by a migration is still registered)
+                # (a table re-created by a migration is registered anew, or no longer)
                 tx.execute("DELETE FROM gpkg_contents WHERE table_name = ?", [name])
-                tx.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
-                    "VALUES (?, 'attributes', ?, ?)",
-                    [name, name, f"forest store table {name}"],
-                )
+                if name in ATTRIBUTE_TABLES:
+                    tx.execute(
+                        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                        "VALUES (?, 'attributes', ?, ?)",
+                        [name, name, f"forest store table {name}"],
+                    )
         for sql in INDEXES + _APPEND_ONLY:
             tx.execute(sql)
+
+    def migrate(self) -> list[str]:
+        """Also bring the GeoPackage's own bookkeeping up to GeoPackage 1.4: each layer's R-tree
+        triggers (a store made before had ``update5`` missing and others named differently) and
+        which tables are registered (see :data:`ATTRIBUTE_TABLES`)."""
+        with self.transaction(write=False) as tx:
+            todo = self._gpkg_upgrades(tx)
+        if todo:
+            with self.transaction() as tx:
+                todo = self._gpkg_upgrades(tx, apply=True)
+        return todo + super().migrate()
+
+    def _gpkg_upgrades(self, tx: Tx, apply: bool = False) -> list[str]:
+        done = []
+        tables = {r[0] for r in tx.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "gpkg_contents" not in tables:
+            return done
+        for lyr in S.LAYERS.values():
+            if lyr.table not in tables:
+                continue
+            want = {sql.split()[2]: sql for sql in _rtree_triggers(lyr.table)}
+            have = dict(tx.query(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+                "AND name LIKE 'rtree%'", [lyr.table]))
+            if have == want:
+                continue
+            done.append(f"{lyr.table}: GeoPackage 1.4 R-tree triggers")
+            if apply:
+                for name in have:
+                    tx.execute(f"DROP TRIGGER {name}")
+                for sql in want.values():
+                    tx.execute(sql)
+        internal = [n for n in TABLES if n not in ATTRIBUTE_TABLES]
+        marks = ", ".join("?" * len(internal))
+        listed = [r[0] for r in tx.query(
+            f"SELECT table_name FROM gpkg_contents WHERE table_name IN ({marks})", internal)]
+        if listed:
+            done.append(f"unregistered internal tables {', '.join(listed)}")
+            if apply:
+                tx.execute(f"DELETE FROM gpkg_contents WHERE table_name IN ({marks})", internal)
+                if "gpkg_ogr_contents" in tables:
+                    tx.execute(f"DELETE FROM gpkg_ogr_contents WHERE table_name IN ({marks})", internal)
+        return done
 
     def _create_gpkg_core(self, tx: Tx) -> None:
         tx.execute(
@@ -410,31 +478,61 @@ class GpkgStore(Store):
         start = max(int(top), int(seq[0]) if seq else 0) + 1
         return list(range(start, start + n))
 
+    @contextmanager
+    def bulk_load(self, tx: Tx, layer: str):
+        """Inserts into ``layer`` within this block leave the R-tree to its end, where the boxes
+        of all of them go in at once (packed anew when that pays): a batch stored in chunks gets
+        the index a single insert would have given it."""
+        lyr = S.layer(layer)
+        if getattr(tx, "rtree_pending", {}).get(lyr.table) is not None:
+            yield  # (already deferred by an enclosing block)
+            return
+        pending = tx.__dict__.setdefault("rtree_pending", {})
+        pending[lyr.table] = []
+        try:
+            yield
+            parts = pending[lyr.table]
+        finally:
+            del pending[lyr.table]
+        if parts:
+            ids = np.concatenate([p[0] for p in parts])
+            bounds = np.concatenate([p[1] for p in parts])
+            self._rtree_add(tx, lyr, ids, bounds)
+            tx.execute([s for s in _rtree_triggers(lyr.table) if f"_{GEOM}_insert " in s][0])
+            self._after_layer_write(tx, lyr, added=bounds)
+
     def _insert_rows(self, tx: Tx, lyr: S.Layer, cols: list[str], values: list[list], geoms) -> None:
         geoms, blobs = _blobs(lyr, geoms)
         names = ", ".join([*cols, GEOM])
         marks = ", ".join("?" * (len(cols) + 1))
         sql = f"INSERT INTO {lyr.table} ({names}) VALUES ({marks})"
         ids = values[0]
-        if len(ids) < 500:
+        pending = getattr(tx, "rtree_pending", {}).get(lyr.table)
+        if len(ids) < 500 and pending is None:
             tx.executemany(sql, list(zip(*values, blobs)))
             return
         # Bulk path: the R-tree rows are written in one statement from the blobs' envelopes
         # instead of five Python calls per feature from the insert trigger. DDL is transactional
         # in SQLite, so dropping and re-creating the trigger is part of this same transaction.
         trig = f"rtree_{lyr.table}_{GEOM}_insert"
-        tx.execute(f"DROP TRIGGER {trig}")
+        tx.execute(f"DROP TRIGGER IF EXISTS {trig}")
         tx.executemany(sql, zip(*values, blobs))
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         bounds = shapely.bounds(geoms[ok])
         ids = np.asarray(ids)[ok]
+        if pending is not None:  # (bulk_load: the boxes go in at the end of the block)
+            pending.append((ids, bounds))
+            return
+        self._rtree_add(tx, lyr, ids, bounds)
+        create = [s for s in _rtree_triggers(lyr.table) if f"{trig} " in s][0]
+        tx.execute(create)
+
+    def _rtree_add(self, tx: Tx, lyr: S.Layer, ids: np.ndarray, bounds: np.ndarray) -> None:
         rtree = f"rtree_{lyr.table}_{GEOM}"
         if rtree_bulk.worth_it(tx, rtree, len(ids)):
             rtree_bulk.rebuild(tx, rtree, ids, bounds)  # the index packed anew, stored boxes included
         else:
             self._rtree_insert(tx, lyr, ids, bounds)
-        create = [s for s in _rtree_triggers(lyr.table) if f"{trig} " in s][0]
-        tx.execute(create)
 
     def _rtree_insert(self, tx: Tx, lyr: S.Layer, ids: np.ndarray, bounds: np.ndarray) -> None:
         # in space-filling-curve order: neighbours land in the same R-tree nodes
