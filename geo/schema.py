@@ -545,6 +545,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "refresh": ("更新牌面", "Board updated"), "payment": ("拨付资金", "Payment"), "move": ("移位", "Moved"),
         "signin": ("登录", "Signed in"), "signin_failed": ("登录失败", "Failed sign-in"),
         "signin_locked": ("登录被锁定", "Sign-in locked"), "place": ("定位", "Placed"), "retire": ("撤除", "Retired"),
+        # the closure review (geo.review, geo.closure) and 林长令 (geo.chief_orders)
+        "check": ("抽查复核", "Spot-checked"), "draw": ("抽取复核样本", "Sample drawn"),
+        "finding": ("发现问题", "Finding recorded"), "respond": ("登记反馈", "Response recorded"),
     },
     # actors that are not accounts (the demo's and the system's own writes)
     "actor": {"system": ("系统", "System")},

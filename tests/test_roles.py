@@ -28,13 +28,17 @@ def _registers() -> list[str]:
 
 
 REGISTERS = _registers()
-ALL = ["地图核查", "整改事项", "领导驾驶舱", "批次上传", "公示牌·巡护·修复", "影像管理", "系统管理", *REGISTERS]
+ALL = ["地图核查", "整改事项", "销号审核", "领导驾驶舱", "督办与周报", "批次上传", "公示牌·巡护·修复", "影像管理", "系统管理",
+       *REGISTERS]
+READERS = ["地图核查", "整改事项", "领导驾驶舱", "督办与周报", "公示牌·巡护·修复", *REGISTERS]
 EXPECTED = {
     "admin": {"pages": ALL, "acts": True, "bulk": True},
-    "staff": {"pages": ALL[:6] + REGISTERS, "acts": False, "bulk": False},
-    "leader": {"pages": ["地图核查", "整改事项", "领导驾驶舱", "公示牌·巡护·修复", *REGISTERS], "acts": False, "bulk": False},
-    "tuquan_inspector": {"pages": ["地图核查", "整改事项", "领导驾驶舱", "公示牌·巡护·修复", *REGISTERS], "acts": True,
-                         "bulk": True},
+    "staff": {"pages": [p for p in ALL if p not in ("销号审核", "系统管理")], "acts": False, "bulk": False},
+    "leader": {"pages": READERS, "acts": False, "bulk": False},
+    "tuquan_inspector": {"pages": READERS, "acts": True, "bulk": True},
+    # the closure review's reviewer: its queue besides what every reader has; it changes polygons
+    # only through the review (geo.review), not on the map
+    "league_reviewer": {"pages": READERS[:2] + ["销号审核"] + READERS[2:], "acts": False, "bulk": False},
 }
 
 

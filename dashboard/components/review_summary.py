@@ -54,7 +54,7 @@ def review_section(review: dict | None, county_names: dict | None = None, title:
     table = pd.DataFrame(rows)
     config = {c: st.column_config.TextColumn(c, alignment="right") for c in table.columns[1:-1]}
     config[t("rv.f_map")] = st.column_config.LinkColumn(t("rv.f_map"), display_text=t("rv.f_map_text"))
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, placeholder="")
     st.caption(t("rv.f_help") if review["by_county"] else t("rv.f_none"))
 
 

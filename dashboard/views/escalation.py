@@ -56,13 +56,13 @@ with tabs[0]:
                     t("map.status"): p["status"].map(lambda s: label("status", s)), t("detail.deadline"): p["due"],
                     t("esc.days"): p["days_overdue"], t("esc.unit"): p["unit"],
                     t("esc.col_open"): [f"/?id={int(i)}" for i in p["id"]],
-                }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")})
+                }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")}, placeholder="")
             if len(g["items"]):
                 it = g["items"]
                 st.dataframe(pd.DataFrame({
                     t("esc.item"): it["code"].fillna("") + it["problem"], t("detail.deadline"): it["deadline"],
                     t("esc.days"): it["days_overdue"], t("esc.unit"): it["unit"],
-                }), hide_index=True, width="stretch")
+                }), hide_index=True, width="stretch", placeholder="")
             if st.button(t("esc.make", notice=g["notice"]), key=f"esc_make_{k}"):
                 st.download_button(t("common.download"), E.notice_docx(g, settings(), today, k),
                                    file_name=E.notice_name(g, today), mime=DOCX, key=f"esc_dl_{k}")
@@ -86,7 +86,7 @@ with tabs[1]:
         st.metric(t("esc.orders_late"), late)
         if st.toggle(t("esc.only_late"), value=late > 0, key="esc_only_late"):
             table = table[table["_late"]]
-        st.dataframe(table.drop(columns=["_late"]), hide_index=True, width="stretch")
+        st.dataframe(table.drop(columns=["_late"]), hide_index=True, width="stretch", placeholder="")
         st.caption(t("esc.register_hint"))
 
 with tabs[2]:
@@ -106,7 +106,7 @@ with tabs[2]:
             t("rv.col_no"): late["polygon_no"], t("map.county"): late["county"], t("map.status"):
             late["status"].map(lambda s: label("status", s)), t("detail.deadline"): late["due"],
             t("esc.days"): late["days_overdue"], t("esc.col_open"): [f"/?id={int(i)}" for i in late["id"]],
-        }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")})
+        }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")}, placeholder="")
     st.download_button(t("esc.brief_docx"), B.brief_docx(b, settings()), file_name=B.file_name(b), mime=DOCX,
                        key="esc_brief_dl")
     st.caption(t("esc.brief_note", date=zh_date(b["as_of"])))

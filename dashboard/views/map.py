@@ -29,7 +29,7 @@ from dashboard.components.common import label, lang, settings, store_or_stop, t
 from geo import export as gexport
 from geo import mapview as mv
 from geo import prefs
-from geo import review
+from geo import review as closure_review
 from geo import schema as S
 from geo import workflow
 from geo.crs import crs_label
@@ -431,7 +431,7 @@ def draw_map(tok: str, sel_id, matches: Listing) -> None:
 
 def details(feat: dict, tok: str) -> None:
     st.subheader(f"{feat.get('polygon_no') or '#' + str(feat['id'])}")
-    banner = review.banner(store, feat, lang())  # sent back / re-submitted: said first (geo.review)
+    banner = closure_review.banner(store, feat, lang())  # sent back / re-submitted: said first (geo.review)
     if banner:
         getattr(st, banner[0])(banner[1])
     due, late = mv.deadline_of(store, feat, today)

@@ -58,9 +58,9 @@ with st.sidebar:
     st.subheader(t("rv.filters"))
     level = st.radio(t("rv.level"), levels, format_func=_level_name, key="rv_level") if len(levels) > 1 else levels[0]
     f_county = st.multiselect(t("map.county"), list(county_names), format_func=lambda c: county_names[c],
-                              key="rv_county", placeholder=t("common.choose"))
+                              key="rv_county", placeholder=t("common.choose"), select_all=False)
     f_cause = st.multiselect(t("rv.cause"), list(rules), format_func=lambda k: rules[k], key="rv_cause",
-                             placeholder=t("common.choose"))
+                             placeholder=t("common.choose"), select_all=False)
     f_age = st.number_input(t("rv.min_age"), min_value=0, value=0, step=1, key="rv_age")
     f_show = st.radio(t("rv.show"), ["all", "todo", "resubmitted"], key="rv_show",
                       format_func=lambda k: t(f"rv.show_{k}"))
@@ -108,7 +108,7 @@ with left:
                 t("rv.col_reason"): queue["returned_reason"].fillna(""),
             })
             ev = st.dataframe(view, hide_index=True, width="stretch", height=360, on_select="rerun",
-                              selection_mode="single-row", key="rv_table")
+                              selection_mode="single-row", key="rv_table", placeholder="")
             rows = (ev or {}).get("selection", {}).get("rows", []) if ev else []
             if rows:
                 picked = int(view.iloc[rows[0]]["ID"])
@@ -123,15 +123,17 @@ with left:
         else:
             minx, miny, maxx, maxy = shapes.total_bounds
             zoom = min(13, fmap.fit_zoom((minx, miny, maxx, maxy), 640, 460))
-            base = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, settings().basemap,
-                                 settings().tianditu_key, None, lang())
+            from dashboard.components import basemaps
+
+            bm = basemaps.for_user(store, (current_user() or {}).get("name", ""), settings())  # as on the map page
+            base = fmap.base_map(((miny + maxy) / 2, (minx + maxx) / 2), zoom, lang=lang(), bm=bm)
             shapes = shapes.assign(
                 _state=["checked" if r.get("check_result") in ("pass", "fail") else "sampled" if r.get("sampled")
                         else "drawn" if r.get("draw_no") is not None and not pd.isna(r.get("draw_no")) else "new"
                         for r in shapes.to_dict("records")],
                 _label=[f"{n}（{c}）" for n, c in zip(shapes["polygon_no"], shapes["county"])])
             fc = fmap.feature_collection(shapes, {"id": "id", "n": "_label", "k": "_state"}, max(zoom, 10),
-                                         points=zoom <= fmap.POINT_ZOOM and len(shapes) > 300,
+                                         min_px=fmap.MARKER_PX,  # too small to see: a dot
                                          selected=st.session_state.get("rv_sel"))
             group = queue_layer(fc)
             out = st_folium(base, key="rv_map", height=460, use_container_width=True,
@@ -168,7 +170,7 @@ with left:
                 t("rv.col_by"): d["actor"], t("rv.col_seed"): d["seed"], t("rv.col_pop"): len(d["population"]),
                 t("rv.col_sample_n"): len(d["sample"]),
                 t("rv.col_sample_ids"): "、".join(f"#{i}" for i in d["sample"]),
-            } for d in recs]), hide_index=True, width="stretch")
+            } for d in recs]), hide_index=True, width="stretch", placeholder="")
             c1, c2 = st.columns([2, 1])
             no = c1.selectbox(t("rv.verify_pick"), [d["no"] for d in recs], key="rv_verify_no")
             if c2.button(t("rv.verify"), key="rv_verify"):
@@ -181,7 +183,7 @@ with left:
         st.dataframe(pd.DataFrame(rows_).rename(columns={
             "kind": t("rv.r_kind"), "rule": t("rv.r_rule"), "verdicts": t("rv.r_verdicts"), "causes": t("rv.r_causes"),
             "requires": t("rv.r_requires"), "evidence": t("rv.r_evidence"), "checks": t("rv.r_checks"),
-            "measures": t("rv.r_measures")}).drop(columns=["key"]), hide_index=True, width="stretch")
+            "measures": t("rv.r_measures")}).drop(columns=["key"]), hide_index=True, width="stretch", placeholder="")
         st.caption(t("rv.rules_help"))
 
 # ------------------------------------------------------------------------------ bulk approval
@@ -228,7 +230,7 @@ with right:
                      for n in ("verdict", *need.requires, *need.optional) if n in S.CHANGE.names]
             facts += [(S.CHANGE.field("area_ha").label(lang()), f"{feat.get('area_ha') or 0:.4f}"),
                       (S.CHANGE.field("after_date").label(lang()), feat.get("after_date") or "—")]
-            st.dataframe(pd.DataFrame(facts, columns=[t("rv.field"), t("rv.value")]), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(facts, columns=[t("rv.field"), t("rv.value")]), hide_index=True, width="stretch", placeholder="")
         events = store.history("change", fid)
         d_tabs = st.tabs([t("rv.tab_check"), t("rv.tab_decide"), t("detail.evidence"), t("detail.history")])
         busy = feat["status"] != review.PENDING[level]
@@ -283,7 +285,7 @@ with right:
         with d_tabs[2]:
             fp.evidence(store, events)
         with d_tabs[3]:
-            st.dataframe(fp.history_table(events, "change"), hide_index=True, width="stretch")
+            st.dataframe(fp.history_table(events, "change"), hide_index=True, width="stretch", placeholder="")
 
 # ------------------------------------------------------------------------------ per county
 review_section(figures(store), county_names, title=t("rv.by_county"))
