@@ -56,7 +56,8 @@ with tabs[0]:
                     t("map.status"): p["status"].map(lambda s: label("status", s)), t("detail.deadline"): p["due"],
                     t("esc.days"): p["days_overdue"], t("esc.unit"): p["unit"],
                     t("esc.col_open"): [f"/?id={int(i)}" for i in p["id"]],
-                }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")}, placeholder="")
+                }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")},
+                             placeholder="")
             if len(g["items"]):
                 it = g["items"]
                 st.dataframe(pd.DataFrame({
@@ -106,7 +107,8 @@ with tabs[2]:
             t("rv.col_no"): late["polygon_no"], t("map.county"): late["county"], t("map.status"):
             late["status"].map(lambda s: label("status", s)), t("detail.deadline"): late["due"],
             t("esc.days"): late["days_overdue"], t("esc.col_open"): [f"/?id={int(i)}" for i in late["id"]],
-        }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")}, placeholder="")
+        }), hide_index=True, width="stretch", column_config={t("esc.col_open"): _link_col("esc.col_open")},
+                     placeholder="")
     st.download_button(t("esc.brief_docx"), B.brief_docx(b, settings()), file_name=B.file_name(b), mime=DOCX,
                        key="esc_brief_dl")
     st.caption(t("esc.brief_note", date=zh_date(b["as_of"])))

@@ -183,7 +183,8 @@ with left:
         st.dataframe(pd.DataFrame(rows_).rename(columns={
             "kind": t("rv.r_kind"), "rule": t("rv.r_rule"), "verdicts": t("rv.r_verdicts"), "causes": t("rv.r_causes"),
             "requires": t("rv.r_requires"), "evidence": t("rv.r_evidence"), "checks": t("rv.r_checks"),
-            "measures": t("rv.r_measures")}).drop(columns=["key"]), hide_index=True, width="stretch", placeholder="")
+            "measures": t("rv.r_measures")}).drop(columns=["key"]), hide_index=True, width="stretch",
+                         placeholder="")
         st.caption(t("rv.rules_help"))
 
 # ------------------------------------------------------------------------------ bulk approval
@@ -230,7 +231,8 @@ with right:
                      for n in ("verdict", *need.requires, *need.optional) if n in S.CHANGE.names]
             facts += [(S.CHANGE.field("area_ha").label(lang()), f"{feat.get('area_ha') or 0:.4f}"),
                       (S.CHANGE.field("after_date").label(lang()), feat.get("after_date") or "—")]
-            st.dataframe(pd.DataFrame(facts, columns=[t("rv.field"), t("rv.value")]), hide_index=True, width="stretch", placeholder="")
+            st.dataframe(pd.DataFrame(facts, columns=[t("rv.field"), t("rv.value")]), hide_index=True, width="stretch",
+                         placeholder="")
         events = store.history("change", fid)
         d_tabs = st.tabs([t("rv.tab_check"), t("rv.tab_decide"), t("detail.evidence"), t("detail.history")])
         busy = feat["status"] != review.PENDING[level]
