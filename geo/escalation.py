@@ -218,13 +218,16 @@ def notice_blocks(group: dict, settings, today: dt.date, number: int) -> list:
             rows.append([str(i), str(r.get("polygon_no") or f"#{r['id']}"), str(r.get("county") or ""),
                          str(r.get("township") or ""), S.label("status", r["status"]), str(r["due"] or ""),
                          str(int(r["days_overdue"])), f"{r.get('county') or ''}林业和草原局"])
-        out.append(Block("table", rows=rows, caption=f"逾期变化图斑清单（{len(polys)}个）"))
+        # widths (mm): an 18-digit polygon number and a date on one line each
+        out.append(Block("table", rows=rows, caption=f"逾期变化图斑清单（{len(polys)}个）",
+                         widths=[8.0, 40.0, 22.0, 18.0, 15.0, 21.0, 12.0, 20.0]))
     if len(items):
         rows = [["序号", "整改事项", "完成时限", "逾期天数", "责任单位", "责任领导"]]
         for i, r in enumerate(items.to_dict("records"), start=1):
             rows.append([str(i), f"{r.get('code') or ''}{r.get('problem') or ''}", str(r.get("deadline") or "")[:10],
                          str(int(r["days_overdue"])), str(r.get("unit") or ""), str(r.get("leader") or "")])
-        out.append(Block("table", rows=rows, caption=f"逾期整改事项清单（{len(items)}项）"))
+        out.append(Block("table", rows=rows, caption=f"逾期整改事项清单（{len(items)}项）",
+                         widths=[8.0, 62.0, 22.0, 14.0, 28.0, 22.0]))
     out.append(Block("sign", office))
     out.append(Block("sign", zh_date(today)))
     return out
