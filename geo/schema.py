@@ -449,6 +449,8 @@ def _add_registers() -> None:
         LAYERS[lyr.key] = lyr
         for kind, pairs in lyr.labels.items():
             LABELS.setdefault(kind, {}).update(pairs)
+        for op in lyr.operations:  # what the history shows for an operation it recorded
+            LABELS["action"].setdefault(op.key, (op.zh, op.en))
 
 
 def layer(key: str) -> Layer:
@@ -522,6 +524,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "refresh": ("更新牌面", "Board updated"), "payment": ("拨付资金", "Payment"), "move": ("移位", "Moved"),
         "signin": ("登录", "Signed in"), "signin_failed": ("登录失败", "Failed sign-in"),
         "signin_locked": ("登录被锁定", "Sign-in locked"), "place": ("定位", "Placed"), "retire": ("撤除", "Retired"),
+        "purpose": ("更改批次用途", "Batch purpose changed"),
     },
     # actors that are not accounts (the demo's and the system's own writes)
     "actor": {"system": ("系统", "System")},
