@@ -51,6 +51,18 @@ ROLE_PAGES = {
 # the summary's "在地图上查看" (``./?county=…``) open it whoever follows them.
 
 
+REFUSALS = {"upload": "up.no_permission", "imagery": "im.no_permission", "admin": "nav.admin_only"}
+TITLES = {"review": "rv.nav", "escalation": "esc.nav"}  # pages whose title is not nav.<key>
+
+
+def _refusal(key: str):
+    def page():
+        st.error(t(REFUSALS.get(key, "nav.not_for_role")), icon=":material/block:")
+
+    page.__name__ = page.__qualname__ = f"refused_{key}"
+    return st.Page(page, title=t(TITLES.get(key, f"nav.{key}")), url_path=key, visibility="hidden")
+
+
 def navigation(role: str | None) -> dict:
     """The menu for ``role`` (every page, hidden, before sign-in: the requested URL is kept)."""
     allowed = ROLE_PAGES.get(role, ("map",)) if role else ROLE_PAGES["admin"]
@@ -76,9 +88,11 @@ def navigation(role: str | None) -> dict:
     }
     out: dict[str, list] = {}
     for key in ("map", "items", "review", "summary", "escalation", "upload", "field", "imagery", "admin"):
+        group, make = page[key]
         if key in allowed:
-            group, make = page[key]
             out.setdefault(group, []).append(make())
+        else:  # its URL answers with a refusal in the user's language, not Streamlit's "Page not found"
+            out.setdefault(group, []).append(_refusal(key))
     # every declared register's page (all roles read them, each through its county scope)
     from dashboard.components.nav import register_pages
 

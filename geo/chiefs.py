@@ -144,8 +144,10 @@ def board_holder(raw, board: dict) -> dict | None:
         post = raw.get_feature("post", int(pid))
     except NotFoundError:
         return None
+    # the board's 监督电话 is the bureau's published line; the post's phone is a person's contact
+    # number and is never published
     return {"chief_name": post.get("holder_name"), "chief_post": post.get("title"),
-            "phone": post.get("phone") or board.get("phone"), "duties": post.get("duties") or board.get("duties")}
+            "phone": board.get("phone"), "duties": post.get("duties") or board.get("duties")}
 
 
 def chiefs_of_zone(store, zone_id: int) -> pd.DataFrame:

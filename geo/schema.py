@@ -467,6 +467,8 @@ def _add_registers() -> None:
         LAYERS[lyr.key] = lyr
         for kind, pairs in lyr.labels.items():
             LABELS.setdefault(kind, {}).update(pairs)
+        for op in lyr.operations:  # what the history shows for an operation it recorded
+            LABELS["action"].setdefault(op.key, (op.zh, op.en))
 
 
 def layer(key: str) -> Layer:
@@ -548,6 +550,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         # the closure review (geo.review, geo.closure) and 林长令 (geo.chief_orders)
         "check": ("抽查复核", "Spot-checked"), "draw": ("抽取复核样本", "Sample drawn"),
         "finding": ("发现问题", "Finding recorded"), "respond": ("登记反馈", "Response recorded"),
+        "purpose": ("更改批次用途", "Batch purpose changed"),
     },
     # actors that are not accounts (the demo's and the system's own writes)
     "actor": {"system": ("系统", "System")},

@@ -56,7 +56,7 @@ NARROWED: dict[str, str] = {
 REFUSED: dict[str, str] = {
     **{name: "a write or a raw transaction: use geo.workflow / geo.items / geo.ingest / geo.auth, which check access"
        for name in (
-           "transaction", "init", "migrate", "rebuild_cells", "set_meta", "insert_features", "add_events",
+           "transaction", "init", "migrate", "rebuild_cells", "settle_cells", "set_meta", "insert_features", "add_events",
            "update_feature", "add_batch", "put_attachment", "add_item", "link_item", "update_item",
            "put_user", "update_user", "save_field_profile", "backup", "bulk_load",
        )},

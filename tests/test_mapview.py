@@ -83,3 +83,40 @@ def test_pre_counted_cells_stay_equal_to_a_live_count(grid_store):
     with store.transaction() as tx:
         after = tx.query("SELECT * FROM change_cells WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7")
     assert before == after
+
+
+def test_cells_catch_up_with_edits_another_tool_made(grid_store):
+    """QGIS or a SQL script moves a polygon across the league and re-files another straight in the
+    database, bypassing the store; the far-zoom map (pre-counted cells) shows them where they now
+    are, and the app's own next change on one of them is counted once."""
+    from geo import workflow as W
+    from geo.store import cells
+
+    store = grid_store
+    frame = store.read_layer("change", geometry=False, columns=["status"])
+    issued = frame[frame["status"] == "issued"]["id"].tolist()
+    moved, refiled = int(issued[0]), int(issued[1])
+    far = "MULTIPOLYGON(((123.50 47.50, 123.52 47.50, 123.52 47.51, 123.50 47.51, 123.50 47.50)))"
+    with store.transaction() as tx:  # plain SQL, as another program would send it
+        if store.__class__.__name__.startswith("Gpkg"):
+            from shapely import wkt
+            from geo.store.gpkg import encode
+
+            tx.execute("UPDATE change_polygons SET geom = ? WHERE id = ?", [encode([wkt.loads(far)])[0], moved])
+        else:
+            tx.execute("UPDATE change_polygons SET geom = ST_GeomFromText(?, 4490) WHERE id = ?", [far, moved])
+        tx.execute("UPDATE change_polygons SET status = 'closed', county_code = '152223' WHERE id = ?", [refiled])
+
+    def agree():
+        bbox = (119.0, 44.0, 124.5, 48.5)
+        for zoom in (5, 9):
+            w, h = cells.cell_w(zoom), cells.cell_h(zoom)
+            for where in ({}, {"county_code": ["152223"]}, {"status": "closed"}):
+                assert sorted(store.grid_counts("change", bbox, w, h, where, zoom)) == \
+                    sorted(store.grid_counts("change", bbox, w, h, where)), (zoom, where)
+
+    agree()
+    view = mv.viewport(store, (123.45, 47.45, 123.55, 47.55), 9, mv.Filters())
+    assert view.count == 1
+    W.transition(store, "change", moved, "verifying", actor="甲")
+    agree()

@@ -121,7 +121,7 @@ def test_a_past_date(monkeypatch, demo_path, tmp_path):
 
     day = dt.date(2023, 12, 9)
     paras, title, filters = documents_agree_with_the_screen(
-        monkeypatch, demo_path, tmp_path, lambda at: at.date_input(key="sum_asof").set_value(day))
+        monkeypatch, demo_path, tmp_path, lambda at: at.text_input(key="sum_asof_text").set_value(day.isoformat()))
     assert filters["as_of"] == day
     assert "2023年12月9日" in paras and "截至2023年12月9日" in title
     assert any("现将全盟截至2023年12月9日的整改进展情况通报如下" in p for p in paras)

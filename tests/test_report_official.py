@@ -134,6 +134,9 @@ def test_the_cli_lists_and_promotes(tmp_path):
     proc = geo("batches", "promote", "--db", path)
     assert proc.returncode == 2 and "--id" in proc.stderr
     proc = geo("batches", "promote", "--id", cand, "--actor", "审核员", "--json", "--db", path)
+    assert proc.returncode == 2 and "不是本系统的账号" in proc.stdout + proc.stderr  # not an account
+    assert json.loads(geo("stats", "--json", "--db", path).stdout)["change"]["total"] == 0
+    proc = geo("batches", "promote", "--id", cand, "--system", "--json", "--db", path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"batch_id": cand, "purpose": "official", "was": "candidate"}
     assert json.loads(geo("stats", "--json", "--db", path).stdout)["change"]["total"] == 3

@@ -131,6 +131,6 @@ def test_the_as_of_date_applies_as_soon_as_typed_or_picked(dashboard, page):
     assert box.input_value() == "2023-12-15"
     box.fill("2023-13-45")  # not a date: refused, the figures stay on the last good date
     box.press("Enter")
-    page.get_by_text("日期格式：YYYY-MM-DD").wait_for()
+    page.get_by_text("日期格式：年-月-日").wait_for()
     shown = page.locator(f"{MAIN} [data-testid='stCaptionContainer']").all_inner_texts()
     assert any("统计截至 2023-12-15" in c for c in shown)  # the figures stay on the last good date

@@ -51,12 +51,10 @@ class Basemap:
         return self.zh if lang == "zh" else self.en
 
 
-def archives() -> list[str]:
-    """Names of the tile archives built from local GeoTIFFs (``geo.basemap``), if that exists."""
-    try:
-        from geo import basemap as gb  # provided by the imagery work; absent until merged
-    except ImportError:
-        return []
+def archives() -> list[dict]:
+    """The tile archives built from local GeoTIFFs (``geo.basemap.available``: name, label, zooms)."""
+    from geo import basemap as gb
+
     try:
         return list(gb.available())
     except Exception:  # a broken archive folder must not take the map page down
@@ -70,8 +68,11 @@ def options(settings, archive_names=None) -> dict[str, Basemap]:
                            background="#f2efe9", offline=True),
         "none": Basemap("none", "无底图", "No basemap"),
     }
-    for name in (archives() if archive_names is None else archive_names):
-        out[f"tiles:{name}"] = Basemap(f"tiles:{name}", f"本地影像：{name}", f"Local imagery: {name}",
+    for entry in (archives() if archive_names is None else archive_names):
+        # geo.basemap.available() lists archives as dicts (name, label, zooms, bounds)
+        name = entry["name"] if isinstance(entry, dict) else str(entry)
+        label = (entry.get("label") if isinstance(entry, dict) else None) or name
+        out[f"tiles:{name}"] = Basemap(f"tiles:{name}", f"本地影像：{label}", f"Local imagery: {label}",
                                        (Tiles(f"/tiles/{name}/{{z}}/{{x}}/{{y}}", name, max_zoom=20),),
                                        dark=True, background="#30342c")
     for src in settings.basemaps:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import lang, settings, show_error, t
+from geo.timeutil import today_local
 from geo.errors import GeoError
 from geo.report import records
 from geo.report import settings as rsettings
@@ -43,7 +44,8 @@ def _settings_form(store, access) -> None:
                                             key=f"bp_set_{key}")
             else:
                 values[key] = col.text_input(label, value=getattr(current, key), key=f"bp_set_{key}",
-                                             placeholder="YYYY-MM-DD" if key in rsettings.DATE_KEYS else "")
+                                             placeholder=(("如 2023-12-09" if lang() == "zh" else "YYYY-MM-DD")
+                                                          if key in rsettings.DATE_KEYS else ""))
         if st.form_submit_button(t("bp.save"), icon=":material/save:"):
             try:
                 rsettings.save(store, values, actor=access.user, access=access)
@@ -62,12 +64,12 @@ def _actions(store, access, counties, as_of) -> None:
             t("bp.kind"): acts["kind"].map(lambda k: _pair(records.KINDS.get(k, (k, k)))),
             t("bp.what"): acts["title"],
             t("bp.doc_no"): acts["doc_no"],
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch", placeholder="")
     else:
         st.caption(t("bp.no_actions"))
     with st.form("bp_add_action", clear_on_submit=True):
         c1, c2 = st.columns([1, 1])
-        day = c1.date_input(t("bp.date"), value=as_of or dt.date.today(), key="bp_act_date", format="YYYY-MM-DD")
+        day = c1.date_input(t("bp.date"), value=as_of or today_local(), key="bp_act_date", format="YYYY-MM-DD")
         kind = c2.selectbox(t("bp.kind"), list(records.KINDS), key="bp_act_kind",
                             format_func=lambda k: _pair(records.KINDS[k]))
         title = st.text_input(t("bp.what"), key="bp_act_title", placeholder=t("bp.what_ph"))

@@ -31,9 +31,8 @@ def register_pages(lang: str) -> dict[str, list]:
     chief = GROUPS["chief"][0 if lang == "zh" else 1]
     out[chief] = [st.Page(VIEWS / "chief.py", title="林长视图" if lang == "zh" else "Chief's view",
                           icon=":material/person_pin_circle:", url_path="chief")]
-    for lyr in S.LAYERS.values():
-        if not lyr.group:
-            continue
+    order = {g: k for k, g in enumerate(GROUPS)}  # sections in the order GROUPS declares them
+    for lyr in sorted((x for x in S.LAYERS.values() if x.group), key=lambda x: order.get(x.group, len(order))):
         title = GROUPS.get(lyr.group, (lyr.group, lyr.group))[0 if lang == "zh" else 1]
         out.setdefault(title, []).append(
             st.Page(_page_fn(lyr.key), title=lyr.label(lang), icon=lyr.icon, url_path=f"r-{lyr.key}"))

@@ -228,7 +228,7 @@ def overview(panels, key: str) -> None:
                 cols[j % len(cols)].metric(label, value)
         elif isinstance(p, O.Table):  # (folded: the list and a record's details stay in view)
             with st.expander(f"{p.title}（{len(p.frame)}）"):
-                st.dataframe(p.frame, hide_index=True, width="stretch", key=f"{key}_ov_{i}")
+                st.dataframe(p.frame, hide_index=True, width="stretch", key=f"{key}_ov_{i}", placeholder="")
         elif isinstance(p, O.Choropleth):
             st.caption(p.title)
             choropleth(p, key=f"{key}_ov_map_{i}")

@@ -14,6 +14,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.upload": ("批次上传", "Batch upload"),
     "nav.field": ("公示牌·巡护·修复", "Signboards · patrols · restoration"),
     "nav.admin": ("系统管理", "Administration"),
+    "nav.admin_only": ("只有系统管理员可以使用系统管理。", "Only administrators use this page."),
+    "nav.not_for_role": ("你的账号无权使用此页面。", "Your account may not use this page."),
     "common.none": ("无", "none"),
     "common.nodata": ("无数据", "no data"),
     "common.all": ("全部", "all"),

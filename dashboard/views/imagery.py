@@ -82,7 +82,7 @@ with tabs[0]:
             t("im.col.kind"): [t("im.kind.synthetic") if v else t("im.kind.real") for v in frame["synthetic"]],
             t("im.col.by"): frame["added_by"],
         }).sort_values(t("im.col.date"), ascending=False)
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", placeholder="")
         if frame["synthetic"].any():
             st.caption(t("im.synthetic_note"))
         st.subheader(t("im.map"))
@@ -227,7 +227,7 @@ with tabs[4]:
                 t("im.rg.date"): failed["rect_date"], t("im.rg.before"): failed["ndvi_before"],
                 t("im.rg.after"): failed["ndvi_after"], t("im.rg.ring"): failed["ndvi_ring"],
                 t("im.rg.verdict"): failed["verdict"].map(verdicts),
-            }), hide_index=True, width="stretch")
+            }), hide_index=True, width="stretch", placeholder="")
             _map(failed, [f"{lb}（{c}）" for lb, c in zip(failed["label"], failed["county"])], "#d7301f", "im_rg_map",
                  height=360)
             if st.button(t("im.rg.items"), key="im_rg_items"):

@@ -127,10 +127,12 @@ if can_edit and item is not None:
             cunits = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
             cnames = dict(zip(cunits["code"], cunits["name"]))
             q1, q2, q3 = st.columns(3)
-            qb = q1.multiselect(t("map.batch"), list(bnames), format_func=bnames.get, select_all=False)
-            qc = q2.multiselect(t("map.county"), list(cnames), format_func=cnames.get, select_all=False)
+            qb = q1.multiselect(t("map.batch"), list(bnames), format_func=bnames.get, select_all=False,
+                                placeholder=t("sum.all"))
+            qc = q2.multiselect(t("map.county"), list(cnames), format_func=cnames.get, select_all=False,
+                                placeholder=t("sum.all"))
             qv = q3.multiselect(t("map.verdict"), list(W.VERDICTS), format_func=lambda v: label("verdict", v),
-                                select_all=False)
+                                select_all=False, placeholder=t("sum.all"))
             if st.form_submit_button("关联" if zh else "Link", type="primary"):
                 try:
                     n = gitems.link_query(store, int(item["id"]), "change",

@@ -118,12 +118,12 @@ st.session_state.setdefault("sum_asof_text", st.session_state["sum_asof"].isofor
 st.session_state["sum_asof_pick"] = st.session_state["sum_asof"]
 d1, d2 = f3.columns([4, 1], vertical_alignment="bottom")
 d1.text_input(t("sum.as_of"), key="sum_asof_text", on_change=_as_of_typed, help=t("sum.as_of_help"),
-              placeholder="YYYY-MM-DD")
+              placeholder="如 2023-12-09" if lang() == "zh" else "YYYY-MM-DD")
 with d2.popover("", icon=":material/calendar_month:"):
     st.date_input(t("sum.as_of"), max_value=today, key="sum_asof_pick", on_change=_as_of_picked,
                   format="YYYY-MM-DD", label_visibility="collapsed")
 if st.session_state.pop("sum_asof_bad", None):
-    f3.caption("日期格式：YYYY-MM-DD" if lang() == "zh" else "Date format: YYYY-MM-DD")
+    f3.caption("日期格式：年-月-日，如 2023-12-09" if lang() == "zh" else "Date format: YYYY-MM-DD")
 f_date = st.session_state["sum_asof"]
 as_of = f_date if f_date < today else None
 historic = as_of is not None

@@ -12,6 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from geo.timeutil import today_local
 from geo import schema as S
 from geo.imagery import chips as CH
 from geo.imagery import scenes as SC
@@ -96,9 +97,9 @@ def document(store, fid: int, *, folder=None, lang: str = "zh") -> bytes:
     _fonts(title.add_run("图斑核查表" if zh else "Polygon field-check sheet"), TITLE_FONT, 18, bold=True)
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _fonts(sub.add_run((f"图斑 #{feature['id']}（版本 {feature['version']}）  制表日期：{dt.date.today().isoformat()}"
+    _fonts(sub.add_run((f"图斑 #{feature['id']}（版本 {feature['version']}）  制表日期：{today_local().isoformat()}"
                         if zh else f"Polygon #{feature['id']} (version {feature['version']})  "
-                                   f"printed {dt.date.today().isoformat()}")), size=9)
+                                   f"printed {today_local().isoformat()}")), size=9)
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     for label, text in rows_for(store, feature, lang):

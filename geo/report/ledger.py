@@ -219,8 +219,8 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
     sc = ctx.fig["scope"]
     if layer == "change":  # exactly the polygons the figures count
         where = {"batch_id": sc["batch_ids"], "county_code": sc["counties"]}
-    elif layer != "admin" and ctx.counties:
-        where = {"county_code": ctx.counties}
+    elif layer != "admin" and ctx.counties and "county_code" in lyr.names:
+        where = {"county_code": ctx.counties}  # league-wide lists (contractors) have no county
     else:
         where = None
     frame = stats.layer_state(store, layer, ctx.as_of, where=where)

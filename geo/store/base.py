@@ -76,6 +76,12 @@ TABLES: dict[str, str] = {
         "county_code {text} NOT NULL, status {text} NOT NULL, verdict {text} NOT NULL, n {int} NOT NULL, "
         "PRIMARY KEY (z, gx, gy, batch_id, county_code, status, verdict)"
     ),
+    # the earlier state of polygons another tool (QGIS, ogrinfo SQL) moved or re-filed: the store's
+    # own writes keep change_cells right as they go; these rows let it catch up (cells.settle)
+    "change_cells_moved": (
+        "seq {pk}, id {int} NOT NULL, batch_id {int}, county_code {text}, status {text}, verdict {text}, "
+        "cx {real}, cy {real}"
+    ),
     "change_facts": (
         "batch_id {int} NOT NULL, county_code {text} NOT NULL, county {text} NOT NULL, status {text} NOT NULL, "
         "verdict {text} NOT NULL, deadline {text} NOT NULL, visited {int} NOT NULL, n {int} NOT NULL, "
@@ -117,7 +123,7 @@ TABLES: dict[str, str] = {
 }
 
 # tables counted from the others (rebuild_cells): recounted, not migrated, when their layout changes
-DERIVED_TABLES = ("change_cells", "change_facts", "event_hours")
+DERIVED_TABLES = ("change_cells", "change_facts", "event_hours", "change_cells_moved")
 
 
 def _table_columns(name: str) -> set[str]:
@@ -380,11 +386,40 @@ class Store(ABC):
             list(params))
         return pd.DataFrame(rows, columns=["batch_id", "county_code", "status", "verdict", "cx", "cy"], dtype=object)
 
+    def settle_cells(self) -> int:
+        """Bring the map cells up to date with edits another tool made to the polygons (recorded by
+        the backend's triggers in ``change_cells_moved``); the number of polygons recounted."""
+        with self.transaction(write=False) as tx:
+            if tx.query_one("SELECT 1 FROM change_cells_moved LIMIT 1") is None:
+                return 0
+        with self.transaction() as tx:
+            return self._settle_cells(tx)
+
+    def _settle_cells(self, tx: Tx) -> int:
+        rows = tx.query("SELECT seq, id, batch_id, county_code, status, verdict, cx, cy FROM change_cells_moved "
+                        "ORDER BY seq")
+        if not rows:
+            return 0
+        first: dict[int, tuple] = {}
+        for row in rows:  # the state before the first edit is what the cells still count
+            first.setdefault(int(row[1]), row)
+        old = pd.DataFrame([r[2:] for r in first.values() if r[6] is not None and r[7] is not None],
+                           columns=["batch_id", "county_code", "status", "verdict", "cx", "cy"], dtype=object)
+        cells.apply(tx, old, -1)
+        ids = list(first)
+        for k in range(0, len(ids), 500):
+            part = ids[k:k + 500]
+            now = self._cell_frame(tx, f" WHERE id IN ({', '.join('?' * len(part))})", part)
+            cells.apply(tx, now.dropna(subset=["cx", "cy"]), +1)
+        tx.execute("DELETE FROM change_cells_moved WHERE seq <= ?", [int(rows[-1][0])])
+        return len(first)
+
     def rebuild_cells(self, tx: Tx | None = None) -> None:
         """Recount the pre-aggregated tables — map cells (:mod:`geo.store.cells`), summary facts
         and hourly transitions (:mod:`geo.store.facts`) — from the polygons and events."""
         with self._tx(tx) as t:
             t.execute("DELETE FROM change_cells")
+            t.execute("DELETE FROM change_cells_moved")
             cells.apply(t, self._cell_frame(t))
             visits.recompute(self, t)
             facts.rebuild(self, t)
@@ -436,6 +471,7 @@ class Store(ABC):
         ``(gx, gy)`` spanning ``[gx·cell_w, (gx+1)·cell_w)`` × ``[gy·cell_h, (gy+1)·cell_h)``."""
         lyr = S.layer(layer)
         if layer == "change" and cells.answerable(where, zoom) and (cell_w, cell_h) == (cells.cell_w(zoom), cells.cell_h(zoom)):
+            self.settle_cells()
             with self.transaction(write=False) as tx:
                 return cells.query(tx, zoom, bbox, where)
         clause, params = self._where(lyr, where, bbox)
@@ -790,6 +826,7 @@ class Store(ABC):
         values = {k: to_db_value(v, types[k]) for k, v in changes.items()}
         moves_cell = layer == "change" and (geometry is not None or set(changes) & set(cells.DIMS))
         if moves_cell:
+            self._settle_cells(tx)  # another tool's edits first: the rows this write adds are its own
             old_cell = self._cell_frame(tx, " WHERE id = ?", [int(fid)])
         moves_fact = layer == "change" and bool(set(changes) & facts.WATCHED)
         if moves_fact:
@@ -809,6 +846,7 @@ class Store(ABC):
         if moves_cell:
             cells.apply(tx, old_cell, -1)
             cells.apply(tx, self._cell_frame(tx, " WHERE id = ?", [int(fid)]), +1)
+            tx.execute("DELETE FROM change_cells_moved WHERE id = ?", [int(fid)])  # counted just now
         if moves_fact:
             facts.apply_facts(tx, old_fact, -1)
             facts.apply_facts(tx, self._fact_frame(tx, fid), +1)

@@ -159,6 +159,21 @@ class _SqliteTx(Tx):
         return [d[0] for d in cur.description], rows
 
 
+def _moved(name: str, event: str) -> str:
+    """A trigger keeping the state a polygon had before another tool changed where it is or what
+    it is filed under (the centre as the R-tree held it, before its own triggers update it)."""
+    r = f"rtree_change_polygons_{GEOM}"
+    return (f"CREATE TRIGGER IF NOT EXISTS change_cells_moved_{name} BEFORE {event} "
+            "ON change_polygons BEGIN INSERT INTO change_cells_moved "
+            "(id, batch_id, county_code, status, verdict, cx, cy) VALUES (OLD.id, OLD.batch_id, "
+            f"OLD.county_code, OLD.status, OLD.verdict, (SELECT (minx + maxx) / 2 FROM {r} WHERE id = OLD.id), "
+            f"(SELECT (miny + maxy) / 2 FROM {r} WHERE id = OLD.id)); END")
+
+
+_CELLS_MOVED = [_moved("update", f"UPDATE OF {GEOM}, batch_id, county_code, status, verdict"),
+                _moved("delete", "DELETE")]
+
+
 def _rtree_triggers(t: str, c: str = GEOM, i: str = "id") -> list[str]:
     """The R-tree triggers of GeoPackage 1.4 (Annex F.3), the set GDAL creates and its validator
     expects: ``update1`` and ``update3`` of earlier versions are replaced by ``update5``-``update7``
@@ -333,7 +348,7 @@ class GpkgStore(Store):
                         "VALUES (?, 'attributes', ?, ?)",
                         [name, name, f"forest store table {name}"],
                     )
-        for sql in INDEXES + _APPEND_ONLY:
+        for sql in INDEXES + _APPEND_ONLY + _CELLS_MOVED:
             tx.execute(sql)
 
     def migrate(self) -> list[str]:

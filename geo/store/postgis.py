@@ -172,6 +172,21 @@ class PostgisStore(Store):
             tx.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
         for sql in INDEXES:
             tx.execute(sql)
+        # another tool (QGIS, psql) moving or re-filing a polygon: keep its earlier state so the map
+        # cells catch up (Store.settle_cells); the store's own writes account for themselves
+        tx.execute(
+            "CREATE OR REPLACE FUNCTION forest_change_cells_moved() RETURNS trigger AS $$ BEGIN "
+            "INSERT INTO change_cells_moved (id, batch_id, county_code, status, verdict, cx, cy) VALUES "
+            "(OLD.id, OLD.batch_id, OLD.county_code, OLD.status, OLD.verdict, "
+            "(ST_XMin(OLD.geom) + ST_XMax(OLD.geom)) / 2, (ST_YMin(OLD.geom) + ST_YMax(OLD.geom)) / 2); "
+            "RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        if not tx.query_one("SELECT 1 FROM pg_trigger WHERE tgname = 'change_cells_moved' AND "
+                            "tgrelid = to_regclass('change_polygons')"):
+            tx.execute(
+                "CREATE TRIGGER change_cells_moved AFTER UPDATE OF geom, batch_id, county_code, status, verdict "
+                "OR DELETE ON change_polygons FOR EACH ROW EXECUTE FUNCTION forest_change_cells_moved()"
+            )
         tx.execute(
             "CREATE OR REPLACE FUNCTION forest_events_append_only() RETURNS trigger AS $$ "
             "BEGIN RAISE EXCEPTION 'events are append-only'; END $$ LANGUAGE plpgsql"
