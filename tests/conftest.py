@@ -24,6 +24,8 @@ DEMO_PASSWORDS = {
     "horqin_mid_inspector": "mid-pass-1",
     "ulanhot_inspector": "ulanhot-pass-1",
     "arxan_inspector": "arxan-pass-1",
+    "league_reviewer": "league-pass-1",
+    "province_checker": "province-pass-1",
 }
 
 
