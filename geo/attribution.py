@@ -43,7 +43,10 @@ def zones_in_force(store, tx=None, bbox=None, on: str | None = None) -> "pd.Data
 
 def _measure(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
     """How much of each geometry lies in the paired zone (area, length, or 1 for a point inside)."""
-    inter = shapely.intersection(geoms, zones)
+    try:
+        inter = shapely.intersection(geoms, zones)
+    except shapely.errors.GEOSException:  # a self-touching ring (kept as delivered): measure its repair
+        inter = shapely.intersection(shapely.make_valid(geoms), shapely.make_valid(zones))
     kind = shapely.get_type_id(geoms)
     out = np.where(np.isin(kind, (3, 6)), shapely.area(inter), shapely.length(inter))
     points = np.isin(kind, (0, 4))

@@ -228,3 +228,19 @@ def test_a_problem_list_with_a_bad_date_changes_nothing(demo_store, tmp_path):
     res = geo("items", "import", path, "--system", db=demo_store.url, check=2)
     assert "明年春天" in res.stderr and "未导入任何数据" in res.stderr
     assert len(demo_store.items()) == before
+
+
+def test_an_invalid_polygon_straddling_two_zones_is_attributed_by_its_repaired_area():
+    """Delivered geometry is kept as delivered, so a self-overlapping multipolygon (GEOS cannot
+    intersect it as it is) straddling two zones still goes to the zone holding most of it."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.attribution import attribute
+
+    zones = gpd.GeoDataFrame({"id": [1, 2], "level": ["township", "township"]},
+                             geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)])
+    bad = shapely.from_wkt("MULTIPOLYGON(((2 2, 11 2, 11 8, 2 8, 2 2)),((5 3, 12 3, 12 7, 5 7, 5 3)))")
+    assert not bad.is_valid
+    zone_id, detail = attribute([bad], zones)
+    assert zone_id == [1] and '"others": {"township": [2]}' in detail[0]
