@@ -46,7 +46,7 @@ def tables(path) -> list[list[list[str]]]:
 
 # ------------------------------------------------------------------------------ the SQL oracle
 ORDER = ("issued", "verifying", "verified", "case_filed", "penalized", "rectifying", "rectified", "accepted",
-         "closed")
+         "applied", "returned", "reviewed", "closed")  # the closure review's stages come after acceptance
 
 
 def cutoff(day: dt.date) -> str:
@@ -92,7 +92,7 @@ def sql_figures(db, day: dt.date, as_of: bool, counties=(), batch_ids=()) -> dic
     if batch_ids:
         where.append("s.batch_id IN (" + ", ".join(str(int(b)) for b in batch_ids) + ")")
     due = ("CASE WHEN s.status IN ('issued', 'verifying') THEN b.verify_deadline "
-           "WHEN s.status IN ('verified', 'case_filed', 'penalized', 'rectifying', 'rectified') "
+           "WHEN s.status IN ('verified', 'case_filed', 'penalized', 'rectifying', 'rectified', 'returned') "
            "THEN COALESCE(NULLIF(substr(s.deadline, 1, 10), ''), b.rectify_deadline) END")
     illegal = "s.verdict = 'illegal'"
     select = (

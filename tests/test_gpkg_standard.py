@@ -45,7 +45,8 @@ def test_every_write_path_leaves_a_valid_geopackage(demo_path, tmp_path):
     # a transition, with evidence
     fid = int(store.read_layer("change", where={"batch_id": bid}, columns=[], geometry=False)["id"].iloc[0])
     W.transition(store, "change", fid, "verifying", actor="tuquan_inspector")
-    W.transition(store, "change", fid, "verified", actor="tuquan_inspector", fields={"verdict": "legal"})
+    W.transition(store, "change", fid, "verified", actor="tuquan_inspector",
+                 fields={"verdict": "legal", "verified_cause": "60 森林抚育"})
     W.transition(store, "change", fid, "closed", actor="tuquan_inspector",
                  attachments=[("现场照片.jpg", b"\xff\xd8\xff photo")])
     assert store.get_feature("change", fid)["status"] == "closed"

@@ -38,7 +38,8 @@ ALLOWED = {
     # the language switch says its own name in both languages
     "Language", "English",
 }
-ACCOUNT = re.compile(r"^(?:admin|staff|leader|system|[a-z]+(?:_[a-z]+)*_inspector)$")  # login names are data
+ACCOUNT = re.compile(  # login names are data
+    r"^(?:admin|staff|leader|system|league_reviewer|province_checker|[a-z]+(?:_[a-z]+)*_inspector)$")
 
 SCAN_JS = r"""() => {
   const out = [];
