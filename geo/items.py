@@ -145,6 +145,22 @@ def link(store: Store, item_id: int, layer: str, feature_ids, *, actor: str, acc
                                    json.dumps({"layer": layer, "feature_ids": new}), None, None, None)])
 
 
+def items_of(store: Store, layer: str, fid: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(linked, others)``: the items ``layer`` #``fid`` is linked to, and the open items it could
+    be linked to (id, code, problem, status), for the map's details."""
+    items = store.items()
+    if items.empty:
+        return items, items
+    links = store.item_links()
+    mine = set() if links.empty else {int(i) for i, lyr, f in zip(links["item_id"], links["layer"], links["feature_id"])
+                                      if lyr == layer and int(f) == int(fid)}
+    ids = pd.to_numeric(items["id"]).astype(int)
+    cols = [c for c in ("id", "code", "problem", "status") if c in items.columns]
+    linked = items[ids.isin(mine)][cols]
+    others = items[~ids.isin(mine) & (items["status"] != "done")][cols]
+    return linked.reset_index(drop=True), others.reset_index(drop=True)
+
+
 # ------------------------------------------------------------------------------ lists from Excel
 # the columns of the offices' problem/task/responsibility lists (问题清单/任务清单/责任清单)
 ITEM_COLUMNS = {

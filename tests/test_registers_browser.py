@@ -78,3 +78,44 @@ def test_the_chiefs_view_opens_from_a_link_and_is_scoped(dashboard, browser, dem
     shown = int(page.locator("[data-testid='stMetricValue']").first.inner_text().replace(",", ""))
     assert shown == demo_store.count("post", where={"county_code": TUQUAN})
     ctx.close()
+
+
+def test_a_polygon_picked_on_the_map_is_linked_to_an_item(dashboard, page, demo_store):
+    """Staff open a polygon on the map, see which rectification items it belongs to, and link it to
+    one more; the link and its history event land in the store. An inspector sees the items but
+    no form."""
+    from geo import items as gitems
+
+    items = demo_store.items()
+    links = demo_store.item_links()
+    linked = set(zip(links["item_id"].astype(int), links["feature_id"].astype(int))) if len(links) else set()
+    open_items = items[items["status"] != "done"]
+    frame = demo_store.read_layer("change", where={"county_code": TUQUAN}, columns=["status"], geometry=False)
+    fid = next(int(f) for f in frame["id"] if not any((int(i), int(f)) in linked for i in open_items["id"]))
+    item = open_items.iloc[0]
+    name = f"{item['code']}　{item['problem']}" if item.get("code") else str(item["problem"])
+
+    login(page, dashboard.url, "staff", DEMO_PASSWORDS["staff"], path=f"?id={fid}")
+    page.get_by_role("tab", name="属性").click()
+    wait_idle(page)
+    page.get_by_text("未关联整改事项").wait_for()
+    choose(page, "关联到整改事项", name)
+    page.get_by_role("button", name="关联").click()
+    page.get_by_text(f"已关联到“{name}”").wait_for(timeout=60_000)
+    now, _ = gitems.items_of(demo_store, "change", fid)
+    assert list(now["id"].astype(int)) == [int(item["id"])]
+    import json
+
+    last = demo_store.events("item", int(item["id"])).iloc[-1]
+    assert last["action"] == "link" and last["actor"] == "staff" and fid in json.loads(last["fields"])["feature_ids"]
+
+    ctx = page.context.browser.new_context(locale="zh-CN")
+    other = ctx.new_page()
+    try:
+        login(other, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"?id={fid}")
+        other.get_by_role("tab", name="属性").click()
+        wait_idle(other)
+        other.get_by_text(name).first.wait_for()
+        assert other.get_by_role("combobox", name="关联到整改事项").count() == 0
+    finally:
+        ctx.close()

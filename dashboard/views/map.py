@@ -24,6 +24,7 @@ from streamlit_folium import st_folium
 from dashboard.components import basemaps
 from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
+from dashboard.components import item_link
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
 from geo import export as gexport
@@ -463,6 +464,7 @@ def details(feat: dict, tok: str) -> None:
     with tabs[1]:
         if tabs[1].open:
             attributes(feat)
+            item_link.panel(store, "change", feat, user["name"] if user else None, access)
     with tabs[2]:
         if tabs[2].open:
             st.dataframe(fp.history_table(store.history("change", feat["id"]), "change"), hide_index=True, width="stretch", placeholder="")
