@@ -94,7 +94,7 @@ def feature_point(page, fid: int):
     return box["x"] + pt[0], box["y"] + pt[1]
 
 
-def hover_tooltip(page, fid: int, attempts: int = 6):
+def hover_tooltip(page, fid: int, attempts: int = 12):
     """Hover feature ``fid`` the way a user does and return its tooltip locator. The map may still
     be settling (fit to the feature, a rerun redrawing the frame), so aim again until it shows."""
     for _ in range(attempts):
@@ -106,7 +106,7 @@ def hover_tooltip(page, fid: int, attempts: int = 6):
             frame = page.frame(url=lambda u: "streamlit_folium" in u)
             tip = frame.locator(".leaflet-tooltip").first
             try:
-                tip.wait_for(timeout=5_000)
+                tip.wait_for(timeout=8_000)  # (two test workers and their browsers share 2 cores)
                 return tip
             except Exception:  # not shown yet: the map moved under the pointer
                 pass
