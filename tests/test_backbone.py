@@ -7,10 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
+import zipfile
 
 import pytest
 import shapely
@@ -18,18 +16,9 @@ import shapely
 from geo import patrols
 from geo.errors import IngestError, ValidationError
 from geo.registers.cli import operate
+from tests.test_cli import geo
 
-ROOT = Path(__file__).resolve().parent.parent
 TUQUAN = "152224"
-
-
-def geo(*args, db, check=None):
-    proc = subprocess.run([sys.executable, "-m", "geo", *map(str, args), "--db", str(db)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    if check is not None:
-        assert proc.returncode == check, proc.stderr + proc.stdout
-    return proc
 
 
 def handheld_gpx(start: tuple[float, float], minutes: int = 60, kmh: float = 4.0, jump_at: int | None = None) -> bytes:

@@ -6,8 +6,6 @@ its zone's chief when it arrives — shown in its details and its export."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,18 +16,9 @@ from openpyxl import Workbook
 from geo import chiefs, zones
 from geo.errors import ValidationError
 from geo.registers import tables
+from tests.test_cli import geo
 
-ROOT = Path(__file__).resolve().parent.parent
 TUQUAN = "152224"
-
-
-def geo(*args, db, check=None):
-    proc = subprocess.run([sys.executable, "-m", "geo", *map(str, args), "--db", str(db)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    if check is not None:
-        assert proc.returncode == check, proc.stderr + proc.stdout
-    return proc
 
 
 def roster(path: Path, zone_names: dict[str, list[str]], bad_zone: str | None = None) -> Path:
