@@ -118,11 +118,16 @@ def test_too_many_features_is_refused_before_any_chunk_is_read(gpkg_url):
         prepare(zipped(batch_file()), opts(), store, chunk_rows=CHUNK, limits=Limits(max_features=100))
 
 
-def test_stored_boxes_met_by_new_ones_are_found_exactly(gpkg_url):
-    """The stored boxes read once per tile and matched in memory (a sweep for small boxes, a tree
-    for wide ones, the R-tree itself for a new box reaching beyond its tile) are exactly those a
-    plain intersection test finds — across tile edges, for wide and tiny boxes alike."""
+@pytest.mark.parametrize("whole", [True, False], ids=["leaves", "per-tile"])
+def test_stored_boxes_met_by_new_ones_are_found_exactly(gpkg_url, whole, monkeypatch):
+    """The stored boxes read once (from the R-tree's leaves, or per tile for a very large layer)
+    and matched in memory (banded sweeps for small boxes, a tree for wide or tall ones, the R-tree
+    itself for a new box reaching beyond its tile) are exactly those a plain intersection test
+    finds — across tile edges, for wide and tiny boxes alike."""
     from geo.ingest import dedupe as D
+
+    if not whole:
+        monkeypatch.setattr(D.StoredBoxes, "ALL_AT_ONCE", 0)
 
     rng = np.random.default_rng(3)
     store = open_store(gpkg_url, create=True)
@@ -146,3 +151,23 @@ def test_stored_boxes_met_by_new_ones_are_found_exactly(gpkg_url):
     assert got == want and len(want) > 100
     again = {tuple(p) for p in D.candidate_pairs(store, "change", new[:500], cache).tolist()}
     assert again == {p for p in want if p[0] < 500}  # a later chunk, from the boxes kept
+
+
+def test_a_refused_chunked_file_leaves_no_reading_behind(gpkg_url, tmp_path, monkeypatch):
+    """The next chunk is read while one is checked; when the check refuses the file (here: it was
+    imported already), the refusal comes through, the read under way is waited for and its
+    temporary copy is gone."""
+    import tempfile
+    import threading
+
+    store = open_store(gpkg_url, create=True)
+    add_counties(store)
+    up = zipped(batch_file())
+    commit(prepare(up, opts(), store, chunk_rows=CHUNK), store, actor="staff")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(IngestError, match="already imported"):
+        prepare(up, opts(), store, chunk_rows=CHUNK)
+    assert list(scratch.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("ingest-read")]

@@ -77,6 +77,23 @@ def test_history_events_are_append_only(store):
     assert store.events()["actor"].tolist() == ["staff"]
 
 
+def test_a_large_batch_gets_the_same_import_events_as_a_small_one(store):
+    """A batch of thousands has its import events written by the database from the stored rows
+    (GeoPackage) instead of one Python row each: every feature still has exactly one, alike in
+    every column to a small batch's."""
+    bid = add_batch(store)
+    small = insert(store, polygons(3), batch_id=bid)
+    big = insert(store, polygons(6000, y0=46.0), batch_id=bid)
+    ev = store.events("change", actions=["import"])
+    assert sorted(ev["feature_id"].tolist()) == sorted(small + big)
+    cols = ["layer", "actor", "action", "from_status", "to_status", "fields", "comment", "version"]
+    first = ev[ev["feature_id"] == small[0]][cols].astype(str).iloc[0].tolist()
+    for fid in (big[0], big[2999], big[-1]):
+        assert ev[ev["feature_id"] == fid][cols].astype(str).iloc[0].tolist() == first
+    assert json.loads(ev[ev["feature_id"] == big[-1]]["fields"].iloc[0]) == {"batch_id": bid}
+    assert ev.sort_values("id")["feature_id"].tolist()[-6000:] == big  # in the order stored
+
+
 def test_optimistic_locking_refuses_a_stale_version(store):
     (fid,) = insert(store, polygons(1))
     with store.transaction() as tx:
@@ -234,3 +251,21 @@ def test_opening_something_that_is_not_a_store_is_a_clear_error(tmp_path):
         open_store(str(tmp_path / "missing.gpkg"))
     with pytest.raises(StoreError, match=r"\.gpkg path or a postgresql"):
         open_store(str(tmp_path / "store.sqlite"))
+
+
+def test_an_older_store_loses_only_its_unused_fingerprint_index(store):
+    """A store made before the fingerprint index was retired drops it when opened; the
+    fingerprints themselves stay, and the same shape uploaded again is still found."""
+    ids = insert(store, polygons(2))
+    with store.transaction() as tx:  # the previous release's index
+        tx.execute("CREATE INDEX ix_change_hash ON change_polygons (geom_hash)")
+        assert "ix_change_hash" in store._indexes(tx)
+    from geo.store import _migrated
+
+    _migrated.discard(store.url)
+    again = open_store(store.url)
+    with again.transaction(write=False) as tx:
+        assert "ix_change_hash" not in again._indexes(tx) and "ix_change_no" in again._indexes(tx)
+    kept = again.read_layer("change", columns=["geom_hash"], geometry=False)
+    assert kept["id"].tolist() == ids and kept["geom_hash"].notna().all()
+    assert again.migrate() == []  # (done once)

@@ -356,25 +356,68 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None,
     elif isinstance(upload, tuple):
         upload = Upload.from_bytes(*upload)
     counties = counties_of(store)
-    earlies: list[_Early] = []
+    earlies: list[tuple[pd.DataFrame, _Early]] = []  # (a chunk's attribute table, its conversion)
 
     def on_frame(frame):  # (each chunk's attributes converted while its geometries are placed)
-        earlies[:] = [_Early(options, store)]  # (an earlier chunk's conversion is done with)
-        earlies[-1](frame)
+        early = _Early(options, store)
+        earlies.append((frame, early))
+        early(frame)
 
-    chunks = load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
-                         **_load_args(options, store, limits, counties, on_frame))
+    def early_of(loaded: Loaded) -> _Early | None:
+        found = next((e for f, e in earlies if f is loaded.frame), None)
+        earlies[:] = [(f, e) for f, e in earlies if f is not loaded.frame]
+        return found
+
+    chunks = _ReadAhead(load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
+                                    **_load_args(options, store, limits, counties, on_frame)))
     state, report = _FileState(), None
     try:
         for loaded in chunks:
-            early = earlies[-1] if earlies else None
+            early = early_of(loaded)
             if report is None:
                 report = check(loaded, options, store, counties, early=early, state=state)
             else:
                 report.extend(_Check(loaded, options, store, counties, early, state).run())
+            del loaded
     finally:
         chunks.close()
     return report._finish()
+
+
+class _ReadAhead:
+    """The chunks of a file with the next one read while this one is checked: reading (GDAL,
+    PROJ, GEOS) and checking (the stored neighbours, GEOS, SQLite) overlap on two cores, so a
+    national batch costs about the larger of the two per chunk instead of their sum. Errors come
+    in the file's order; at most two chunks are held at once."""
+
+    _END = object()
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read")
+        self.ahead = self.pool.submit(self._pull)
+
+    def _pull(self):
+        try:
+            return next(self.chunks)
+        except StopIteration:
+            return self._END
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self.ahead.result()  # (a read error is raised here, when its chunk is due)
+        if item is self._END:
+            raise StopIteration
+        self.ahead = self.pool.submit(self._pull)
+        return item
+
+    def close(self) -> None:
+        """Wait for a read under way, then close the file (its temporary copy goes)."""
+        self.ahead.exception()
+        self.pool.shutdown(wait=True)
+        self.chunks.close()
 
 
 def check(loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame | None = None,

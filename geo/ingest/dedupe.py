@@ -152,47 +152,96 @@ class StoredBoxes:
     store does not change while a file is checked, and reading a tile once instead of once per
     chunk is what keeps a chunked check of a national batch linear. About 40 bytes per box."""
 
+    ALL_AT_ONCE = 2_000_000  # a layer of at most this many boxes is read whole, from the leaves
+
     def __init__(self):
         self.tiles: dict = {}
+        self.every: np.ndarray | None = None  # (a small layer's boxes, all of them, n × 5)
+        self.every_whole = False
 
     def tile(self, tx, rtree: str, key: tuple[int, int]) -> dict:
         if key not in self.tiles:
             x0, y0 = key[0] * TILE_DEG - MARGIN, key[1] * TILE_DEG - MARGIN
             x1, y1 = x0 + TILE_DEG + 2 * MARGIN, y0 + TILE_DEG + 2 * MARGIN
-            rows = tx.query(f"SELECT id, minx, maxx, miny, maxy FROM {rtree} WHERE minx <= ? AND maxx >= ? "
-                            "AND miny <= ? AND maxy >= ?", [x1, x0, y1, y0])
-            self.tiles[key] = _sorted_boxes(np.asarray(rows, dtype="float64").reshape(-1, 5))
+            every = self._every(tx, rtree)
+            if every is not None:
+                arr = every[(every[:, 1] <= x1) & (every[:, 2] >= x0) & (every[:, 3] <= y1) & (every[:, 4] >= y0)]
+            else:
+                rows = tx.query(f"SELECT id, minx, maxx, miny, maxy FROM {rtree} WHERE minx <= ? AND maxx >= ? "
+                                "AND miny <= ? AND maxy >= ?", [x1, x0, y1, y0])
+                arr = np.asarray(rows, dtype="float64").reshape(-1, 5)
+            self.tiles[key] = _sorted_boxes(arr)
         return self.tiles[key]
+
+    def _every(self, tx, rtree: str) -> np.ndarray | None:
+        """The layer's boxes read once from the R-tree's leaves (the same 32-bit boxes a query
+        returns, without walking the tree once per tile), when there are not too many."""
+        if self.every is None:
+            from geo.store import rtree_bulk
+
+            n = tx.query_one(f"SELECT COUNT(*) FROM {rtree}_rowid")[0]
+            if int(n) > self.ALL_AT_ONCE:
+                self.every = np.zeros((0, 5))
+                self.every_whole = False
+                return None
+            cells = rtree_bulk.leaf_cells(tx, rtree)
+            self.every = np.column_stack([cells["id"].astype("float64"), cells["minx"], cells["maxx"],
+                                          cells["miny"], cells["maxy"]]).astype("float64")
+            self.every_whole = True
+        return self.every if self.every_whole else None
 
 
 def _sorted_boxes(arr: np.ndarray) -> dict:
-    width = arr[:, 2] - arr[:, 1]
-    wide = width > WIDE
+    """A tile's stored boxes ``(id, minx, maxx, miny, maxy)`` for :func:`_sweep`: the small ones
+    in bands of ``BAND`` degrees by their lower edge and, within a band, by their left edge (one
+    sorted key); the few wider or taller than ``WIDE`` in an STRtree."""
+    width, height = arr[:, 2] - arr[:, 1], arr[:, 4] - arr[:, 3]
+    wide = (width > WIDE) | (height > WIDE)
     narrow = arr[~wide]
-    narrow = narrow[np.argsort(narrow[:, 1], kind="stable")]
-    out = {"id": narrow[:, 0].astype("int64"), "x0": narrow[:, 1].copy(), "x1": narrow[:, 2].copy(),
-           "y0": narrow[:, 3].copy(), "y1": narrow[:, 4].copy(),
-           "wmax": float(width[~wide].max()) if len(narrow) else 0.0, "wide": None}
+    key = _band_key(np.floor(narrow[:, 3] / BAND), narrow[:, 1])
+    order = np.argsort(key, kind="stable")
+    narrow = narrow[order]
+    out = {"id": narrow[:, 0].astype("int64"), "key": key[order], "x0": narrow[:, 1].copy(),
+           "x1": narrow[:, 2].copy(), "y0": narrow[:, 3].copy(), "y1": narrow[:, 4].copy(),
+           "wmax": float(width[~wide].max()) if len(narrow) else 0.0,
+           "hmax": float(height[~wide].max()) if len(narrow) else 0.0, "wide": None}
     if wide.any():
         w = arr[wide]
         out["wide"] = (w[:, 0].astype("int64"), shapely.STRtree(shapely.box(w[:, 1], w[:, 3], w[:, 2], w[:, 4])))
     return out
 
 
+BAND = 0.005  # degrees: the height of the bands a tile's small stored boxes are sorted in
+
+
+def _band_key(band: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # band number and longitude in one sortable float (longitudes are within 0..360 after the
+    # shift; a band number times 512 keeps bands apart, and doubles resolve 1e-9 degree here)
+    return band * 512.0 + (x + 180.0)
+
+
 def _sweep(t: dict, b: np.ndarray, block: int = 20000) -> tuple[np.ndarray, np.ndarray]:
     """``(new index, stored id)`` of the boxes ``b`` (shapely order) meeting a tile's stored
-    boxes: sorted by left edge, each new box's candidates are one slice, then three compares."""
+    boxes. A new box's candidates lie in the bands its lower edge reach can touch, each band's
+    one slice by left edge (``searchsorted``), then four compares: a few candidates per box
+    instead of a strip the tile's height."""
     ia_out, id_out = [], []
+    eps = 1e-9
     for k in range(0, len(b), block):
         bb = b[k:k + block]
-        lo = np.searchsorted(t["x0"], bb[:, 0] - t["wmax"], "left")
-        hi = np.searchsorted(t["x0"], bb[:, 2], "right")
+        first = np.floor((bb[:, 1] - t["hmax"]) / BAND)
+        nband = (np.floor(bb[:, 3] / BAND) - first).astype("int64") + 1
+        row = np.repeat(np.arange(len(bb)), nband)
+        band = np.repeat(first, nband) + (np.arange(len(row)) - np.repeat(np.cumsum(nband) - nband, nband))
+        lo = np.searchsorted(t["key"], _band_key(band, bb[row, 0] - t["wmax"] - eps), "left")
+        hi = np.searchsorted(t["key"], _band_key(band, bb[row, 2] + eps), "right")
         cnt = hi - lo
         total = int(cnt.sum())
         if total:
-            ia = np.repeat(np.arange(len(bb)), cnt)
+            ia = np.repeat(row, cnt)
             jb = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
-            ok = (t["x1"][jb] >= bb[ia, 0]) & (t["y0"][jb] <= bb[ia, 3]) & (t["y1"][jb] >= bb[ia, 1])
+            ok = (t["x1"][jb] >= bb[ia, 0]) & (t["x0"][jb] <= bb[ia, 2]) & \
+                (t["y0"][jb] <= bb[ia, 3]) & (t["y1"][jb] >= bb[ia, 1])
             ia_out.append(ia[ok] + k)
             id_out.append(t["id"][jb[ok]])
         if t["wide"] is not None:
@@ -301,6 +350,27 @@ def same_geometry(pairs: np.ndarray, stored: gpd.GeoDataFrame, h1: list, h2: lis
     return _first(rows)
 
 
+def _overlap_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Areas of the pairwise intersections. A pair GEOS cannot intersect (an invalid stored
+    polygon: side location conflict) is measured on repaired copies — only the invalid ones are
+    repaired, not the whole list."""
+    a, b = a.copy(), b.copy()
+    for g in (a, b):  # (checking costs far less than an intersection GEOS gives up on midway)
+        bad = ~shapely.is_valid(g)
+        if bad.any():
+            g[bad] = shapely.make_valid(g[bad])
+    try:
+        return shapely.area(shapely.intersection(a, b))
+    except shapely.errors.GEOSException:  # (robustness failures of valid input: one pair at a time)
+        out = np.zeros(len(a))
+        for k, (x, y) in enumerate(zip(a, b)):
+            try:
+                out[k] = shapely.area(shapely.intersection(x, y))
+            except shapely.errors.GEOSException:
+                out[k] = shapely.area(shapely.intersection(shapely.make_valid(x), shapely.make_valid(y)))
+        return out
+
+
 def repeats(pairs: np.ndarray, stored: gpd.GeoDataFrame, geoms: np.ndarray) -> pd.DataFrame:
     """New polygons that substantially overlap a stored neighbour: ``i``, ``id``, ``batch_id``,
     ``overlap`` (intersection over the smaller area), the best match per new polygon."""
@@ -321,10 +391,7 @@ def repeats(pairs: np.ndarray, stored: gpd.GeoDataFrame, geoms: np.ndarray) -> p
     pairs, a, b, smaller = pairs[possible], a[possible], b[possible], smaller[possible]
     if len(pairs) == 0:
         return empty
-    try:
-        inter = shapely.area(shapely.intersection(a, b))
-    except shapely.errors.GEOSException:
-        inter = shapely.area(shapely.intersection(shapely.make_valid(a), shapely.make_valid(b)))
+    inter = _overlap_areas(a, b)
     ratio = np.where(smaller > 0, inter / np.where(smaller > 0, smaller, 1), 0.0)
     res = pd.DataFrame({"i": pairs[:, 0], "id": pairs[:, 1], "overlap": ratio})
     res = res[res["overlap"] >= REPEAT_OVERLAP]

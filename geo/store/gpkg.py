@@ -229,6 +229,7 @@ _APPEND_ONLY = [
 
 class GpkgStore(Store):
     backend = "gpkg"
+    _events_by_sql = True  # a batch's import events: INSERT … SELECT from the rows just stored
 
     def __init__(self, url: str, timeout: float = 30.0):
         super().__init__(url)
@@ -457,6 +458,9 @@ class GpkgStore(Store):
 
     def _columns(self, tx: Tx, table: str) -> set[str]:
         return {r[1] for r in tx.query(f"PRAGMA table_info({table})")}
+
+    def _indexes(self, tx: Tx) -> set[str]:
+        return {r[0] for r in tx.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
     def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
         tx.execute(f"ALTER TABLE {table} ADD COLUMN {field.name} {_FIELD_TYPES[field.type]}"

@@ -211,6 +211,9 @@ class PostgisStore(Store):
             "table_schema = current_schema()", [table])
         return {r[0] for r in rows}
 
+    def _indexes(self, tx: Tx) -> set[str]:
+        return {r[0] for r in tx.query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+
     def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
         tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {field.name} {_FIELD_TYPES[field.type]}"
                    + (f" DEFAULT {S.DEFAULTS[field.name]}" if field.name in S.DEFAULTS else ""))
