@@ -387,8 +387,9 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None,
 class _ReadAhead:
     """The chunks of a file with the next one read while this one is checked: reading (GDAL,
     PROJ, GEOS) and checking (the stored neighbours, GEOS, SQLite) overlap on two cores, so a
-    national batch costs about the larger of the two per chunk instead of their sum. Errors come
-    in the file's order; at most two chunks are held at once."""
+    national batch costs about the larger of the two per chunk instead of their sum. (The commit
+    reads its staged chunks back the same way.) Errors come in the file's order; at most two
+    chunks are held at once."""
 
     _END = object()
 
@@ -874,13 +875,20 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
             source_crs=lo.crs.source_crs, source_encoding=lo.encoding.gdal if lo.encoding else None,
             note="；".join(n[0] for n in report.notes) or None,
             purpose=opts.purpose or official.default_purpose(opts.source), **dates)
-        with store.bulk_load(tx, layer):  # (a chunked batch: its spatial index built once, at the end)
-            for part in report.staged.chunks():
-                features = part.drop(columns=["number"])
-                if layer == "change" and opts.kind:
-                    features["kind"] = opts.kind
-                store.insert_features(tx, layer, features, actor=actor, batch_id=bid, comment=f"批次导入：{name}")
-                del part, features
+        # (a chunked batch: its spatial index built once, at the end; the next chunk read back
+        # from disk while one is stored)
+        parts = _ReadAhead(report.staged.chunks())
+        try:
+            with store.bulk_load(tx, layer):
+                for part in parts:
+                    features = part.drop(columns=["number"])
+                    if layer == "change" and opts.kind:
+                        features["kind"] = opts.kind
+                    store.insert_features(tx, layer, features, actor=actor, batch_id=bid,
+                                          comment=f"批次导入：{name}")
+                    del part, features
+        finally:
+            parts.close()
         if opts.source:
             # remember a CRS / encoding only when a person chose it (the file did not say)
             crs_keep = lo.crs.source_crs if lo.crs.how in ("override", "profile") else old.get("crs")
