@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -744,12 +745,12 @@ class _Check:
             # the feature number holding each key: an earlier chunk's, else this chunk's first
             # (keys as one string each: half a million of them are kept for a national batch)
             key = sub["h"].tolist() if what == "geometry" else [f"{a}\x1f{b}" for a, b in zip(sub["s"], sub["no"])]
-            held = np.array([seen.get(k, -1) for k in key], dtype="int64")
+            held = np.fromiter(map(seen.get, key, itertools.repeat(-1)), dtype="int64", count=len(key))
             mine = self.numbers[first.to_numpy()] if len(sub) else np.zeros(0, "int64")
             holder = np.where(held >= 0, held, mine)
             again = (holder != self.numbers[sub["i"].to_numpy()]) if len(sub) else np.zeros(0, bool)
-            for k, h in zip(key, holder):
-                seen.setdefault(k, int(h))
+            fresh = held < 0  # (a key met again in this chunk maps to the same first holder)
+            seen.update(zip(itertools.compress(key, fresh), holder[fresh].tolist()))
             for i, j, no in zip(sub["i"].to_numpy()[again], holder[again], sub["no"].to_numpy()[again]):
                 self.duplicate[i] = True
                 if what == "polygon_no":
