@@ -34,6 +34,22 @@ def test_area_uses_each_geometrys_own_zone():
     assert ha[0] == pytest.approx(ha[1], rel=5e-3)
 
 
+def test_plain_polygons_are_measured_like_the_projected_polygon_and_the_rest_too():
+    """A polygon without holes is measured from its projected vertices, anything else through the
+    projected geometry: either way the area GEOS gives the polygon drawn in its GK zone."""
+    rng = np.random.default_rng(5)
+    plain = [shapely.Polygon(np.column_stack([121.3 + 0.01 * np.cos(a) * rng.uniform(0.5, 1, 9),
+                                              46.1 + 0.01 * np.sin(a) * rng.uniform(0.5, 1, 9)]))
+             for a in [np.sort(rng.uniform(0, 2 * np.pi, 9)) for _ in range(50)]]
+    holed = box(121.0, 46.0, 121.2, 46.2).difference(box(121.05, 46.05, 121.1, 46.1))
+    multi = shapely.MultiPolygon([box(118.0, 40.0, 118.1, 40.1), box(118.2, 40.0, 118.3, 40.1)])
+    geoms = np.array([*plain, holed, multi, box(100.5, 30.0, 101.5, 31.0)], dtype=object)
+    got, epsg = C.areas_m2(geoms)
+    want = [shapely.area(C.transform_geoms(np.array([g], dtype=object), C.CGCS2000, f"EPSG:{e}"))[0]
+            for g, e in zip(geoms, epsg)]
+    assert np.allclose(got, want, rtol=1e-12, atol=0) and len(set(epsg.tolist())) == 3
+
+
 def test_missing_and_empty_geometries_have_no_area():
     ha, mu, crs = C.areas_ha_mu([None, shapely.Polygon()])
     assert list(ha) == [0, 0] and crs == ["", ""]
