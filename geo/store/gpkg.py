@@ -67,8 +67,7 @@ def encode(geoms, srs_id: int = 4490, multi: bool = False) -> list[bytes | None]
     if len(geoms) == 0:
         return []
     missing = shapely.is_missing(geoms)
-    empty = np.zeros(len(geoms), bool)
-    empty[~missing] = shapely.is_empty(geoms[~missing])
+    empty = shapely.is_empty(geoms)  # (false for a missing one)
     wkb = shapely.to_wkb(geoms, output_dimension=2, byte_order=1, flavor="iso")
     if multi:
         single = (shapely.get_type_id(geoms) == 3) & ~empty
@@ -85,6 +84,8 @@ def encode(geoms, srs_id: int = 4490, multi: bool = False) -> list[bytes | None]
     head["s"] = srs_id
     head["e"] = b[:, [0, 2, 1, 3]]
     raw = head.tobytes()
+    if not (missing.any() or empty.any()):  # (a batch: every row a header and its WKB)
+        return [raw[k:k + 40] + w for k, w in zip(range(0, 40 * len(wkb), 40), wkb)]
     out: list[bytes | None] = []
     for i, w in enumerate(wkb):
         if missing[i]:
@@ -620,7 +621,7 @@ def prepare_geoms(lyr: S.Layer, geoms, promote: bool = True) -> np.ndarray:
     """Geometries in the layer's declared type: polygons promoted to multipolygons (unless
     ``promote`` is false: the caller writes them as multis itself), 2D only."""
     geoms = np.asarray(geoms, dtype=object)
-    if shapely.has_z(geoms[~shapely.is_missing(geoms)]).any():
+    if shapely.has_z(geoms).any():  # (false for a missing one)
         geoms = shapely.force_2d(geoms)
     if lyr.geometry == "MULTIPOLYGON" and promote:
         types = shapely.get_type_id(geoms)
