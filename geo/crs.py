@@ -104,7 +104,9 @@ def _simple_polygon_areas(geoms: np.ndarray, dst: str) -> np.ndarray:
 def areas_ha_mu(geoms) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Area of each geometry in 公顷 and 亩, with the CRS it was measured in (``EPSG:45xx``)."""
     m2, epsg = areas_m2(geoms)
-    return m2 / 10000.0, m2 / M2_PER_MU, [f"EPSG:{e}" if e else "" for e in epsg]
+    codes, which = np.unique(epsg, return_inverse=True)  # (a label per zone, not per polygon)
+    labels = np.array([f"EPSG:{e}" if e else "" for e in codes.tolist()], dtype=object)
+    return m2 / 10000.0, m2 / M2_PER_MU, labels[which.reshape(-1)].tolist()
 
 
 def lengths_km(geoms) -> np.ndarray:

@@ -276,7 +276,16 @@ def _pairs_gpkg(store, lyr: S.Layer, bounds: np.ndarray, boxes: StoredBoxes | No
                 if rows:
                     out.append(np.column_stack([np.full(len(rows), sel[i]), np.asarray(rows, "int64")[:, 0]]))
     pairs = np.concatenate(out) if out else np.zeros((0, 2), dtype="int64")
-    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2).astype("int64")
+    if not len(pairs):
+        return pairs.reshape(0, 2).astype("int64")
+    # distinct pairs, sorted as np.unique(axis=0) sorts them, through one int64 key each (the
+    # row-wise unique sorts structured views: ten times slower)
+    pairs = pairs.astype("int64")
+    span = int(pairs[:, 1].max()) + 1
+    if int(pairs[:, 0].max()) < (1 << 62) // span:
+        key = np.unique(pairs[:, 0] * span + pairs[:, 1])
+        return np.column_stack([key // span, key % span])
+    return np.unique(pairs, axis=0)
 
 
 def _pairs_postgis(store, lyr: S.Layer, bounds: np.ndarray) -> np.ndarray:

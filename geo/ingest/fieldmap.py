@@ -137,7 +137,8 @@ def _by_value(s: pd.Series, fn) -> pd.Series:
     missing values stay ``None``."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     table = np.empty(len(uniques) + 1, dtype=object)
-    for k, u in enumerate(uniques):
+    # (as plain objects first: iterating an Arrow-backed array costs a Python call per value)
+    for k, u in enumerate(np.asarray(uniques, dtype=object).tolist()):
         table[k] = fn(u)
     table[-1] = None
     return pd.Series(table[codes], index=s.index, dtype=object)

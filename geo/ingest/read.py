@@ -436,7 +436,7 @@ def _redecode(frame: pd.DataFrame, codec: str) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
             continue
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        values = [u for u in uniques]
+        values = np.asarray(uniques, dtype=object).tolist()  # (not iterated: Arrow-backed, slow)
         if all(not isinstance(u, str) or u.isascii() for u in values):
             continue
         table = np.array([dec(u) if isinstance(u, str) else u for u in values] + [None], dtype=object)
