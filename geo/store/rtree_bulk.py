@@ -102,10 +102,13 @@ def rebuild(tx, rtree: str, ids: np.ndarray, bounds: np.ndarray) -> None:
         below = levels[-1]
         up = np.empty(len(below), dtype=CELL)
         up["id"] = 0  # node numbers, filled in below
-        up["minx"] = [c["minx"].min() for c in below]
-        up["maxx"] = [c["maxx"].max() for c in below]
-        up["miny"] = [c["miny"].min() for c in below]
-        up["maxy"] = [c["maxy"].max() for c in below]
+        # each node's box over its cells: the level's cells are consecutive, so one reduceat each
+        flat = np.concatenate(below)
+        starts = np.concatenate([[0], np.cumsum([len(c) for c in below])[:-1]])
+        up["minx"] = np.minimum.reduceat(flat["minx"], starts)
+        up["maxx"] = np.maximum.reduceat(flat["maxx"], starts)
+        up["miny"] = np.minimum.reduceat(flat["miny"], starts)
+        up["maxy"] = np.maximum.reduceat(flat["maxy"], starts)
         levels.append([up[k:k + fanout] for k in range(0, len(up), fanout)])
     depth = len(levels) - 1
     # node numbers top down: the root is 1, then each level in order
