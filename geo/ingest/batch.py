@@ -235,6 +235,7 @@ class _FileState:
     shapes: dict = field(default_factory=dict)
     area_unit: tuple | None = None
     boxes: D.StoredBoxes = field(default_factory=D.StoredBoxes)  # stored boxes read so far
+    early: dict = field(default_factory=dict)  # first feature → (neighbours, fingerprints) started
 
 
 def _field_label(layer: str, name: str, zh: bool) -> str:
@@ -369,9 +370,24 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None,
         earlies[:] = [(f, e) for f, e in earlies if f is not loaded.frame]
         return found
 
-    chunks = _ReadAhead(load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
-                                    **_load_args(options, store, limits, counties, on_frame)))
     state, report = _FileState(), None
+    ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-ahead")
+
+    def started(chunks):
+        """Each chunk of a change batch has its stored neighbours and fingerprints looked for as
+        soon as it is read, while the chunk before it is still being finished."""
+        try:
+            for loaded in chunks:
+                g = loaded.geoms[~loaded.rejected]
+                if options.layer == "change" and loaded.total is not None and len(g):
+                    state.early[loaded.first] = (ahead.submit(_near, store, options.layer, g, state.boxes),
+                                                 ahead.submit(D.hash_variants, g))
+                yield loaded
+        finally:
+            chunks.close()
+
+    chunks = _ReadAhead(started(load_chunks(upload, chunk_rows=chunk_rows or CHUNK_ROWS,
+                                            **_load_args(options, store, limits, counties, on_frame))))
     try:
         for loaded in chunks:
             early = early_of(loaded)
@@ -382,6 +398,8 @@ def prepare(upload, options: Options, store, *, limits: Limits | None = None,
             del loaded
     finally:
         chunks.close()
+        ahead.shutdown(wait=True)  # (nothing of this file is left running)
+        state.early.clear()
     return report._finish()
 
 
@@ -485,8 +503,10 @@ class _Check:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
         dedupe = self.layer == "change" and len(live)
         # longest first: stored neighbours and their overlaps, then the fingerprints
-        f_near = pool.submit(_near, self.store, self.layer, self.geoms[live], self.state.boxes) if dedupe else None
-        f_hash = pool.submit(D.hash_variants, self.geoms[live]) if dedupe else None
+        early = self.state.early.pop(lo.first, None) if dedupe else None  # (started as it was read)
+        f_near = (early[0] if early else pool.submit(_near, self.store, self.layer, self.geoms[live],
+                                                     self.state.boxes)) if dedupe else None
+        f_hash = (early[1] if early else pool.submit(D.hash_variants, self.geoms[live])) if dedupe else None
         f_area = pool.submit(C.areas_ha_mu, self.geoms[live]) \
             if (lo.family == "polygon" or (lo.family == "mixed" and "area_ha" in self.names)) and len(live) else None
         want_where = "county_code" in self.names and len(self.counties) and len(live)

@@ -20,6 +20,7 @@ joined with ``&&`` in PostGIS), with a generic fallback through :meth:`Store.rea
 from __future__ import annotations
 
 import json
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -158,8 +159,13 @@ class StoredBoxes:
         self.tiles: dict = {}
         self.every: np.ndarray | None = None  # (a small layer's boxes, all of them, n × 5)
         self.every_whole = False
+        self.lock = threading.Lock()  # (two chunks' checks may ask at once: read each tile once)
 
     def tile(self, tx, rtree: str, key: tuple[int, int]) -> dict:
+        with self.lock:
+            return self._tile(tx, rtree, key)
+
+    def _tile(self, tx, rtree: str, key: tuple[int, int]) -> dict:
         if key not in self.tiles:
             x0, y0 = key[0] * TILE_DEG - MARGIN, key[1] * TILE_DEG - MARGIN
             x1, y1 = x0 + TILE_DEG + 2 * MARGIN, y0 + TILE_DEG + 2 * MARGIN
