@@ -35,6 +35,14 @@ from dashboard import web  # noqa: E402
 
 COOKIE = web.COOKIE
 
+# Libraries the pages import, loaded here once at start rather than by the first visitor of each
+# page: altair alone took 0.3-0.85 s of the first summary visit in a process (bench/map.py).
+# (Only plain libraries: a module declaring a Streamlit component, such as streamlit_folium, must
+# be imported once the app runs, or its front end is not served.)
+WARM_IMPORTS = ("altair", "folium", "folium.plugins", "geo.stats", "geo.report", "geo.official", "geo.mapview")
+for _name in WARM_IMPORTS:
+    __import__(_name)
+
 # paths the gate lets through: Streamlit's machinery, served assets, and our own routes
 OPEN_PREFIXES = ("/_stcore", "/static", "/component", "/media", "/app/static", "/signin", "/board",
                  "/auth/", "/oauth2callback", "/favicon", "/manifest", "/bidi-component")

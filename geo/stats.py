@@ -204,12 +204,17 @@ def summary(
     counties: list[str] | None = None,
     today: dt.date | None = None,
     use_cache: bool = True,
+    extras: bool = True,
 ) -> dict:
     """All figures of the summary screen (领导驾驶舱), for the whole league and per county.
 
     ``as_of``: the figures as they stood at the end of that day (Beijing time), rebuilt from the
     history. ``today``: the date overdue is judged against when not ``as_of`` (default: today).
     ``batch_ids`` / ``counties`` narrow the change polygons (and, for counties, the other layers).
+    ``extras=False`` leaves out the weekly trend, the registers' figures and the closure review
+    (``trend``, ``registers``, ``review``: most of the time of a fresh count), so that a screen can
+    show the headline figures first; a later call with ``extras=True`` adds them to the same kept
+    figures without counting those again.
     The result is shared between callers (cached until the store changes): do not modify it.
     """
     today = as_of or today or today_local()
@@ -221,23 +226,65 @@ def summary(
     if allowed is not None:
         counties = sorted(set(counties) & set(allowed)) if counties else sorted(allowed)
         counties = counties or [_NOWHERE]
-    key = None
-    if use_cache:
-        key = (token(store), as_of, tuple(batch_ids), tuple(counties), today)
-        with _cache_lock:
-            hit = _cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
-    out = _compute(store, as_of, batch_ids, counties, today)
-    if key is not None:
-        with _cache_lock:
-            if len(_cache) > 64:
-                _cache.clear()
-            _cache[key] = (time.monotonic(), out)
-    return out
+    if not use_cache:
+        out = _compute(store, as_of, batch_ids, counties, today)
+        return {**out, **_extras(store, as_of, batch_ids, counties, today)} if extras else out
+    key = (token(store), as_of, tuple(batch_ids), tuple(counties), today)
+    full = _cached(key + (True,))
+    if full is not None:
+        return full
+    core = _cached(key + (False,))
+    if core is None:
+        core = _compute(store, as_of, batch_ids, counties, today)
+        _keep(key + (False,), core)
+    if not extras:
+        return core
+    full = {**core, **_extras(store, as_of, batch_ids, counties, today)}
+    _keep(key + (True,), full)
+    return full
+
+
+def _cached(key):
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
+def _keep(key, figures: dict) -> None:
+    with _cache_lock:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[key] = (time.monotonic(), figures)
+
+
+def _extras(store: Store, as_of, batch_ids, counties, today) -> dict:
+    """The weekly trend, the registers' figures and the closure review (see :func:`summary`)."""
+    from geo import official
+    from geo.registers.figures import all_figures
+    from geo.review_figures import figures as review_figures
+
+    cutoff = end_of_local_day_utc(as_of) if as_of is not None else None
+    sc = official.scope(store, store.batches("change"), as_of, batch_ids, counties)
+    where = {}
+    if sc.batch_ids:
+        where["batch_id"] = sc.batch_ids
+    if sc.counties:
+        where["county_code"] = sc.counties
+    return {
+        "trend": (_trend(store, cutoff, where) if batch_ids or counties
+                  else _trend(store, cutoff, None, minus=sc.excluded_sql)),
+        # the registers' declared figures (geo.registers): total and per county
+        "registers": all_figures(store, as_of=as_of, counties=counties or None, today=today),
+        # the closure review (geo.review), over the same official polygons as the change figures
+        "review": review_figures(store, as_of=as_of, counties=sc.counties or None, batch_ids=sc.batch_ids,
+                                 today=today),
+    }
 
 
 def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
+    """Every figure but :func:`_extras`."""
     from geo import official
 
     cutoff = end_of_local_day_utc(as_of) if as_of is not None else None
@@ -276,8 +323,6 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
         "change": _change_figures(groups, batches, today),
         "by_batch": [],
         "by_county": [],
-        "trend": (_trend(store, cutoff, where) if requested["batch_ids"] or requested["counties"]
-                  else _trend(store, cutoff, None, minus=sc.excluded_sql)),
     }
     if len(groups):
         bkey = pd.to_numeric(groups["batch_id"], errors="coerce")
@@ -304,14 +349,6 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
                                          r["county_code"]))
     for i, r in enumerate(out["by_county"], start=1):
         r["rank"] = i if r["closed_pct"] is not None else None
-    # the registers' declared figures (geo.registers): total and per county
-    from geo.registers.figures import all_figures
-
-    out["registers"] = all_figures(store, as_of=as_of, counties=layer_counties or None, today=today)
-    # the closure review (geo.review), over the same official polygons as the change figures
-    from geo.review_figures import figures as review_figures
-
-    out["review"] = review_figures(store, as_of=as_of, counties=counties or None, batch_ids=batch_ids, today=today)
     return out
 
 

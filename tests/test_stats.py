@@ -403,6 +403,29 @@ def test_past_figures_stay_the_same_when_work_goes_on(demo_store):
     assert after_now["change"]["by_status"]["verifying"] == before_now["change"]["by_status"]["verifying"] + 1
 
 
+@pytest.mark.parametrize("scope", [{}, {"counties": ["152224"]}, {"as_of": BULLETIN_DAY}])
+def test_headline_figures_first_then_the_extras(demo_store, scope):
+    """The summary screen asks for the figures without the trend, registers and closure review
+    first; the full figures asked for next are those of one fresh count, and the headline part is
+    not counted again."""
+    from geo import stats
+
+    fresh = stats.summary(demo_store, use_cache=False, **scope)
+    core = stats.summary(demo_store, extras=False, **scope)
+    assert not {"trend", "registers", "review"} & set(core)
+    assert {k: v for k, v in fresh.items() if k not in ("trend", "registers", "review")} == core
+    full = stats.summary(demo_store, **scope)
+    assert full == fresh and full["trend"] and full["registers"] and full["review"]
+    assert all(full[k] is core[k] for k in core)  # the headline part reused, not recounted
+    assert stats.summary(demo_store, extras=False, **scope) is full  # the full figures serve both
+    # a write makes both counts fresh
+    fid = int(demo_store.read_layer("change", where={"status": "issued"}, columns=[], geometry=False)["id"].iloc[0])
+    from geo import workflow as W
+
+    W.transition(demo_store, "change", fid, "verifying", actor="核查员")
+    assert stats.summary(demo_store, extras=False, **scope) is not full
+
+
 # ------------------------------------------------------------------------------ links
 CHANGE_LINKS = ["total", "verified", "illegal", "case_filed", "penalized", "rectified", "accepted",
                 "closed", "illegal_closed", "overdue", "open"]

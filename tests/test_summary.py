@@ -186,6 +186,30 @@ def test_the_summary_screen_in_chromium(dashboard, page, tmp_path):
     assert external == [], f"the page reached outside the app: {external[:5]}"
 
 
+@pytest.mark.browser
+def test_the_map_page_loads_the_figure_tiles_element_types_out_of_sight(dashboard, page):
+    """The map (every role's first page) draws one hidden figure and page link, so that the
+    summary's figure tiles need no code loaded on its first visit (dashboard/components/warmup.py):
+    nothing of it is visible or in the page's own content, and the summary opened from the
+    map then shows its own figures."""
+    from tests.browser import login, wait_idle
+
+    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
+    warm = page.locator(".st-key-frontend_warmup")
+    warm.wait_for(state="attached", timeout=30_000)
+    assert warm.locator("[data-testid='stMetric']").count() == 1
+    assert warm.locator("[data-testid='stPageLink-NavLink']").count() == 1
+    assert warm.is_hidden() and not warm.locator("[data-testid='stMetric']").is_visible()
+    assert page.locator("[data-testid='stSidebar'] .st-key-frontend_warmup").count() == 1
+    assert page.locator("[data-testid='stMain'] [data-testid='stMetric']").count() == 0
+    page.locator("[data-testid='stSidebarNav'] a", has_text="领导驾驶舱").click()
+    page.locator("[data-testid='stMain'] [data-testid='stMetricValue']").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.locator(".st-key-frontend_warmup").count() == 0
+    first = page.locator("[data-testid='stMain'] [data-testid='stMetric']").first
+    assert first.is_visible() and "下发图斑" in first.inner_text()
+
+
 def test_field_links_list_exactly_what_the_figures_count(demo_store):
     """Every signboard/occupation/restoration/patrol figure's link, applied by the field page's
     own filter, selects as many rows as the figure says."""

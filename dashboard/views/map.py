@@ -25,6 +25,7 @@ from dashboard.components import basemaps
 from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
 from dashboard.components import item_link
+from dashboard.components import warmup
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
 from geo import export as gexport
@@ -609,3 +610,6 @@ with st.expander(t("map.export")):
         out = Path(tempfile.mkdtemp()) / f"change_polygons.{fmt}"
         gexport.write(frame, lyr, fmt, out, lang())
         st.download_button(t("common.download"), out.read_bytes(), file_name=out.name, key="exp_dl")
+
+# the summary's figure tiles draw at once on its first visit (dashboard/components/warmup.py)
+warmup.element_types()

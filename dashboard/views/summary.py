@@ -130,7 +130,9 @@ historic = as_of is not None
 counties = list(f_county) or (sorted(county_names) if scoped else [])
 batch_ids = sorted(int(b) for b in f_batch)
 
-fig = stats.summary(store, as_of=as_of, batch_ids=batch_ids, counties=counties)
+# the headline figures first: the trend, the registers and the closure review (most of the time
+# of a fresh count, e.g. after any write) are counted once the figure tiles are on their way
+fig = stats.summary(store, as_of=as_of, batch_ids=batch_ids, counties=counties, extras=False)
 day = fig["as_of"]
 st.caption(t("sum.caption", org=settings().org_name, date=day))
 if scoped:
@@ -259,6 +261,7 @@ tile(row2[4], t("sum.illegal_area"), fmt(c["illegal_area_ha"], 2), "change.illeg
      sub=t("sum.mu", v=fmt(c["illegal_area_mu"], 2)) if c["illegal_area_mu"] is not None else None)
 
 # ------------------------------------------------------------------------------ funnel + trend
+fig = stats.summary(store, as_of=as_of, batch_ids=batch_ids, counties=counties)  # with the extras
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{t('sum.funnel')}**")
