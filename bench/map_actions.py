@@ -162,15 +162,15 @@ def page_switch_times(page, tries: int) -> tuple[list[float], list[float]]:
     return to_summary, to_map
 
 
-def pan_time(page, dx: int = -300) -> float:
-    """Drag the map ``dx`` px sideways; seconds from releasing the mouse to the new view's layer
-    drawn. (Alternate the sign, or the view drifts off the data.)"""
+def pan_time(page, dx: int = -300, dy: int = 0) -> float:
+    """Drag the map ``dx`` px sideways (and ``dy`` down); seconds from releasing the mouse to the
+    new view's layer drawn. (Alternate the sign, or the view drifts off the data.)"""
     _eval(page, MARK_OLD_JS)
     box = page.locator(FRAME).bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + dx, y, steps=6)
+    page.mouse.move(x + dx, y + dy, steps=6)
     page.mouse.up()
     t0 = time.perf_counter()
     t1 = until(page, lambda: (_eval(page, NEW_LAYER_JS) or 0) > 0, what="pan")

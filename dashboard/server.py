@@ -10,6 +10,8 @@ must be plain HTTP.
   ``/signin`` and comes back to the page it asked for.
 * ``/tiles/<name>/<z>/<x>/<y>``: offline basemap tiles (:mod:`geo.basemap`), for signed-in users.
 * ``/board/<number>``: the public page a signboard's QR code opens (no sign-in, nothing internal).
+* ``/mapdata/change``: the change polygons of one map view, for the signed-in user's counties
+  (:mod:`dashboard.maplayer`): the map page's layer, fetched by the map itself when it moves.
 
 Run with ``streamlit run dashboard/server.py`` (``make run`` does).
 """
@@ -31,7 +33,7 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import HTMLResponse, RedirectResponse, Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from dashboard import web  # noqa: E402
+from dashboard import maplayer, web  # noqa: E402
 
 COOKIE = web.COOKIE
 
@@ -129,6 +131,16 @@ async def tile(request: Request):
     return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
 
 
+async def change_layer(request: Request):
+    """The change polygons of one map view for the signed-in user (dashboard/maplayer.py)."""
+    user = await run_in_threadpool(web.session_user, request.cookies.get(COOKIE))
+    if user is None:
+        return Response(status_code=401, headers={"Cache-Control": "no-store"})
+    status, body = await run_in_threadpool(maplayer.answer, user, request.query_params)
+    return Response(body, status_code=status, media_type="application/json",
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
 async def board(request: Request):
     lang = _lang(request)
     status, body = await run_in_threadpool(web.board_page, request.path_params["number"], lang)
@@ -144,6 +156,7 @@ routes = [
     Route("/tiles/{name}/{z:int}/{x:int}/{y:int}", tile, methods=["GET"]),
     Route("/tiles/{name}/{z:int}/{x:int}/{y:int}.{ext}", tile, methods=["GET"]),
     Route("/board/{number}", board, methods=["GET"]),
+    Route("/mapdata/change", change_layer, methods=["GET"]),
 ]
 
 app = st.App("app.py", routes=routes, middleware=[Middleware(SessionGate)])

@@ -322,6 +322,128 @@ class JsonLayer(MacroElement):
         self.marker = to_js({"radius": 6, "weight": 1.5, "fill": True})
 
 
+class ChangeLoader(MacroElement):
+    """The change layer drawn by the browser itself: on every move of the map it asks the app's
+    ``/mapdata/change`` route (dashboard/maplayer.py) for the view's polygons or grid cells and
+    replaces the layer, so a pan needs no Streamlit rerun. Which polygons (the page's filters, as
+    a ticket) and which one is selected come with each run through :func:`change_state`; what
+    the user may see is decided by the route from their session cookie. Clicks go to
+    streamlit-folium's own click handler (as for every layer it found on the map), so a click
+    still returns the feature in ``last_active_drawing``. The note on what the view holds (the
+    count, or that it is aggregated) is shown in the map's corner."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }}, cfg = {{ this.cfg }};
+          var changeEach = {{ this.change_js }};
+          var aggregateEach = {{ this.aggregate_js }};
+          var state = {t: null, sel: null}, seq = 0, layer = null, last = null;
+          var Info = L.Control.extend({onAdd: function () {
+            var d = L.DomUtil.create('div', 'forest-view-info');
+            d.style.cssText = 'background: rgba(255,255,255,0.9); padding: 2px 6px; border-radius: 3px; ' +
+                              'font-size: 12px; max-width: 420px; color: #1f2d3d;';
+            d.style.display = 'none';
+            return d; }});
+          var info = new Info({position: 'bottomleft'});
+          info.addTo(map);
+          function note(d) {
+            var el = info.getContainer(), text = cfg.texts[d.mode] || '';
+            el.textContent = text.replace('{n}', String(d.n)).replace('{cap}', String(cfg.cap));
+            el.style.display = text ? '' : 'none';
+          }
+          function clickHandler() {  // streamlit-folium's own, bound on the layers it found
+            for (var k in map._layers) {
+              var l = map._layers[k], ev = l && l._events && l._events.click;
+              if (ev && ev.length && l !== layer && !(layer && layer.hasLayer(l))) { return ev[0].fn; }
+            }
+            return null;
+          }
+          function draw(d) {
+            window.forestChangeSel = state.sel;
+            var next = L.geoJson(null, {
+              pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, cfg.marker); },
+              onEachFeature: d.mode === 'aggregate' ? aggregateEach : changeEach});
+            if (d.data) { next.addData(d.data); }
+            var fn = clickHandler();
+            if (fn) { next.on('click', fn); }
+            next.addTo(map);
+            if (layer) { map.removeLayer(layer); }
+            layer = next;
+            last = d;
+            note(d);
+          }
+          function load() {
+            if (!state.t) { return; }
+            var b = map.getBounds(), mine = ++seq;
+            var q = '?t=' + encodeURIComponent(state.t) + '&zoom=' + map.getZoom() + '&bbox=' +
+                    [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(',');
+            fetch(cfg.url + q, {credentials: 'same-origin', cache: 'no-store'})
+              .then(function (r) { return r.ok ? r.json() : null; })
+              .then(function (d) { if (d && mine === seq) { draw(d); } })
+              .catch(function () {});
+          }
+          var pending = null;
+          function schedule() {  // one request for a run's new state and the view it then moves to
+            if (pending === null) { pending = setTimeout(function () { pending = null; load(); }, 0); }
+          }
+          map.on('moveend', schedule);
+          window.forestChange = {ticket: function () { return state.t; }, set: function (s) {
+            var again = s.t !== state.t || s.v !== state.v;  // other filters, or the data changed
+            state = s;
+            if (!s.t) {  // the layer switched off
+              seq++;
+              if (layer) { map.removeLayer(layer); }
+              layer = null;
+              last = null;
+              info.getContainer().style.display = 'none';
+            } else if (s.d) {  // the page's own answer for its view (a page load): draw it, then ask for the map's
+              draw(s.d);
+              schedule();
+            } else if (again) { schedule(); } else if (last) { draw(last); }
+          }};
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str, dark: bool, texts: dict[str, str], cap: int, url: str = "../../mapdata/change"):
+        super().__init__()
+        self._name = "change_loader"
+        self.cfg = to_js({"url": url, "texts": texts, "cap": int(cap),
+                          "marker": {"radius": 6, "weight": 1.5, "fill": True}})
+        self.change_js = change_each_js(lang, dark, "window.forestChangeSel", clear=True)
+        self.aggregate_js = aggregate_each_js(lang)
+
+
+class _ChangeState(MacroElement):
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        if (window.forestChange) { window.forestChange.set({{ this.state }}); }
+        {% endmacro %}
+    """)
+
+    def __init__(self, ticket: str, selected: int | None, version: str, first=None):
+        super().__init__()
+        self._name = "change_state"
+        state = to_js({"t": ticket, "v": version, "sel": None if selected is None else int(selected)})
+        if first is not None:
+            mode, n, data = first
+            state = state[:-1] + f',"d":{{"mode":{to_js(mode)},"n":{int(n)},"data":{data}}}}}'
+        self.state = state
+
+
+def change_state(ticket: str, selected: int | None, version: str = "", first=None) -> folium.FeatureGroup:
+    """What the browser-side change layer (:class:`ChangeLoader`) shows: the filters' ticket, the
+    selected polygon and the store's change token (``version``). Sent with every run; the layer
+    reloads when the ticket or the token changes (an action's new status shows at once), and is
+    only restyled when just the selection does. ``first``: the page's own ``(mode, count,
+    serialised layer)`` for its view, drawn at once when the map is (re)built, before the map asks
+    for its exact view."""
+    fg = folium.FeatureGroup(name="change_state")
+    _ChangeState(ticket, selected, version, first).add_to(fg)
+    return fg
+
+
 # ------------------------------------------------------------------------------ map pieces
 class _MetricScale(MacroElement):
     """Leaflet's scale bar in metres and kilometres only."""
@@ -335,10 +457,10 @@ class _MetricScale(MacroElement):
 
 def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
              outlines: dict | None = None, lang: str = "zh", *, bm=None, towns: dict | None = None,
-             settings=None) -> folium.Map:
+             settings=None, loader: ChangeLoader | None = None) -> folium.Map:
     """The map every page starts from: view, basemap (``bm``, or the key ``basemap`` looked up
     among this deployment's options) and county outlines. ``towns``: township boundaries for the
-    offline basemap."""
+    offline basemap; ``loader``: the browser-side change layer (:class:`ChangeLoader`)."""
     from dashboard.components import basemaps
 
     if bm is None:
@@ -348,7 +470,7 @@ def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
         opts = basemaps.options(cfg)
         bm = opts[basemaps.choose(opts, basemap, getattr(cfg, "basemap", "offline"))]
     m = folium.Map(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
-                   control_scale=False, min_zoom=4, max_zoom=18)
+                   control_scale=False, min_zoom=4, max_zoom=18, inertia=False)
     _MetricScale().add_to(m)  # folium's own scale bar also shows miles
     basemaps.add_to(m, bm, outlines, towns)
     if outlines:
@@ -359,6 +481,8 @@ def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
             on_each_feature=JsCode(_TEXT_TOOLTIP_JS.replace("__FIELD__", "n")),
             interactive=False,
         ).add_to(m)
+    if loader is not None:
+        loader.add_to(m)
     localise(m)
     return m
 
@@ -381,6 +505,16 @@ def change_layer(fc, lang: str, points: bool = False, dark: bool = False, select
     basemap (imagery) outlines are white, on a light one dark, so every colour stands out.
     ``fc``: a FeatureCollection, or one already serialised with :func:`to_js`; ``selected``: the id
     drawn highlighted (also taken from a ``sel`` property)."""
+    js = change_each_js(lang, dark, "null" if selected is None else str(int(selected)))
+    fg = folium.FeatureGroup(name="change")
+    JsonLayer(fc if isinstance(fc, str) else to_js(fc), js, name="change_polygons").add_to(fg)
+    return fg
+
+
+def change_each_js(lang: str, dark: bool, selected: str, clear: bool = False) -> str:
+    """The ``onEachFeature`` of the change layer: style by status, tooltip as text. ``selected``:
+    a JavaScript expression for the highlighted id; with ``clear``, a feature that is no longer
+    the selected one loses its highlight (the browser-side layer redraws the same data)."""
     labels = {s: S.label("status", s, lang) for s in S.CHANGE_STATUSES}
     late = "逾期" if lang == "zh" else "overdue"
     ha = "公顷" if lang == "zh" else "ha"
@@ -388,7 +522,7 @@ def change_layer(fc, lang: str, points: bool = False, dark: bool = False, select
     js = """
 function(feature, layer) {
   var colors = %s, labels = %s, p = feature.properties, dot = !!layer.setRadius;
-  if (p.id === %s) { p.sel = 1; }
+  if (p.id === %s) { p.sel = 1; }%s
   var c = colors[p.s] || '#888888';
   layer.setStyle({color: p.sel ? '%s' : (p.o ? '%s' : (dot ? '%s' : c)),
                   weight: p.sel ? 4 : (p.o ? 2.5 : (dot ? 1.5 : 1.6)),
@@ -406,12 +540,24 @@ function(feature, layer) {
   box.appendChild(line);
   layer.bindTooltip(box, {sticky: true});
 }
-""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False),
-       "null" if selected is None else int(selected), "#ffff00" if dark else "#00e5ff",
+""" % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False), selected,
+       " else if (p.sel) { delete p.sel; }" if clear else "", "#ffff00" if dark else "#00e5ff",
        OVERDUE_COLOR, halo, late, ha)
-    fg = folium.FeatureGroup(name="change")
-    JsonLayer(fc if isinstance(fc, str) else to_js(fc), js.strip(), name="change_polygons").add_to(fg)
-    return fg
+    return js.strip()
+
+
+def view_payload(view, zoom: int) -> tuple[str, int, str]:
+    """What the change layer draws for one :func:`geo.mapview.viewport` answer: ``(mode, count,
+    serialised FeatureCollection of polygons or of grid cells)``."""
+    if view.mode == "features":
+        # closed polygons first, so the open ones are drawn on top of them
+        order = (view.features["status"] != "closed").to_numpy().argsort(kind="stable")
+        fc = feature_collection(
+            view.features.iloc[order], {"id": "id", "s": "status", "o": "overdue", "n": "polygon_no", "c": "county",
+                                        "a": "area_ha"},
+            zoom, min_px=MARKER_PX)
+        return view.mode, view.count, to_js(fc)
+    return view.mode, view.count, to_js(aggregate_fc(view.cells))
 
 
 def aggregate_fc(cells: list[dict]) -> dict:
@@ -432,6 +578,13 @@ def aggregate_fc(cells: list[dict]) -> dict:
 def aggregate_layer(cells, lang: str) -> folium.FeatureGroup:
     """Counts on a grid when the view holds more polygons than the map should draw. ``cells``: the
     cells (list of dicts), or their FeatureCollection already serialised with :func:`to_js`."""
+    fg = folium.FeatureGroup(name="aggregate")
+    JsonLayer(cells if isinstance(cells, str) else to_js(aggregate_fc(cells)), aggregate_each_js(lang),
+              name="aggregate").add_to(fg)
+    return fg
+
+
+def aggregate_each_js(lang: str) -> str:
     unit = "个图斑，放大查看" if lang == "zh" else "polygons, zoom in"
     js = """
 function(feature, layer) {
@@ -447,9 +600,7 @@ function(feature, layer) {
   }
 }
 """ % unit
-    fg = folium.FeatureGroup(name="aggregate")
-    JsonLayer(cells if isinstance(cells, str) else to_js(aggregate_fc(cells)), js.strip(), name="aggregate").add_to(fg)
-    return fg
+    return js.strip()
 
 
 def polygon_layer(fc: dict, key: str, label_field: str = "n") -> folium.FeatureGroup:

@@ -14,6 +14,8 @@ a centre computed from the returned bounds: that loops).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from dashboard import maplayer
 from dashboard.components import basemaps
 from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
@@ -80,15 +83,7 @@ def results_extent(url: str, tok: str, filters: mv.Filters, scope_key: str):
 def change_layer_data(url: str, tok: str, bbox, zoom: int, filters: mv.Filters, cap: int, scope_key: str):
     """What the change layer draws for one view: ``(mode, count, serialised FeatureCollection or
     cells)``. Serialised once here: a run that redraws the same view sends the cached text."""
-    v = mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access)
-    if v.mode == "features":
-        # closed polygons first, so the open ones are drawn on top of them
-        order = (v.features["status"] != "closed").to_numpy().argsort(kind="stable")
-        fc = fmap.feature_collection(
-            v.features.iloc[order], {"id": "id", "s": "status", "o": "overdue", "n": "polygon_no", "c": "county", "a": "area_ha"},
-            zoom, min_px=fmap.MARKER_PX)
-        return v.mode, v.count, fmap.to_js(fc)
-    return v.mode, v.count, fmap.to_js(fmap.aggregate_fc(v.cells))
+    return fmap.view_payload(mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access), zoom)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)  # an all-county list at 500,000 is ~40 MB
@@ -211,10 +206,14 @@ def on_step(ids: list[int], current, direction: int) -> None:
 
 
 def on_map_change() -> None:
-    """The map reported a pan/zoom or a click (a callback, so the run that follows already knows)."""
+    """The map reported a pan/zoom or a click (a callback, so the run that follows already knows).
+    (With the browser-side change layer only a zoom or a click is reported: the other layers'
+    detail follows the zoom.)"""
     out = st.session_state.get("review_map") or {}
     box = fmap.bounds_to_bbox(out.get("bounds"))
     zoom = out.get("zoom")
+    if box is None and zoom and st.session_state.get("view"):
+        box = st.session_state["view"][0]
     if box is not None and zoom:
         view = (fmap.snap_bbox(box, int(zoom)), int(zoom))
         if view != st.session_state.get("view"):
@@ -381,10 +380,26 @@ st.title(t("nav.map"))
 
 
 # ------------------------------------------------------------------------------ map + details
+# The change layer is drawn by the map itself from the app's /mapdata/change route
+# (dashboard/maplayer.py) for a browser signed in with the app's session cookie: a pan then needs
+# no rerun. Signed in through an identity provider (no such cookie), the page sends the layer.
+browser_layer = st.session_state.get("token") is not None and not st.session_state.get("sso")
+FULL_RUN = secrets.token_hex(8)  # this run of the whole page (a fragment rerun keeps the last one)
+
+
 def draw_map(tok: str, sel_id, matches: Listing) -> None:
     bbox, zoom = st.session_state["view"]
     groups, data = [], None
-    if shown["change"]:
+    if browser_layer:
+        first = None
+        if shown["change"] and st.session_state.get("map_first_sent") != FULL_RUN:
+            # a page load, a page switch or a filter: the map is (re)built, so the view's layer
+            # comes with the run instead of one more round trip (fragment runs send none)
+            st.session_state["map_first_sent"] = FULL_RUN
+            first = change_layer_data(store.url, tok, bbox, zoom, filters, cap, scope_key)
+        groups.append(fmap.change_state(maplayer.ticket(uname, filters) if shown["change"] else "", sel_id,
+                                        hashlib.sha256(tok.encode()).hexdigest()[:16], first))
+    elif shown["change"]:
         data = change_layer_data(store.url, tok, bbox, zoom, filters, cap, scope_key)
         mode, n, payload = data
         if mode == "features":
@@ -410,12 +425,17 @@ def draw_map(tok: str, sel_id, matches: Listing) -> None:
             groups.append(fmap.polygon_layer(layer, "zone" if key == "township" else key))
     lat0, lon0, z0 = st.session_state["map_home"]
     towns = admin_shapes(store.url, "township", 11) if bm.offline else None
+    loader = None
+    if browser_layer:
+        loader = fmap.ChangeLoader(lang(), bm.dark, {"aggregate": t("map.aggregated", n="{n}", cap="{cap}"),
+                                                     "features": t("map.in_view", n="{n}"),
+                                                     "empty": t("map.nothing")}, cap)
     m = fmap.base_map((lat0, lon0), z0, bm=bm, outlines=admin_shapes(store.url, "county", 9), towns=towns,
-                      lang=lang())
+                      lang=lang(), loader=loader)
     fly = st.session_state["fly_to"]
+    returned = ["zoom", "last_active_drawing"] if browser_layer else ["bounds", "zoom", "last_active_drawing"]
     st_folium(m, key="review_map", height=MAP_H, use_container_width=True, feature_group_to_add=fmap.finish(groups),
-              center=fly[:2], zoom=fly[2], returned_objects=["bounds", "zoom", "last_active_drawing"],
-              on_change=on_map_change)
+              center=fly[:2], zoom=fly[2], returned_objects=returned, on_change=on_map_change)
     if data is not None:
         mode, n, _ = data
         if mode == "aggregate":
