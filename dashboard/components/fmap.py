@@ -368,6 +368,8 @@ class ChangeLoader(MacroElement):
             var fn = clickHandler();
             if (fn) { next.on('click', fn); }
             next.addTo(map);
+            // the page's other layers stay above the change polygons, as when the page drew them all
+            (window.feature_group || []).forEach(function (g) { if (g && g.bringToFront && map.hasLayer(g)) { g.bringToFront(); } });
             if (layer) { map.removeLayer(layer); }
             layer = next;
             last = d;
