@@ -37,7 +37,7 @@ from geo.ingest.read import Loaded, load, load_chunks
 from geo.ingest.staged import Staged
 from geo.scope import unwrap
 
-CHUNK_ROWS = 100_000  # features read and checked at a time by prepare()
+CHUNK_ROWS = 50_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
 AREA_MIN_HA = 0.01
 LEVELS = ("rejected", "duplicate", "repaired", "flag", "warning")
