@@ -158,7 +158,7 @@ class StoredBoxes:
     def __init__(self):
         self.tiles: dict = {}
         self.every: np.ndarray | None = None  # (a small layer's boxes, all of them, n × 5)
-        self.every_whole = False
+        self.every_read = False  # (asked once: a layer of too many boxes keeps ``every`` None)
         self.lock = threading.Lock()  # (two chunks' checks may ask at once: read each tile once)
 
     def tile(self, tx, rtree: str, key: tuple[int, int]) -> dict:
@@ -182,19 +182,15 @@ class StoredBoxes:
     def _every(self, tx, rtree: str) -> np.ndarray | None:
         """The layer's boxes read once from the R-tree's leaves (the same 32-bit boxes a query
         returns, without walking the tree once per tile), when there are not too many."""
-        if self.every is None:
+        if not self.every_read:
             from geo.store import rtree_bulk
 
-            n = tx.query_one(f"SELECT COUNT(*) FROM {rtree}_rowid")[0]
-            if int(n) > self.ALL_AT_ONCE:
-                self.every = np.zeros((0, 5))
-                self.every_whole = False
-                return None
-            cells = rtree_bulk.leaf_cells(tx, rtree)
-            self.every = np.column_stack([cells["id"].astype("float64"), cells["minx"], cells["maxx"],
-                                          cells["miny"], cells["maxy"]]).astype("float64")
-            self.every_whole = True
-        return self.every if self.every_whole else None
+            self.every_read = True
+            if int(tx.query_one(f"SELECT COUNT(*) FROM {rtree}_rowid")[0]) <= self.ALL_AT_ONCE:
+                cells = rtree_bulk.leaf_cells(tx, rtree)
+                self.every = np.column_stack([cells["id"].astype("float64"), cells["minx"], cells["maxx"],
+                                              cells["miny"], cells["maxy"]]).astype("float64")
+        return self.every
 
 
 def _sorted_boxes(arr: np.ndarray) -> dict:
