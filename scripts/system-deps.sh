@@ -2,7 +2,8 @@
 # Debian packages the full test suite needs: Chromium (real-browser tests), PostgreSQL with
 # PostGIS (the second store backend), LibreOffice Writer (headless) with poppler-utils and the Noto
 # CJK fonts (the bulletin rendered to PDF and measured, tests/test_bulletin_pdf.py), GDAL's tools and
-# Python bindings (the GeoPackage is edited and validated by GDAL as other tools would) and nginx
+# Python bindings (the GeoPackage is edited and validated by GDAL as other tools would), faketime
+# (tests/test_golden.py: the demo at a fixed instant) and nginx
 # (the deployment test puts it in front of two app processes). Installs only what is missing.
 # (scripts/render-docs.sh also renders the ledger: libreoffice-calc-nogui.)
 set -euo pipefail
@@ -16,6 +17,7 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 dpkg -s python3-gdal >/dev/null 2>&1 || need+=(python3-gdal)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 V=$(pg_major)
 if [ -z "$V" ]; then

@@ -1,0 +1,47 @@
+"""Nothing a user sees changes when the code moves: the demo's summary, ``stats --json``, and the
+text of the bulletin and ledger, each compared with the file saved before geo/ was reorganised
+(tests/data/golden, made by tests/golden_outputs.py under faketime at the same instant)."""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "data" / "golden"
+INSTANT = "@2026-12-08 10:00:00"
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> Path:
+    faketime = shutil.which("faketime")
+    if faketime is None:
+        if os.environ.get("FOREST_REQUIRE_BROWSER"):
+            pytest.fail("faketime is required by the test command but not installed")
+        pytest.skip("faketime not installed (run the suite with `make test`)")
+    out = tmp_path_factory.mktemp("golden")
+    subprocess.run([faketime, "-f", INSTANT, sys.executable, str(ROOT / "tests" / "golden_outputs.py"), str(out)],
+                   check=True, cwd=ROOT, timeout=900)
+    return out
+
+
+def _read(path: Path) -> str:
+    if path.suffix == ".gz":
+        return gzip.decompress(path.read_bytes()).decode("utf-8")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["demo.json", "stats.json", "bulletin.txt", "ledger.txt"])
+def test_same_as_before_the_move(outputs, name):
+    saved = GOLDEN / name if (GOLDEN / name).exists() else GOLDEN / (name + ".gz")
+    want, got = _read(saved), (outputs / name).read_text(encoding="utf-8")
+    if want != got:
+        diff = list(difflib.unified_diff(want.splitlines(), got.splitlines(), "before", "now", lineterm="", n=1))
+        pytest.fail(f"{name} differs from the saved file ({len(diff)} diff lines):\n" + "\n".join(diff[:60]))
