@@ -4,7 +4,7 @@
 
 Builds (or reuses, under /tmp) a store of N change polygons, then runs one writer thread walking
 polygons round the workflow (each step a transition with its event, as an inspector's would be):
-first for ``--seconds`` with nothing else running (the baseline), then while ``geo.backup.backup``
+first for ``--seconds`` with nothing else running (the baseline), then while ``geo.engine.backup.backup``
 copies the store (SQLite's online backup API on a GeoPackage, ``pg_dump`` on PostGIS) — backups
 back to back for as long again — and counts the transitions that landed in each window. A backup that blocked writers would show as a
 rate near zero during it.
@@ -59,7 +59,7 @@ def build(n: int, url: str) -> list[int]:
 
 
 def writer(store, ids, stop: threading.Event, landed: list) -> None:
-    from geo import workflow as W
+    from geo.engine import workflow as W
 
     i = 0
     while not stop.is_set():
@@ -72,7 +72,7 @@ def writer(store, ids, stop: threading.Event, landed: list) -> None:
 
 
 def run(n: int, url: str, seconds: float) -> list[dict]:
-    from geo import backup as B
+    from geo.engine import backup as B
     from geo.store import open_store
 
     ids = build(n, url)

@@ -43,7 +43,7 @@ VIEWS = {"league": None, "county": "45.90,121.55,11"}  # 突泉县 at county zoo
 
 
 def build(n: int) -> Path:
-    from geo import demo
+    from geo.demo import build as demo
     from geo.store import open_store
 
     path = Path(f"/tmp/bench_map_{n}.gpkg")
@@ -281,7 +281,7 @@ def main():
     parts = set(a.parts.split(","))
     from playwright.sync_api import sync_playwright
 
-    from geo import auth
+    from geo.access import auth
     from geo.store import open_store
 
     db = build(a.n)

@@ -12,9 +12,9 @@ of 1° cells), in five batches.
 
 Measured on each, medians of ``--runs`` after a warm-up, through the application's own code:
 
-* ``viewport_county``: ``geo.mapview.viewport`` for a county-zoom view inside one county,
+* ``viewport_county``: ``geo.change.mapview.viewport`` for a county-zoom view inside one county,
   filtered to that county (as an inspector's scope filters it), in turn over several counties;
-* ``transition``: ``geo.workflow.transition`` (issued → verifying) of polygons of one county —
+* ``transition``: ``geo.engine.workflow.transition`` (issued → verifying) of polygons of one county —
   the application's statements find the polygon by id alone;
 * ``transition_routed``: the same statements as a transition makes (read the polygon, update it
   at its version, append its event) with the county code beside the id, as a Citus deployment
@@ -158,7 +158,7 @@ def median_time(fn, runs: int) -> float:
 
 def routed_transition(store, code: str, fid: int, actor: str) -> None:
     """A transition's statements with the county code beside the id (one shard on Citus)."""
-    from geo.timeutil import now_utc
+    from geo.core.timeutil import now_utc
 
     at = now_utc()
     with store.transaction() as tx:
@@ -182,8 +182,8 @@ def main(argv=None) -> int:
                     help="a database of its own (the stores are kept there and reused)")
     a = ap.parse_args(argv)
     from bench.scale import ensure_database
-    from geo import mapview as mv
-    from geo import workflow as W
+    from geo.change import mapview as mv
+    from geo.engine import workflow as W
 
     ensure_database(a.pg)
     stores = build(a.pg, a.n, a.counties)
@@ -232,7 +232,7 @@ def main(argv=None) -> int:
 
 
 def S_layer():
-    from geo import schema as S
+    from geo.declare import schema as S
 
     return S.layer("change")
 

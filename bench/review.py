@@ -7,7 +7,7 @@ Builds (or reuses, under /tmp/forest-bench) the demo store with N change polygon
 review history included (applications, draws, checks, send-backs, approvals) — then, with the file
 in the OS cache, the median of --runs of:
 
-* review_figures_cold: :func:`geo.review_figures.figures` (now), against the whole summary's cold
+* review_figures_cold: :func:`geo.change.review_figures.figures` (now), against the whole summary's cold
   computation it is part of (``summary_cold``, measured here too) — the review's share of it;
 * review_figures_as_of: the same figures as of ten days ago, against the floor of reading the
   history rows they replay with plain SQL;
@@ -56,11 +56,11 @@ def main() -> int:
     p.add_argument("--db")
     a = p.parse_args()
 
-    from geo import review
-    from geo.review_figures import figures
-    from geo.stats import summary
+    from geo.change import review
+    from geo.change.review_figures import figures
+    from geo.stats.summary import summary
     from geo.store import open_store
-    from geo.timeutil import end_of_local_day_utc, today_local
+    from geo.core.timeutil import end_of_local_day_utc, today_local
 
     if a.db:
         url = a.db

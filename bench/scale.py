@@ -52,7 +52,7 @@ def ensure_database(url: str) -> None:
 def store_for(base: str, n: int):
     import psycopg
 
-    from geo import demo
+    from geo.demo import build as demo
     from geo.store import open_store
     from tests.conftest import pg_schema_url
 
@@ -93,8 +93,8 @@ def main():
                     help="a database of its own (built stores are kept there and reused)")
     a = ap.parse_args()
     ensure_database(a.pg)
-    from geo import mapview as mv
-    from geo.stats import summary
+    from geo.change import mapview as mv
+    from geo.stats.summary import summary
 
     stores = {n: store_for(a.pg, n) for n in (a.small, a.large)}
     results = {}

@@ -1,4 +1,4 @@
-"""Summary-screen speed (geo.stats.summary) against the floor measured in the same run.
+"""Summary-screen speed (geo.stats.summary.summary) against the floor measured in the same run.
 
     .venv/bin/python bench/summary.py --n 100000
 
@@ -39,7 +39,7 @@ SEEDS = (20231209, 7, 8, 9, 10)
 
 def build(n: int, path: Path) -> int | None:
     """The demo store with n polygons (reused when it is already there); returns the seed."""
-    from geo import demo
+    from geo.demo import build as demo
     from geo.store import open_store
 
     if path.exists():
@@ -59,8 +59,8 @@ def build(n: int, path: Path) -> int | None:
 
 def floor_now(store) -> float:
     """Read every column the summary needs, nothing computed."""
-    from geo import schema as S
-    from geo.stats import OPEN_STATUSES
+    from geo.declare import schema as S
+    from geo.stats.summary import OPEN_STATUSES
 
     cx, cy = store._center_selects(S.CHANGE)
     scan = " NOT INDEXED" if store.backend == "gpkg" else ""
@@ -119,7 +119,7 @@ def main() -> int:
     p.add_argument("--db", help="use this store instead of building a demo store")
     a = p.parse_args()
 
-    from geo.stats import summary
+    from geo.stats.summary import summary
     from geo.store import open_store
 
     seed = None

@@ -60,7 +60,7 @@ def pg_base() -> str:
 
 
 def build(url: str, n: int) -> str:
-    from geo import demo
+    from geo.demo import build as demo
     from geo.store import open_store
 
     try:
@@ -76,7 +76,7 @@ def build(url: str, n: int) -> str:
 
 def tokens(url: str, k: int) -> list[tuple[str, str]]:
     """``k`` live sessions (token, county) of the counties' inspectors, round robin."""
-    from geo import sessions
+    from geo.access import sessions
     from geo.store import open_store
 
     store = open_store(url)

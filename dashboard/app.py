@@ -36,7 +36,7 @@ check_store()
 localise_widgets(lang(), settings().upload_max_mb)  # Chinese for Streamlit's own uploader/date texts
 
 # Which pages each role sees in the menu (and can open at all: a page not in the navigation
-# cannot be reached by its URL). Rights are enforced in geo.auth whatever the page shows.
+# cannot be reached by its URL). Rights are enforced in geo.access.auth whatever the page shows.
 # The closure review: the reviewers' queue for the reviewing roles; escalation with the weekly
 # brief for everyone.
 ROLE_PAGES = {

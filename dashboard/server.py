@@ -8,7 +8,7 @@ must be plain HTTP.
   identity provider (``secrets.toml``); this covers the accounts kept in the store.
 * A gate in front of the app pages: a browser asking for a page without a live session is sent to
   ``/signin`` and comes back to the page it asked for.
-* ``/tiles/<name>/<z>/<x>/<y>``: offline basemap tiles (:mod:`geo.basemap`), for signed-in users.
+* ``/tiles/<name>/<z>/<x>/<y>``: offline basemap tiles (:mod:`geo.imagery.basemap`), for signed-in users.
 * ``/board/<number>``: the public page a signboard's QR code opens (no sign-in, nothing internal).
 * ``/mapdata/change``: the change polygons of one map view, for the signed-in user's counties
   (:mod:`dashboard.maplayer`): the map page's layer, fetched by the map itself when it moves.
@@ -41,7 +41,7 @@ COOKIE = web.COOKIE
 # page: altair alone took 0.3-0.85 s of the first summary visit in a process (bench/map.py).
 # (Only plain libraries: a module declaring a Streamlit component, such as streamlit_folium, must
 # be imported once the app runs, or its front end is not served.)
-WARM_IMPORTS = ("altair", "folium", "folium.plugins", "geo.stats", "geo.report", "geo.official", "geo.mapview")
+WARM_IMPORTS = ("altair", "folium", "folium.plugins", "geo.stats.summary", "geo.report", "geo.engine.official", "geo.change.mapview")
 for _name in WARM_IMPORTS:
     __import__(_name)
 

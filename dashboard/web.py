@@ -8,8 +8,8 @@ import functools
 import html
 from urllib.parse import urlsplit
 
-from geo.config import load_settings
-from geo.errors import GeoError, StoreError
+from geo.core.config import load_settings
+from geo.core.errors import GeoError, StoreError
 
 COOKIE = "forest_session"
 SSO_COOKIE = "_streamlit_user"  # Streamlit's own cookie after an OIDC sign-in (st.login)
@@ -50,7 +50,7 @@ def _store():
 
 
 def policy():
-    from geo.sessions import Policy
+    from geo.access.sessions import Policy
 
     return Policy.from_settings(_settings())
 
@@ -68,7 +68,7 @@ def sso_configured() -> bool:
 
 
 def session_user(token: str | None) -> dict | None:
-    from geo import sessions
+    from geo.access import sessions
 
     try:
         return sessions.user_of(_store(), token, policy())
@@ -78,7 +78,7 @@ def session_user(token: str | None) -> dict | None:
 
 def sign_in(name: str, password: str, ip: str | None, lang: str):
     """``(token, max_age seconds)``, or the refusal message in ``lang``."""
-    from geo import sessions
+    from geo.access import sessions
 
     try:
         _user, token = sessions.sign_in(_store(), name, password, policy(), ip=ip)
@@ -148,7 +148,7 @@ def _has_accounts() -> bool:
 
 def tile(name: str, z: int, x: int, y: int):
     try:
-        from geo import basemap
+        from geo.imagery import basemap
     except ImportError:
         return None
     return basemap.tile(name, int(z), int(x), int(y))
@@ -156,7 +156,7 @@ def tile(name: str, z: int, x: int, y: int):
 
 def board_page(number: str, lang: str = "zh") -> tuple[int, str]:
     """``(HTTP status, page)`` for the public page of signboard ``number``."""
-    from geo import signboards as boards
+    from geo.chief import signboards as boards
 
     try:
         card = boards.public_card(_store(), number)

@@ -95,7 +95,7 @@ def store(store_url):
 @pytest.fixture(scope="session")
 def demo_master(tmp_path_factory) -> Path:
     """The demo store, built once per test session (read-only: copy it to change it)."""
-    from geo import demo
+    from geo.demo import build as demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
     demo.build(str(path), log=lambda *a: None, passwords=DEMO_PASSWORDS)

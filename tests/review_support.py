@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from geo import workflow as W
-from geo.auth import Access, hash_password
-from geo.timeutil import now_utc
+from geo.engine import workflow as W
+from geo.access.auth import Access, hash_password
+from geo.core.timeutil import now_utc
 from tests.helpers import add_batch, insert, jpeg, polygons
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def geo_cli(*args, db, env=None, check=None):
 
 
 def config(tmp_path, text: str) -> dict:
-    """An environment whose forest.toml is ``text`` (for the CLI and :func:`geo.closure.review_settings`)."""
+    """An environment whose forest.toml is ``text`` (for the CLI and :func:`geo.change.closure.review_settings`)."""
     path = tmp_path / "forest.toml"
     path.write_text(text, encoding="utf-8")
     return {"FOREST_CONFIG": str(path)}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
-from geo import workflow as W
+from geo.engine import workflow as W
 from geo.store import facts
 from tests.helpers import add_batch, insert, jpeg, polygons
 
@@ -73,8 +73,8 @@ def add_tracks(store, frame):
 
 
 def test_patrol_visits_are_kept_on_the_polygons_as_tracks_and_polygons_arrive(store):
-    from geo.errors import ValidationError
-    from geo.stats import summary
+    from geo.core.errors import ValidationError
+    from geo.stats.summary import summary
 
     bid = add_batch(store)  # issued 2024-04-01; boxes 0.004° wide, centres 0.01° apart
     ids = insert(store, polygons(3), batch_id=bid)
@@ -96,7 +96,7 @@ def test_patrol_visits_are_kept_on_the_polygons_as_tracks_and_polygons_arrive(st
     # the replayed (as-of) path computes the same from the tracks
     import datetime as dt
 
-    from geo.timeutil import today_local
+    from geo.core.timeutil import today_local
 
     asof = summary(store, as_of=today_local() + dt.timedelta(days=1), use_cache=False)["patrols"]
     assert (asof["open_total"], asof["open_visited"]) == (4, 2)
@@ -113,7 +113,7 @@ def test_patrol_visits_are_kept_on_the_polygons_as_tracks_and_polygons_arrive(st
 
 def test_a_store_from_before_visits_is_migrated_on_open(store_url):
     from geo.store import open_store
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     store = open_store(store_url, create=True)
     bid = add_batch(store)

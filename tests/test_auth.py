@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from geo import auth, workflow as W
-from geo.errors import PermissionDenied, ValidationError
+from geo.access import auth
+from geo.engine import workflow as W
+from geo.core.errors import PermissionDenied, ValidationError
 from geo.store import open_store
 from tests.conftest import DEMO_PASSWORDS
 from tests.test_cli import geo
@@ -101,7 +102,7 @@ def test_the_cli_applies_an_accounts_scope(demo_path, tmp_path):
     assert set(pyogrio.read_dataframe(out)["county_code"]) == {TUQUAN}
     stats = json.loads(geo("stats", "--json", "--actor", "tuquan_inspector", db=demo_path, check=0).stdout)
     # the official figures: the county's polygons in the batches that count (not 自动检测 candidates)
-    from geo import official
+    from geo.engine import official
 
     counted = {b for b, p in official.purposes(store, None, store.batches("change")).items() if p == "official"}
     mine = store.read_layer("change", where={"county_code": TUQUAN})
@@ -161,7 +162,7 @@ def test_only_staff_and_administrators_upload_batches(demo_path, tmp_path):
 
 
 def test_the_map_view_of_an_inspector_holds_only_their_county(demo):
-    from geo import mapview as mv
+    from geo.change import mapview as mv
 
     me = auth.scoped(demo, demo.user("tuquan_inspector"))
     league = (119.4, 44.2, 123.7, 47.7)

@@ -13,9 +13,9 @@ import zipfile
 import pytest
 import shapely
 
-from geo import patrols
-from geo.errors import IngestError, ValidationError
-from geo.registers.cli import operate
+from geo.fieldwork import patrols
+from geo.core.errors import IngestError, ValidationError
+from geo.cli.registers import operate
 from tests.test_cli import geo
 
 TUQUAN = "152224"
@@ -133,7 +133,7 @@ def test_payments_are_events_and_the_paid_share_comes_from_them(demo_store):
         "voucher_no=记-2026-019", "--system", db=demo_store.url, check=0)
     feat = demo_store.get_feature("restoration", fid)
     assert feat["paid_yuan"] == pytest.approx(paid0 + 1250.5)
-    from geo.restoration import payments
+    from geo.fieldwork.restoration import payments
 
     pay = payments(demo_store, fid)
     assert pay["voucher"].tolist()[-2:] == ["记-2026-018", "记-2026-019"]
@@ -180,7 +180,7 @@ def problem_list(path: Path) -> Path:
 
 
 def test_a_problem_list_from_excel_becomes_items_and_a_saved_query_links_features(demo_store, tmp_path):
-    from geo import items
+    from geo.items import items
 
     path = problem_list(tmp_path / "问题清单.xlsx")
     before = len(demo_store.items())
@@ -225,7 +225,7 @@ def test_an_invalid_polygon_straddling_two_zones_is_attributed_by_its_repaired_a
     import geopandas as gpd
     import shapely
 
-    from geo.attribution import attribute
+    from geo.store.attribution import attribute
 
     zones = gpd.GeoDataFrame({"id": [1, 2], "level": ["township", "township"]},
                              geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)])

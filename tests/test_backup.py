@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from geo import backup as B
-from geo import workflow as W
-from geo.errors import ValidationError
+from geo.engine import backup as B
+from geo.engine import workflow as W
+from geo.core.errors import ValidationError
 from geo.store import open_store
 from tests.helpers import add_batch, insert, polygons
 

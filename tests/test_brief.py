@@ -17,11 +17,11 @@ import pytest
 
 from docx import Document
 
-from geo.auth import Access
-from geo.config import load_settings
+from geo.access.auth import Access
+from geo.core.config import load_settings
 from geo.report import brief as B
-from geo.scope import ScopedStore
-from geo.timeutil import end_of_local_day_utc, to_utc_text, today_local
+from geo.access.scope import ScopedStore
+from geo.core.timeutil import end_of_local_day_utc, to_utc_text, today_local
 from tests.review_support import geo_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def test_what_became_overdue_that_week(demo_store):
 
 
 def test_the_three_counties_most_behind(demo_store):
-    from geo import stats
+    from geo.stats import summary as stats
 
     today = today_local()
     b = B.brief(demo_store, today - dt.timedelta(days=7), today=today)

@@ -1,7 +1,7 @@
 """The bulletin a bureau can send: rendered for the demo at the seeds' date (2023-12-09) and for
 today, read back from the .docx, and checked for its sections and their order, the opening's form,
 words that must never appear, county rows that add up to 合计, and every figure against a count made
-here with plain SQL on the store's tables (sqlite3; not geo.stats)."""
+here with plain SQL on the store's tables (sqlite3; not geo.stats.summary)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import sqlite3
 import docx
 import pytest
 
-from geo import schema as S
-from geo.config import load_settings
-from geo.report.text import listing, width
+from geo.declare import schema as S
+from geo.core.config import load_settings
+from geo.docs.text import listing, width
 from geo.store import open_store
-from geo.timeutil import today_local
+from geo.core.timeutil import today_local
 
 SEED_DAY = dt.date(2023, 12, 9)
 # the provenance of the seeds' bulletin (../shared/seeds/000, the forestry bureau's half)
@@ -327,7 +327,7 @@ def test_truncated_lists_end_with_the_count():
 
 
 def test_money_and_areas_are_rounded_and_mu_comes_from_the_total():
-    from geo.report.text import hectares, mu_of, wan2
+    from geo.docs.text import hectares, mu_of, wan2
 
     assert wan2(7775763.17) == "777.58" and wan2(236005.17) == "23.60"
     assert hectares(1.708666666666667) == "1.7087"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.config import load_settings
-from geo.report.text import width
+from geo.core.config import load_settings
+from geo.docs.text import width
 from geo.store import open_store
 from tests.test_bulletin import SEED, SEED_DAY
 
@@ -72,7 +72,7 @@ def test_the_pages_follow_the_grid(pages):
     widths = [width(ln["text"]) for p in text_pages for ln in _body(p)]
     # never more than the 28 characters of the grid on a line (a digit is half a character; a full
     # stop may hang at the end of a line). Word's character grid puts exactly 28 on a full line;
-    # LibreOffice, which ignores the grid for these paragraphs, 27 (see geo.report.layout.CONDENSE;
+    # LibreOffice, which ignores the grid for these paragraphs, 27 (see geo.docs.layout.CONDENSE;
     # the grid itself is checked in tests/test_report.py)
     assert 27 <= max(widths) <= 28.5, sorted(widths)[-5:]
     counts = [len({round(ln["yMin"]) for ln in _body(p)}) for p in text_pages[1:-1]]

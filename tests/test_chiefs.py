@@ -13,9 +13,10 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
-from geo import chiefs, zones
-from geo.errors import ValidationError
-from geo.registers import tables
+from geo.chief import chiefs
+from geo.chief import zones
+from geo.core.errors import ValidationError
+from geo.ingest import tables
 from tests.test_cli import geo
 
 TUQUAN = "152224"
@@ -77,7 +78,7 @@ def test_a_roster_naming_an_unknown_zone_changes_nothing(demo_store, tmp_path):
 
 
 def test_a_chief_changing_post_flags_exactly_the_boards_of_that_post(demo_store):
-    from geo.field import signboards
+    from geo.fieldwork.field import signboards
 
     boards = signboards(demo_store)
     before = set(boards[boards["chief_changed"]]["id"])
@@ -89,7 +90,7 @@ def test_a_chief_changing_post_flags_exactly_the_boards_of_that_post(demo_store)
     after = signboards(demo_store)
     assert set(after[after["chief_changed"]]["id"]) == before | mine
     # updating a board to the current holder clears it, and only it
-    from geo.registers.cli import operate
+    from geo.cli.registers import operate
 
     board = sorted(mine)[0]
     operate(demo_store, "signboard", board, "refresh", {}, actor="admin")
@@ -144,7 +145,7 @@ def test_a_zones_file_outside_the_county_is_refused(demo_store, tmp_path):
 
 
 def test_polygons_uploaded_into_a_county_with_zones_get_their_chief(demo_store, tmp_path):
-    from geo import export
+    from geo.engine import export
     from tests.test_ingest import tb, zipped
 
     frame = tb(5, prefix="CH")

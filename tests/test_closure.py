@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from geo import closure
-from geo import workflow as W
-from geo.errors import ConfigError, PermissionDenied, TransitionError, ValidationError
+from geo.change import closure
+from geo.engine import workflow as W
+from geo.core.errors import ConfigError, PermissionDenied, TransitionError, ValidationError
 from tests.helpers import jpeg, pdf
 from tests.review_support import (LG, TQ, add_accounts, apply, config, geo_cli, polygons_in, to_accepted,
                                   to_verified)

@@ -6,7 +6,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import box
 
-from geo import crs as C
+from geo.core import crs as C
 
 
 @pytest.mark.parametrize("lon, epsg", [(120.9, 4549), (122.2, 4550), (75.0, 4534), (135.0, 4554), (114.4, 4547)])

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from geo import schema as S
-from geo import workflow as W
-from geo.stats import summary
+from geo.declare import schema as S
+from geo.engine import workflow as W
+from geo.stats.summary import summary
 from geo.store import open_store
 
 
@@ -109,7 +109,7 @@ def test_overdue_and_repeats_exist(demo):
 
 
 def test_size_scales_the_change_polygons(tmp_path):
-    from geo import demo as D
+    from geo.demo import build as D
 
     out = D.build(str(tmp_path / "small.gpkg"), size=400, log=lambda *a: None)
     assert out["change_polygons"] == 400

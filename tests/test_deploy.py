@@ -103,7 +103,7 @@ def served_by(url: str, cookie: str | None = None) -> tuple[str, str | None]:
 
 @pytest.fixture
 def deployed(pg_url, tmp_path):
-    from geo import demo
+    from geo.demo import build as demo
 
     demo.build(pg_url, log=lambda *a: None, passwords=DEMO_PASSWORDS)
     apps = []

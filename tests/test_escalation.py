@@ -11,14 +11,14 @@ import json
 import pytest
 from docx import Document
 
-from geo import escalation as E
-from geo.chief_orders import respond, status_of_zones
-from geo.config import load_settings
-from geo.errors import PermissionDenied
-from geo.registers.figures import figures_of
-from geo import schema as S
-from geo.auth import Access
-from geo.timeutil import today_local
+from geo.change import escalation as E
+from geo.chief.orders import respond, status_of_zones
+from geo.core.config import load_settings
+from geo.core.errors import PermissionDenied
+from geo.engine.figures import figures_of
+from geo.declare import schema as S
+from geo.access.auth import Access
+from geo.core.timeutil import today_local
 from tests.review_support import geo_cli
 
 VERIFY, RECTIFY = ("issued", "verifying"), ("verified", "case_filed", "penalized", "rectifying", "rectified", "returned")
@@ -113,7 +113,7 @@ def test_the_cli_writes_one_notice_per_chief(demo_path, tmp_path):
 
 
 def test_a_county_account_sees_only_its_own_escalations(demo_store):
-    from geo.scope import ScopedStore
+    from geo.access.scope import ScopedStore
 
     today = today_local()
     mine = E.escalations(ScopedStore(demo_store, Access("tq", "inspector", frozenset({"152224"}))), today=today)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from geo import workflow as W
-from geo.errors import StoreError
+from geo.engine import workflow as W
+from geo.core.errors import StoreError
 from geo.store import open_store
 from geo.store.gpkg import GpkgStore
 from tests.helpers import insert, polygons

@@ -17,10 +17,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import backup as B
-from geo import workflow as W
+from geo.engine import backup as B
+from geo.engine import workflow as W
 from geo.ingest import commit, prepare
-from geo.mapview import Filters, viewport
+from geo.change.mapview import Filters, viewport
 from geo.store import open_store
 from geo.store.gpkg import ATTRIBUTE_TABLES, encode
 from geo.store.base import TABLES

@@ -63,7 +63,7 @@ def test_streamlit_widgets_get_their_chinese_arguments():
             bad.append(f"{f}:{line} selectbox that can be empty without placeholder")
     for f, line, kw in _calls("date_input"):
         # Streamlit's default is the server's "today", which may be UTC's: a value, or a key whose
-        # state the page sets first (summary.py: geo.timeutil.today_local())
+        # state the page sets first (summary.py: geo.core.timeutil.today_local())
         if "value" not in kw and "key" not in kw:
             bad.append(f"{f}:{line} date_input without value= (defaults to the server's date)")
     assert not bad, bad

@@ -154,7 +154,7 @@ def batch_file(tmp: Path) -> Path:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_speaks_chinese(app, browser, role, tmp_path):
-    from geo.auth import access_for
+    from geo.access.auth import access_for
     from geo.store import open_store
 
     account = open_store(app.db).user(role)

@@ -64,7 +64,7 @@ def test_no_chips_where_no_scene_covers(store, tmp_path):
 def test_sheet_docx_and_cli(tmp_path, capsys, monkeypatch):
     from docx import Document
 
-    from geo.cli import main
+    from geo.cli.main import main
     from geo.imagery import sheet
     from geo.store import open_store
 

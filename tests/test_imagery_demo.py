@@ -10,12 +10,12 @@ import pytest
 import rasterio
 import shapely
 
-from geo import basemap
+from geo.imagery import basemap
 from geo.imagery import chips as CH
 from geo.imagery import detect as D
 from geo.imagery import regreen as R
 from geo.imagery import scenes as SC
-from geo.imagery.demo import TILES_NAME, folders
+from geo.demo.imagery import TILES_NAME, folders
 from geo.store import open_store
 
 
@@ -99,7 +99,7 @@ def test_chips_and_tiles_say_synthetic(demo, demo_master):
 
 
 def test_the_transitional_folder_catalogue_sees_the_synthetic_scenes(demo_master):
-    from geo import raster
+    from geo.imagery import raster
 
     images = raster.catalogue(folders(str(demo_master))[0])
     assert len(images) == 3 and all(im.synthetic and im.kind == "rgb" for im in images)

@@ -12,7 +12,7 @@ import pytest
 import rasterio
 import shapely
 
-from geo.errors import ImageryError
+from geo.core.errors import ImageryError
 from geo.imagery import detect as D
 from geo.imagery import scenes as SC
 from geo.imagery import zonal as Z
@@ -128,7 +128,7 @@ def test_registered_as_a_candidate_batch_without_what_was_issued(tmp_path):
 
 
 def test_cli_detect(tmp_path, capsys):
-    from geo.cli import main
+    from geo.cli.main import main
     from geo.store import open_store
 
     db = str(tmp_path / "c.gpkg")

@@ -69,7 +69,7 @@ def test_without_imagery_after_the_date_there_is_no_verdict(store, tmp_path):
 
 
 def test_not_greened_places_become_items_for_the_next_round(store, tmp_path):
-    from geo import items
+    from geo.items import items
 
     ids, rid, folder = _setup(store, tmp_path)
     rows = R.check(store, folder=folder)
@@ -83,7 +83,7 @@ def test_not_greened_places_become_items_for_the_next_round(store, tmp_path):
 
 
 def test_cli_regreen(tmp_path, capsys, monkeypatch):
-    from geo.cli import main
+    from geo.cli.main import main
     from geo.store import open_store
 
     db = str(tmp_path / "c.gpkg")

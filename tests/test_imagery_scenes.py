@@ -10,7 +10,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from geo.errors import ImageryError, PermissionDenied
+from geo.core.errors import ImageryError, PermissionDenied
 from geo.imagery import scenes as SC
 from geo.store import open_store
 from tests.imagery_data import CRS, MODIS_BEFORE, ORIGIN, field, write_ndvi, write_scene
@@ -20,7 +20,7 @@ TUQUAN = "152224"
 
 def _counties(store):
     """The real boundaries of 突泉县 and 阿尔山市 as county admin units."""
-    from geo.demo import load_counties
+    from geo.demo.build import load_counties
 
     c = load_counties()
     c = c[c["district_adcode"].astype(str).isin([TUQUAN, "152202"])]
@@ -157,7 +157,7 @@ def test_real_modis_ndvi_is_read_with_its_tags(store, tmp_path):
 
 
 def test_scenes_are_scoped_to_an_inspectors_counties(tmp_path):
-    from geo.auth import scoped
+    from geo.access.auth import scoped
 
     store = open_store(str(tmp_path / "s.gpkg"), create=True)
     _counties(store)
@@ -176,7 +176,7 @@ def test_scenes_are_scoped_to_an_inspectors_counties(tmp_path):
 
 
 def test_cli_add_and_list(tmp_path, capsys):
-    from geo.cli import main
+    from geo.cli.main import main
 
     db = str(tmp_path / "c.gpkg")
     assert main(["init", "--db", db]) == 0
@@ -198,8 +198,8 @@ def test_cli_add_and_list(tmp_path, capsys):
 
 
 def test_cli_list_is_scoped_to_the_actor(tmp_path, capsys):
-    from geo.auth import add_user, access_for
-    from geo.cli import main
+    from geo.access.auth import add_user, access_for
+    from geo.cli.main import main
 
     db = str(tmp_path / "c.gpkg")
     store = open_store(db, create=True)

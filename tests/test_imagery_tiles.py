@@ -13,8 +13,8 @@ import rasterio
 from PIL import Image
 from rasterio.warp import transform
 
-from geo import basemap
-from geo.errors import ImageryError
+from geo.imagery import basemap
+from geo.core.errors import ImageryError
 from tests.imagery_data import MODIS_AFTER, MODIS_BEFORE
 
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -85,7 +85,7 @@ def test_mosaic_webp_and_refusals(tmp_path):
 
 
 def test_cli_build_and_list(tmp_path, capsys, monkeypatch):
-    from geo.cli import main
+    from geo.cli.main import main
 
     monkeypatch.setenv("FOREST_TILES_DIR", str(tmp_path / "tiles"))
     assert main(["basemap", "build", str(MODIS_AFTER), "--out", "m", "--label", "测试底图", "--maxzoom", "8",

@@ -111,7 +111,7 @@ def test_polygons_without_imagery_are_left_empty(store, tmp_path):
 
 
 def test_cli_ndvi_for_a_batch(tmp_path, capsys):
-    from geo.cli import main
+    from geo.cli.main import main
     from geo.store import open_store
 
     db = str(tmp_path / "c.gpkg")

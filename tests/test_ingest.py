@@ -19,8 +19,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from geo import crs as C
-from geo.errors import IngestError
+from geo.core import crs as C
+from geo.core.errors import IngestError
 from geo.ingest import Options, Upload, commit, load, prepare, suggest
 from geo.ingest import samples
 
@@ -265,7 +265,7 @@ def test_unsupported_files_are_refused_naming_the_supported_ones():
 
 
 def test_upload_size_limit_from_config_is_enforced():
-    from geo.config import load_settings
+    from geo.core.config import load_settings
     from geo.ingest import Limits
 
     limits = Limits.from_settings(load_settings(env={}))
@@ -617,8 +617,8 @@ def test_commit_is_refused_if_another_batch_was_stored_since_the_check(cstore):
 
 
 def test_commit_checks_the_uploader_and_the_batch_fields(cstore):
-    from geo.auth import Access
-    from geo.errors import PermissionDenied
+    from geo.access.auth import Access
+    from geo.core.errors import PermissionDenied
 
     report = prepare(zipped(tb()), opts(), cstore)
     with pytest.raises(PermissionDenied):

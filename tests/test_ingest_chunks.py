@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.errors import IngestError
+from geo.core.errors import IngestError
 from geo.ingest import commit, prepare, samples
 from geo.store import open_store
 from tests.test_ingest import COUNTIES, add_counties, opts, zipped

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.errors import IngestError
+from geo.core.errors import IngestError
 from geo.ingest import Limits, Options, Upload, commit, load, prepare
 from geo.ingest import samples
 from tests.test_ingest import add_counties, cjk, counts, tb, zipped
@@ -285,7 +285,7 @@ def _layer(path: Path) -> str:
 
 
 def test_every_file_through_the_cli_loads_or_is_refused_plainly(cases, cli_store, capsys):
-    from geo.cli import main
+    from geo.cli.main import main
 
     seen = 0
     for path in cases:

@@ -32,8 +32,8 @@ def worker_main(argv: list[str]) -> None:
 
 
 def _work(url: str, name: str, ids: list[int], rounds: int, via_cli: bool, seed: int) -> list:
-    from geo import workflow as W
-    from geo.errors import ConflictError, GeoError
+    from geo.engine import workflow as W
+    from geo.core.errors import ConflictError, GeoError
 
     store = open_store(url)
     rng = random.Random(seed)
@@ -72,9 +72,9 @@ def test_eight_inspectors_at_once(store_url):
     bid = add_batch(store)
     ids = insert(store, polygons(6), batch_id=bid)
     hot, private = ids[:2], ids[2:]
-    from geo import auth
+    from geo.access import auth
 
-    for i in range(8):  # every change on the command line names an account (geo.actors)
+    for i in range(8):  # every change on the command line names an account (geo.access.actors)
         auth.add_user(store, auth.Access(user="setup", role="admin"), name=f"核查员{i}", role="admin",
                       password="Load-test-pass-1")
     procs = {}

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from geo import mapview as mv
+from geo.change import mapview as mv
 from geo.store import open_store
 from tests.browser import login, wait_drawn
 from tests.conftest import DEMO_PASSWORDS

@@ -8,10 +8,11 @@ import pytest
 import shapely
 
 from dashboard.components import basemaps, fmap
-from geo import auth, prefs
-from geo import mapview as mv
-from geo.config import load_settings
-from geo.errors import ConfigError
+from geo.access import auth
+from geo.access import prefs
+from geo.change import mapview as mv
+from geo.core.config import load_settings
+from geo.core.errors import ConfigError
 from tests.helpers import add_batch, insert, polygons
 
 
@@ -159,7 +160,7 @@ def test_attribute_values_are_never_evaluated_as_templates():
 
 
 def test_the_list_is_patched_after_ones_own_action_as_if_read_again(store):
-    from geo import workflow as W
+    from geo.engine import workflow as W
 
     bid = add_batch(store, verify="2024-05-01")
     insert(store, polygons(6), batch_id=bid)
@@ -184,7 +185,7 @@ def test_the_list_is_patched_after_ones_own_action_as_if_read_again(store):
 
 
 def test_a_layer_token_moves_only_with_that_layers_changes(store):
-    from geo import workflow as W
+    from geo.engine import workflow as W
 
     bid = add_batch(store)
     insert(store, polygons(2), batch_id=bid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo import mapview as mv
+from geo.change import mapview as mv
 from tests.helpers import add_batch, insert, polygons
 
 
@@ -59,7 +59,7 @@ def test_next_and_previous_wrap_around():
 
 def test_pre_counted_cells_stay_equal_to_a_live_count(grid_store):
     """Inserts and status changes keep the pre-counted cells exact, on both backends."""
-    from geo import workflow as W
+    from geo.engine import workflow as W
     from geo.store import cells
 
     store = grid_store
@@ -89,7 +89,7 @@ def test_cells_catch_up_with_edits_another_tool_made(grid_store):
     """QGIS or a SQL script moves a polygon across the league and re-files another straight in the
     database, bypassing the store; the far-zoom map (pre-counted cells) shows them where they now
     are, and the app's own next change on one of them is counted once."""
-    from geo import workflow as W
+    from geo.engine import workflow as W
     from geo.store import cells
 
     store = grid_store

@@ -13,13 +13,13 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import carbon
-from geo import crs as C
-from geo.errors import ConfigError
+from geo.carbon import carbon
+from geo.core import crs as C
+from geo.core.errors import ConfigError
 from geo.ingest import commit, prepare
-from geo.registers import overview as O
-from geo.registers.figures import figures_of
-from geo import schema as S
+from geo.engine import overview as O
+from geo.engine.figures import figures_of
+from geo.declare import schema as S
 from tests.test_ingest import TUQUAN, add_counties, opts, zipped
 
 
@@ -65,7 +65,7 @@ def test_every_factor_row_names_a_source_and_the_table_is_replaceable(tmp_path, 
     cfg = tmp_path / "forest.toml"
     cfg.write_text(f'carbon_factors = "{mine}"\n', encoding="utf-8")
     monkeypatch.setenv("FOREST_CONFIG", str(cfg))
-    from geo.config import load_settings
+    from geo.core.config import load_settings
 
     res = carbon.compute(pd.DataFrame([dict(land_class="乔木林地", species="兴安落叶松", volume_m3=100.0,
                                             area_ha=1.0)]), carbon.factors(load_settings()))
@@ -138,7 +138,7 @@ def test_a_subcompartment_file_goes_through_ingest_to_figures_with_the_illegal_l
     assert fig["illegal_loss_t"]["total"] == pytest.approx(round(pine * share, 1), abs=0.06)
     assert fig["carbon_net_t"]["total"] == pytest.approx(fig["carbon_stock_t"]["total"] - pine * share, abs=0.1)
     # stats --json carries the same figures
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     assert summary(store)["registers"]["subcompartment"]["illegal_loss_t"] == fig["illegal_loss_t"]
     # the page: figures, a county choropleth, the reasons a 小班 was not computed, the factor sources

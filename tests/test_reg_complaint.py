@@ -13,14 +13,15 @@ import pytest
 from openpyxl import Workbook
 from shapely.geometry import Point, box
 
-from geo import complaints, workflow
-from geo import schema as S
-from geo.auth import Access
-from geo.errors import PermissionDenied, ValidationError
-from geo.registers import overview as O
-from geo.registers import tables
-from geo.registers.cli import operate
-from geo.registers.figures import figures_of
+from geo.complaint import complaints
+from geo.engine import workflow
+from geo.declare import schema as S
+from geo.access.auth import Access
+from geo.core.errors import PermissionDenied, ValidationError
+from geo.engine import overview as O
+from geo.ingest import tables
+from geo.cli.registers import operate
+from geo.engine.figures import figures_of
 from tests.test_reg_enterprise import admin
 
 HEAD = ["工单编号", "受理时间", "诉求人信息", None, "事发地址", "诉求类型", "诉求内容", "经纬度", "办理情况", None, None]
@@ -128,7 +129,7 @@ def test_a_hotline_export_is_placed_assigned_handled_replied_and_counted(store, 
     assert [e["action"] for e in store.history("complaint", lost["id"])][-1] == "place"
     operate(store, "complaint", lost["id"], "assign_chief", {}, actor="staff")
     got = store.get_feature("complaint", lost["id"])
-    from geo.timeutil import today_local
+    from geo.core.timeutil import today_local
 
     assert got["status"] == "assigned" and got["assignee"] == "包巴特尔（六户镇党委书记、林长）"
     assert got["assignee_unit"] == "六户镇责任区林长" and got["assigned_on"] == today_local().isoformat()
@@ -164,7 +165,7 @@ def test_deadlines_follow_the_configured_days_per_category(store, tmp_path, monk
 
 
 def test_county_inspectors_see_and_import_only_their_county(store, tmp_path):
-    from geo.scope import ScopedStore
+    from geo.access.scope import ScopedStore
 
     admin(store)
     front = Access(user="qq", role="inspector", counties=frozenset({"152221"}))

@@ -4,8 +4,8 @@ one click."""
 
 from __future__ import annotations
 
-from geo.registers import records
-from geo.timeutil import now_utc
+from geo.engine import records
+from geo.core.timeutil import now_utc
 from tests.browser import login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 

@@ -12,10 +12,11 @@ from types import SimpleNamespace
 import pytest
 import shapely
 
-from geo import schema as S
-from geo.errors import ValidationError
-from geo.registers import records, tables
-from geo.registers.overview import PALETTE, classes
+from geo.declare import schema as S
+from geo.core.errors import ValidationError
+from geo.engine import records
+from geo.ingest import tables
+from geo.engine.overview import PALETTE, classes
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_a_record_is_located_placed_and_checked_by_its_rules(store, hooked):
     assert rec["geometry"] is None or rec["geometry"].is_empty
     assert rec["zone_desc"] is None
     # moving it places it again
-    from geo import workflow
+    from geo.engine import workflow
 
     workflow.edit(store, "signboard", b, actor="staff", fields={}, geometry=shapely.Point(121.7, 46.2))
     assert store.get_feature("signboard", b)["zone_desc"] == "near 121.70,46.20"
@@ -101,7 +102,7 @@ def test_overview_classes_shade_by_rank_and_leave_empty_values_grey():
 
 
 def test_a_transition_stamps_the_fields_its_register_declares(store, monkeypatch):
-    from geo import workflow
+    from geo.engine import workflow
 
     lyr = dataclasses.replace(S.LAYERS["restoration"], stamps={"in_progress": {"type": "actor"}})
     monkeypatch.setitem(S.LAYERS, "restoration", lyr)
@@ -115,7 +116,7 @@ def test_a_transition_stamps_the_fields_its_register_declares(store, monkeypatch
 
 
 def test_register_figures_get_the_configured_settings_when_stats_passes_none(store, monkeypatch, tmp_path):
-    from geo.registers import figures
+    from geo.engine import figures
 
     cfg = tmp_path / "forest.toml"
     cfg.write_text("enterprise_sample_share = 0.45\n", encoding="utf-8")
@@ -129,7 +130,7 @@ def test_register_figures_get_the_configured_settings_when_stats_passes_none(sto
 
 
 def test_lists_may_give_a_value_by_its_label_and_dates_in_the_forms_offices_write():
-    from geo.timeutil import as_date, to_utc_text
+    from geo.core.timeutil import as_date, to_utc_text
 
     lyr = S.layer("signboard")
     op = lyr.operations[0]  # inspect: condition is a value list (ok / damaged / stale)

@@ -12,14 +12,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import config
-from geo import schema as S
-from geo.errors import ValidationError
+from geo.core import config
+from geo.declare import schema as S
+from geo.core.errors import ValidationError
 from geo.ingest import validate as V
-from geo.registers import display, records
-from geo.registers import figures as rfig
-from geo.registers.base import DATE, REAL, TEXT, Deadline, Field, Layer, _f
-from geo.timeutil import as_date
+from geo.engine import display
+from geo.engine import records
+from geo.engine import figures as rfig
+from geo.declare.base import DATE, REAL, TEXT, Deadline, Field, Layer, _f
+from geo.core.timeutil import as_date
 
 
 def test_dates_as_office_lists_write_them():
@@ -103,7 +104,7 @@ def test_flags_and_operations_read_as_people_say_them(monkeypatch):
 
 
 def test_a_field_with_wkt_in_a_list_becomes_the_registers_geometry():
-    from geo.registers.tables import _shape
+    from geo.ingest.tables import _shape
 
     lyr = Layer(key="w", table="w", geometry="GEOMETRY", zh="点或面", en="Point or polygon", fields=())
     assert _shape(lyr, "POINT (121.5 46.1)").geom_type == "Point"

@@ -13,14 +13,15 @@ import shapely
 from openpyxl import Workbook
 from shapely.geometry import box
 
-from geo import enterprise_samples as samples
-from geo import enterprises, workflow
-from geo import schema as S
-from geo.auth import Access
-from geo.errors import PermissionDenied, ValidationError
-from geo.registers import tables
-from geo.registers.cli import operate
-from geo.registers.figures import figures_of
+from geo.enterprise import samples
+from geo.enterprise import enterprises
+from geo.engine import workflow
+from geo.declare import schema as S
+from geo.access.auth import Access
+from geo.core.errors import PermissionDenied, ValidationError
+from geo.ingest import tables
+from geo.cli.registers import operate
+from geo.engine.figures import figures_of
 from tests.helpers import jpeg
 
 TUQUAN = box(120.9, 45.3, 122.1, 46.05)
@@ -135,7 +136,7 @@ def test_an_enterprise_list_goes_to_the_map_the_sample_the_checks_and_the_figure
     assert store.count("enterprise") == 6
 
     # this year's sample: 30% of 6 → 2, reproducible from its seed
-    from geo.timeutil import today_local
+    from geo.core.timeutil import today_local
 
     today = today_local()
     sid = samples.draw_sample(store, today.year, actor="staff", seed=42)
@@ -202,7 +203,7 @@ def test_the_draw_is_reproducible_stratified_and_never_below_the_share():
 
 
 def test_a_recorded_sample_is_verified_one_per_year_and_a_county_draws_only_its_own(store, tmp_path, capsys):
-    from geo.cli import main
+    from geo.cli.main import main
 
     admin(store)
     tables.import_file(store, "enterprise", workbook(tmp_path / "list.xlsx"), actor="staff")

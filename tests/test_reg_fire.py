@@ -15,13 +15,13 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import crs as C
-from geo import workflow
-from geo.errors import TransitionError, ValidationError
-from geo.registers import figures as F
-from geo.registers import records
-from geo.registers.fire import CAMERA, FIREBREAK, HAZARD
-from geo.timeutil import today_local
+from geo.core import crs as C
+from geo.engine import workflow
+from geo.core.errors import TransitionError, ValidationError
+from geo.engine import figures as F
+from geo.engine import records
+from geo.fire.layers import CAMERA, FIREBREAK, HAZARD
+from geo.core.timeutil import today_local
 from tests.helpers import jpeg
 from tests.test_cli import geo
 
@@ -205,7 +205,7 @@ def test_a_hazards_deadline_follows_the_configured_days(placed, tmp_path):
     cfg.write_text("hazard_rectify_days = 20\n", encoding="utf-8")
     assert (late, regs_with(store.url, cfg)["hazard"]["overdue"]["total"]) == (1, 0)
     frame = store.read_layer("hazard", geometry=False)
-    from geo.config import Settings
+    from geo.core.config import Settings
 
     assert F.due(HAZARD, frame, Settings(hazard_rectify_days=10)).tolist() == [(found + dt.timedelta(days=10)).isoformat()]
     assert fid == int(frame["id"].iloc[0])
@@ -244,7 +244,7 @@ def test_fire_breaks_from_a_projected_file_to_km_planned_and_cleared(placed, tmp
     assert got["cleared_pct"]["total"] == pytest.approx(round(100 * 11.5 / 17.5, 1), abs=0.1)
     assert store.get_feature("firebreak", one)["cleared_on"] == today_local().isoformat()
     # next year's plan on the same line; not twice
-    from geo.registers.cli import operate
+    from geo.cli.registers import operate
 
     new = operate(store, "firebreak", one, "next_year", {}, actor="staff")
     nxt = store.get_feature("firebreak", new)

@@ -12,11 +12,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import workflow
-from geo.errors import TransitionError, ValidationError
-from geo.registers import records
-from geo.registers.cli import operate
-from geo.timeutil import today_local
+from geo.engine import workflow
+from geo.core.errors import TransitionError, ValidationError
+from geo.engine import records
+from geo.cli.registers import operate
+from geo.core.timeutil import today_local
 from tests.helpers import jpeg
 from tests.test_cli import geo
 from tests.test_reg_fire import csv_file, place
@@ -273,8 +273,8 @@ def test_a_wrong_row_refuses_the_whole_list_in_chinese(store, tmp_path):
 
 
 def test_the_demo_holds_the_pine_wilt_registers(demo_store):
-    from geo.registers import figures as F
-    from geo.registers.pest import CONTRACTOR, DEADTREE, SITE
+    from geo.engine import figures as F
+    from geo.pest.layers import CONTRACTOR, DEADTREE, SITE
 
     trees = F.figures_of(demo_store, DEADTREE)
     assert trees["removed_trees"]["total"] > 0 and trees["overdue"]["total"] >= 1

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from geo.store import open_store
-from geo.timeutil import today_local
+from geo.core.timeutil import today_local
 from tests.browser import choose, login, wait_idle
 from tests.conftest import DEMO_PASSWORDS, Dashboard
 from tests.helpers import jpeg

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import schema as S
+from geo.declare import schema as S
 from tests.browser import choose, login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 
@@ -56,7 +56,7 @@ def test_an_inspection_recorded_on_the_signboard_page_is_in_the_store(dashboard,
 
 
 def test_the_chiefs_view_opens_from_a_link_and_is_scoped(dashboard, browser, demo_store):
-    from geo import chiefs
+    from geo.chief import chiefs
 
     people = chiefs.chiefs_list(demo_store)
     tuquan_chief = int(people[(people["level"] == "banner") & (people["county"] == "突泉县")]["holder_id"].iloc[0])
@@ -84,7 +84,7 @@ def test_a_polygon_picked_on_the_map_is_linked_to_an_item(dashboard, page, demo_
     """Staff open a polygon on the map, see which rectification items it belongs to, and link it to
     one more; the link and its history event land in the store. An inspector sees the items but
     no form."""
-    from geo import items as gitems
+    from geo.items import items as gitems
 
     items = demo_store.items()
     links = demo_store.item_links()

@@ -18,7 +18,7 @@ import pytest
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from geo.config import load_settings
+from geo.core.config import load_settings
 from geo.store import open_store
 from tests.test_bulletin import SEED, without_bulletin_records
 from tests.test_stats import BULLETIN_DAY, TODAY, expected, load, official_polygons, replay
@@ -133,8 +133,8 @@ def test_the_bulletin_is_laid_out_as_an_official_document(bulletin):
 def test_the_signature_is_placed_as_for_an_unsealed_document(bulletin):
     """GB/T 9704 §7.3.5.2: the issuer two characters from the right, the date below starting two
     characters right of the issuer (the issuer moved left when the date is the longer)."""
-    from geo.report.layout import CHARS
-    from geo.report.text import width
+    from geo.docs.layout import CHARS
+    from geo.docs.text import width
 
     paras = docx.Document(str(bulletin)).paragraphs
     i = next(i for i, p in enumerate(paras) if p.text == "中共兴安盟林业和草原局党组" and i > 5)
@@ -146,7 +146,7 @@ def test_the_signature_is_placed_as_for_an_unsealed_document(bulletin):
 
     assert start(issuer) + width(issuer.text) == CHARS - 2
     assert start(date) == start(issuer) + 2
-    from geo.report.layout import _signature  # a date longer than the issuer: the date 2 from the right
+    from geo.docs.layout import _signature  # a date longer than the issuer: the date 2 from the right
     doc = docx.Document()
     _signature(doc, ["某局", "2023年12月9日"])
     issuer, date = [p for p in doc.paragraphs if p.text]
@@ -169,8 +169,8 @@ def test_the_record_and_attachments(bulletin):
 
 
 def test_a_bulletin_regenerated_later_says_the_same(demo_path, tmp_path):
-    from geo import official
-    from geo import workflow as W
+    from geo.engine import official
+    from geo.engine import workflow as W
     from geo.report import write_report
 
     store = open_store(str(demo_path))
@@ -194,8 +194,8 @@ def test_a_bulletin_regenerated_later_says_the_same(demo_path, tmp_path):
 
 
 def test_saved_sections_and_recorded_actions(demo_path, tmp_path):
-    from geo.auth import access_for
-    from geo.errors import PermissionDenied
+    from geo.access.auth import access_for
+    from geo.core.errors import PermissionDenied
     from geo.report import records, write_report
 
     store = without_bulletin_records(open_store(str(demo_path)))
@@ -219,8 +219,8 @@ def test_saved_sections_and_recorded_actions(demo_path, tmp_path):
 
 
 def test_settings_from_the_file_and_the_store(demo_path, tmp_path):
-    from geo.config import load_settings as load
-    from geo.errors import ConfigError, ValidationError
+    from geo.core.config import load_settings as load
+    from geo.core.errors import ConfigError, ValidationError
     from geo.report import settings as rs
 
     cfg = tmp_path / "forest.toml"
@@ -299,7 +299,7 @@ def rows_of(ws) -> pd.DataFrame:
 
 def test_every_sheet_has_a_title_print_setup_and_a_chinese_font(ledger):
     wb = openpyxl.load_workbook(ledger)
-    from geo import schema as S
+    from geo.declare import schema as S
 
     for lyr in S.LAYERS.values():
         assert lyr.zh.replace("/", "") in wb.sheetnames
@@ -343,7 +343,7 @@ def test_the_layer_sheets_hold_the_counted_features_with_labels_dates_and_yes_no
     counted = official_polygons(data)
     auto = open_store(str(demo_master)).count("change", where={"source": "自动检测"})
     assert auto > 0 and len(rows) == len(counted) == len(data["change"]) - auto  # not the detection candidates
-    from geo import schema as S
+    from geo.declare import schema as S
 
     assert rows["状态"].value_counts().to_dict() == {S.label("status", k): v for k, v in counted["status"].value_counts().items()}
     assert int((rows["是否逾期"] == "是").sum()) == expected(data, TODAY)["all"]["overdue"]
@@ -407,7 +407,7 @@ def test_reports_are_written_whole_or_not_at_all(demo_path, tmp_path, monkeypatc
 
 
 def test_bad_report_requests_are_refused(demo_path, tmp_path):
-    from geo.errors import ValidationError
+    from geo.core.errors import ValidationError
     from geo.report import write_report
 
     with pytest.raises(ValidationError):
@@ -417,7 +417,7 @@ def test_bad_report_requests_are_refused(demo_path, tmp_path):
 
 
 def test_reports_on_postgis(pg_url, tmp_path):
-    from geo import demo as D
+    from geo.demo import build as D
     from geo.report import write_report
 
     D.build(pg_url, size=120, log=lambda *a: None)

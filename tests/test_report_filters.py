@@ -16,7 +16,7 @@ import docx
 import openpyxl
 import pytest
 
-from geo.config import load_settings
+from geo.core.config import load_settings
 from geo.store import open_store
 from tests.test_app import run_app
 from tests.test_bulletin import without_bulletin_records
@@ -128,9 +128,9 @@ def test_a_past_date(monkeypatch, demo_path, tmp_path):
 
 
 def test_a_county_account_gets_its_county(demo_path, tmp_path):
-    """When the account is limited to counties (geo.auth.Access.counties), the documents are."""
+    """When the account is limited to counties (geo.access.auth.Access.counties), the documents are."""
     from geo import report
-    from geo.auth import Access, ScopedStore
+    from geo.access.auth import Access, ScopedStore
 
     store = ScopedStore(without_bulletin_records(open_store(str(demo_path))), Access(user="tq_leader", role="leader",
                                                            counties=frozenset({"152224"})))

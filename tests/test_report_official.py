@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from geo import official
-from geo.errors import PermissionDenied, ValidationError
+from geo.engine import official
+from geo.core.errors import PermissionDenied, ValidationError
 from geo.store import open_store
 from tests.helpers import insert, polygons
 
@@ -34,7 +34,7 @@ def add_batch(store, name="2024年第1期", source="测试来源", **kw):
 
 
 def _summary(store, **kw):
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     return summary(store, use_cache=False, **kw)
 
@@ -70,13 +70,13 @@ def test_only_official_batches_inside_the_jurisdiction_count(store):
 
 
 def test_a_reviewer_promotes_a_candidate_and_past_figures_stay(store):
-    from geo.auth import access_for
+    from geo.access.auth import access_for
 
     base = add_batch(store, name="正式批次")
     cand = add_batch(store, name="候选批次", source="自动检测（NDVI）")
     insert(store, polygons(2), base)
     insert(store, polygons(3, x0=121.7), cand)
-    from geo.timeutil import today_local
+    from geo.core.timeutil import today_local
 
     yesterday = today_local() - dt.timedelta(days=1)
     leader = access_for({"name": "leader", "role": "leader", "counties": []})
@@ -95,7 +95,7 @@ def test_a_reviewer_promotes_a_candidate_and_past_figures_stay(store):
 
 
 def test_the_trend_leaves_out_what_does_not_count(store):
-    from geo import workflow as W
+    from geo.engine import workflow as W
 
     base = add_batch(store, name="正式批次")
     cand = add_batch(store, name="候选批次", source="自动检测（NDVI）")
@@ -160,8 +160,9 @@ def test_recorded_actions_texts_and_settings_on_both_backends(store, tmp_path):
     """The bulletin's own records live in the store on GeoPackage and PostGIS alike."""
     import dataclasses
 
-    from geo.config import load_settings
-    from geo.report import demo_seed, records
+    from geo.core.config import load_settings
+    from geo.report import records
+    from geo.demo import report as demo_seed
     from geo.report import settings as rs
 
     demo_seed.seed(store)

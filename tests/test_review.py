@@ -8,8 +8,8 @@ import time
 import pytest
 
 from dashboard.components.fmap import STATUS_COLORS
-from geo import auth
-from geo import mapview as mv
+from geo.access import auth
+from geo.change import mapview as mv
 from geo.store import open_store
 from tests.browser import (choose, feature_point, feature_style, hover_tooltip, login, map_view, wait_drawn,
                            wait_idle)
@@ -164,7 +164,7 @@ def test_hostile_attribute_values_stay_text(demo_path, browser):
 def test_two_app_processes_on_postgis_share_one_truth(pg_url, browser):
     """PostGIS for many users: two dashboard processes serve two inspectors at once; the second
     change to the same polygon is a conflict, whichever process it comes through."""
-    from geo import demo
+    from geo.demo import build as demo
     from tests.conftest import DEMO_PASSWORDS as PW
 
     demo.build(pg_url, log=lambda *a: None, passwords=PW)

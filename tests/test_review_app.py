@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import review as R
+from geo.change import review as R
 from geo.store import open_store
 from tests.test_app import run_app, texts
 
@@ -68,7 +68,7 @@ def test_the_map_page_says_why_a_polygon_was_sent_back(monkeypatch, demo_path):
 
 
 def test_the_leaders_screen_has_the_review_figures(monkeypatch, demo_path):
-    from geo import stats
+    from geo.stats import summary as stats
 
     fig = stats.summary(open_store(str(demo_path)), use_cache=False)["review"]["total"]
     at = run_app(monkeypatch, demo_path, "views/summary.py", user=ADMIN)

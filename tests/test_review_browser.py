@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from geo import review as R
-from geo import workflow as W
-from geo.auth import Access, reset_password
+from geo.change import review as R
+from geo.engine import workflow as W
+from geo.access.auth import Access, reset_password
 from geo.store import open_store
 from tests.browser import choose, login, wait_idle
 from tests.conftest import DEMO_PASSWORDS, Dashboard

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from geo import review as R
-from geo import stats
-from geo import workflow as W
-from geo.review_figures import figures
-from geo.timeutil import to_utc_text
+from geo.change import review as R
+from geo.stats import summary as stats
+from geo.engine import workflow as W
+from geo.change.review_figures import figures
+from geo.core.timeutil import to_utc_text
 from tests.helpers import add_batch, jpeg, polygons
 from tests.review_support import JAL, LG, TQ, config, geo_cli
 
@@ -99,7 +99,7 @@ def test_now_equals_the_last_day_and_stats_carries_it(store, timeline):
     later = stats.summary(store, as_of=D4, use_cache=False)["change"]
     assert later["by_status"]["closed"] == 2 and later["closed"] == 2 and later["open"] == 1
     # a county's account sees only its county
-    from geo.scope import ScopedStore
+    from geo.access.scope import ScopedStore
 
     mine = figures(ScopedStore(store, JAL), as_of=D4)
     assert [r["county_code"] for r in mine["by_county"]] == ["152223"]

@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
-from geo import review as R
-from geo import workflow as W
-from geo.errors import ConflictError, PermissionDenied, TransitionError, ValidationError
+from geo.change import review as R
+from geo.engine import workflow as W
+from geo.core.errors import ConflictError, PermissionDenied, TransitionError, ValidationError
 from tests.helpers import jpeg
 from tests.review_support import JAL, LG, LG_JAL, PV, TQ, apply, config, polygons_in, to_verified
 
@@ -144,7 +144,7 @@ def test_three_levels_the_province_spot_checks_what_the_league_passed(store, thr
 
 # ------------------------------------------------------------------------------ the sample and its seed
 def documented_sample(population, share, minimum, seed):
-    """The procedure of geo.review.sample_of's docstring, written again from the text alone."""
+    """The procedure of geo.change.review.sample_of's docstring, written again from the text alone."""
     n = min(len(population), max(minimum, math.ceil(share * len(population))))
     strata = {}
     for fid, s in population:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo import stats
-from geo.auth import scoped
+from geo.stats import summary as stats
+from geo.access.auth import scoped
 from geo.store import open_store
 from tests.browser import login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
@@ -17,8 +17,8 @@ MAIN = "[data-testid='stMain']"
 
 def _registers() -> list[str]:
     """The register pages every role reads (each through its county scope), in menu order."""
-    from geo import schema as S
-    from geo.registers import GROUPS
+    from geo.declare import schema as S
+    from geo.declare.registry import GROUPS
 
     out = []
     for group in GROUPS:
@@ -37,7 +37,7 @@ EXPECTED = {
     "leader": {"pages": READERS, "acts": False, "bulk": False},
     "tuquan_inspector": {"pages": READERS, "acts": True, "bulk": True},
     # the closure review's reviewer: its queue besides what every reader has; it changes polygons
-    # only through the review (geo.review), not on the map
+    # only through the review (geo.change.review), not on the map
     "league_reviewer": {"pages": READERS[:2] + ["销号审核"] + READERS[2:], "acts": False, "bulk": False},
 }
 
@@ -96,7 +96,7 @@ def test_each_role_sees_only_what_it_may_use(dashboard, browser):
 
 
 def test_the_administration_counts_follow_the_scope(demo_store):
-    """The page counts through the user's scope (geo.auth.ScopedStore): an inspector limited to
+    """The page counts through the user's scope (geo.access.auth.ScopedStore): an inspector limited to
     突泉县 would get only its polygons even if the page were shown to him."""
     user = demo_store.user("tuquan_inspector")
     mine = scoped(demo_store, user).count("change")

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from geo import scope, workflow
-from geo.auth import access_for
-from geo.errors import NotFoundError, PermissionDenied
+from geo.access import scope
+from geo.engine import workflow
+from geo.access.auth import access_for
+from geo.core.errors import NotFoundError, PermissionDenied
 from geo.store.base import Store
 from geo.store.gpkg import GpkgStore
 from geo.store.postgis import PostgisStore

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from geo import schema as S
-from geo import workflow
-from geo.cli import main as geo_main
+from geo.declare import schema as S
+from geo.engine import workflow
+from geo.cli.main import main as geo_main
 from tests.browser import login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 
@@ -100,7 +100,7 @@ def test_every_page_refuses_another_countys_record_by_url(dashboard, page, demo_
         body = page.inner_text("body")
         assert "其他旗县" in body, layer  # the reason, not the record
     # the chief's view of another county's chief
-    from geo import chiefs
+    from geo.chief import chiefs
 
     people = chiefs.chiefs_list(demo_store)
     other = int(people[(people["level"] == "banner") & (people["county"] != "突泉县")]["holder_id"].iloc[0])

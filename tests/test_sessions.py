@@ -12,8 +12,9 @@ import urllib.request
 
 import pytest
 
-from geo import auth, sessions
-from geo.errors import PermissionDenied, ValidationError
+from geo.access import auth
+from geo.access import sessions
+from geo.core.errors import PermissionDenied, ValidationError
 from tests.browser import login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 

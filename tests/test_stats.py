@@ -1,7 +1,7 @@
 """The summary figures, checked against counts made independently from the stored tables.
 
 The oracle below reads the tables with plain SQL (sqlite3 / psycopg) or an exported file and
-counts with pandas; it never calls geo.stats. It re-states the rules the figures follow: a
+counts with pandas; it never calls geo.stats.summary. It re-states the rules the figures follow: a
 verified polygon is one at "verified" or any later status; case filed / penalized / rectified /
 accepted count illegal polygons that reached at least that status; a polygon's deadline is its
 batch's verification deadline while issued or verifying, its own rectification deadline (or the
@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from geo.store import open_store
-from geo.timeutil import today_local
+from geo.core.timeutil import today_local
 
 ROOT = Path(__file__).resolve().parent.parent
 CH = ["issued", "verifying", "verified", "case_filed", "penalized", "rectifying", "rectified",
@@ -221,7 +221,7 @@ def tables(demo_master):
 
 # ------------------------------------------------------------------------------ change figures
 def test_change_figures_match_an_independent_count(demo, tables):
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     fig = summary(demo, today=TODAY, use_cache=False)
     exp = expected(tables, TODAY)
@@ -240,7 +240,7 @@ def test_change_figures_match_an_independent_count(demo, tables):
 
 
 def test_filters_by_batch_and_county(demo, tables):
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     batches = tables["batches"].set_index("name")["id"]
     picked = [int(batches["2022年第2期草原变化图斑"]), int(batches["2023年第1期草原变化图斑"])]
@@ -268,7 +268,7 @@ def test_figures_equal_counts_from_an_export(demo_path, tmp_path):
                              "fine_yuan", "area_ha", "area_mu"]].astype(object).where(frame.notna(), None),
             "batches": stored["batches"], "admin": stored["admin"]}
     data["change"]["deadline"] = data["change"]["deadline"].map(lambda v: _iso(v, True))
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     fig = summary(open_store(str(demo_path)), today=TODAY, use_cache=False)
     assert pick(fig["change"], KEYS) == change_figures(official_polygons(data), data["batches"], TODAY)
@@ -286,7 +286,7 @@ def test_stats_cli_prints_the_same_json(demo_path):
 
 # ------------------------------------------------------------------------------ other layers
 def test_other_layers_match_an_independent_count(demo, tables):
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     fig = summary(demo, today=TODAY, use_cache=False)
     boards = tables["signboard"]
@@ -344,7 +344,7 @@ def test_share_of_open_polygons_visited_by_patrols(demo, demo_master):
     import pyproj
     import shapely
 
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     change = demo.read_layer("change", columns=["status", "batch_id"])
     pats = demo.read_layer("patrol", columns=["started_at"])
@@ -371,7 +371,7 @@ def test_share_of_open_polygons_visited_by_patrols(demo, demo_master):
 # ------------------------------------------------------------------------------ as of a date
 @pytest.mark.parametrize("day", [dt.date(2022, 12, 31), BULLETIN_DAY, dt.date(2024, 6, 30)])
 def test_as_of_a_date_replays_the_history(demo, tables, day):
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     fig = summary(demo, as_of=day, use_cache=False)
     exp = expected(tables, day, as_of=day)
@@ -387,8 +387,8 @@ def test_as_of_a_date_replays_the_history(demo, tables, day):
 
 def test_past_figures_stay_the_same_when_work_goes_on(demo_store):
     """A bulletin dated 2023-12-09 regenerated later says the same thing; today's figures move."""
-    from geo import workflow as W
-    from geo.stats import summary
+    from geo.engine import workflow as W
+    from geo.stats.summary import summary
 
     before_past = summary(demo_store, as_of=BULLETIN_DAY)
     before_now = summary(demo_store)
@@ -408,7 +408,7 @@ def test_headline_figures_first_then_the_extras(demo_store, scope):
     """The summary screen asks for the figures without the trend, registers and closure review
     first; the full figures asked for next are those of one fresh count, and the headline part is
     not counted again."""
-    from geo import stats
+    from geo.stats import summary as stats
 
     fresh = stats.summary(demo_store, use_cache=False, **scope)
     core = stats.summary(demo_store, extras=False, **scope)
@@ -420,7 +420,7 @@ def test_headline_figures_first_then_the_extras(demo_store, scope):
     assert stats.summary(demo_store, extras=False, **scope) is full  # the full figures serve both
     # a write makes both counts fresh
     fid = int(demo_store.read_layer("change", where={"status": "issued"}, columns=[], geometry=False)["id"].iloc[0])
-    from geo import workflow as W
+    from geo.engine import workflow as W
 
     W.transition(demo_store, "change", fid, "verifying", actor="核查员")
     assert stats.summary(demo_store, extras=False, **scope) is not full
@@ -433,16 +433,16 @@ CHANGE_LINKS = ["total", "verified", "illegal", "case_filed", "penalized", "rect
 
 @pytest.mark.parametrize("filters", [{}, {"batch_ids": "pick", "counties": ["152224", "152221"]}])
 def test_every_figure_links_to_exactly_the_polygons_it_counts(demo, filters):
-    """The map page's own filter (geo.mapview) applied to each link finds as many polygons as
+    """The map page's own filter (geo.change.mapview) applied to each link finds as many polygons as
     the figure says."""
-    from geo import mapview as mv
-    from geo.stats import link, summary
+    from geo.change import mapview as mv
+    from geo.stats.summary import link, summary
 
     if filters.get("batch_ids") == "pick":  # the batch with most polygons in those counties
         frame = demo.read_layer("change", where={"county_code": filters["counties"]}, columns=["batch_id"],
                                 geometry=False)
         filters = {**filters, "batch_ids": [int(frame["batch_id"].value_counts().index[0])]}
-    from geo.official import link_filters
+    from geo.engine.official import link_filters
 
     fig = summary(demo, today=TODAY, use_cache=False, **filters)
     c = fig["change"]
@@ -463,7 +463,7 @@ def test_every_figure_links_to_exactly_the_polygons_it_counts(demo, filters):
 
 
 def test_links_of_the_other_layers():
-    from geo.stats import link, url
+    from geo.stats.summary import link, url
 
     assert link("signboards.stale") == ("field", {"layer": "signboard", "status": "stale"})
     assert link("occupation.delisted") == ("field", {"layer": "occupation", "status": "delisted"})
@@ -478,7 +478,7 @@ def test_links_of_the_other_layers():
 
 # ------------------------------------------------------------------------------ missing data
 def test_missing_data_is_none_not_zero(tmp_path):
-    from geo.stats import summary
+    from geo.stats.summary import summary
     from tests.helpers import add_batch, insert, polygons
 
     store = open_store(str(tmp_path / "empty.gpkg"), create=True)
@@ -503,14 +503,14 @@ def test_missing_data_is_none_not_zero(tmp_path):
 @pytest.fixture
 def small_demo(pg_url):
     """A small demo store on PostGIS (the GeoPackage backend is what every other test uses)."""
-    from geo import demo as D
+    from geo.demo import build as D
 
     D.build(pg_url, size=160, log=lambda *a: None)
     return pg_url
 
 
 def test_postgis_gives_the_independent_figures(small_demo):
-    from geo.stats import summary
+    from geo.stats.summary import summary
 
     store = open_store(small_demo)
     data = load(small_demo)
@@ -526,8 +526,8 @@ def test_postgis_gives_the_independent_figures(small_demo):
 
 
 def test_a_scoped_store_never_counts_beyond_its_counties(demo, tables):
-    from geo.auth import scoped
-    from geo.stats import summary
+    from geo.access.auth import scoped
+    from geo.stats.summary import summary
 
     inspector = {"name": "tuquan_inspector", "role": "inspector", "counties": ["152224"], "disabled": False}
     store = scoped(demo, inspector)
@@ -545,7 +545,7 @@ def test_item_link_counts_now_agree_with_the_replayed_history(demo):
     history as of a date; on the day after today both must say the same."""
     import datetime as dt
 
-    from geo.stats import item_state
+    from geo.stats.summary import item_state
 
     now = item_state(demo).set_index("id")[["linked", "linked_done"]]
     replayed = item_state(demo, as_of=dt.date.today() + dt.timedelta(days=1)).set_index("id")[["linked", "linked_done"]]

@@ -10,8 +10,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo import schema as S
-from geo.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from geo.declare import schema as S
+from geo.core.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from geo.store import open_store
 from tests.helpers import add_batch, insert, polygons
 

@@ -64,7 +64,7 @@ def test_the_screen_shows_the_independent_figures(monkeypatch, demo_path, data):
 
 
 def test_every_tile_links_to_exactly_what_it_counts(monkeypatch, demo_path):
-    from geo import mapview as mv
+    from geo.change import mapview as mv
 
     at = run_app(monkeypatch, demo_path, PAGE, user=LEADER)
     store = open_store(str(demo_path))
@@ -213,8 +213,8 @@ def test_the_map_page_loads_the_figure_tiles_element_types_out_of_sight(dashboar
 def test_field_links_list_exactly_what_the_figures_count(demo_store):
     """Every signboard/occupation/restoration/patrol figure's link, applied by the field page's
     own filter, selects as many rows as the figure says."""
-    from geo import field as F
-    from geo.stats import link, summary
+    from geo.fieldwork import field as F
+    from geo.stats.summary import link, summary
 
     fig = summary(demo_store, use_cache=False)
     boards = F.signboards(demo_store)

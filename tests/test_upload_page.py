@@ -69,7 +69,7 @@ def test_the_issue_date_defaults_to_the_bureaus_day(monkeypatch, demo_path):
 
         assert issued == dt.datetime.now(ZoneInfo(zone)).date() != now.date()
     finally:
-        from geo.timeutil import DEFAULT_ZONE, use_zone
+        from geo.core.timeutil import DEFAULT_ZONE, use_zone
 
         use_zone(DEFAULT_ZONE)
 

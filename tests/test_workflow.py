@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo import workflow as W
-from geo.errors import ConflictError, TransitionError, ValidationError
+from geo.engine import workflow as W
+from geo.core.errors import ConflictError, TransitionError, ValidationError
 from tests.helpers import add_batch, insert, jpeg, pdf, polygons
 
 

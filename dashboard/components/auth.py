@@ -1,8 +1,8 @@
-"""Who is signed in. Who may do what is decided in :mod:`geo.auth` / :mod:`geo.scope`.
+"""Who is signed in. Who may do what is decided in :mod:`geo.access.auth` / :mod:`geo.access.scope`.
 
 The session credential is an ``HttpOnly; SameSite=Strict`` cookie set by the server on
 ``/signin`` (``dashboard/server.py``): the page's scripts never see it. Each script run checks it
-against the store (:func:`geo.sessions.user_of`: idle and absolute expiry, sign-out), so a session
+against the store (:func:`geo.access.sessions.user_of`: idle and absolute expiry, sign-out), so a session
 ended elsewhere ends here at the next click. Signing out deletes the session on the server.
 """
 
@@ -13,8 +13,9 @@ from urllib.parse import quote
 import streamlit as st
 
 from dashboard.components.common import lang, settings, show_error, store
-from geo import auth, sessions
-from geo.errors import GeoError, StoreError
+from geo.access import auth
+from geo.access import sessions
+from geo.core.errors import GeoError, StoreError
 
 COOKIE = "forest_session"
 

@@ -6,7 +6,7 @@ key and its servers):
   (sources and licences in data/README.md), with labels that appear as one zooms in;
 * ``none`` — a plain background;
 * intranet XYZ/WMTS services configured under ``[[basemaps]]`` in forest.toml;
-* tile archives built from the bureau's own GeoTIFFs (``geo.basemap``, served at
+* tile archives built from the bureau's own GeoTIFFs (``geo.imagery.basemap``, served at
   ``/tiles/<name>/{z}/{x}/{y}``), when that module is present and has any;
 * 天地图 vector and imagery, each with its label layer, when a key is configured;
 * OpenStreetMap only when a deployment names it as its default (it needs the internet).
@@ -52,8 +52,8 @@ class Basemap:
 
 
 def archives() -> list[dict]:
-    """The tile archives built from local GeoTIFFs (``geo.basemap.available``: name, label, zooms)."""
-    from geo import basemap as gb
+    """The tile archives built from local GeoTIFFs (``geo.imagery.basemap.available``: name, label, zooms)."""
+    from geo.imagery import basemap as gb
 
     try:
         return list(gb.available())
@@ -69,7 +69,7 @@ def options(settings, archive_names=None) -> dict[str, Basemap]:
         "none": Basemap("none", "无底图", "No basemap"),
     }
     for entry in (archives() if archive_names is None else archive_names):
-        # geo.basemap.available() lists archives as dicts (name, label, zooms, bounds)
+        # geo.imagery.basemap.available() lists archives as dicts (name, label, zooms, bounds)
         name = entry["name"] if isinstance(entry, dict) else str(entry)
         label = (entry.get("label") if isinstance(entry, dict) else None) or name
         out[f"tiles:{name}"] = Basemap(f"tiles:{name}", f"本地影像：{label}", f"Local imagery: {label}",
@@ -107,7 +107,7 @@ def choose(opts: dict[str, Basemap], wanted: str | None, default: str) -> str:
 def for_user(store, user_name: str, settings) -> Basemap:
     """The basemap ``user_name`` last picked on the map page (or the deployment's default), for
     any page that shows a map (e.g. the upload preview)."""
-    from geo import prefs
+    from geo.access import prefs
 
     opts = options(settings)
     return opts[choose(opts, prefs.get(store, user_name, "basemap"), settings.basemap)]

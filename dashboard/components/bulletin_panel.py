@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import lang, settings, show_error, t
-from geo.timeutil import today_local
-from geo.errors import GeoError
+from geo.core.timeutil import today_local
+from geo.core.errors import GeoError
 from geo.report import records
 from geo.report import settings as rsettings
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.i18n import translate
-from geo import schema as S
-from geo.config import Settings, load_settings
-from geo.errors import ConflictError, GeoError, NotFoundError, PermissionDenied, StoreError
+from geo.declare import schema as S
+from geo.core.config import Settings, load_settings
+from geo.core.errors import ConflictError, GeoError, NotFoundError, PermissionDenied, StoreError
 from geo.store import Store, open_store
 
 
@@ -78,10 +78,10 @@ def check_store() -> None:
 
 
 def store_or_stop():
-    """The store as the signed-in user may use it (:class:`geo.scope.ScopedStore`: their
+    """The store as the signed-in user may use it (:class:`geo.access.scope.ScopedStore`: their
     counties only, closed by default). Pages never get the store itself; without a signed-in user
     the page stops."""
-    from geo.scope import scoped
+    from geo.access.scope import scoped
 
     check_store()
     user = st.session_state.get("user")

@@ -1,6 +1,6 @@
 """The details panel of one feature: attributes, history, evidence, imagery and the action form.
 
-Everything shown comes from :mod:`geo`; everything done goes through :mod:`geo.workflow`.
+Everything shown comes from :mod:`geo`; everything done goes through :mod:`geo.engine.workflow`.
 Values are rendered by ``st.dataframe``/``st.text``/``st.caption`` (escaped), never as HTML.
 """
 
@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import field_label, label, lang, show_error, t
-from geo import schema as S
-from geo import workflow
-from geo.errors import ConflictError, GeoError
-from geo.timeutil import fmt_local
+from geo.declare import schema as S
+from geo.engine import workflow
+from geo.core.errors import ConflictError, GeoError
+from geo.core.timeutil import fmt_local
 
 HIDDEN = {"flags", "extra", "times", "version", "created_at", "updated_at", "updated_by", "geom_hash"}
 
@@ -211,7 +211,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
     pick = st.selectbox(t("act.choose"), range(len(options)), format_func=lambda i: names[i],
                         key=f"act-pick-{layer}-{feat['id']}-{feat['status']}")
     tr = options[pick]
-    need = workflow.requirements(layer, feat, tr)  # what this feature's cause needs (geo.closure)
+    need = workflow.requirements(layer, feat, tr)  # what this feature's cause needs (geo.change.closure)
     form_key = f"act-{layer}-{feat['id']}-{seen}-{pick}"
     fields = list(dict.fromkeys((*need.requires, *need.optional)))
     with st.form(form_key, clear_on_submit=False):

@@ -28,7 +28,7 @@ from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
-from geo import schema as S
+from geo.declare import schema as S
 
 # branca wraps what each folium element renders (its JavaScript, with the GeoJSON data inside) in
 # a new ``Element(text)``, which compiles that text again as a Jinja template. Two consequences:
@@ -549,7 +549,7 @@ function(feature, layer) {
 
 
 def view_payload(view, zoom: int) -> tuple[str, int, str]:
-    """What the change layer draws for one :func:`geo.mapview.viewport` answer: ``(mode, count,
+    """What the change layer draws for one :func:`geo.change.mapview.viewport` answer: ``(mode, count,
     serialised FeatureCollection of polygons or of grid cells)``."""
     if view.mode == "features":
         # closed polygons first, so the open ones are drawn on top of them

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components.common import lang, show_error
-from geo import items as gitems
-from geo.errors import GeoError
+from geo.items import items as gitems
+from geo.core.errors import GeoError
 
 
 def _name(row) -> str:

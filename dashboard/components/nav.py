@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import schema as S
-from geo.registers import GROUPS
+from geo.declare import schema as S
+from geo.declare.registry import GROUPS
 
 
 def _page_fn(key: str):

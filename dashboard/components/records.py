@@ -13,10 +13,10 @@ from streamlit_folium import st_folium
 
 from dashboard.components import fmap
 from dashboard.components.common import lang, settings, show_error
-from geo import schema as S
-from geo.errors import GeoError
-from geo.registers import display
-from geo.timeutil import today_local
+from geo.declare import schema as S
+from geo.core.errors import GeoError
+from geo.engine import display
+from geo.core.timeutil import today_local
 
 
 def _zh() -> bool:
@@ -96,7 +96,7 @@ def history(lyr: S.Layer, events: list[dict]) -> None:
 
 def place_inputs(key: str, default=None):
     """Longitude/latitude inputs for a point register (returns a point or None)."""
-    from geo.registers.records import point
+    from geo.engine.records import point
 
     c1, c2 = st.columns(2)
     lon = c1.number_input("经度" if _zh() else "Longitude", value=None if default is None else float(default.x),
@@ -214,8 +214,8 @@ def show_error_of(err: GeoError) -> None:
 
 # ------------------------------------------------------------------------------ overview panels
 def overview(panels, key: str) -> None:
-    """A register's overview (geo.registers.overview panels), above its list."""
-    from geo.registers import overview as O
+    """A register's overview (geo.engine.overview panels), above its list."""
+    from geo.engine import overview as O
 
     for i, p in enumerate(panels or []):
         if isinstance(p, O.Notice):
@@ -238,7 +238,7 @@ def choropleth(panel, key: str) -> None:
     """Polygons shaded by a value; tooltips built as text (never HTML) in the browser."""
     from folium.utilities import JsCode
 
-    from geo.registers.overview import classes
+    from geo.engine.overview import classes
 
     frame = panel.frame
     if frame is None or frame.empty:

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import lang
-from geo import schema as S
-from geo.registers import GROUPS
+from geo.declare import schema as S
+from geo.declare.registry import GROUPS
 
 
 def _value(v) -> str:

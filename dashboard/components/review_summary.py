@@ -1,5 +1,5 @@
 """The closure review's pieces shared by pages: its figures per county (the leaders' screen and
-the review page) and the review queue's map layer. Figures come from :mod:`geo.review_figures`."""
+the review page) and the review queue's map layer. Figures come from :mod:`geo.change.review_figures`."""
 
 from __future__ import annotations
 

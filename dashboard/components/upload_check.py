@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import MutableMapping
 
 from geo import ingest as I
-from geo.errors import GeoError
+from geo.core.errors import GeoError
 from geo.ingest.refusal import named, unexpected
 
 LOADED, REPORT = "up_loaded", "up_report"

@@ -1,7 +1,7 @@
 """Strings of the summary screen: key -> (Simplified Chinese, English)."""
 
 STRINGS: dict[str, tuple[str, str]] = {
-    # a batch's purpose (geo.official), also on the upload page
+    # a batch's purpose (geo.engine.official), also on the upload page
     "batch.purpose": ("批次性质", "Counts as"),
     "batch.purpose_help": ("只有“正式”批次计入驾驶舱、通报和台账的统计；自动检测的批次默认为“候选”，经审核转为正式后才计入。",
                            "Only official batches count on the summary screen, in the bulletin and in the ledger; "

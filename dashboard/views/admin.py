@@ -11,11 +11,11 @@ import streamlit as st
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, show_error, store_or_stop, t
 from dashboard.components.feature_panel import clear_flash, flash
-from geo import auth
-from geo import schema as S
-from geo.errors import GeoError
-from geo.labels import audit_text
-from geo.timeutil import fmt_local
+from geo.access import auth
+from geo.declare import schema as S
+from geo.core.errors import GeoError
+from geo.access.labels import audit_text
+from geo.core.timeutil import fmt_local
 
 store = store_or_stop()
 user = current_user()
@@ -46,7 +46,7 @@ if access is None or not access.is_admin:
 with st.expander(t("admin.backup")):
     st.caption(t("admin.backup_help"))
     if st.button(t("admin.backup"), key="backup"):
-        from geo.backup import backup
+        from geo.engine.backup import backup
 
         try:
             suffix = ".gpkg" if raw.backend == "gpkg" else ".dump"

@@ -14,11 +14,11 @@ from streamlit_folium import st_folium
 
 from dashboard.components import fmap
 from dashboard.components.common import label, lang, settings, store_or_stop
-from geo import chiefs
-from geo import schema as S
-from geo.errors import GeoError
-from geo.registers import display
-from geo.timeutil import fmt_local, today_local
+from geo.chief import chiefs
+from geo.declare import schema as S
+from geo.core.errors import GeoError
+from geo.engine import display
+from geo.core.timeutil import fmt_local, today_local
 
 store = store_or_stop()
 zh = lang() == "zh"

@@ -1,6 +1,6 @@
 """督办与周报 — what is escalated to whom (with each chief's 提示单/督办单 as Word), the 林长令 whose
 responses are overdue, and the one-page weekly brief for any week (on screen and as Word).
-Everything comes from :mod:`geo.escalation`, :mod:`geo.chief_orders` and :mod:`geo.report.brief`."""
+Everything comes from :mod:`geo.change.escalation`, :mod:`geo.chief.orders` and :mod:`geo.report.brief`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo import escalation as E
-from geo.chief_orders import status_of_zones
+from geo.change import escalation as E
+from geo.chief.orders import status_of_zones
 from geo.report import brief as B
-from geo.report.text import zh_date
-from geo.timeutil import today_local
+from geo.docs.text import zh_date
+from geo.core.timeutil import today_local
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 store = store_or_stop()

@@ -10,9 +10,9 @@ from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo import field as gfield
-from geo import schema as S
-from geo.timeutil import fmt_local
+from geo.fieldwork import field as gfield
+from geo.declare import schema as S
+from geo.core.timeutil import fmt_local
 
 store = store_or_stop()
 user = current_user()

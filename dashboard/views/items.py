@@ -9,11 +9,11 @@ import streamlit as st
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, show_error, store_or_stop, t
 from dashboard.components.feature_panel import flash
-from geo import items as gitems
-from geo import schema as S
-from geo import workflow as W
-from geo.errors import ConflictError, GeoError
-from geo.timeutil import fmt_local
+from geo.items import items as gitems
+from geo.declare import schema as S
+from geo.engine import workflow as W
+from geo.core.errors import ConflictError, GeoError
+from geo.core.timeutil import fmt_local
 
 store = store_or_stop()
 user = current_user()

@@ -31,16 +31,16 @@ from dashboard.components import item_link
 from dashboard.components import warmup
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo import export as gexport
-from geo import mapview as mv
-from geo import prefs
-from geo import review as closure_review
-from geo import schema as S
-from geo import workflow
-from geo.crs import crs_label
-from geo.errors import NotFoundError, PermissionDenied
-from geo.stats import token
-from geo.timeutil import today_local
+from geo.engine import export as gexport
+from geo.change import mapview as mv
+from geo.access import prefs
+from geo.change import review as closure_review
+from geo.declare import schema as S
+from geo.engine import workflow
+from geo.core.crs import crs_label
+from geo.core.errors import NotFoundError, PermissionDenied
+from geo.stats.summary import token
+from geo.core.timeutil import today_local
 
 # The map's size in pixels at 1600 px wide with the sidebar open. A view set by the page (fit to
 # results, fly to a polygon) is queried at once for a box of this size; the real bounds come
@@ -453,7 +453,7 @@ def draw_map(tok: str, sel_id, matches: Listing) -> None:
 
 def details(feat: dict, tok: str) -> None:
     st.subheader(f"{feat.get('polygon_no') or '#' + str(feat['id'])}")
-    banner = closure_review.banner(store, feat, lang())  # sent back / re-submitted: said first (geo.review)
+    banner = closure_review.banner(store, feat, lang())  # sent back / re-submitted: said first (geo.change.review)
     if banner:
         getattr(st, banner[0])(banner[1])
     due, late = mv.deadline_of(store, feat, today)
@@ -510,7 +510,7 @@ def attributes(feat: dict) -> None:
     info = []
     if feat.get("batch_id") is not None:
         info.append((t("detail.batch"), batch_names.get(int(feat["batch_id"]), str(feat["batch_id"]))))
-    from geo.chiefs import for_feature
+    from geo.chief.chiefs import for_feature
 
     levels = for_feature(store, feat)  # the feature's zone and chief at every level, finest first
     if not levels:

@@ -1,4 +1,4 @@
-"""The page of any register (geo.registers): its table, map, a record's details and history,
+"""The page of any register (geo.declare.registry): its table, map, a record's details and history,
 the actions its declaration allows, adding and importing records, and export. Special pages
 (map review, summary, upload) stay their own; everything here is driven by the declaration."""
 
@@ -14,15 +14,17 @@ import streamlit as st
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, settings, store_or_stop
-from geo import export as gexport
-from geo import schema as S
-from geo import workflow
-from geo.errors import GeoError, NotFoundError, PermissionDenied
-from geo.registers import display, records, rules_of
-from geo.registers import figures as rfig
-from geo.registers.cli import operate
-from geo.stats import token
-from geo.timeutil import today_local
+from geo.engine import export as gexport
+from geo.declare import schema as S
+from geo.engine import workflow
+from geo.core.errors import GeoError, NotFoundError, PermissionDenied
+from geo.declare.registry import rules_of
+from geo.engine import display
+from geo.engine import records
+from geo.engine import figures as rfig
+from geo.cli.registers import operate
+from geo.stats.summary import token
+from geo.core.timeutil import today_local
 
 
 def render(key: str) -> None:
@@ -284,7 +286,7 @@ def _add_and_import(store, lyr, user, access) -> None:
     with st.expander("从表格导入（Excel/CSV）" if zh else "Import a list (Excel/CSV)"):
         up = st.file_uploader("选择文件" if zh else "Choose a file", type=["xlsx", "xls", "csv"], key=f"{key}_table_file")
         if up is not None:
-            from geo.registers import tables
+            from geo.ingest import tables
 
             try:
                 path = Path(tempfile.mkdtemp()) / up.name

@@ -3,7 +3,7 @@
 The polygons the counties applied to close, on a map and in a list, filtered by county, closure
 category (the cause's rule) and age; a spot-check sample drawn per county from a recorded seed
 (and redrawn to verify it); a check recorded for each sampled polygon; the rest approved in bulk;
-anything wrong sent back with its reason. Everything is done by :mod:`geo.review` (which checks
+anything wrong sent back with its reason. Everything is done by :mod:`geo.change.review` (which checks
 the user's role and counties); this page renders and calls it.
 """
 
@@ -18,11 +18,12 @@ from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
 from dashboard.components.review_summary import queue_layer, review_section
-from geo import closure, review
-from geo import schema as S
-from geo.errors import ConflictError, GeoError, NotFoundError, PermissionDenied
-from geo.review_figures import figures
-from geo.timeutil import fmt_local
+from geo.change import closure
+from geo.change import review
+from geo.declare import schema as S
+from geo.core.errors import ConflictError, GeoError, NotFoundError, PermissionDenied
+from geo.change.review_figures import figures
+from geo.core.timeutil import fmt_local
 
 store = store_or_stop()
 user = current_user()

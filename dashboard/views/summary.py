@@ -1,9 +1,9 @@
 """领导驾驶舱 — the leaders' summary screen.
 
-Every figure comes from :func:`geo.stats.summary` (cached there until the store changes) and
-links, through :func:`geo.stats.link`, to the map or list filtered to exactly the features it
+Every figure comes from :func:`geo.stats.summary.summary` (cached there until the store changes) and
+links, through :func:`geo.stats.summary.link`, to the map or list filtered to exactly the features it
 counts. A past date shows the figures as they stood then, rebuilt from the history. Only official
-batches inside the jurisdiction count (:mod:`geo.official`); what is left out is listed, and a
+batches inside the jurisdiction count (:mod:`geo.engine.official`); what is left out is listed, and a
 reviewer can promote a candidate batch here. The bulletin, ledger and plan buttons produce the same
 documents as ``python -m geo report`` for the screen's counties, batches and date; the panel below
 them edits the bulletin's settings, recorded actions and sections (:mod:`dashboard.components.bulletin_panel`).
@@ -24,10 +24,11 @@ from streamlit_folium import st_folium
 from dashboard.components import bulletin_panel, fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
-from geo.errors import GeoError
-from geo import official, report
-from geo import stats
-from geo.timeutil import today_local
+from geo.core.errors import GeoError
+from geo import report
+from geo.engine import official
+from geo.stats import summary as stats
+from geo.core.timeutil import today_local
 
 PAGES = {"map": "views/map.py", "field": "views/field.py", "items": "views/items.py"}
 MIME = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -444,7 +445,7 @@ if fig["by_batch"]:
         config[t("sum.col_map")] = link_column("sum.col_map")
         st.dataframe(batch_table, hide_index=True, width="stretch", column_config=config, placeholder="")
 
-# ------------------------------------------------------------------------------ closure review (geo.review)
+# ------------------------------------------------------------------------------ closure review (geo.change.review)
 from dashboard.components.review_summary import review_section  # noqa: E402
 
 review_section(fig.get("review"), county_names)
@@ -514,7 +515,7 @@ for col, key, k in ((cols[0], "sum.items_done", "done"), (cols[1], "sum.items_pr
     tile(col, t(key), fmt(it[k]), f"items.{k}",
          sub=t("sum.of_items", v=pct(share(it[k], it["total"]))) if it["total"] else None)
 
-# every declared register's figures (geo.registers), grouped as in the menu
+# every declared register's figures (geo.declare.registry), grouped as in the menu
 from dashboard.components import register_figures  # noqa: E402
 
 register_figures.show(fig, {r["county_code"]: r["county"] for r in fig.get("by_county", [])})

@@ -20,12 +20,12 @@ from dashboard.components import upload_check as U
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from geo import ingest as I
-from geo import official
-from geo.timeutil import fmt_local
-from geo import schema as S
-from geo.crs import crs_label
+from geo.engine import official
+from geo.core.timeutil import fmt_local
+from geo.declare import schema as S
+from geo.core.crs import crs_label
 from geo.ingest.archive import Limits
-from geo.timeutil import fmt_local, today_local
+from geo.core.timeutil import fmt_local, today_local
 
 LAYERS = ["change", "occupation", "restoration", "zone", "signboard", "patrol"]
 ENCODINGS = ["", "GB18030", "UTF-8", "BIG5", "SHIFT_JIS", "CP949", "CP1252"]
@@ -87,13 +87,13 @@ kind = None
 if layer == "change":
     kind = c1.radio(t("up.kind"), ["forest", "grassland"], key="up_kind", horizontal=True,
                     format_func=lambda k: S.label("kind", k, cur_lang))
-# the bureau's date (geo.timeutil), not the server's: from midnight to 08:00 they differ
+# the bureau's date (geo.core.timeutil), not the server's: from midnight to 08:00 they differ
 issued = c2.date_input(t("up.issued_on"), value=today_local(), key="up_issued", format="YYYY-MM-DD")
 verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", help=t("up.deadline_help"),
                        format="YYYY-MM-DD")
 rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"),
                         format="YYYY-MM-DD")
-# what the batch counts as: only official batches count in the figures and reports (geo.official)
+# what the batch counts as: only official batches count in the figures and reports (geo.engine.official)
 by_source = official.default_purpose(source)
 purpose = st.columns(4)[0].selectbox(
     t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),

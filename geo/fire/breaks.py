@@ -1,7 +1,7 @@
 """Fire breaks (森林防火阻隔带): one record per break and year, km planned and cleared.
 
 The length of a break is measured from its line in the CGCS2000 3° Gauss-Krüger zone of its
-centre (:func:`geo.registers.records.measures`); the planned km default to that length, and the
+centre (:func:`geo.engine.records.measures`); the planned km default to that length, and the
 cleared km are what the crew reports (a break may be cleared in part). Clearing far beyond the
 line's length is refused as a typing error. A cleared break is planned again for the next year
 by the ``next_year`` operation (a new record on the same line), so each year's figures stand on
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.errors import ValidationError
-from geo.registers.figures import tally
-from geo.scope import unwrap
-from geo.timeutil import now_utc
+from geo.core.errors import ValidationError
+from geo.engine.figures import tally
+from geo.access.scope import unwrap
+from geo.core.timeutil import now_utc
 
 FIGURE_COLUMNS = ("year", "planned_km", "cleared_km", "cleared_on", "length_km")
 SLACK = 1.10  # cleared km may exceed the measured length by this much (a line drawn short)
@@ -83,7 +83,7 @@ def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
 def op_next_year(store, fid, values, *, actor, access=None, comment=None, **_) -> int:
     """Plan the same break for the next year (or the year given): a new record on the same line.
     Returns its id; refused when that year already has this break."""
-    from geo.registers import records
+    from geo.engine import records
 
     raw, access = unwrap(store, access)
     rec = raw.get_feature("firebreak", int(fid))

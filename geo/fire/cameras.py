@@ -2,7 +2,7 @@
 
 A viewshed is simplified as a circle of the view radius (terrain is not modelled: a hill behind a
 camera is counted as seen). Coverage is measured in a projected CRS, never in degrees: each land
-polygon is projected to the CGCS2000 3° Gauss-Krüger zone of its centre (:mod:`geo.crs`), the
+polygon is projected to the CGCS2000 3° Gauss-Krüger zone of its centre (:mod:`geo.core.crs`), the
 circles of the cameras near it are drawn there, merged and cut to the land.
 
 **The land.** The store has no land-cover layer. :func:`land_polygons` takes the polygons of the
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import crs as C
-from geo.errors import ValidationError
-from geo.timeutil import as_date
+from geo.core import crs as C
+from geo.core.errors import ValidationError
+from geo.core.timeutil import as_date
 
 # typical view radius by type when a list gives none (metres): a mast camera of the forest
 # fire system sees a few kilometres, a lookout tower about ten, a junction camera the junction
@@ -55,8 +55,8 @@ def validate(store, values: dict, current: dict | None) -> dict:
 def land_polygons(store, settings=None, counties=None) -> gpd.GeoDataFrame:
     """The forest and grassland land per county: ``county_code``, ``name``, ``geometry``
     (EPSG:4490). See the module docstring for where it comes from."""
-    from geo import schema as S
-    from geo.config import current
+    from geo.declare import schema as S
+    from geo.core.config import current
 
     settings = settings if settings is not None else current()
     admin = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"])
@@ -133,7 +133,7 @@ def _with_geometry(store, frame: pd.DataFrame) -> gpd.GeoDataFrame:
 def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
     """Coverage per county (share of the land seen by cameras in service) and the cameras built
     in the year of ``ctx['today']``."""
-    from geo.scope import unwrap
+    from geo.access.scope import unwrap
 
     _raw, access = unwrap(store)
     counties = ctx.get("counties") or (sorted(access.counties) if access is not None and access.counties else None)
@@ -194,7 +194,7 @@ def map_layers(store, frame: pd.DataFrame, lang: str = "zh") -> list:
 
 
 def _coverage_now(store, shapes: bool = False):
-    from geo.scope import unwrap
+    from geo.access.scope import unwrap
 
     _raw, access = unwrap(store)
     counties = sorted(access.counties) if access is not None and access.counties else None
@@ -207,7 +207,7 @@ def _coverage_now(store, shapes: bool = False):
 
 def bulletin(figures: dict, ctx: dict | None = None) -> str | None:
     """The cameras' sentence ("2025年新建路口监控一批"), with the coverage and what it is of."""
-    from geo.config import current
+    from geo.core.config import current
 
     cams = int((figures.get("cameras") or {}).get("total") or 0)
     towers = int((figures.get("lookouts") or {}).get("total") or 0)

@@ -2,7 +2,7 @@
 
 * **Assigned** to a responsible unit or person; when the assignment names neither, the hazard goes
   to the forest chief of the finest responsibility zone that holds it (the zone's chief post and
-  its current holder, :mod:`geo.chiefs`), and up the levels when that post is vacant. A hazard
+  its current holder, :mod:`geo.chief.chiefs`), and up the levels when that post is vacant. A hazard
   outside every zone must name a unit.
 * **Deadline**: the one set at assignment, else ``hazard_rectify_days`` (setting, default 30)
   after it was found; open hazards past it are overdue.
@@ -18,9 +18,9 @@ import json
 
 import pandas as pd
 
-from geo.errors import ValidationError
-from geo.registers.figures import deadline_days, tally, year_of
-from geo.timeutil import as_date
+from geo.core.errors import ValidationError
+from geo.engine.figures import deadline_days, tally, year_of
+from geo.core.timeutil import as_date
 
 FIGURE_COLUMNS = ("found_on", "rectified_on")
 LEVELS_FINE_FIRST = ("grid", "village", "township", "banner", "league")
@@ -78,7 +78,7 @@ def validate(store, values: dict, current: dict | None) -> dict:
 
 
 def _rule():
-    from geo.registers.fire import HAZARD
+    from geo.fire.layers import HAZARD
 
     return HAZARD.deadline
 
@@ -113,8 +113,8 @@ def _total(figures: dict, key: str) -> int:
 
 def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
     """Per county: hazards found and eliminated this year, still open, overdue."""
-    from geo.registers import figures as F
-    from geo.registers.fire import HAZARD
+    from geo.engine import figures as F
+    from geo.fire.layers import HAZARD
 
     zh = lang == "zh"
     figs = F.figures_of(store, HAZARD)

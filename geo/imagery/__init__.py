@@ -7,7 +7,7 @@
 * :mod:`~geo.imagery.detect` — candidate change polygons from an NDVI drop, registered as a batch.
 * :mod:`~geo.imagery.chips` / :mod:`~geo.imagery.sheet` — before/after chips, the 图斑核查表.
 * :mod:`~geo.imagery.regreen` — the re-greening check (回头看) of re-vegetated areas.
-* :mod:`~geo.imagery.demo` — synthetic imagery over 兴安盟 for the demo store.
+* :mod:`~geo.demo.imagery` — synthetic imagery over 兴安盟 for the demo store.
 
-Offline basemap tiles built from GeoTIFFs live in :mod:`geo.basemap`.
+Offline basemap tiles built from GeoTIFFs live in :mod:`geo.imagery.basemap`.
 """

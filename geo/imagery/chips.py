@@ -177,7 +177,7 @@ def chips_for(store, feature: dict, kind: str = "rgb", *, size: int = 256, folde
     if kind not in ("rgb", "ndvi"):
         raise ValueError(f"kind must be 'rgb' or 'ndvi', not {kind!r}")
     if folder is None:
-        from geo.config import load_settings
+        from geo.core.config import load_settings
 
         folder = load_settings().imagery_dir
     folder = Path(folder)

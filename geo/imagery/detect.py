@@ -28,9 +28,9 @@ from rasterio.features import shapes
 from rasterio.windows import Window
 from scipy import ndimage
 
-from geo import schema as S
-from geo.errors import ImageryError
-from geo.scope import unwrap
+from geo.declare import schema as S
+from geo.core.errors import ImageryError
+from geo.access.scope import unwrap
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 
@@ -195,7 +195,7 @@ def register(store, found: gpd.GeoDataFrame, before: SC.Scene, after: SC.Scene, 
     :func:`geo.ingest.batch.prepare` and ``commit``). Returns what happened: ``found``,
     ``already_issued``, ``stored``, ``batch_id`` (None when nothing new was found)."""
     from geo.ingest.batch import Options, commit, prepare
-    from geo.timeutil import today_local
+    from geo.core.timeutil import today_local
 
     access = unwrap(store, access)[1]
     if access is not None:

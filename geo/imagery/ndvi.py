@@ -13,7 +13,7 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
-from geo.errors import ImageryError
+from geo.core.errors import ImageryError
 from geo.imagery.scenes import Scene, resolve
 
 

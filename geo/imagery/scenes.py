@@ -33,9 +33,9 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping, shape
 
-from geo.errors import ImageryError, NotFoundError
-from geo.timeutil import now_utc
-from geo.scope import unwrap
+from geo.core.errors import ImageryError, NotFoundError
+from geo.core.timeutil import now_utc
+from geo.access.scope import unwrap
 
 ROLES = ("red", "green", "blue", "nir", "swir1", "swir2")
 ROLE_ALIASES = {"swir": "swir1", "r": "red", "g": "green", "b": "blue", "nir1": "nir"}
@@ -381,7 +381,7 @@ def add(store, source, *, folder: str | Path, actor: str, access=None, date=None
     All files are checked before any is kept: one bad file refuses the whole request.
 
     Returns the new scenes. Raises :class:`ImageryError` (nothing written) or
-    :class:`~geo.errors.PermissionDenied` when ``access`` may not add data.
+    :class:`~geo.core.errors.PermissionDenied` when ``access`` may not add data.
     """
     store, access = unwrap(store, access)
     if access is not None:
@@ -535,7 +535,7 @@ def for_counties(store, counties: list[str] | None) -> list[Scene]:
 
 
 def visible(store) -> list[Scene]:
-    """The scenes the store's user may see (a :class:`~geo.auth.ScopedStore` limits them to the
+    """The scenes the store's user may see (a :class:`~geo.access.auth.ScopedStore` limits them to the
     user's counties)."""
     access = unwrap(store)[1]
     counties = None if access is None or access.counties is None else sorted(access.counties)

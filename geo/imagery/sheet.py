@@ -12,8 +12,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from geo.timeutil import today_local
-from geo import schema as S
+from geo.core.timeutil import today_local
+from geo.declare import schema as S
 from geo.imagery import chips as CH
 from geo.imagery import scenes as SC
 

@@ -27,11 +27,11 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import Window
 
-from geo.errors import ImageryError
+from geo.core.errors import ImageryError
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
-from geo.timeutil import now_utc
-from geo.scope import unwrap
+from geo.core.timeutil import now_utc
+from geo.access.scope import unwrap
 
 STRIP_ROWS = 1024
 NDVI_FIELDS = ("ndvi_before", "ndvi_before_median", "ndvi_after", "ndvi_after_median", "ndvi_change",

@@ -12,14 +12,14 @@ Modules: :mod:`~geo.ingest.archive` (uploads, zip inspection), :mod:`~geo.ingest
 :mod:`~geo.ingest.read` (formats and layers), :mod:`~geo.ingest.validate` (geometry, counties,
 area), :mod:`~geo.ingest.fieldmap` (columns → fields), :mod:`~geo.ingest.dedupe` (duplicates and
 repeats), :mod:`~geo.ingest.batch` (the report and the transaction), :mod:`~geo.ingest.refusal`
-(refusals that name the file, in the person's language), :mod:`~geo.ingest.cli`.
+(refusals that name the file, in the person's language), :mod:`~geo.cli.ingest`.
 """
 
 from __future__ import annotations
 
 from geo.ingest.archive import Limits, Upload
 from geo.ingest.batch import Options, Report, check, commit, load_for, prepare
-from geo.ingest.cli import run_cli
+from geo.cli.ingest import run_cli
 from geo.ingest.fieldmap import mappable, parse_overrides, suggest
 from geo.ingest.read import Loaded, load
 

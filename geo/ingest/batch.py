@@ -25,17 +25,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import crs as C
-from geo import official
-from geo import schema as S
-from geo.errors import IngestError
+from geo.core import crs as C
+from geo.engine import official
+from geo.declare import schema as S
+from geo.core.errors import IngestError
 from geo.ingest import dedupe as D
 from geo.ingest import fieldmap as F
 from geo.ingest import validate as V
 from geo.ingest.archive import Limits, Upload
 from geo.ingest.read import Loaded, load, load_chunks
 from geo.ingest.staged import Staged
-from geo.scope import unwrap
+from geo.access.scope import unwrap
 
 CHUNK_ROWS = 50_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
@@ -62,7 +62,7 @@ class Options:
     gcj02: bool = False
     source_layer: str | None = None
     mapping: dict = field(default_factory=dict)
-    purpose: str | None = None  # official / candidate / test / demo (geo.official); None: by source
+    purpose: str | None = None  # official / candidate / test / demo (geo.engine.official); None: by source
 
     def load_key(self) -> tuple:
         """What :func:`load` depends on (a changed mapping needs no re-read)."""
@@ -565,9 +565,9 @@ class _Check:
         """Each feature of a register through its value lists and its ``validate`` rule (as a
         record added by hand or a list row): the values completed are kept, the flags added, and
         a feature refused is rejected with its reason."""
-        from geo.errors import GeoError
-        from geo.registers import rules_of
-        from geo.registers.records import check_values
+        from geo.core.errors import GeoError
+        from geo.declare.registry import rules_of
+        from geo.engine.records import check_values
 
         lyr = S.layer(self.layer)
         rules = rules_of(lyr)
@@ -701,9 +701,9 @@ class _Check:
             with np.errstate(divide="ignore", invalid="ignore"):
                 kmh = np.where(hours > 0, length / hours, np.nan)
             out["mean_kmh"] = pd.Series(np.round(kmh, 2))
-        # one plausibility rule everywhere (geo.patrols): top speed between points, gaps, points
+        # one plausibility rule everywhere (geo.fieldwork.patrols): top speed between points, gaps, points
         # outside the jurisdiction
-        from geo.patrols import assess
+        from geo.fieldwork.patrols import assess
 
         area = shapely.union_all(self.counties.geometry.values) if len(self.counties) else None
         times = self.lo.track_times or [None] * n

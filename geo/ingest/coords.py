@@ -27,8 +27,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from geo import crs as C
-from geo.errors import IngestError
+from geo.core import crs as C
+from geo.core.errors import IngestError
 
 CHINA = (73.0, 3.0, 136.0, 54.0)  # lon/lat box of China (with a margin)
 NORTHING = (2.0e5, 6.2e6)  # GK northings of China (about 2°N–56°N)
@@ -78,7 +78,7 @@ def crs_text(crs: CRS) -> str:
 
 def describe(crs_or_text, lang: str = "en") -> str:
     """``EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E``; in Chinese the bureaus' own name
-    (:func:`geo.crs.crs_label`)."""
+    (:func:`geo.core.crs.crs_label`)."""
     crs = crs_or_text if isinstance(crs_or_text, CRS) else CRS.from_user_input(crs_or_text)
     if lang == "zh":
         return C.crs_label(crs, "zh")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema as S
+from geo.declare import schema as S
 
 CHUNK = 20000
 REPEAT_OVERLAP = 0.5  # intersection / smaller area
@@ -42,7 +42,7 @@ _MULTI_ONE = b"\x01\x06\x00\x00\x00\x01\x00\x00\x00"  # WKB header of a one-part
 
 
 def hash_variants(geoms: np.ndarray, decimals: int = 7, both: np.ndarray | None = None) -> tuple[list, list]:
-    """Fingerprints of each geometry as :func:`geo.geometry.geom_hashes` computes them, in both
+    """Fingerprints of each geometry as :func:`geo.core.geometry.geom_hashes` computes them, in both
     forms the store may hold a one-part shape in: as a polygon and as a multipolygon (the second
     only where ``both`` is true, when given). Computed from one WKB per geometry (the two forms
     differ only in a 9-byte header)."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geo.errors import IngestError
+from geo.core.errors import IngestError
 
 # LDID (DBF byte 29) → code page, as GDAL's shapefile driver reads it.
 LDID = {

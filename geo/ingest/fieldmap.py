@@ -18,8 +18,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
-from geo.errors import IngestError
+from geo.declare import schema as S
+from geo.core.errors import IngestError
 
 # fields the store, the workflow or the batch fill; a file never maps to them
 MANAGED = {"id", "status", "version", "created_at", "updated_at", "updated_by", "flags", "extra",

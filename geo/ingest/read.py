@@ -23,7 +23,7 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
-from geo.errors import IngestError
+from geo.core.errors import IngestError
 from geo.ingest import archive as A
 from geo.ingest import coords
 from geo.ingest import encoding as E

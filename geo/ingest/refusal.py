@@ -4,7 +4,7 @@ sentence or a path on the server.
 
 Used at both edges — ``python -m geo ingest`` and the upload page — around the same code:
 
-* :func:`named` — a refusal raised on purpose (:class:`~geo.errors.GeoError`), with the file's
+* :func:`named` — a refusal raised on purpose (:class:`~geo.core.errors.GeoError`), with the file's
   name put in front when the message does not say it, and any server path replaced by it;
 * :func:`gdal_refusal` — GDAL could not open or read the file: its English sentence becomes a
   reason in Chinese (and a clean English one), the sentence itself kept only in ``details``;
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 
-from geo.errors import GeoError, IngestError
+from geo.core.errors import GeoError, IngestError
 from geo.ingest.archive import SUPPORTED_EN, SUPPORTED_ZH
 
 log = logging.getLogger("geo.ingest")

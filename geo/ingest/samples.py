@@ -128,7 +128,7 @@ def change_polygons(n: int, seed: int = 1, invalid: float = 0.04, box=(121.0, 45
     county = rng.integers(0, len(COUNTIES), n)
     ct = rng.integers(0, len(CHANGE_TYPES), n)
     ld = rng.integers(0, len(LAND), n)
-    from geo import crs as C
+    from geo.core import crs as C
 
     ha, _mu, _c = C.areas_ha_mu(shapely.make_valid(geoms))
     frame = gpd.GeoDataFrame({

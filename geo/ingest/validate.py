@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import crs as C
+from geo.core import crs as C
 
 class _Families(dict):
     """Geometry family per layer; registers declared later answer from their geometry kind."""
 
     def __missing__(self, layer: str) -> str:
-        from geo import schema as S
+        from geo.declare import schema as S
 
         return {"POINT": "point", "LINESTRING": "line", "MULTIPOLYGON": "polygon", "GEOMETRY": "mixed"}.get(
             S.layer(layer).geometry or "", "point")

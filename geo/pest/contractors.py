@@ -11,9 +11,9 @@ import datetime as dt
 
 import pandas as pd
 
-from geo.errors import NotFoundError, ValidationError
-from geo.registers.figures import tally
-from geo.timeutil import as_date
+from geo.core.errors import NotFoundError, ValidationError
+from geo.engine.figures import tally
+from geo.core.timeutil import as_date
 
 FIGURE_COLUMNS = ("cert_valid_to",)
 

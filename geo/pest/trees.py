@@ -24,11 +24,11 @@ import json
 
 import pandas as pd
 
-from geo import workflow
-from geo.errors import ValidationError
+from geo.engine import workflow
+from geo.core.errors import ValidationError
 from geo.pest.contractors import certificate_of, check, find_by_name
-from geo.registers.figures import deadline_days, tally, year_of
-from geo.timeutil import as_date, today_local
+from geo.engine.figures import deadline_days, tally, year_of
+from geo.core.timeutil import as_date, today_local
 
 FIGURE_COLUMNS = ("surveyed_on", "removed_on", "tree_count", "method", "flags", "sampled", "test_result")
 CERT_FLAGS = ("cert_expired", "cert_missing", "contractor_barred")
@@ -45,7 +45,7 @@ def _d(value) -> dt.date | None:
 
 def clear_days(settings=None) -> int:
     """即死即清: the days from survey to removal (setting ``pine_clear_days``)."""
-    from geo.registers.pest import DEADTREE
+    from geo.pest.layers import DEADTREE
 
     return int(deadline_days(DEADTREE.deadline, settings))
 
@@ -151,8 +151,8 @@ def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
 
 def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
     """Per county: the year's trees found and removed, what is waiting, overdue, flagged."""
-    from geo.registers import figures as F
-    from geo.registers.pest import DEADTREE
+    from geo.engine import figures as F
+    from geo.pest.layers import DEADTREE
 
     zh = lang == "zh"
     figs = F.figures_of(store, DEADTREE)

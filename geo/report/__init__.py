@@ -2,7 +2,7 @@
 the rectification plan (整改方案·问题清单, Word: each problem with its measures, responsible leader
 and unit and deadline — the lines a progress bulletin leaves out).
 
-All three are built from :func:`geo.stats.summary` and the store for one scope — the counties and
+All three are built from :func:`geo.stats.summary.summary` and the store for one scope — the counties and
 batches asked for (an account limited to some counties gets only those), as things stand now or as
 they stood at the end of a past day (``as_of``) — and written to a temporary file beside the target
 that is renamed into place, so a failed report never leaves half a file.
@@ -20,8 +20,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from geo.config import Settings
-from geo.errors import ValidationError
+from geo.core.config import Settings
+from geo.core.errors import ValidationError
 from geo.store import Store
 
 FORMATS = ("docx", "xlsx", "plan-docx")
@@ -80,8 +80,8 @@ def render(store: Store, fmt: str, *, settings: Settings, as_of: dt.date | None 
 
 def file_name(fmt: str, settings: Settings, as_of: dt.date | None = None, scope: str = "") -> str:
     """A name a person recognises: ``兴安盟林业和草原局突泉县整改进展情况通报（2023年12月9日）.docx``."""
-    from geo.report.text import zh_date
-    from geo.timeutil import today_local
+    from geo.docs.text import zh_date
+    from geo.core.timeutil import today_local
 
     day = zh_date(as_of or today_local())
     what = {"docx": "整改进展情况通报", "xlsx": "整改台账", "plan-docx": "整改方案（问题清单）"}[fmt]

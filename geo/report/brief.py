@@ -4,7 +4,7 @@ For the week (Monday to Sunday, Beijing time) it says what was issued, verified,
 closure, approved, sent back and closed; which polygons became overdue that week (their deadline
 passed during it and they were still open at its end), with links back to each polygon in the app
 (``?id=…``); and the three counties most behind at the week's end (most overdue, then the lowest
-closure rate — the figures of :func:`geo.stats.summary` as of that Sunday).
+closure rate — the figures of :func:`geo.stats.summary.summary` as of that Sunday).
 
 Counts come from the history (transition events dated in the week), so the brief of a past week
 regenerated later says the same thing. The page uses the bulletin's 公文 layout
@@ -18,9 +18,9 @@ import io
 
 import pandas as pd
 
-from geo import schema as S
-from geo.scope import unwrap
-from geo.timeutil import end_of_local_day_utc, to_utc_text, today_local
+from geo.declare import schema as S
+from geo.access.scope import unwrap
+from geo.core.timeutil import end_of_local_day_utc, to_utc_text, today_local
 
 COUNTS = (("issued", "下发", "Issued"), ("verified", "核查", "Verified"), ("applied", "申请销号", "Applied"),
           ("approved", "审核通过", "Approved"), ("sent_back", "退回", "Sent back"), ("closed", "销号", "Closed"))
@@ -59,9 +59,10 @@ def _counts(raw, lo: str, hi: str, ids: set[int] | None) -> dict[str, int]:
 
 def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.date | None = None) -> dict:
     """The brief of the week holding ``week_of`` (default: the last full week before ``today``)."""
-    from geo import official, stats
-    from geo.closure import review_settings
-    from geo.workflow import change_deadlines
+    from geo.engine import official
+    from geo.stats import summary as stats
+    from geo.change.closure import review_settings
+    from geo.engine.workflow import change_deadlines
 
     today = today or today_local()
     start, end = week_bounds(week_of or (today - dt.timedelta(days=7)))
@@ -69,7 +70,7 @@ def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.dat
     hi = end_of_local_day_utc(end)
     raw, _ = unwrap(store)
     as_of = min(end, today)
-    # the official polygons only (geo.official: official batches, inside the jurisdiction), as in
+    # the official polygons only (geo.engine.official: official batches, inside the jurisdiction), as in
     # every figure; a county account's store narrows them further
     batches = raw.batches("change")
     sc = official.scope(raw, batches, as_of)
@@ -105,7 +106,7 @@ def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.dat
 
 
 def week_label(start: dt.date, end: dt.date) -> str:
-    from geo.report.text import zh_date
+    from geo.docs.text import zh_date
 
     year, week, _ = start.isocalendar()
     if start.year == end.year:  # one line: the year once
@@ -163,10 +164,10 @@ def _hyperlink(paragraph, url: str, text: str, font: str, size: float) -> None:
 
 
 def brief_blocks(b: dict, settings) -> list:
-    """The brief as bulletin blocks (geo.report.blocks): title, week, three paragraphs, the table of
+    """The brief as bulletin blocks (geo.docs.blocks): title, week, three paragraphs, the table of
     polygons that became overdue, signature."""
-    from geo.report.blocks import Block
-    from geo.report.text import zh_date
+    from geo.docs.blocks import Block
+    from geo.docs.text import zh_date
 
     out = [Block("title", "林长制整改工作周报", lines=["林长制整改工作周报"]),
            Block("subtitle", week_label(b["start"], b["end"]))]
@@ -188,11 +189,11 @@ def brief_blocks(b: dict, settings) -> list:
 
 
 def brief_docx(b: dict, settings) -> bytes:
-    """The brief as a one-page .docx in the bulletin's 公文 layout (geo.report.layout), the polygon
+    """The brief as a one-page .docx in the bulletin's 公文 layout (geo.docs.layout), the polygon
     numbers of its table linking to the app."""
     from docx import Document
 
-    from geo.report.layout import BODY_FONT, SIZE_TABLE, render
+    from geo.docs.layout import BODY_FONT, SIZE_TABLE, render
 
     data = render(brief_blocks(b, settings), title=f"林长制整改工作周报 {week_label(b['start'], b['end'])}",
                   author=settings.org_name, day=b["end"], historic=True)

@@ -13,23 +13,24 @@ is set (:mod:`geo.report.settings`), a plain progress-report opening when not; t
 
 the invitation to supervise and the contact line, 附件说明, 落款 and 成文日期, the county tables
 (as 附件 or inline, by setting) and the 版记. Only official batches inside the jurisdiction count
-(:mod:`geo.official`), for the counties and batches asked for, as of the day asked for.
+(:mod:`geo.engine.official`), for the counties and batches asked for, as of the day asked for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from geo import stats
-from geo.config import Settings
-from geo.report import layout, problems
+from geo.stats import summary as stats
+from geo.core.config import Settings
+from geo.report import problems
+from geo.docs import layout
 from geo.report import settings as report_settings
-from geo.report.blocks import Block
+from geo.docs.blocks import Block
 from geo.report.records import text as saved
 from geo.report.sections import Context, numbered, paragraphs, saved_text, unit_of
-from geo.report.text import batch_title, fixed, num, wan2, zh_date, zh_span
-from geo.timeutil import today_local
-from geo.scope import unwrap
+from geo.docs.text import batch_title, fixed, num, wan2, zh_date, zh_span
+from geo.core.timeutil import today_local
+from geo.access.scope import unwrap
 
 H1 = ("一、履行整改主体责任情况", "二、具体问题整改落实情况", "三、建立长效机制", "四、下一步工作安排")
 NONE = "—"  # a table cell with no figure
@@ -43,7 +44,7 @@ def context(store, *, settings: Settings, as_of: dt.date | None = None, batch_id
     counties = sorted({str(c) for c in counties or ()})
     allowed = getattr(unwrap(store)[1], "counties", None)
     if allowed is not None:
-        from geo.errors import PermissionDenied
+        from geo.core.errors import PermissionDenied
 
         if not allowed:
             raise PermissionDenied("the account has no counties to report on", "您的账号未分配旗县，无法生成通报")

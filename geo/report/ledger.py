@@ -31,17 +31,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from geo import official
-from geo import schema as S
-from geo import stats
-from geo.config import Settings
+from geo.engine import official
+from geo.declare import schema as S
+from geo.stats import summary as stats
+from geo.core.config import Settings
 from geo.report import problems
 from geo.report.bulletin import context
 from geo.report.sections import unit_of
-from geo.report.text import zh_date
-from geo.timeutil import LOCAL_TZ, parse_datetime
-from geo.workflow import with_deadlines
-from geo.scope import unwrap
+from geo.docs.text import zh_date
+from geo.core.timeutil import LOCAL_TZ, parse_datetime
+from geo.engine.workflow import with_deadlines
+from geo.access.scope import unwrap
 
 LAYER_SHEETS = ("change", "occupation", "restoration", "signboard", "patrol", "zone", "admin")
 INTERNAL = {"version", "created_at", "updated_at", "updated_by", "area_crs", "geom_hash", "flags", "extra",

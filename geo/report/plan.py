@@ -17,11 +17,11 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
-from geo.config import Settings
-from geo.report import layout as L
+from geo.core.config import Settings
+from geo.docs import layout as L
 from geo.report import problems
 from geo.report.bulletin import _subject_tokens, context
-from geo.report.text import zh_date
+from geo.docs.text import zh_date
 
 HEAD = ["序号", "问题清单", "任务清单（整改措施）", "责任领导", "责任单位", "完成时限", "完成情况"]
 WIDTHS = [12.0, 52.0, 88.0, 24.0, 32.0, 24.0, 45.0]  # mm, 277 mm across a landscape A4 page

@@ -16,8 +16,8 @@ import datetime as dt
 
 import pandas as pd
 
-from geo.errors import NotFoundError, PermissionDenied, ValidationError
-from geo.scope import unwrap
+from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.access.scope import unwrap
 
 KINDS = {  # key: (Chinese, English)
     "meeting": ("会议", "Meeting"),
@@ -53,7 +53,7 @@ def _access(store, access):
 def add_action(store, *, on_date, kind: str, title: str, actor: str, doc_no: str | None = None,
                county_code: str | None = None, note: str | None = None, access=None) -> int:
     """Record an action; returns its id."""
-    from geo.timeutil import now_utc
+    from geo.core.timeutil import now_utc
 
     access = _access(store, access)
     _check(access)
@@ -121,7 +121,7 @@ def text(store, section: str, counties=None) -> str | None:
 
 def set_text(store, section: str, body: str | None, *, actor: str, counties=None, access=None) -> None:
     """Save (or, with an empty ``body``, clear) the bureau's text of a section."""
-    from geo.timeutil import now_utc
+    from geo.core.timeutil import now_utc
 
     access = _access(store, access)
     _check(access)

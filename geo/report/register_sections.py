@@ -6,9 +6,9 @@ is in the bulletin as soon as it is declared."""
 
 from __future__ import annotations
 
-from geo import schema as S
-from geo.registers import GROUPS, rules_of
-from geo.report.blocks import Block
+from geo.declare import schema as S
+from geo.declare.registry import GROUPS, rules_of
+from geo.docs.blocks import Block
 from geo.report.sections import Context, register
 
 # the groups about the responsibility system itself open the bulletin (section 一)

@@ -12,7 +12,7 @@ always replaces the draft of 一, 三 and 四):
 * ``next_steps`` — 四、下一步工作安排: suggestions from the figures (a starting draft only).
 
 **The hook.** A provider is a function ``(store, ctx) -> list[Block]`` returning paragraphs
-(:class:`geo.report.blocks.Block` of kind ``"p"``). A paragraph with a ``head`` ("加强组织领导。")
+(:class:`geo.docs.blocks.Block` of kind ``"p"``). A paragraph with a ``head`` ("加强组织领导。")
 becomes a numbered point — （一）（二）… in section 一, 一是… elsewhere — in the order the providers
 are registered; one without a head is printed as it is. ``ctx`` (:class:`Context`) says for which
 day, counties and batches the bulletin is, and carries the summary figures. A register (林长令,
@@ -38,10 +38,10 @@ from typing import Callable
 
 import pandas as pd
 
-from geo.config import Settings
-from geo.report.blocks import Block
+from geo.core.config import Settings
+from geo.docs.blocks import Block
 from geo.report.settings import ReportSettings
-from geo.report.text import cn_index, pct, zh_date
+from geo.docs.text import cn_index, pct, zh_date
 
 SECTION_KEYS = ("responsibility", "problems", "mechanism", "next_steps")
 
@@ -54,7 +54,7 @@ class Context:
     rs: ReportSettings
     day: dt.date  # the date of the figures and of the bulletin
     as_of: dt.date | None  # None: now
-    fig: dict  # geo.stats.summary for this scope
+    fig: dict  # geo.stats.summary.summary for this scope
     counties: list[str] = field(default_factory=list)  # the requested counties ([]: all)
     batch_ids: list[int] = field(default_factory=list)  # the requested batches ([]: all official)
     county_names: dict = field(default_factory=dict)  # code -> name, of the requested counties
@@ -230,5 +230,5 @@ register("mechanism", rules_made)
 register("mechanism", standing_practice)
 register("next_steps", figure_suggestions)
 
-# the registers' own paragraphs (geo.registers: every register whose rules define ``bulletin``)
+# the registers' own paragraphs (geo.declare.registry: every register whose rules define ``bulletin``)
 from geo.report import register_sections  # noqa: E402,F401

@@ -35,9 +35,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, fields, replace
 
-from geo.config import Settings
-from geo.errors import ConfigError, ValidationError
-from geo.scope import unwrap
+from geo.core.config import Settings
+from geo.core.errors import ConfigError, ValidationError
+from geo.access.scope import unwrap
 
 GENRES = ("progress", "inspection")
 TABLE_MODES = ("attachment", "inline")
@@ -131,7 +131,7 @@ def _clean(values: dict, where: str) -> dict:
 
 
 def check_file_values(values, path) -> dict:
-    """The ``[bulletin]`` table of a settings file, checked (read by :mod:`geo.config`)."""
+    """The ``[bulletin]`` table of a settings file, checked (read by :mod:`geo.core.config`)."""
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: [bulletin] must be a table", f"配置文件 {path} 中 [bulletin] 应为表")
     try:
@@ -161,8 +161,8 @@ def load(store, settings: Settings) -> ReportSettings:
 def save(store, values: dict, *, actor: str, access=None) -> None:
     """Save settings in the store (an empty value removes the saved one, so the file's applies).
     Administrators, data staff and leaders of the whole jurisdiction may."""
-    from geo.errors import PermissionDenied
-    from geo.timeutil import now_utc
+    from geo.core.errors import PermissionDenied
+    from geo.core.timeutil import now_utc
 
     access = unwrap(store, access)[1]
     if access is not None and (access.role not in ("admin", "staff", "leader") or access.counties is not None):

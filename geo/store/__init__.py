@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from geo.errors import StoreError
+from geo.core.errors import StoreError
 from geo.store.base import Store, Tx
 
 _migrated: set[str] = set()

@@ -1,7 +1,7 @@
 """User accounts and saved field profiles (how a source's columns map onto a layer).
 
 A mixin of :class:`geo.store.base.Store`; sessions and sign-in failures are kept by
-:mod:`geo.auth` through :meth:`Store.table` and transactions.
+:mod:`geo.access.auth` through :meth:`Store.table` and transactions.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo.errors import NotFoundError
+from geo.core.errors import NotFoundError
 from geo.store.values import _dumps
-from geo.timeutil import now_utc
+from geo.core.timeutil import now_utc
 
 if TYPE_CHECKING:
     from geo.store.base import Tx

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema as S
-from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.declare import schema as S
+from geo.core.errors import ConflictError, NotFoundError, ValidationError
 from geo.store import cells, facts, visits
 from geo.store.accounts import AccountsMixin
 from geo.store.precount import PrecountMixin
@@ -34,8 +34,8 @@ from geo.store.tables import (  # noqa: F401
     _table_columns, _table_fields,
 )
 from geo.store.values import _dumps, column_to_db, to_db_value  # noqa: F401
-from geo.timeutil import fmt_local, now_utc
-from geo.types import BBox
+from geo.core.timeutil import fmt_local, now_utc
+from geo.core.types import BBox
 
 SCHEMA_VERSION = 1
 
@@ -188,7 +188,7 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
         return added + tables_missing + stale + [f"-{name}" for name in retired]
 
     def _backfill_geom_hash(self, tx: Tx) -> None:
-        from geo.geometry import geom_hashes
+        from geo.core.geometry import geom_hashes
 
         rows = tx.query(f"SELECT id, {self._geom_select()} FROM change_polygons")
         if rows:
@@ -274,12 +274,12 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
         if batch_id is not None and "batch_id" in known:
             data["batch_id"] = [int(batch_id)] * n
         if "geom_hash" in known and "geom_hash" not in data:
-            from geo.geometry import geom_hashes
+            from geo.core.geometry import geom_hashes
 
             data["geom_hash"] = geom_hashes(frame.geometry.values)
         b = shapely.bounds(frame.geometry.values)
         if lyr.attributed and "zones" in known and "zones" not in data:
-            from geo.attribution import for_features
+            from geo.store.attribution import for_features
 
             zone_id, zones = for_features(self, tx, frame.geometry.values)
             if any(z is not None for z in zones):

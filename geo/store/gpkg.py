@@ -25,10 +25,10 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from geo import schema as S
-from geo.errors import StoreError
+from geo.declare import schema as S
+from geo.core.errors import StoreError
 from geo.store.base import INDEXES, TABLES, Store, Tx
-from geo.types import BBox
+from geo.core.types import BBox
 from geo.store import rtree_bulk
 
 _TYPES = {

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo import schema as S
+from geo.declare import schema as S
 from geo.store import cells, facts, visits
 
 if TYPE_CHECKING:

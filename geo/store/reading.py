@@ -12,10 +12,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
-from geo.errors import NotFoundError
+from geo.declare import schema as S
+from geo.core.errors import NotFoundError
 from geo.store import cells
-from geo.types import BBox
+from geo.core.types import BBox
 
 if TYPE_CHECKING:
     from geo.store.base import Tx

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
 
-from geo import schema as S
-from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.declare import schema as S
+from geo.core.errors import ConflictError, NotFoundError, ValidationError
 from geo.store.tables import _INT_COLUMNS, _REAL_COLUMNS, EVENT_COLS, TABLES
 from geo.store.values import _dumps
-from geo.timeutil import now_utc
+from geo.core.timeutil import now_utc
 
 if TYPE_CHECKING:
     from geo.store.base import Tx
@@ -37,7 +37,7 @@ class RecordsMixin:
     ) -> pd.DataFrame:
         """Events, oldest first. ``until`` is an exclusive UTC timestamp text. ``scope``
         ``(layers, counties)``: only events of features of those layers, in those counties
-        (``None``: any county) — what :mod:`geo.scope` asks for a user bound to counties."""
+        (``None``: any county) — what :mod:`geo.access.scope` asks for a user bound to counties."""
         parts, params = [], []
         if scope is not None:
             layers, counties = scope
@@ -92,8 +92,8 @@ class RecordsMixin:
 
     # ---------------------------------------------------------------- batches
     def add_batch(self, tx: Tx, **values) -> int:
-        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.official.default_purpose`)."""
-        from geo import official
+        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.engine.official.default_purpose`)."""
+        from geo.engine import official
 
         values.setdefault("uploaded_at", now_utc())
         if "official" in values:  # official=True/False as a shorthand

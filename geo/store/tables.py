@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from geo import schema as S
+from geo.declare import schema as S
 
 # Non-spatial tables. Types are tokens the backend replaces: {pk} {int} {real} {text} {date}
 # {ts} {bool} {blob}.
@@ -19,7 +19,7 @@ TABLES: dict[str, str] = {
         "issued_on {date}, verify_deadline {date}, rectify_deadline {date}, file_name {text}, "
         "file_sha256 {text}, uploaded_by {text}, uploaded_at {ts}, feature_count {int}, "
         "field_mapping {text}, source_crs {text}, source_encoding {text}, note {text}, "
-        "purpose {text}"  # official / demo / test / candidate (geo.official): what counts in figures
+        "purpose {text}"  # official / demo / test / candidate (geo.engine.official): what counts in figures
     ),
     "events": (
         "id {pk}, layer {text} NOT NULL, feature_id {int} NOT NULL, at {ts} NOT NULL, "
@@ -131,7 +131,7 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_signin_failures ON signin_failures (key, at)",
     "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
-    # the closure review's steps (geo.review_figures reads them with this very predicate)
+    # the closure review's steps (geo.change.review_figures reads them with this very predicate)
     "CREATE INDEX IF NOT EXISTS ix_events_review ON events (feature_id) WHERE layer = 'change' AND "
     "(to_status IN ('applied', 'returned', 'reviewed') OR from_status IN ('applied', 'reviewed'))",
 ]

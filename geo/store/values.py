@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
+from geo.declare import schema as S
 
 
 def _dumps(value) -> str | None:
@@ -40,7 +40,7 @@ def to_db_value(value, ftype: str):
             value = value.date() if callable(value.date) else value
         return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
     if ftype == S.DATETIME:
-        from geo.timeutil import to_utc_text
+        from geo.core.timeutil import to_utc_text
 
         return to_utc_text(value)
     return str(value)

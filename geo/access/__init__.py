@@ -1,0 +1,1 @@
+"""(package docstring: see the README's architecture section)"""

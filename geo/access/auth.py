@@ -1,0 +1,306 @@
+"""Accounts, roles and county scope — enforced here, on every read and write, not in the UI.
+
+Roles:
+
+* ``admin``: everything, including accounts;
+* ``staff`` (数据管理员): uploads batches and edits layer records; sees every county;
+* ``inspector`` (核查员): reviews and moves features of the counties in its scope only;
+* ``leader`` (领导): reads everything, changes nothing;
+* ``league_reviewer`` (盟市审核): reviews the counties' applications for closure — samples, checks,
+  approves, sends back (geo.change.review);
+* ``province_checker`` (省级抽查): the optional third level, spot-checking what the league approved.
+
+Passwords are hashed with Argon2id (argon2-cffi). Sessions are rows of ``sessions`` keyed by a
+random token, with an expiry; the dashboard keeps the token in a cookie.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.store import Store
+from geo.core.timeutil import now_utc
+
+ROLES = ("admin", "staff", "inspector", "leader", "league_reviewer", "province_checker")
+ROLE_LABELS = {"admin": ("系统管理员", "Administrator"), "staff": ("数据管理员", "Data staff"),
+               "inspector": ("核查员", "Inspector"), "leader": ("领导", "Leader"),
+               "league_reviewer": ("盟市审核员", "League reviewer"),
+               "province_checker": ("省级抽查员", "Province spot-checker")}
+# the closure review's roles (geo.change.review): each reviews the polygons of its counties (an account
+# listing counties is bound to them; one listing none covers the whole jurisdiction)
+REVIEW_ROLES = ("league_reviewer", "province_checker")
+_HASHER = PasswordHasher()
+WRITE_ROLES = {"admin", "inspector"}
+UPLOAD_ROLES = {"admin", "staff"}
+MIN_PASSWORD = 10
+# passwords people pick first; refused whatever their length and mix
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
+    "1qaz2wsx", "1q2w3e4r", "abc12345", "abcd1234", "admin123", "admin@123", "p@ssw0rd", "passw0rd",
+    "iloveyou", "88888888", "66666666", "woaini1314", "a123456789", "qq123456", "Aa123456",
+})
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may see and change. ``counties=None`` means every county."""
+
+    user: str
+    role: str
+    counties: frozenset[str] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.user}|{self.role}|{','.join(sorted(self.counties)) if self.counties is not None else '*'}"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    @property
+    def can_upload(self) -> bool:
+        return self.role in UPLOAD_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def restrict_where(self, where: dict | None, layer: str = "change") -> dict | None:
+        """``where`` narrowed to this user's counties; ``None`` if nothing is left to see."""
+        where = dict(where or {})
+        if self.counties is None or layer in ("admin",):
+            return where
+        wanted = where.get("county_code")
+        if wanted is None:
+            allowed = sorted(self.counties)
+        else:
+            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+            allowed = [c for c in wanted if c in self.counties]
+        if not allowed:
+            return None
+        where["county_code"] = allowed
+        return where
+
+    def check_feature(self, layer: str, feature: dict, write: bool = False) -> None:
+        if self.counties is not None and layer not in ("admin",):
+            code = feature.get("county_code")
+            if code not in self.counties:
+                raise PermissionDenied(
+                    f"{self.user} may not {'change' if write else 'see'} {layer} #{feature.get('id')} "
+                    f"(county {code}); scope: {', '.join(sorted(self.counties))}",
+                    f"您（{self.user}）无权{'修改' if write else '查看'}该要素：它属于其他旗县",
+                    id=feature.get("id"),
+                )
+        if write and not self.can_write_layer(layer):
+            raise PermissionDenied(
+                f"role '{self.role}' may not change {layer} records",
+                f"当前角色（{ROLE_LABELS[self.role][0]}）只能查看，不能办理",
+            )
+
+    def can_write_layer(self, layer: str) -> bool:
+        """Whether this role changes records of ``layer`` (its declared writers; administrators
+        always)."""
+        from geo.declare import schema as S
+
+        return self.role == "admin" or self.role in S.layer(layer).writers
+
+    def check_upload(self) -> None:
+        if not self.can_upload:
+            raise PermissionDenied(
+                f"role '{self.role}' may not upload batches", f"当前角色（{ROLE_LABELS[self.role][0]}）不能上传批次"
+            )
+
+    def check_admin(self) -> None:
+        if not self.is_admin:
+            raise PermissionDenied("only administrators manage accounts", "只有系统管理员可以管理账号")
+
+
+def access_for(user: dict) -> Access:
+    """What ``user`` may do. An inspector is always bound to its counties; other roles are bound to
+    theirs when the account lists any (a county's leader), else they cover the whole jurisdiction."""
+    listed = frozenset(user.get("counties") or [])
+    counties = listed if (user["role"] == "inspector" or listed) else None
+    return Access(user=user["name"], role=user["role"], counties=counties)
+
+
+def check_password(password: str, user: str | None = None, min_length: int = MIN_PASSWORD) -> None:
+    """The password policy, applied whenever a password is set: at least ``min_length``
+    characters with three of lower case, upper case, digits and other characters (or 16+ of
+    anything), not the account name, not a well-known password."""
+    pw = password or ""
+    if len(pw) < min_length:
+        raise ValidationError(f"a password needs at least {min_length} characters",
+                              f"密码至少需要 {min_length} 个字符")
+    classes = sum([any(c.islower() for c in pw), any(c.isupper() for c in pw),
+                   any(c.isdigit() for c in pw), any(not c.isalnum() or not c.isascii() for c in pw)])
+    if classes < 3 and len(pw) < 16:
+        raise ValidationError(
+            "a password mixes at least three of: lower case, upper case, digits, other characters "
+            "(or is 16 characters or longer)",
+            "密码须包含小写字母、大写字母、数字、其他字符中的至少三类（或长度不少于 16 位）")
+    if user and len(user) >= 3 and user.lower() in pw.lower():
+        raise ValidationError("a password must not contain the account name", "密码不能包含用户名")
+    if pw.lower() in {p.lower() for p in COMMON_PASSWORDS}:
+        raise ValidationError("this password is too common", "该密码过于常见，请换一个")
+
+
+def new_password() -> str:
+    """A random password that meets the policy (for new accounts and resets)."""
+    alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    core = "".join(secrets.choice(alphabet) for _ in range(10))
+    return core[:5] + secrets.choice("-_.!") + secrets.choice("23456789") + secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") + core[5:]
+
+
+def hash_password(password: str, user: str | None = None, min_length: int = MIN_PASSWORD) -> str:
+    check_password(password, user, min_length)
+    return _HASHER.hash(password)
+
+
+def authenticate(store: Store, name: str, password: str) -> dict:
+    """The user record if ``name``/``password`` are right and the account is enabled."""
+    user = store.user((name or "").strip())
+    bad = ValidationError("wrong user name or password", "用户名或密码错误")
+    if user is None:
+        _HASHER.hash("timing-equaliser")  # same cost whether or not the user exists
+        raise bad
+    try:
+        _HASHER.verify(user["password_hash"] or "", password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise bad from None
+    if user["disabled"]:
+        raise PermissionDenied(f"account '{name}' is disabled", "该账号已停用，请联系系统管理员")
+    return user
+
+
+# ------------------------------------------------------------------------------ sessions
+# (kept here for callers of the first release; the sessions themselves live in geo.access.sessions)
+def start_session(store: Store, user: dict, hours: float = 8.0) -> str:
+    from geo.access import sessions
+
+    return sessions.start(store, user, sessions.Policy(absolute_hours=hours))
+
+
+def session_user(store: Store, token: str | None) -> dict | None:
+    """The user of a live session token, or ``None`` (unknown, expired, or account disabled)."""
+    from geo.access import sessions
+
+    return sessions.user_of(store, token)
+
+
+def end_session(store: Store, token: str | None) -> None:
+    from geo.access import sessions
+
+    sessions.end(store, token)
+
+
+# ------------------------------------------------------------------------------ accounts
+def _audit(store: Store, tx, actor: str, action: str, name: str, fields: dict) -> None:
+    store.add_events(tx, [("user", 0, now_utc(), actor, action, None, None,
+                           json.dumps({"user": name, **fields}, ensure_ascii=False), None, None, None)])
+
+
+def add_user(store: Store, access: Access, *, name: str, role: str, password: str,
+             display_name: str | None = None, counties: list[str] | None = None) -> None:
+    store, _ = unwrap(store)
+    access.check_admin()
+    name = (name or "").strip()
+    if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise ValidationError("a user name uses letters, digits, '_', '-' or '.'",
+                              "用户名只能包含字母、数字、下划线、短横线或点")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {ROLES}", f"角色只能是：{'、'.join(r[0] for r in ROLE_LABELS.values())}")
+    if role == "inspector" and not counties:
+        raise ValidationError("an inspector needs at least one county", "核查员至少需要一个负责旗县")
+    if store.user(name) is not None:
+        raise ValidationError(f"user '{name}' already exists", f"用户名“{name}”已存在")
+    h = hash_password(password, name)
+    with store.transaction() as tx:
+        store.put_user(tx, name=name, display_name=display_name or name, role=role,
+                       counties=counties or [], password_hash=h, disabled=False,
+                       password_changed_at=now_utc())
+        _audit(store, tx, access.user, "user_add", name, {"role": role, "counties": counties or []})
+
+
+def reset_password(store: Store, access: Access, name: str, password: str) -> None:
+    store, _ = unwrap(store)
+    if access.user != name:
+        access.check_admin()
+    if store.user(name) is None:
+        raise NotFoundError(f"user '{name}' does not exist", f"用户“{name}”不存在")
+    h = hash_password(password, name)
+    with store.transaction() as tx:
+        store.update_user(tx, name, password_hash=h, password_changed_at=now_utc())
+        tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+        _audit(store, tx, access.user, "user_password", name, {})
+
+
+def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> None:
+    store, _ = unwrap(store)
+    access.check_admin()
+    if name == access.user and disabled:
+        raise ValidationError("you cannot disable your own account", "不能停用自己的账号")
+    with store.transaction() as tx:
+        store.update_user(tx, name, disabled=bool(disabled))
+        if disabled:
+            tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+        _audit(store, tx, access.user, "user_disable" if disabled else "user_enable", name, {})
+
+
+def users_cli(store: Store, args, access: Access | None) -> int:
+    """``python -m geo users …``; ``access`` is the acting account (or the system operator)."""
+    import sys
+
+    from geo.cli.main import _print
+
+    if args.action != "list" and (access is None or not access.is_admin):
+        raise PermissionDenied(f"--actor '{args.actor}' is not an administrator", f"--actor “{args.actor}” 不是系统管理员")
+    acc = access
+    if args.action == "list":
+        frame = store.users()
+        _print(frame.to_dict("records"), args.json)
+        return 0
+    if not args.name:
+        raise ValidationError("--name is required", "需要 --name 参数")
+    if args.action == "add":
+        password = args.password or new_password()
+        add_user(store, acc, name=args.name, role=args.role or "inspector", password=password,
+                 display_name=args.display_name, counties=args.county)
+        _print({"user": args.name, "password": password}, args.json)
+    elif args.action == "reset":
+        password = args.password or new_password()
+        reset_password(store, acc, args.name, password)
+        _print({"user": args.name, "password": password}, args.json)
+    else:
+        set_disabled(store, acc, args.name, args.action == "disable")
+        _print({"user": args.name, "disabled": args.action == "disable"}, args.json)
+    sys.stdout.flush()
+    return 0
+
+
+# ------------------------------------------------------------------------------ scoped store
+# The county gate lives in geo.access.scope (closed by default); these names stay importable from here.
+from geo.access.scope import SCOPED_LAYERS, ScopedStore, scoped, unwrap  # noqa: E402,F401
+
+
+def account_for_claims(store: Store, claims: dict) -> dict:
+    """The account a single-sign-on identity maps to: the user whose name equals the identity's
+    ``preferred_username``, its e-mail address, or the part of the address before '@'.
+    Unknown or disabled accounts are refused — SSO proves who someone is, not what they may do."""
+    email = str(claims.get("email") or "")
+    for key in (claims.get("preferred_username"), email, email.split("@")[0] if email else None):
+        if key:
+            user = store.user(str(key))
+            if user is not None:
+                if user["disabled"]:
+                    raise PermissionDenied(f"account '{user['name']}' is disabled", "该账号已停用，请联系系统管理员")
+                return user
+    raise PermissionDenied(
+        f"no account for the signed-in identity {email or claims.get('sub')}; ask an administrator to create one",
+        f"您的单点登录身份（{email or claims.get('sub')}）尚未在本系统开通账号，请联系系统管理员",
+    )

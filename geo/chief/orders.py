@@ -1,0 +1,260 @@
+"""The rules of the 林长令 register (:mod:`geo.chief.orders_layers`): which zones an order addresses,
+their responses, overdue responses, figures, details, the demo orders — and, through the
+register engine's CLI hook, the command-line verbs of the closure review, escalation and the
+weekly brief (:mod:`geo.cli.review`).
+
+``addressed`` is text people write ("突泉县旗县级责任区、扎赉特旗旗县级责任区", or zone numbers
+"#4、#7"); it is resolved against the responsibility zones whenever it is read, so an edited order
+stays consistent. ``responses`` is text people can read in the ledger and exports, one line per
+response — ``2024-06-03 突泉县旗县级责任区：已部署落实（tuquan_inspector）`` — kept by the
+``respond`` operation (one event per response, so the figures "as of" a date see only the
+responses received by then) and read back by :func:`responses_of`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pandas as pd
+
+from geo.core.errors import PermissionDenied, ValidationError
+from geo.access.scope import unwrap
+from geo.core.timeutil import as_date, today_local
+
+FIGURE_COLUMNS = ("addressed", "responses", "deadline", "status")
+_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+# ------------------------------------------------------------------------------ addressed zones
+def _zones(store) -> pd.DataFrame:
+    raw, _ = unwrap(store)
+    return raw.read_layer("zone", columns=["name", "level", "county_code", "county", "code", "valid_to"],
+                          geometry=False)
+
+
+def addressed_zones(store, text, zones: pd.DataFrame | None = None) -> tuple[list[dict], list[str]]:
+    """``(zones found, parts not found)`` for an order's ``addressed`` text."""
+    zones = _zones(store) if zones is None else zones
+    by_id = {int(i): r for i, r in zip(zones["id"], zones.to_dict("records"))}
+    by_name = {str(r["name"]): r for r in zones.to_dict("records")}
+    found, unknown = [], []
+    for part in _SPLIT.split(str(text or "")):
+        part = part.strip().lstrip("#＃")
+        if not part:
+            continue
+        rec = by_id.get(int(part)) if part.isdigit() else by_name.get(part)
+        if rec is None:
+            unknown.append(part)
+        elif all(int(rec["id"]) != z["zone_id"] for z in found):
+            found.append({"zone_id": int(rec["id"]), "zone": rec["name"], "county_code": rec.get("county_code"),
+                          "county": rec.get("county")})
+    return found, unknown
+
+
+_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (.+?)：(.*)（([^（）]*)）$")
+
+
+def responses_of(value, zones: pd.DataFrame | None = None, store=None) -> list[dict]:
+    """The responses recorded in an order's ``responses`` text: ``[{zone_id, zone, on, by, summary}]``
+    (lines that do not parse are left out; zones named there are resolved to their ids)."""
+    if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
+        return []
+    out = []
+    for line in str(value).splitlines():
+        m = _LINE.match(line.strip())
+        if m:
+            out.append({"on": m.group(1), "zone": m.group(2), "summary": m.group(3), "by": m.group(4)})
+    if out and (zones is not None or store is not None):
+        found, _ = addressed_zones(store, "、".join(r["zone"] for r in out), zones)
+        ids = {z["zone"]: z["zone_id"] for z in found}
+        for r in out:
+            r["zone_id"] = ids.get(r["zone"])
+    return out
+
+
+def responses_text(responses: list[dict]) -> str:
+    return "\n".join(f"{r['on']} {r['zone']}：{r['summary']}（{r['by']}）"
+                     for r in sorted(responses, key=lambda r: (r["on"], r["zone"])))
+
+
+def validate(store, values: dict, current) -> dict:
+    """An order names zones that exist; the issuer is filled from the issuing post when empty."""
+    found, unknown = addressed_zones(store, values.get("addressed"))
+    if unknown:
+        raise ValidationError(f"unknown zones: {', '.join(unknown)}",
+                              f"下达责任区中找不到：{'、'.join(unknown)}（请填写责任区名称或编号）", field="addressed")
+    if values.get("addressed") and not found:
+        raise ValidationError("an order addresses at least one zone", "林长令至少下达一个责任区", field="addressed")
+    if values.get("issuer_post") and not values.get("issuer"):
+        raw, _ = unwrap(store)
+        post = raw.get_feature("post", int(values["issuer_post"]))
+        values["issuer"] = f"{post.get('title') or ''} {post.get('holder_name') or ''}".strip()
+    return values
+
+
+def status_of_zones(store, order: dict, today: dt.date, zones: pd.DataFrame | None = None) -> list[dict]:
+    """Each addressed zone with its response (or ``overdue`` when none came by the deadline)."""
+    zones = _zones(store) if zones is None else zones
+    found, _ = addressed_zones(store, order.get("addressed"), zones)
+    got = {int(r["zone_id"]): r for r in responses_of(order.get("responses"), zones) if r.get("zone_id") is not None}
+    deadline = as_date(order.get("deadline"))
+    out = []
+    for z in found:
+        r = got.get(z["zone_id"])
+        late = r is None and order.get("status") == "open" and deadline is not None and deadline < today
+        out.append({**z, "responded_on": r.get("on") if r else None, "by": r.get("by") if r else None,
+                    "summary": r.get("summary") if r else None,
+                    "late_response": bool(r and deadline and r.get("on") and r["on"] > deadline.isoformat()),
+                    "overdue": late})
+    return out
+
+
+# ------------------------------------------------------------------------------ figures and details
+def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
+    """Responses received and overdue responses, per addressed zone's county."""
+    today = ctx.get("today") or today_local()
+    zones = _zones(store)
+    got: dict[str, int] = {}
+    late: dict[str, int] = {}
+    for rec in frame.to_dict("records"):
+        for z in status_of_zones(store, rec, today, zones):
+            code = str(z.get("county_code") or "∅")
+            if z["responded_on"]:
+                got[code] = got.get(code, 0) + 1
+            if z["overdue"]:
+                late[code] = late.get(code, 0) + 1
+    return {"responses": {"total": sum(got.values()), "by_county": got},
+            "responses_overdue": {"total": sum(late.values()), "by_county": late}}
+
+
+def details(store, record: dict, lang: str = "zh"):
+    zh = lang == "zh"
+    rows = status_of_zones(store, record, today_local())
+    table = pd.DataFrame([{
+        ("责任区" if zh else "Zone"): r["zone"],
+        ("旗县" if zh else "County"): r.get("county") or ("全盟" if zh else "League"),
+        ("反馈日期" if zh else "Responded on"): r["responded_on"] or "",
+        ("办理情况" if zh else "What was done"): r["summary"] or "",
+        ("状态" if zh else "State"): ("逾期未反馈" if zh else "OVERDUE: no response") if r["overdue"] else
+        (("已反馈" if zh else "Responded") + (("（逾期反馈）" if zh else " (late)") if r["late_response"] else ""))
+        if r["responded_on"] else ("待反馈" if zh else "Awaiting"),
+    } for r in rows])
+    return [("各责任区反馈情况" if zh else "Responses by zone", table)]
+
+
+# ------------------------------------------------------------------------------ operation
+def respond(store, fid: int, zone_id: int, summary: str, *, on=None, actor: str, access=None,
+            attachments=None, comment: str | None = None, at: str | None = None) -> int:
+    """Record zone ``zone_id``'s response to order ``fid``; the order is done once every addressed
+    zone has responded. Returns the order's new version."""
+    from geo.engine import workflow
+
+    raw, access = unwrap(store, access)
+    order = raw.get_feature("order", int(fid))
+    found, _ = addressed_zones(raw, order.get("addressed"))
+    zone = next((z for z in found if z["zone_id"] == int(zone_id)), None)
+    if zone is None:
+        raise ValidationError(f"order {order.get('order_no')} is not addressed to zone #{zone_id}",
+                              f"该林长令未下达到所选责任区，只能登记下达责任区的反馈")
+    if access is not None and not access.is_admin and access.role not in ("staff", "inspector"):
+        raise PermissionDenied(f"role '{access.role}' may not record responses", "当前角色不能登记林长令反馈")
+    if access is not None and access.counties is not None and zone.get("county_code") not in access.counties:
+        raise PermissionDenied("only the addressed county records its own response", "只能登记本旗县责任区的反馈")
+    if not (summary or "").strip():
+        raise ValidationError("say what was done", "请填写办理情况", field="summary")
+    day = (as_date(on) or today_local()).isoformat()
+    text = " ".join(summary.split()).replace("（", "(").replace("）", ")")  # one line, no brackets of ours
+    resp = [r for r in responses_of(order.get("responses"), store=raw) if r.get("zone_id") != int(zone_id)]
+    resp.append({"zone_id": int(zone_id), "zone": zone["zone"], "on": day, "by": actor, "summary": text})
+    done = {r.get("zone_id") for r in resp} >= {z["zone_id"] for z in found}
+    status = "done" if done and order["status"] == "open" else None
+    return workflow.edit(raw, "order", int(fid), actor=actor, fields={"responses": responses_text(resp)},
+                         action="respond", comment=comment or f"{zone['zone']}反馈：{summary.strip()}",
+                         attachments=attachments, status=status, at=at)
+
+
+def op_respond(store, fid, values, *, actor, access=None, comment=None, attachments=None, **_):
+    if values.get("zone_id") in (None, ""):
+        raise ValidationError("choose the responding zone", "请选择反馈的责任区", field="zone_id")
+    return respond(store, int(fid), int(values["zone_id"]), values.get("summary") or "", on=values.get("responded_on"),
+                   actor=actor, access=access, attachments=attachments, comment=comment)
+
+
+# ------------------------------------------------------------------------------ CLI hook
+def add_parsers(sub, common, writer, reader) -> None:
+    from geo.cli import review as review_cli
+
+    review_cli.add_parsers(sub, common, writer, reader)
+
+
+def run(args, settings, store, access, actor):
+    from geo.cli import review as review_cli
+
+    return review_cli.run(args, settings, store, access, actor)
+
+
+# ------------------------------------------------------------------------------ demo
+ORDERS = [
+    # (number, subject, content, issued days ago, deadline days ago (negative: ahead), addressed, responders)
+    ("兴林长令〔{y0}〕1号", "关于全面加强森林草原防火工作的令",
+     "各旗县市总林长要落实防火责任，清理防火阻隔带，加强重点时段巡护，于期限内书面反馈落实情况。",
+     330, 270, "all", "all"),
+    ("兴林长令〔{y}〕1号", "关于限期完成森林督查变化图斑整改销号的令",
+     "对逾期未整改的森林督查变化图斑，旗县级林长要逐个督办，按期整改销号并反馈。",
+     70, 10, ("152224", "152223", "152222"), ("152224", "152223")),
+    ("兴林长令〔{y}〕2号", "关于开展林长公示牌信息更新的令",
+     "林长调整后及时更新公示牌信息，确保公示内容与现任林长一致。",
+     20, -25, "all", ("152201", "152221")),
+]
+
+
+def demo(store, tx, ctx) -> int:
+    import geopandas as gpd
+
+    from geo.core.timeutil import to_utc_text
+
+    today = ctx["today"]
+    zones = ctx["zones"]
+    banners = zones[zones["level"] == "banner"].sort_values("county_code")
+    chief = tx.query_one("SELECT id, title, holder_name FROM posts WHERE level = 'league' AND role = 'chief' "
+                         "ORDER BY id LIMIT 1")
+    rows, plans = [], []
+    for no, subject, content, ago, due_ago, to, responders in ORDERS:
+        issued = today - dt.timedelta(days=ago)
+        part = banners if to == "all" else banners[banners["county_code"].isin(to)]
+        rows.append(dict(order_no=no.format(y=today.year, y0=today.year - 1), issued_on=issued.isoformat(),
+                         issuer_post=int(chief[0]) if chief else None,
+                         issuer=f"{chief[1]} {chief[2]}" if chief else "盟总林长", subject=subject, content=content,
+                         addressed="、".join(part["name"]), deadline=(today - dt.timedelta(days=due_ago)).isoformat(),
+                         status="open"))
+        who = part if responders == "all" else part[part["county_code"].isin(responders)]
+        plans.append((issued, today - dt.timedelta(days=due_ago), who))
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=[None] * len(rows), crs=4490)
+    ids = []
+    for rec, (issued, _, _) in zip(rows, plans):  # each created on its own day
+        one = gpd.GeoDataFrame(pd.DataFrame([rec]), geometry=[None], crs=4490)
+        ids += store.insert_features(tx, "order", one, actor="staff", at=to_utc_text(dt.datetime.combine(issued, dt.time(10))),
+                                     action="create", comment="签发林长令", record_values=True)
+    n_events = 0
+    for fid, rec, (issued, due, who) in zip(ids, rows, plans):
+        resp, version = [], 1
+        addressed = set(int(z) for z in banners[banners["name"].isin(rec["addressed"].split("、"))]["id"])
+        span = max(1, min((due - issued).days, (today - issued).days) - 1)
+        for k, z in enumerate(who.to_dict("records")):
+            day = issued + dt.timedelta(days=1 + (k * 7) % span)
+            resp.append({"zone_id": int(z["id"]), "zone": z["name"], "on": day.isoformat(),
+                         "by": "staff", "summary": "已部署落实，书面报告已报送林长办"})
+            version += 1
+            status = "done" if {r["zone_id"] for r in resp} >= addressed else "open"
+            text = responses_text(resp)
+            at = to_utc_text(dt.datetime.combine(day, dt.time(15)))
+            tx.execute("UPDATE chief_orders SET responses = ?, status = ?, version = ?, updated_at = ?, "
+                       "updated_by = ? WHERE id = ?", [text, status, version, at, "staff", int(fid)])
+            store.add_events(tx, [("order", int(fid), at, "staff", "respond", "open", status,
+                                   json.dumps({"responses": text}, ensure_ascii=False),
+                                   f"{z['name']}反馈：已部署落实", None, version)])
+            n_events += 1
+    del frame
+    return len(ids) + n_events

@@ -1,0 +1,194 @@
+"""Command-line verbs every register gets from its declaration:
+
+``list``, ``add``, ``edit``, ``op`` (a register operation such as ``appoint`` or ``payment``) and
+``import-table`` (an Excel/CSV list with a field mapping), beside the verbs every layer already
+had (``ingest``, ``transition``, ``history``, ``export``). Changes name an account (``--actor``) or
+``--system``; reads may name an account to see only its counties.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+from geo.declare import schema as S
+from geo.core.errors import ValidationError
+
+
+def _pairs(items, what: str) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValidationError(f"{what} takes KEY=VALUE, not '{item}'", f"{what} 的格式应为 键=值，而不是“{item}”")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def _geometry(args):
+    from geo.engine import records
+
+    if getattr(args, "lon", None) is not None or getattr(args, "lat", None) is not None:
+        return records.point(args.lon, args.lat)
+    if getattr(args, "wkt", None):
+        import shapely
+
+        try:
+            return shapely.from_wkt(args.wkt)
+        except Exception:  # noqa: BLE001 - shapely raises several kinds
+            raise ValidationError("--wkt is not valid WKT", "--wkt 不是有效的 WKT 图形") from None
+    return None
+
+
+def add_parsers(sub, common, writer, reader) -> None:
+    layers = list(S.LAYERS)
+    p = sub.add_parser("list", help="records of a register (as the account may see them)")
+    common(p)
+    reader(p)
+    p.add_argument("--layer", required=True, choices=layers)
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
+
+    p = sub.add_parser("add", help="add one record to a register")
+    common(p)
+    writer(p)
+    p.add_argument("--layer", required=True, choices=layers)
+    p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--lon", type=float)
+    p.add_argument("--lat", type=float)
+    p.add_argument("--wkt", help="the record's geometry as WKT (EPSG:4490)")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--comment")
+
+    p = sub.add_parser("edit", help="change fields of one record (not its status)")
+    common(p)
+    writer(p)
+    p.add_argument("--layer", required=True, choices=layers)
+    p.add_argument("--id", type=int, required=True)
+    p.add_argument("--version", type=int)
+    p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--lon", type=float)
+    p.add_argument("--lat", type=float)
+    p.add_argument("--wkt")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--comment")
+
+    p = sub.add_parser("op", help="a register's operation on one record (e.g. appoint, payment, inspect)")
+    common(p)
+    writer(p)
+    p.add_argument("--layer", required=True, choices=layers)
+    p.add_argument("--id", type=int, required=True)
+    p.add_argument("operation")
+    p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--lon", type=float)
+    p.add_argument("--lat", type=float)
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--comment")
+
+    p = sub.add_parser("import-table", help="import an Excel/CSV list into a register (field mapping as the upload)")
+    common(p)
+    writer(p)
+    p.add_argument("path")
+    p.add_argument("--layer", required=True, choices=layers)
+    p.add_argument("--sheet", action="append", help="only this sheet (repeatable; default: every sheet)")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+    p.add_argument("--dry-run", action="store_true")
+
+    from geo.declare.registry import rules_of
+
+    seen = set()
+    for lyr in S.LAYERS.values():
+        rules = rules_of(lyr)
+        if rules is not None and hasattr(rules, "add_parsers") and rules.__name__ not in seen:
+            seen.add(rules.__name__)
+            rules.add_parsers(sub, common, writer, reader)
+
+
+COMMANDS = ("list", "add", "edit", "op", "import-table")
+
+
+def run(args, settings, store, access, actor) -> int:
+    from geo.core import evidence
+    from geo.engine import workflow
+    from geo.cli.main import _print
+    from geo.engine import records
+
+    cmd = args.command
+    if cmd == "list":
+        frame = records.listing(store, args.layer, where=_pairs(args.where, "--where") or None)
+        _print(json.loads(frame.to_json(orient="records", force_ascii=False)) if args.json
+               else frame.to_string(index=False), args.json)
+        return 0
+    if cmd == "add":
+        fid = records.add(store, args.layer, _pairs(args.field, "--field"), geometry=_geometry(args), actor=actor,
+                          access=access, comment=args.comment, attachments=evidence.read_files(args.attach))
+        _print({"layer": args.layer, "id": fid, "version": 1}, args.json)
+        return 0
+    if cmd == "edit":
+        v = workflow.edit(store, args.layer, args.id, actor=actor, fields=_pairs(args.field, "--field"),
+                          version=args.version, comment=args.comment, access=access, geometry=_geometry(args),
+                          attachments=evidence.read_files(args.attach))
+        _print({"layer": args.layer, "id": args.id, "version": v}, args.json)
+        return 0
+    if cmd == "op":
+        result = operate(store, args.layer, args.id, args.operation, _pairs(args.field, "--field"), actor=actor,
+                         access=access, comment=args.comment, attachments=evidence.read_files(args.attach),
+                         geometry=_geometry(args))
+        _print({"layer": args.layer, "id": args.id, "operation": args.operation, "result": result}, args.json)
+        return 0
+    if cmd == "import-table":
+        from geo.ingest import tables
+
+        report = tables.import_file(store, args.layer, args.path, actor=actor, access=access,
+                                    sheets=args.sheet, overrides=_pairs(args.map, "--map"), dry_run=args.dry_run)
+        _print(report, args.json)
+        return 0
+    raise AssertionError(cmd)
+
+
+def operation(layer: str, key: str):
+    lyr = S.layer(layer)
+    for op in lyr.operations:
+        if op.key == key:
+            return op
+    names = "、".join(f"{o.key}（{o.zh}）" for o in lyr.operations) or "无"
+    raise ValidationError(f"{lyr.en} has no operation '{key}'", f"{lyr.zh}没有操作“{key}”。可用：{names}")
+
+
+def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, access=None, comment=None,
+            attachments=None, geometry=None):
+    """Run a register operation (also what the page's operation forms call)."""
+    from geo.core.errors import PermissionDenied
+    from geo.engine.records import check_values
+    from geo.access.scope import unwrap
+
+    raw, access = unwrap(store, access)
+    op = operation(layer, key)
+    if access is not None and op.roles and access.role not in op.roles and not access.is_admin:
+        raise PermissionDenied(f"role '{access.role}' may not {op.en.lower()}", f"当前角色不能办理“{op.zh}”")
+    if op.statuses:
+        current = raw.get_feature(layer, int(fid))
+        if current.get("status") not in op.statuses:
+            lyr = S.layer(layer)
+            raise ValidationError(
+                f"'{op.en}' is not offered for a {lyr.en} record in status '{current.get('status')}'",
+                f"{lyr.zh}当前状态为“{S.label('status', current.get('status'))}”，不能办理“{op.zh}”")
+    declared = {f.name: f for f in op.fields}
+    unknown = set(values) - set(declared)
+    if unknown:
+        raise ValidationError(f"'{op.key}' takes {', '.join(declared) or 'no fields'}",
+                              f"“{op.zh}”可填写：{'、'.join(f.zh for f in op.fields) or '无'}")
+    missing = [f.zh for f in op.fields if f.required and values.get(f.name) in (None, "")]
+    if missing:
+        raise ValidationError(f"{op.en}: required fields are missing", f"“{op.zh}”需要填写：{'、'.join(missing)}")
+    carrier = S.Layer(key=op.key, table="", geometry=None, zh=op.zh, en=op.en, fields=op.fields)
+    values = check_values(carrier, values)
+    module, func = op.run.split(":")
+    fn = getattr(importlib.import_module(module), func)
+    return fn(store if access is None else _scoped(raw, access), fid, values, actor=actor, access=access,
+              comment=comment, attachments=attachments or [], geometry=geometry)
+
+
+def _scoped(raw, access):
+    from geo.access.scope import ScopedStore
+
+    return ScopedStore(raw, access)

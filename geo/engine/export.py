@@ -1,0 +1,119 @@
+"""Export a layer (or a selection of it) to GeoPackage, Shapefile, GeoJSON, KML or Excel.
+
+Every exported feature carries ``id``, ``status`` and ``version`` so a script can find a feature
+and move it. Files are written to a temporary name beside the target and renamed into place, so a
+failed export never leaves half a file, and an existing file is replaced whole or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.declare import schema as S
+from geo.core.crs import crs_label
+from geo.core.errors import ValidationError
+from geo.store import Store
+
+FORMATS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "kml": "KML", "xlsx": None}
+
+
+# columns added to attributed layers' exports: the zone and its forest chief
+ZONE_COLUMNS = {"zone_name": ("责任区", "Zone"), "zone_chief": ("责任区林长", "Zone chief")}
+
+
+def selection(store: Store, layer: str, ids=None, where: dict | None = None, bbox=None):
+    lyr = S.layer(layer)
+    frame = store.read_layer(layer, ids=ids, where=where, bbox=bbox)
+    if lyr.attributed and lyr.has("zones") and len(frame):
+        from geo.chief.chiefs import chief_columns
+
+        frame = chief_columns(store, frame).drop(columns=["zones"])
+    return lyr, frame
+
+
+def labelled(frame: pd.DataFrame, lyr: S.Layer, lang: str = "zh") -> pd.DataFrame:
+    """A copy with keyed values (status, verdict, level) turned into labels and Chinese headers."""
+    out = pd.DataFrame(index=frame.index)
+    out["编号" if lang == "zh" else "ID"] = frame["id"]
+    for f in lyr.fields:
+        if f.name not in frame.columns or f.name in ("flags", "extra", "times"):
+            continue
+        col = frame[f.name]
+        if f.name in ("status", "verdict", "level", "kind", "actor_level"):
+            kind = "status" if f.name == "status" else f.name
+            col = col.map(lambda v, k=kind: S.label(k, v, lang) if v is not None and v == v else "")
+        elif f.name == "area_crs":  # "CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）· EPSG:4550"
+            col = col.map(lambda v: crs_label(v, lang) if isinstance(v, str) else "")
+        out[f.zh if lang == "zh" else f.en] = col
+    for name, (zh, en) in ZONE_COLUMNS.items():
+        if name in frame.columns:
+            out[zh if lang == "zh" else en] = frame[name]
+    return out
+
+
+def write(frame: gpd.GeoDataFrame, lyr: S.Layer, fmt: str, out: str | os.PathLike,
+          lang: str = "zh") -> Path:
+    if fmt not in FORMATS:
+        raise ValidationError(
+            f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}",
+            f"不支持的导出格式“{fmt}”，可选：{'、'.join(FORMATS)}",
+        )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "xlsx":
+        return _write_xlsx(frame, lyr, out, lang)
+    data = frame.copy()
+    for col in data.columns:
+        if col != data.geometry.name and data[col].dtype == object:
+            data[col] = data[col].map(lambda v: None if v is None or v != v else str(v))
+    data["id"] = data["id"].astype("int64")
+    if fmt == "kml":
+        label = lyr.label_field if lyr.label_field in data else "id"
+        data.insert(0, "Name", data[label].astype(str))
+    tmpdir = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
+    try:
+        target = tmpdir / out.name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # shapefile field-name laundering
+            kwargs = {"encoding": "UTF-8"} if fmt == "shp" else {}
+            if fmt == "gpkg":
+                kwargs["layer"] = lyr.table
+            pyogrio.write_dataframe(data, target, driver=FORMATS[fmt], **kwargs)
+        if fmt == "shp":
+            for part in tmpdir.iterdir():
+                os.replace(part, out.parent / part.name)
+        else:
+            os.replace(target, out)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return out
+
+
+def _write_xlsx(frame, lyr, out: Path, lang: str) -> Path:
+    table = labelled(pd.DataFrame(frame.drop(columns=frame.geometry.name)), lyr, lang)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=out.parent)
+    os.close(fd)
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            sheet = lyr.zh if lang == "zh" else lyr.en[:31]
+            table.to_excel(xw, sheet_name=sheet, index=False)
+            ws = xw.sheets[sheet]
+            ws.freeze_panes = "A2"
+            ws.auto_filter.ref = ws.dimensions
+            for i, col in enumerate(table.columns, start=1):
+                values = [str(col)] + [str(v) for v in table[col].head(200).tolist()]
+                width = min(max(len(v.encode("gbk", "replace")) for v in values) + 2, 48)
+                ws.column_dimensions[ws.cell(1, i).column_letter].width = width
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return out

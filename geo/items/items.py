@@ -1,0 +1,318 @@
+"""Rectification items (整改事项): the numbered problems of an inspection's feedback, each with its
+measures, responsible leader and unit, deadline and status, linked to the features it concerns.
+
+Their progress is computed from the linked features where that is meaningful (the share of linked
+change polygons closed, of restoration area completed, of occupation plots accepted or delisted,
+of signboards in order) and otherwise is the manual figure staff enter.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from geo.engine import workflow as W
+from geo.core.errors import PermissionDenied, TransitionError, ValidationError
+from geo.access.scope import unwrap
+from geo.store import Store
+from geo.core.timeutil import today_local
+
+ITEM_STATUSES = ("in_progress", "done", "long_term")
+EDIT_ROLES = {"admin", "staff"}
+
+
+def _check(access) -> None:
+    if access is not None and access.role not in EDIT_ROLES:
+        raise PermissionDenied(
+            f"role '{access.role}' may not change rectification items",
+            "只有系统管理员和数据管理员可以修改整改事项",
+        )
+
+
+def progress(store: Store, items: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``items`` with ``links`` (count), ``progress_pct`` and ``overdue`` columns."""
+    items = store.items() if items is None else items.copy()
+    if items.empty:
+        return items.assign(links=[], progress_pct=[], overdue=[])
+    links = store.item_links()
+    today = today_local().isoformat()
+    pct, count = [], []
+    for iid, mode, manual in zip(items["id"], items["progress_mode"], items["manual_progress"]):
+        mine = links[links["item_id"] == iid] if len(links) else links
+        count.append(int(len(mine)))
+        value = None
+        if mode == "computed" and len(mine):
+            value = _linked_progress(store, mine)
+        if value is None and manual is not None and not pd.isna(manual):
+            value = float(manual)
+        pct.append(value)
+    items["links"] = count
+    items["progress_pct"] = pct
+    items["overdue"] = (items["status"] == "in_progress") & (items["deadline"].astype(str) < today)
+    return items
+
+
+def _linked_progress(store: Store, links: pd.DataFrame) -> float | None:
+    done = total = 0.0
+    for layer, part in links.groupby("layer"):
+        ids = part["feature_id"].astype(int).tolist()
+        if layer == "restoration":
+            f = store.read_layer(layer, ids=ids, columns=["planned_mu", "completed_mu"], geometry=False)
+            done += float(f["completed_mu"].clip(upper=f["planned_mu"]).sum())
+            total += float(f["planned_mu"].sum())
+            continue
+        f = store.read_layer(layer, ids=ids, columns=["status"], geometry=False)
+        finished = {"change": {"closed"}, "occupation": {"accepted", "delisted"},
+                    "signboard": {"ok"}}.get(layer)
+        if finished is None:  # patrols, zones: counted, not progressing
+            continue
+        done += float(f["status"].isin(finished).sum())
+        total += float(len(f))
+    return round(100.0 * done / total, 1) if total else None
+
+
+def transition(store: Store, item_id: int, to: str, *, actor: str, version: int | None,
+               comment: str | None = None, access=None) -> int:
+    store, access = unwrap(store, access)
+    _check(access)
+    items = store.items()
+    row = items[items["id"] == int(item_id)]
+    if row.empty:
+        from geo.core.errors import NotFoundError
+
+        raise NotFoundError(f"item #{item_id} does not exist", f"整改事项 #{item_id} 不存在")
+    status = row["status"].iloc[0]
+    match = [t for t in W.ITEM_MACHINE if status in t.src and t.dst == to]
+    if not match:
+        options = [t.dst for t in W.ITEM_MACHINE if status in t.src]
+        raise TransitionError(
+            f"an item in status '{status}' cannot go to '{to}'; allowed: {', '.join(options)}",
+            f"整改事项当前为“{W.S.label('status', status)}”，不能变更为“{W.S.label('status', to)}”",
+        )
+    if match[0].comment and not (comment or "").strip():
+        raise TransitionError("give a comment saying why", "请填写原因说明")
+    with store.transaction() as tx:
+        return store.update_item(tx, item_id, expected_version=version, changes={"status": to},
+                                 actor=actor, comment=(comment or "").strip() or None)
+
+
+def edit(store: Store, item_id: int, *, actor: str, version: int | None, fields: dict,
+         comment: str | None = None, access=None) -> int:
+    store, access = unwrap(store, access)
+    _check(access)
+    if "status" in fields:
+        raise ValidationError("use a transition to change the status", "状态只能通过流程操作变更")
+    if "deadline" in fields and fields["deadline"]:
+        fields["deadline"] = W.coerce(W.S.CHANGE, "deadline", fields["deadline"])
+    if "manual_progress" in fields and fields["manual_progress"] is not None:
+        value = float(fields["manual_progress"])
+        if not 0 <= value <= 100:
+            raise ValidationError("progress is a percentage between 0 and 100", "进度应为 0 到 100 之间的百分数")
+        fields["manual_progress"] = value
+    with store.transaction() as tx:
+        return store.update_item(tx, item_id, expected_version=version, changes=fields, actor=actor,
+                                 comment=comment)
+
+
+def add(store: Store, *, actor: str, access=None, **values) -> int:
+    store, access = unwrap(store, access)
+    _check(access)
+    if not (values.get("problem") or "").strip():
+        raise ValidationError("an item needs its problem text", "请填写问题描述")
+    if values.get("deadline"):
+        values["deadline"] = W.coerce(W.S.CHANGE, "deadline", values["deadline"])
+    with store.transaction() as tx:
+        return store.add_item(tx, actor, **values)
+
+
+def link(store: Store, item_id: int, layer: str, feature_ids, *, actor: str, access=None) -> None:
+    """Link features to an item (recorded in the history as a ``link`` event)."""
+    import json
+
+    from geo.core.timeutil import now_utc
+
+    store, access = unwrap(store, access)
+    _check(access)
+    ids = [int(f) for f in feature_ids]
+    with store.transaction() as tx:
+        have = {(r[0], r[1]) for r in tx.query(
+            "SELECT layer, feature_id FROM item_links WHERE item_id = ?", [int(item_id)])}
+        new = [f for f in ids if (layer, f) not in have]
+        if new:
+            store.link_item(tx, item_id, layer, new)
+            store.add_events(tx, [("item", int(item_id), now_utc(), actor, "link", None, None,
+                                   json.dumps({"layer": layer, "feature_ids": new}), None, None, None)])
+
+
+def items_of(store: Store, layer: str, fid: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(linked, others)``: the items ``layer`` #``fid`` is linked to, and the open items it could
+    be linked to (id, code, problem, status), for the map's details."""
+    items = store.items()
+    if items.empty:
+        return items, items
+    links = store.item_links()
+    mine = set() if links.empty else {int(i) for i, lyr, f in zip(links["item_id"], links["layer"], links["feature_id"])
+                                      if lyr == layer and int(f) == int(fid)}
+    ids = pd.to_numeric(items["id"]).astype(int)
+    cols = [c for c in ("id", "code", "problem", "status") if c in items.columns]
+    linked = items[ids.isin(mine)][cols]
+    others = items[~ids.isin(mine) & (items["status"] != "done")][cols]
+    return linked.reset_index(drop=True), others.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ lists from Excel
+# the columns of the offices' problem/task/responsibility lists (问题清单/任务清单/责任清单)
+ITEM_COLUMNS = {
+    "code": ("序号", "编号", "问题编号", "序列"),
+    "problem": ("问题", "存在问题", "问题描述", "反馈问题", "问题内容", "巡察反馈问题"),
+    "category": ("类别", "问题类别", "类型", "所属类别"),
+    "measures": ("整改措施", "整改举措", "措施", "整改落实情况"),
+    "leader": ("责任领导", "牵头领导", "分管领导"),
+    "unit": ("责任单位", "牵头单位", "责任部门", "承办单位"),
+    "deadline": ("完成时限", "整改时限", "完成时间", "时限"),
+    "status": ("完成情况", "整改状态", "状态", "进展情况"),
+    "note": ("备注", "说明"),
+}
+ITEM_LABELS = {"code": ("编号", "No."), "problem": ("问题", "Problem"), "category": ("类别", "Category"),
+               "measures": ("整改措施", "Measures"), "leader": ("责任领导", "Leader"), "unit": ("责任单位", "Unit"),
+               "deadline": ("完成时限", "Deadline"), "status": ("完成情况", "Status"), "note": ("备注", "Note")}
+_STATUS_WORDS = (("长期", "long_term"), ("已完成", "done"), ("完成整改", "done"), ("已整改", "done"),
+                 ("未完成", "in_progress"), ("正在", "in_progress"), ("整改中", "in_progress"))
+
+
+def suggest_mapping(columns) -> dict:
+    """``{column: item field or None}`` by the lists' usual headers (a two-level header's last part too)."""
+    out, used = {}, set()
+    for col in columns:
+        key = str(col).split("·")[-1].replace(" ", "")
+        hit = next((f for f, names in ITEM_COLUMNS.items() if f not in used and (key in names or str(col) in names)),
+                   None)
+        out[col] = hit
+        if hit:
+            used.add(hit)
+    return out
+
+
+def _status_of(text) -> str:
+    t = str(text or "")
+    if t in ITEM_STATUSES:
+        return t
+    return next((s for word, s in _STATUS_WORDS if word in t), "in_progress")
+
+
+def read_list(path, sheets=None):
+    """The rows of a problem list (Excel/CSV) and the suggested mapping, nothing stored."""
+    from pathlib import Path
+
+    from geo.core.errors import IngestError
+    from geo.ingest import tables
+
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame, _ = tables._excel(data, sheets)
+    elif path.suffix.lower() == ".csv":
+        frame = tables._csv(data)
+    else:
+        raise IngestError(f"{path.name}: use an Excel (.xlsx) or CSV file",
+                          f"“{path.name}”不是可导入的表格：请使用 Excel（.xlsx）或 CSV 文件")
+    frame = frame.drop(columns=["_sheet"], errors="ignore")
+    return frame, suggest_mapping(frame.columns)
+
+
+def import_list(store, path, *, actor: str, access=None, overrides: dict | None = None, sheets=None,
+                dry_run: bool = False) -> dict:
+    """Every row of a problem list as an item — all rows, or none with the reasons."""
+    from geo.core.timeutil import as_date, now_utc
+
+    raw, access = unwrap(store, access)
+    _check(access)
+    frame, mapping = read_list(path, sheets)
+    for col, fld in (overrides or {}).items():
+        if col not in mapping:
+            raise ValidationError(f"the file has no column '{col}'", f"文件中没有列“{col}”")
+        if fld is not None and fld not in ITEM_COLUMNS:
+            raise ValidationError(f"items have no field '{fld}'", f"整改事项没有字段“{fld}”")
+        mapping[col] = fld
+    if "problem" not in mapping.values():
+        raise ValidationError("no column holds the problem text", "没有找到“问题”列：请在字段对应中指定哪一列是问题描述")
+    rows, problems = [], []
+    for i, rec in enumerate(frame.to_dict("records"), start=1):
+        values = {fld: rec[col] for col, fld in mapping.items() if fld and rec.get(col) not in (None, "")}
+        values = {k: (str(v).strip() if not isinstance(v, (int, float)) or k != "code" else str(v)) for k, v in values.items()}
+        if not values.get("problem"):
+            continue  # a spacer or sub-heading row
+        if values.get("deadline"):
+            try:
+                d = as_date(values["deadline"]) if not str(values["deadline"]).startswith("长期") else None
+            except (TypeError, ValueError):
+                d = None
+            if d is None and not str(values["deadline"]).startswith("长期"):
+                problems.append(f"第 {i} 行：完成时限“{values['deadline']}”不是有效日期")
+                continue
+            values["deadline"] = d.isoformat() if d else None
+        values["status"] = _status_of(values.get("status"))
+        rows.append(values)
+    if problems:
+        raise ValidationError(f"{len(problems)} row(s) could not be read; nothing was imported",
+                              "问题清单有误，未导入任何数据：" + "；".join(problems[:5]) +
+                              (f"等共 {len(problems)} 处" if len(problems) > 5 else ""), problems=problems)
+    if dry_run or not rows:
+        return {"rows": len(rows), "stored": 0, "mapping": mapping}
+    at = now_utc()
+    ids = []
+    with raw.transaction() as tx:
+        for v in rows:
+            status = v.pop("status")
+            iid = raw.add_item(tx, actor, at=at, progress_mode="manual", **v)
+            if status != "in_progress":
+                raw.update_item(tx, iid, expected_version=1, changes={"status": status}, actor=actor, at=at,
+                                comment="清单导入时的完成情况")
+            ids.append(iid)
+    return {"rows": len(rows), "stored": len(ids), "ids": ids, "mapping": mapping}
+
+
+def link_query(store, item_id: int, layer: str, where: dict, *, actor: str, access=None) -> int:
+    """Link every feature matching a saved query ("all illegal polygons of batch X in 突泉县") to an
+    item, keep the query on the item (it can be applied again as new features arrive), and make the
+    item's progress computed from them. Returns the number of features linked."""
+    from geo.declare import schema as S
+    from geo.core.timeutil import now_utc
+
+    raw, access = unwrap(store, access)
+    _check(access)
+    lyr = S.layer(layer)
+    where = {k: v for k, v in (where or {}).items() if v not in (None, "", [], ())}
+    for key, value in list(where.items()):
+        lyr.field(key)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        values = [W.coerce(lyr, key, v) for v in values]
+        where[key] = values if isinstance(value, (list, tuple)) else values[0]
+    if not where:
+        raise ValidationError("a saved query needs at least one condition", "请至少指定一个筛选条件")
+    frame = store.read_layer(layer, where=where, columns=[], geometry=False)  # (the user's scope applies)
+    ids = frame["id"].astype(int).tolist()
+    link(store, item_id, layer, ids, actor=actor, access=access)
+    items = raw.items()
+    row = items[items["id"] == int(item_id)].iloc[0]
+    with raw.transaction() as tx:
+        raw.update_item(tx, item_id, expected_version=int(row["version"]),
+                        changes={"link_query": json.dumps({"layer": layer, "where": where}, ensure_ascii=False),
+                                 "progress_mode": "computed"},
+                        actor=actor, at=now_utc(), comment=f"按条件关联：{len(ids)} 个要素")
+    return len(ids)
+
+
+def reapply_queries(store, *, actor: str, access=None) -> dict[int, int]:
+    """Apply every item's saved query again (features that arrived since get linked)."""
+    raw, access = unwrap(store, access)
+    out = {}
+    for iid, q in zip(raw.items()["id"], raw.items()["link_query"]):
+        if q:
+            spec = json.loads(q)
+            frame = store.read_layer(spec["layer"], where=spec["where"], columns=[], geometry=False)
+            before = len(raw.item_links(int(iid)))
+            link(store, int(iid), spec["layer"], frame["id"].astype(int).tolist(), actor=actor, access=access)
+            out[int(iid)] = len(raw.item_links(int(iid))) - before
+    return out
