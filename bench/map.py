@@ -281,13 +281,13 @@ def main():
     parts = set(a.parts.split(","))
     from playwright.sync_api import sync_playwright
 
-    from geo.access import auth
+    from geo.access import sessions
     from geo.store import open_store
 
     db = build(a.n)
     store = open_store(str(db))
-    admin = auth.start_session(store, store.user("admin"), hours=2)
-    inspector = auth.start_session(store, store.user("tuquan_inspector"), hours=2)
+    admin = sessions.start(store, store.user("admin"), sessions.Policy(absolute_hours=2))
+    inspector = sessions.start(store, store.user("tuquan_inspector"), sessions.Policy(absolute_hours=2))
     app, app_url = serve(ROOT / "dashboard" / "server.py", db)
     procs = [app]
     naive_url = bare_url = None
@@ -317,7 +317,7 @@ def main():
         for proc in procs:
             proc.terminate()
         for tok in (admin, inspector):
-            auth.end_session(store, tok)
+            sessions.end(store, tok)
 
 
 if __name__ == "__main__":

@@ -232,7 +232,7 @@ def main(argv=None) -> int:
 
 
 def S_layer():
-    from geo.declare import schema as S
+    from geo.declare import registry as S
 
     return S.layer("change")
 

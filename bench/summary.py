@@ -59,10 +59,10 @@ def build(n: int, path: Path) -> int | None:
 
 def floor_now(store) -> float:
     """Read every column the summary needs, nothing computed."""
-    from geo.declare import schema as S
+    from geo.declare import registry as S
     from geo.stats.summary import OPEN_STATUSES
 
-    cx, cy = store._center_selects(S.CHANGE)
+    cx, cy = store._center_selects(S.layer("change"))
     scan = " NOT INDEXED" if store.backend == "gpkg" else ""
     open_list = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
     queries = [

@@ -7,7 +7,7 @@ route itself when it stops moving (``fmap.ChangeLoader``) and draws the answer; 
 
 Who may see what is decided here, never by the browser: the user is the one of the HttpOnly
 session cookie (no live session: 401), the store is scoped to their counties
-(:func:`geo.access.scope.scoped`) and the view is queried with their access (:func:`geo.change.mapview.viewport`
+(:func:`geo.access.auth.scoped`) and the view is queried with their access (:func:`geo.change.mapview.viewport`
 ``scope=``), exactly as the page does. The page's filters travel as a *ticket*: the page keeps
 them here under an opaque name bound to the user (:func:`ticket`) and sends only the name, so the
 filters (including ones a URL cannot carry, such as the NDVI list) are the page's own; a ticket of
@@ -62,7 +62,7 @@ def answer(user: dict, params) -> tuple[int, str]:
     """``(HTTP status, JSON body)`` for ``user`` asking with ``params`` (``t``, ``bbox``, ``zoom``)."""
     from dashboard import web
     from dashboard.components import fmap
-    from geo.stats.summary import token
+    from geo.engine.asof import token
     from geo.core.timeutil import today_local
 
     with _lock:
@@ -105,7 +105,7 @@ def _layer(url: str, tok: str, bbox, zoom: int, filters, cap: int, who: _Who, to
     from dashboard import web
     from dashboard.components import fmap
     from geo.change import mapview as mv
-    from geo.access.scope import scoped
+    from geo.access.auth import scoped
 
     view = mv.viewport(scoped(web._store(), who.user), bbox, zoom, filters, cap=cap, today=today, scope=who.access)
     return fmap.view_payload(view, zoom)

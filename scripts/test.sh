@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh
 scripts/setup.sh
+# the architecture contracts of pyproject.toml first: a broken one fails fast with its own report
+PYTHONPATH=. .venv/bin/lint-imports --no-cache
 export FOREST_TEST_PG="$(scripts/test-postgres.sh | tail -n 1)"
 export FOREST_REQUIRE_PG=1 FOREST_REQUIRE_BROWSER=1
 # two workers: the suite takes about 16 minutes on 2 cores instead of 27 (FOREST_TEST_WORKERS=0: one process)

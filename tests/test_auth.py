@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from geo.access import auth
+from geo.access.auth import scoped
+from geo.access import auth, sessions
 from geo.engine import workflow as W
 from geo.core.errors import PermissionDenied, ValidationError
 from geo.store import open_store
@@ -39,17 +40,17 @@ def test_passwords_are_argon2_hashes_and_checked(demo):
 
 def test_sessions_expire_and_end(demo):
     user = demo.user("leader")
-    live = auth.start_session(demo, user, hours=1)
-    assert auth.session_user(demo, live)["name"] == "leader"
-    stale = auth.start_session(demo, user, hours=-0.01)
-    assert auth.session_user(demo, stale) is None
-    auth.end_session(demo, live)
-    assert auth.session_user(demo, live) is None
-    assert auth.session_user(demo, "made-up-token") is None
+    live = sessions.start(demo, user, sessions.Policy(absolute_hours=1))
+    assert sessions.user_of(demo, live)["name"] == "leader"
+    stale = sessions.start(demo, user, sessions.Policy(absolute_hours=-0.01))
+    assert sessions.user_of(demo, stale) is None
+    sessions.end(demo, live)
+    assert sessions.user_of(demo, live) is None
+    assert sessions.user_of(demo, "made-up-token") is None
 
 
 def test_an_inspector_sees_and_changes_only_their_county(demo):
-    me = auth.scoped(demo, demo.user("tuquan_inspector"))
+    me = scoped(demo, demo.user("tuquan_inspector"))
     frame = me.read_layer("change", geometry=False, columns=["county_code"])
     assert set(frame["county_code"]) == {TUQUAN}
     assert me.count("change") == demo.count("change", where={"county_code": TUQUAN})
@@ -72,11 +73,11 @@ def test_an_inspector_sees_and_changes_only_their_county(demo):
     sha = demo.history("change", other)[-1]["attachment_ids"][0]
     with pytest.raises(PermissionDenied):
         me.get_attachment(sha)
-    assert auth.scoped(demo, demo.user("leader")).get_attachment(sha)["name"] == "扎赉特旗现场.pdf"
+    assert scoped(demo, demo.user("leader")).get_attachment(sha)["name"] == "扎赉特旗现场.pdf"
 
 
 def test_leaders_read_everything_and_change_nothing(demo):
-    boss = auth.scoped(demo, demo.user("leader"))
+    boss = scoped(demo, demo.user("leader"))
     assert boss.count("change") == demo.count("change")
     fid = one(demo, JALAID)
     with pytest.raises(PermissionDenied, match="may not change"):
@@ -127,9 +128,9 @@ def test_accounts_are_managed_by_administrators_with_an_audit_trail(demo):
     auth.add_user(demo, admin, name="new_inspector", role="inspector", password="long-enough-1",
                   counties=[TUQUAN], display_name="新核查员")
     assert auth.authenticate(demo, "new_inspector", "long-enough-1")["counties"] == [TUQUAN]
-    token = auth.start_session(demo, demo.user("new_inspector"))
+    token = sessions.start(demo, demo.user("new_inspector"))
     auth.reset_password(demo, admin, "new_inspector", "another-pass-2")
-    assert auth.session_user(demo, token) is None  # a reset ends the sessions
+    assert sessions.user_of(demo, token) is None  # a reset ends the sessions
     auth.set_disabled(demo, admin, "new_inspector", True)
     with pytest.raises(PermissionDenied, match="disabled"):
         auth.authenticate(demo, "new_inspector", "another-pass-2")
@@ -164,7 +165,7 @@ def test_only_staff_and_administrators_upload_batches(demo_path, tmp_path):
 def test_the_map_view_of_an_inspector_holds_only_their_county(demo):
     from geo.change import mapview as mv
 
-    me = auth.scoped(demo, demo.user("tuquan_inspector"))
+    me = scoped(demo, demo.user("tuquan_inspector"))
     league = (119.4, 44.2, 123.7, 47.7)
     drawn = mv.viewport(me, league, 7, mv.Filters(), cap=5000)
     assert set(drawn.features["county_code"]) == {TUQUAN}

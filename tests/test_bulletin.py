@@ -13,7 +13,7 @@ import sqlite3
 import docx
 import pytest
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.config import load_settings
 from geo.docs.text import listing, width
 from geo.store import open_store

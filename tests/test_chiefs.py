@@ -78,7 +78,7 @@ def test_a_roster_naming_an_unknown_zone_changes_nothing(demo_store, tmp_path):
 
 
 def test_a_chief_changing_post_flags_exactly_the_boards_of_that_post(demo_store):
-    from geo.fieldwork.field import signboards
+    from geo.stats.field import signboards
 
     boards = signboards(demo_store)
     before = set(boards[boards["chief_changed"]]["id"])
@@ -145,7 +145,7 @@ def test_a_zones_file_outside_the_county_is_refused(demo_store, tmp_path):
 
 
 def test_polygons_uploaded_into_a_county_with_zones_get_their_chief(demo_store, tmp_path):
-    from geo.engine import export
+    from geo.report import export
     from tests.test_ingest import tb, zipped
 
     frame = tb(5, prefix="CH")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.engine import workflow as W
 from geo.stats.summary import summary
 from geo.store import open_store
@@ -33,7 +33,7 @@ def test_real_county_boundaries_and_labelled_derived_units(demo):
 
 def test_every_status_is_represented_and_every_history_replays_through_the_workflow(demo):
     change = demo.read_layer("change", geometry=False, columns=["status", "version", "verdict"])
-    assert set(change["status"]) == set(S.CHANGE_STATUSES)
+    assert set(change["status"]) == set(S.layer("change").statuses)
     events = demo.events("change")
     for fid, ev in events.groupby("feature_id"):
         ev = ev.sort_values(["at", "id"])

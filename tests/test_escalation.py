@@ -16,7 +16,7 @@ from geo.chief.orders import respond, status_of_zones
 from geo.core.config import load_settings
 from geo.core.errors import PermissionDenied
 from geo.engine.figures import figures_of
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.access.auth import Access
 from geo.core.timeutil import today_local
 from tests.review_support import geo_cli

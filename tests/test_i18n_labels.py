@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core import timeutil
 from geo.core.config import load_settings
 from geo.core.crs import crs_label, crs_name
@@ -122,13 +122,13 @@ def test_no_code_takes_the_server_date_for_a_date_people_see():
 def test_exports_in_chinese_name_the_area_crs():
     import pandas as pd
 
-    from geo.engine.export import labelled
+    from geo.report.export import labelled
 
     frame = pd.DataFrame({"id": [1, 2], "area_crs": ["EPSG:4550", None], "status": ["issued", "closed"]})
-    zh = labelled(frame, S.CHANGE, "zh")
+    zh = labelled(frame, S.layer("change"), "zh")
     assert zh["面积计算坐标系"].tolist() == ["CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°） · EPSG:4550", ""]
     assert zh["状态"].tolist() == ["下发", "已销号"]
-    en = labelled(frame, S.CHANGE, "en")
+    en = labelled(frame, S.layer("change"), "en")
     assert en["Area CRS"].iloc[0] == "CGCS2000 / 3-degree Gauss-Kruger CM 123E · EPSG:4550"
 
 

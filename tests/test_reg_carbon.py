@@ -19,7 +19,7 @@ from geo.core.errors import ConfigError
 from geo.ingest import commit, prepare
 from geo.engine import overview as O
 from geo.engine.figures import figures_of
-from geo.declare import schema as S
+from geo.declare import registry as S
 from tests.test_ingest import TUQUAN, add_counties, opts, zipped
 
 

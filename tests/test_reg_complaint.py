@@ -15,7 +15,7 @@ from shapely.geometry import Point, box
 
 from geo.complaint import complaints
 from geo.engine import workflow
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.access.auth import Access
 from geo.core.errors import PermissionDenied, ValidationError
 from geo.engine import overview as O

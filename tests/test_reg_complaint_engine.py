@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import shapely
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import ValidationError
 from geo.engine import records
 from geo.ingest import tables

@@ -13,13 +13,13 @@ import pytest
 import shapely
 
 from geo.core import config
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import ValidationError
 from geo.ingest import validate as V
 from geo.engine import display
 from geo.engine import records
 from geo.engine import figures as rfig
-from geo.declare.base import DATE, REAL, TEXT, Deadline, Field, Layer, _f
+from geo.declare.base import DATE, REAL, TEXT, Deadline, Field, Layer, fld
 from geo.core.timeutil import as_date
 
 
@@ -35,7 +35,7 @@ def test_dates_as_office_lists_write_them():
 def test_a_value_list_takes_the_labels_people_write(monkeypatch):
     monkeypatch.setitem(S.LABELS, "method_t", {"bagging": ("打包", "Bagging"), "chipping": ("就地粉碎", "On-site chipping")})
     lyr = Layer(key="t", table="t", geometry=None, zh="测试", en="Test",
-                fields=(_f("method_t", TEXT, "方式", "Method", options=("bagging", "chipping")),))
+                fields=(fld("method_t", TEXT, "方式", "Method", options=("bagging", "chipping")),))
     assert records.check_values(lyr, {"method_t": "打包"}) == {"method_t": "bagging"}
     assert records.check_values(lyr, {"method_t": " on-site  Chipping "}) == {"method_t": "chipping"}
     assert records.check_values(lyr, {"method_t": "chipping"}) == {"method_t": "chipping"}
@@ -47,7 +47,7 @@ def test_a_value_list_takes_the_labels_people_write(monkeypatch):
 def _due_layer(**deadline):
     return Layer(key="d", table="d", geometry=None, zh="测试", en="Test", statuses=("open", "done"),
                  final_statuses=("done",), deadline=Deadline(**deadline),
-                 fields=(_f("found_on", DATE, "发现", "Found"), _f("deadline", DATE, "期限", "Deadline")))
+                 fields=(fld("found_on", DATE, "发现", "Found"), fld("deadline", DATE, "期限", "Deadline")))
 
 
 def test_a_deadline_is_the_records_own_date_else_its_start_plus_the_configured_days(monkeypatch):
@@ -69,7 +69,7 @@ def test_a_deadline_is_the_records_own_date_else_its_start_plus_the_configured_d
 
 def test_a_geometry_measures_what_its_register_has_fields_for():
     line = Layer(key="l", table="l", geometry="LINESTRING", zh="线", en="Line",
-                 fields=(_f("length_km", REAL, "长度", "Length", unit="公里"),))
+                 fields=(fld("length_km", REAL, "长度", "Length", unit="公里"),))
     # 0.01° of latitude is about 1.11 km anywhere
     m = records.measures(line, shapely.LineString([(121.0, 46.0), (121.0, 46.01)]))
     assert m["length_km"] == pytest.approx(1.112, abs=0.003)

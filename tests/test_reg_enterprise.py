@@ -16,7 +16,7 @@ from shapely.geometry import box
 from geo.enterprise import samples
 from geo.enterprise import enterprises
 from geo.engine import workflow
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.access.auth import Access
 from geo.core.errors import PermissionDenied, ValidationError
 from geo.ingest import tables

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from tests.browser import choose, login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 

@@ -299,7 +299,7 @@ def rows_of(ws) -> pd.DataFrame:
 
 def test_every_sheet_has_a_title_print_setup_and_a_chinese_font(ledger):
     wb = openpyxl.load_workbook(ledger)
-    from geo.declare import schema as S
+    from geo.declare import registry as S
 
     for lyr in S.LAYERS.values():
         assert lyr.zh.replace("/", "") in wb.sheetnames
@@ -343,7 +343,7 @@ def test_the_layer_sheets_hold_the_counted_features_with_labels_dates_and_yes_no
     counted = official_polygons(data)
     auto = open_store(str(demo_master)).count("change", where={"source": "自动检测"})
     assert auto > 0 and len(rows) == len(counted) == len(data["change"]) - auto  # not the detection candidates
-    from geo.declare import schema as S
+    from geo.declare import registry as S
 
     assert rows["状态"].value_counts().to_dict() == {S.label("status", k): v for k, v in counted["status"].value_counts().items()}
     assert int((rows["是否逾期"] == "是").sum()) == expected(data, TODAY)["all"]["overdue"]

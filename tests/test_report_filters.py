@@ -130,7 +130,8 @@ def test_a_past_date(monkeypatch, demo_path, tmp_path):
 def test_a_county_account_gets_its_county(demo_path, tmp_path):
     """When the account is limited to counties (geo.access.auth.Access.counties), the documents are."""
     from geo import report
-    from geo.access.auth import Access, ScopedStore
+    from geo.access.auth import Access
+    from geo.access.scope import ScopedStore
 
     store = ScopedStore(without_bulletin_records(open_store(str(demo_path))), Access(user="tq_leader", role="leader",
                                                            counties=frozenset({"152224"})))

@@ -17,7 +17,7 @@ MAIN = "[data-testid='stMain']"
 
 def _registers() -> list[str]:
     """The register pages every role reads (each through its county scope), in menu order."""
-    from geo.declare import schema as S
+    from geo.declare import registry as S
     from geo.declare.registry import GROUPS
 
     out = []

@@ -10,7 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from geo.store import open_store
 from tests.helpers import add_batch, insert, polygons

@@ -213,7 +213,7 @@ def test_the_map_page_loads_the_figure_tiles_element_types_out_of_sight(dashboar
 def test_field_links_list_exactly_what_the_figures_count(demo_store):
     """Every signboard/occupation/restoration/patrol figure's link, applied by the field page's
     own filter, selects as many rows as the figure says."""
-    from geo.fieldwork import field as F
+    from geo.stats import field as F
     from geo.stats.summary import link, summary
 
     fig = summary(demo_store, use_cache=False)

@@ -7,7 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from geo.change.deadlines import change_deadlines, overdue
 from geo.engine import workflow as W
+from geo.engine.values import coerce
 from geo.core.errors import ConflictError, TransitionError, ValidationError
 from tests.helpers import add_batch, insert, jpeg, pdf, polygons
 
@@ -98,11 +100,11 @@ def test_verdict_and_numbers_are_validated(store, fid):
     walk = store.get_feature("change", fid)
     assert walk["status"] == "verifying" and walk["version"] == 2  # nothing changed
     with pytest.raises(ValidationError, match="number"):
-        W.coerce(W.S.CHANGE, "fine_yuan", "一千元")
+        coerce(W.S.layer("change"), "fine_yuan", "一千元")
     with pytest.raises(ValidationError, match="number"):
-        W.coerce(W.S.CHANGE, "fine_yuan", "-5")
+        coerce(W.S.layer("change"), "fine_yuan", "-5")
     with pytest.raises(ValidationError, match="date"):
-        W.coerce(W.S.CHANGE, "deadline", "明年")
+        coerce(W.S.layer("change"), "deadline", "明年")
 
 
 def test_evidence_is_sniffed_not_trusted_by_name(store, fid):
@@ -174,7 +176,7 @@ def test_deadlines_and_overdue_are_derived_from_the_batch():
         "batch_id": [1, 1, 1, 1, 1, 1],
         "deadline": [None, None, None, None, "2024-08-01", None],
     })
-    due = W.change_deadlines(frame, batches)
+    due = change_deadlines(frame, batches)
     assert due.tolist() == ["2024-06-30", "2024-06-30", "2024-12-31", "2024-12-31", "2024-08-01", None]
-    late = W.overdue(due, dt.date(2024, 9, 1))
+    late = overdue(due, dt.date(2024, 9, 1))
     assert late.tolist() == [True, True, False, False, True, False]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.i18n import translate
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.config import Settings, load_settings
 from geo.core.errors import ConflictError, GeoError, NotFoundError, PermissionDenied, StoreError
 from geo.store import Store, open_store
@@ -81,7 +81,7 @@ def store_or_stop():
     """The store as the signed-in user may use it (:class:`geo.access.scope.ScopedStore`: their
     counties only, closed by default). Pages never get the store itself; without a signed-in user
     the page stops."""
-    from geo.access.scope import scoped
+    from geo.access.auth import scoped
 
     check_store()
     user = st.session_state.get("user")

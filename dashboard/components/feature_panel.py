@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import field_label, label, lang, show_error, t
-from geo.declare import schema as S
+from geo.change.layers import VERDICTS
+from geo.declare import registry as S
 from geo.engine import workflow
 from geo.core.errors import ConflictError, GeoError
 from geo.core.timeutil import fmt_local
@@ -118,7 +119,7 @@ def _input(layer: str, name: str, key: str, transition: workflow.Transition, cur
     if required:
         text += " *"
     if name in transition.values or name == "verdict":
-        options = list(transition.values.get(name, workflow.VERDICTS))
+        options = list(transition.values.get(name, VERDICTS))
         idx = options.index(current) if current in options else None
         return st.selectbox(text, options, index=idx, key=key, format_func=lambda v: label(name, v),
                             placeholder=t("common.choose"))

@@ -28,7 +28,7 @@ from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 
 # branca wraps what each folium element renders (its JavaScript, with the GeoJSON data inside) in
 # a new ``Element(text)``, which compiles that text again as a Jinja template. Two consequences:
@@ -517,7 +517,7 @@ def change_each_js(lang: str, dark: bool, selected: str, clear: bool = False) ->
     """The ``onEachFeature`` of the change layer: style by status, tooltip as text. ``selected``:
     a JavaScript expression for the highlighted id; with ``clear``, a feature that is no longer
     the selected one loses its highlight (the browser-side layer redraws the same data)."""
-    labels = {s: S.label("status", s, lang) for s in S.CHANGE_STATUSES}
+    labels = {s: S.label("status", s, lang) for s in S.layer("change").statuses}
     late = "逾期" if lang == "zh" else "overdue"
     ha = "公顷" if lang == "zh" else "ha"
     halo = "#ffffff" if dark else "#222222"

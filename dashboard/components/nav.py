@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.declare.registry import GROUPS
 
 

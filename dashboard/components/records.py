@@ -13,7 +13,7 @@ from streamlit_folium import st_folium
 
 from dashboard.components import fmap
 from dashboard.components.common import lang, settings, show_error
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import GeoError
 from geo.engine import display
 from geo.core.timeutil import today_local

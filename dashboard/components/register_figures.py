@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import lang
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.declare.registry import GROUPS
 
 

@@ -1,6 +1,6 @@
 """UI strings in Simplified Chinese (default) and English.
 
-Domain labels (statuses, verdicts, field names) come from :mod:`geo.declare.schema`; this module holds
+Domain labels (statuses, verdicts, field names) come from :mod:`geo.declare.registry`; this module holds
 only what the pages themselves say.
 """
 

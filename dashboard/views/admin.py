@@ -12,7 +12,7 @@ from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, show_error, store_or_stop, t
 from dashboard.components.feature_panel import clear_flash, flash
 from geo.access import auth
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import GeoError
 from geo.access.labels import audit_text
 from geo.core.timeutil import fmt_local

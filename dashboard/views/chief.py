@@ -15,7 +15,8 @@ from streamlit_folium import st_folium
 from dashboard.components import fmap
 from dashboard.components.common import label, lang, settings, store_or_stop
 from geo.chief import chiefs
-from geo.declare import schema as S
+from geo.stats import chief as chief_view
+from geo.declare import registry as S
 from geo.core.errors import GeoError
 from geo.engine import display
 from geo.core.timeutil import fmt_local, today_local
@@ -74,7 +75,7 @@ else:
     st.query_params.pop("chief", None)
 
 try:
-    v = chiefs.view(store, person_id=person_id, zone_id=zone_id, start=start, end=end)
+    v = chief_view.view(store, person_id=person_id, zone_id=zone_id, start=start, end=end)
 except GeoError as err:
     st.error(err.message(lang()))
     st.stop()

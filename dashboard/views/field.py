@@ -10,8 +10,8 @@ from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo.fieldwork import field as gfield
-from geo.declare import schema as S
+from geo.stats import field as gfield
+from geo.declare import registry as S
 from geo.core.timeutil import fmt_local
 
 store = store_or_stop()
@@ -81,15 +81,15 @@ if layer == "signboard":
     if bad_only:
         view = view[view["bad"]]
     table = pd.DataFrame({
-        S.SIGNBOARD.field("board_no").zh if zh else "Board no.": view["board_no"],
+        S.layer("signboard").field("board_no").zh if zh else "Board no.": view["board_no"],
         t("field.level"): view["level"].map(lambda v: label("level", v)),
-        S.SIGNBOARD.field("chief_name").zh if zh else "Chief": view["chief_name"],
-        S.SIGNBOARD.field("chief_post").zh if zh else "Post": view["chief_post"],
-        S.SIGNBOARD.field("zone_desc").zh if zh else "Area": view["zone_desc"],
-        S.SIGNBOARD.field("phone").zh if zh else "Phone": view["phone"],
+        S.layer("signboard").field("chief_name").zh if zh else "Chief": view["chief_name"],
+        S.layer("signboard").field("chief_post").zh if zh else "Post": view["chief_post"],
+        S.layer("signboard").field("zone_desc").zh if zh else "Area": view["zone_desc"],
+        S.layer("signboard").field("phone").zh if zh else "Phone": view["phone"],
         t("map.status"): view["status"].map(lambda v: label("status", v)),
         t("field.stale_derived"): view["chief_changed"],
-        S.SIGNBOARD.field("last_inspected_on").zh if zh else "Last inspected": view["last_inspected_on"],
+        S.layer("signboard").field("last_inspected_on").zh if zh else "Last inspected": view["last_inspected_on"],
     })
     st.caption(t("field.pick"))
     i = pick_row(table, "boards")
@@ -118,12 +118,12 @@ elif layer == "patrol":
     view = gfield.filter_by_query(pats, "patrol", st.query_params)
     view = view.sort_values("started_at", ascending=False)
     table = pd.DataFrame({
-        S.PATROL.field("actor").zh if zh else "By": view["actor"],
+        S.layer("patrol").field("actor").zh if zh else "By": view["actor"],
         t("field.level"): view["actor_level"].map(lambda v: label("actor_level", v)),
-        S.PATROL.field("county").zh if zh else "County": view["county"],
-        S.PATROL.field("started_at").zh if zh else "Started": view["started_at"].map(fmt_local),
+        S.layer("patrol").field("county").zh if zh else "County": view["county"],
+        S.layer("patrol").field("started_at").zh if zh else "Started": view["started_at"].map(fmt_local),
         t("field.km"): view["length_km"], t("field.hours"): view["duration_h"],
-        S.PATROL.field("mean_kmh").zh if zh else "km/h": view["mean_kmh"],
+        S.layer("patrol").field("mean_kmh").zh if zh else "km/h": view["mean_kmh"],
         t("field.implausible"): ~view["plausible"].astype(bool),
     })
     i = pick_row(table, "patrols")

@@ -19,7 +19,7 @@ from streamlit_folium import st_folium
 from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import GeoError
 from geo.imagery import detect, regreen, zonal
 from geo.imagery import scenes as SC

@@ -10,7 +10,8 @@ from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, show_error, store_or_stop, t
 from dashboard.components.feature_panel import flash
 from geo.items import items as gitems
-from geo.declare import schema as S
+from geo.change.layers import VERDICTS
+from geo.declare import registry as S
 from geo.engine import workflow as W
 from geo.core.errors import ConflictError, GeoError
 from geo.core.timeutil import fmt_local
@@ -88,7 +89,7 @@ else:
             }), hide_index=True, width="stretch", placeholder="")
         if can_edit:
             with st.form(f"item-{item['id']}-{item['version']}"):
-                options = [tr for tr in W.ITEM_MACHINE if item["status"] in tr.src]
+                options = [tr for tr in gitems.ITEM_MACHINE if item["status"] in tr.src]
                 choice = st.selectbox(t("act.choose"), [None] + options,
                                       format_func=lambda tr: t("items.keep") if tr is None else
                                       f"{tr.zh if zh else tr.en}（→ {label('status', tr.dst)}）")
@@ -131,7 +132,7 @@ if can_edit and item is not None:
                                 placeholder=t("sum.all"))
             qc = q2.multiselect(t("map.county"), list(cnames), format_func=cnames.get, select_all=False,
                                 placeholder=t("sum.all"))
-            qv = q3.multiselect(t("map.verdict"), list(W.VERDICTS), format_func=lambda v: label("verdict", v),
+            qv = q3.multiselect(t("map.verdict"), list(VERDICTS), format_func=lambda v: label("verdict", v),
                                 select_all=False, placeholder=t("sum.all"))
             if st.form_submit_button("关联" if zh else "Link", type="primary"):
                 try:

@@ -31,15 +31,16 @@ from dashboard.components import item_link
 from dashboard.components import warmup
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
-from geo.engine import export as gexport
+from geo.report import export as gexport
 from geo.change import mapview as mv
 from geo.access import prefs
 from geo.change import review as closure_review
-from geo.declare import schema as S
+from geo.change.layers import VERDICTS
+from geo.declare import registry as S
 from geo.engine import workflow
 from geo.core.crs import crs_label
 from geo.core.errors import NotFoundError, PermissionDenied
-from geo.stats.summary import token
+from geo.engine.asof import token
 from geo.core.timeutil import today_local
 
 # The map's size in pixels at 1600 px wide with the sidebar open. A view set by the page (fit to
@@ -91,7 +92,7 @@ def listing(url: str, tok: str, filters: mv.Filters, scope_key: str) -> pd.DataF
     """The filtered polygons in working order (open overdue first): what "next" steps through."""
     frame = mv.review_order(mv.candidates(store, filters, today=today, scope=access, columns=mv.ORDER_COLS))
     # categorical: counting the statuses for the legend takes milliseconds, not 0.3 s, at 500,000
-    frame["status"] = pd.Categorical(frame["status"], categories=list(S.CHANGE_STATUSES))
+    frame["status"] = pd.Categorical(frame["status"], categories=list(S.layer("change").statuses))
     return frame
 
 
@@ -316,8 +317,8 @@ with st.sidebar:
         columns=["name"], geometry=False)["name"].tolist())
     st.session_state["f_township"] = [x for x in st.session_state.get("f_township", []) if x in township_options]
     f_township = st.multiselect(t("map.township"), township_options, key="f_township", placeholder=t("common.choose"), select_all=False)
-    f_status = st.multiselect(t("map.status"), list(S.CHANGE_STATUSES), format_func=lambda s_: label("status", s_), key="f_status", placeholder=t("common.choose"), select_all=False)
-    f_verdict = st.multiselect(t("map.verdict"), list(workflow.VERDICTS), format_func=lambda v: label("verdict", v), key="f_verdict", placeholder=t("common.choose"), select_all=False)
+    f_status = st.multiselect(t("map.status"), list(S.layer("change").statuses), format_func=lambda s_: label("status", s_), key="f_status", placeholder=t("common.choose"), select_all=False)
+    f_verdict = st.multiselect(t("map.verdict"), list(VERDICTS), format_func=lambda v: label("verdict", v), key="f_verdict", placeholder=t("common.choose"), select_all=False)
     f_overdue = st.toggle(t("map.overdue_only"), key="f_overdue")
     f_ndvi = st.toggle("NDVI 下降超过 0.2" if lang() == "zh" else "NDVI fell by more than 0.2", key="f_ndvi")
     f_mine = st.toggle(t("map.assigned_to_me"), key="f_mine", disabled=user is None)
@@ -520,7 +521,7 @@ def attributes(feat: dict) -> None:
         info.append((f"{t('detail.chief')} · {label('level', rec['level'])}", f"{who} · {rec.get('zone') or ''}"))
     for ndvi_key in ("ndvi_before", "ndvi_after", "ndvi_change"):
         if feat.get(ndvi_key) is not None:
-            info.append((S.CHANGE.field(ndvi_key).label(lang()), f"{float(feat[ndvi_key]):.3f}"))
+            info.append((S.layer("change").field(ndvi_key).label(lang()), f"{float(feat[ndvi_key]):.3f}"))
     if info:
         st.dataframe(pd.DataFrame(info, columns=["", " "]), hide_index=True, width="stretch", placeholder="")
     st.dataframe(fp.attributes_table("change", feat), hide_index=True, width="stretch", placeholder="")
@@ -546,7 +547,7 @@ def polygon_list(tok: str, ids: list[int], matches: pd.DataFrame) -> None:
     late = dict(zip(head["id"], head["overdue"]))
     table_view = pd.DataFrame({
         "ID": table["id"],
-        S.CHANGE.field("polygon_no").zh if lang() == "zh" else "Polygon no.": table["polygon_no"],
+        S.layer("change").field("polygon_no").zh if lang() == "zh" else "Polygon no.": table["polygon_no"],
         t("map.batch"): table["batch_id"].map(lambda b: batch_names.get(int(b), "") if pd.notna(b) else ""),
         t("map.county"): table["county"],
         t("map.township"): table["township"],

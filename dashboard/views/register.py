@@ -14,8 +14,8 @@ import streamlit as st
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, settings, store_or_stop
-from geo.engine import export as gexport
-from geo.declare import schema as S
+from geo.report import export as gexport
+from geo.declare import registry as S
 from geo.engine import workflow
 from geo.core.errors import GeoError, NotFoundError, PermissionDenied
 from geo.declare.registry import rules_of
@@ -23,7 +23,7 @@ from geo.engine import display
 from geo.engine import records
 from geo.engine import figures as rfig
 from geo.cli.registers import operate
-from geo.stats.summary import token
+from geo.engine.asof import token
 from geo.core.timeutil import today_local
 
 
@@ -213,7 +213,7 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
 def _actions(store, lyr, record, user, access) -> None:
     zh = lang() == "zh"
     key, fid, version = lyr.key, int(record["id"]), int(record["version"])
-    moves = [t for t in workflow.machine(key) if record["status"] in t.src] if workflow.MACHINES.get(key) or lyr.transitions else []
+    moves = [t for t in workflow.machine(key) if record["status"] in t.src] if lyr.transitions else []
     if moves:
         names = {i: t.zh if zh else t.en for i, t in enumerate(moves)}
         pick = st.selectbox("流程操作" if zh else "Workflow step", list(names), format_func=names.get,

@@ -20,7 +20,7 @@ from dashboard.components.common import label, lang, settings, show_error, store
 from dashboard.components.review_summary import queue_layer, review_section
 from geo.change import closure
 from geo.change import review
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import ConflictError, GeoError, NotFoundError, PermissionDenied
 from geo.change.review_figures import figures
 from geo.core.timeutil import fmt_local
@@ -229,9 +229,9 @@ with right:
             need = closure.needs(feat)
             st.caption(need.note(lang()))
             facts = [(need.label(n, lang()), fp._value("change", n, feat.get(n)) or "—")
-                     for n in ("verdict", *need.requires, *need.optional) if n in S.CHANGE.names]
-            facts += [(S.CHANGE.field("area_ha").label(lang()), f"{feat.get('area_ha') or 0:.4f}"),
-                      (S.CHANGE.field("after_date").label(lang()), feat.get("after_date") or "—")]
+                     for n in ("verdict", *need.requires, *need.optional) if n in S.layer("change").names]
+            facts += [(S.layer("change").field("area_ha").label(lang()), f"{feat.get('area_ha') or 0:.4f}"),
+                      (S.layer("change").field("after_date").label(lang()), feat.get("after_date") or "—")]
             st.dataframe(pd.DataFrame(facts, columns=[t("rv.field"), t("rv.value")]), hide_index=True, width="stretch",
                          placeholder="")
         events = store.history("change", fid)

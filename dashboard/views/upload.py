@@ -22,10 +22,10 @@ from dashboard.components.common import lang, settings, show_error, store_or_sto
 from geo import ingest as I
 from geo.engine import official
 from geo.core.timeutil import fmt_local
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.crs import crs_label
 from geo.ingest.archive import Limits
-from geo.core.timeutil import fmt_local, today_local
+from geo.core.timeutil import today_local
 
 LAYERS = ["change", "occupation", "restoration", "zone", "signboard", "patrol"]
 ENCODINGS = ["", "GB18030", "UTF-8", "BIG5", "SHIFT_JIS", "CP949", "CP1252"]

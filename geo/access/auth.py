@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from geo.access.scope import ScopedStore, unwrap
 from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
 from geo.store import Store
 from geo.core.timeutil import now_utc
+from geo.declare import registry as S
 
 ROLES = ("admin", "staff", "inspector", "leader", "league_reviewer", "province_checker")
 ROLE_LABELS = {"admin": ("系统管理员", "Administrator"), "staff": ("数据管理员", "Data staff"),
@@ -106,7 +108,6 @@ class Access:
     def can_write_layer(self, layer: str) -> bool:
         """Whether this role changes records of ``layer`` (its declared writers; administrators
         always)."""
-        from geo.declare import schema as S
 
         return self.role == "admin" or self.role in S.layer(layer).writers
 
@@ -178,27 +179,6 @@ def authenticate(store: Store, name: str, password: str) -> dict:
     return user
 
 
-# ------------------------------------------------------------------------------ sessions
-# (kept here for callers of the first release; the sessions themselves live in geo.access.sessions)
-def start_session(store: Store, user: dict, hours: float = 8.0) -> str:
-    from geo.access import sessions
-
-    return sessions.start(store, user, sessions.Policy(absolute_hours=hours))
-
-
-def session_user(store: Store, token: str | None) -> dict | None:
-    """The user of a live session token, or ``None`` (unknown, expired, or account disabled)."""
-    from geo.access import sessions
-
-    return sessions.user_of(store, token)
-
-
-def end_session(store: Store, token: str | None) -> None:
-    from geo.access import sessions
-
-    sessions.end(store, token)
-
-
 # ------------------------------------------------------------------------------ accounts
 def _audit(store: Store, tx, actor: str, action: str, name: str, fields: dict) -> None:
     store.add_events(tx, [("user", 0, now_utc(), actor, action, None, None,
@@ -252,42 +232,6 @@ def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> Non
         _audit(store, tx, access.user, "user_disable" if disabled else "user_enable", name, {})
 
 
-def users_cli(store: Store, args, access: Access | None) -> int:
-    """``python -m geo users …``; ``access`` is the acting account (or the system operator)."""
-    import sys
-
-    from geo.cli.main import _print
-
-    if args.action != "list" and (access is None or not access.is_admin):
-        raise PermissionDenied(f"--actor '{args.actor}' is not an administrator", f"--actor “{args.actor}” 不是系统管理员")
-    acc = access
-    if args.action == "list":
-        frame = store.users()
-        _print(frame.to_dict("records"), args.json)
-        return 0
-    if not args.name:
-        raise ValidationError("--name is required", "需要 --name 参数")
-    if args.action == "add":
-        password = args.password or new_password()
-        add_user(store, acc, name=args.name, role=args.role or "inspector", password=password,
-                 display_name=args.display_name, counties=args.county)
-        _print({"user": args.name, "password": password}, args.json)
-    elif args.action == "reset":
-        password = args.password or new_password()
-        reset_password(store, acc, args.name, password)
-        _print({"user": args.name, "password": password}, args.json)
-    else:
-        set_disabled(store, acc, args.name, args.action == "disable")
-        _print({"user": args.name, "disabled": args.action == "disable"}, args.json)
-    sys.stdout.flush()
-    return 0
-
-
-# ------------------------------------------------------------------------------ scoped store
-# The county gate lives in geo.access.scope (closed by default); these names stay importable from here.
-from geo.access.scope import SCOPED_LAYERS, ScopedStore, scoped, unwrap  # noqa: E402,F401
-
-
 def account_for_claims(store: Store, claims: dict) -> dict:
     """The account a single-sign-on identity maps to: the user whose name equals the identity's
     ``preferred_username``, its e-mail address, or the part of the address before '@'.
@@ -304,3 +248,11 @@ def account_for_claims(store: Store, claims: dict) -> dict:
         f"no account for the signed-in identity {email or claims.get('sub')}; ask an administrator to create one",
         f"您的单点登录身份（{email or claims.get('sub')}）尚未在本系统开通账号，请联系系统管理员",
     )
+
+
+def scoped(store, user: dict | None):
+    """``store`` as ``user`` may use it (the store itself when there is no user)."""
+    if user is None:
+        return store
+    raw, _ = unwrap(store)
+    return ScopedStore(raw, access_for(user))

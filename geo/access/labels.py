@@ -1,10 +1,11 @@
 """Texts people read for what the store keeps as codes and JSON: the fields of an account event
 (``{"user": "li_si", "role": "inspector", "counties": ["152224"]}`` → ``账号：li_si；角色：核查员；
-旗县：突泉县``). Keyed values (statuses, operations, …) are labelled by :func:`geo.declare.schema.label`."""
+旗县：突泉县``). Keyed values (statuses, operations, …) are labelled by :func:`geo.declare.registry.label`."""
 
 from __future__ import annotations
 
 import json
+from geo.access.auth import ROLE_LABELS
 
 _KEYS = {"user": ("账号", "Account"), "role": ("角色", "Role"), "counties": ("旗县", "Counties"),
          "ip": ("登录地址", "Address")}
@@ -12,7 +13,6 @@ _KEYS = {"user": ("账号", "Account"), "role": ("角色", "Role"), "counties": 
 
 def audit_text(fields, lang: str = "zh", county_names: dict | None = None) -> str:
     """One line for the fields of an account event (JSON text or a dict); ``""`` for none."""
-    from geo.access.auth import ROLE_LABELS
 
     if fields is None or fields == "" or (isinstance(fields, float) and fields != fields):
         return ""

@@ -5,6 +5,7 @@ new table is needed, and both backends already have ``meta``."""
 from __future__ import annotations
 
 from geo.store import Store
+from geo.access.scope import unwrap
 
 KNOWN = {"basemap"}
 MAX_LEN = 200
@@ -25,7 +26,6 @@ def get(store: Store, user: str, name: str, default: str | None = None) -> str |
 
 def put(store: Store, user: str, name: str, value: str) -> None:
     """Keep a preference of ``user`` (through a user's scoped store, only that user's own)."""
-    from geo.access.scope import unwrap
 
     raw, access = unwrap(store)
     if not user or (access is not None and access.user != user):

@@ -20,7 +20,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import NotFoundError, PermissionDenied
 from geo.core.types import BBox
 
@@ -62,6 +62,7 @@ REFUSED: dict[str, str] = {
        )},
     "attachment_refs": "which features cite a file, across counties: used by get_attachment only",
     "batch_ids_in": "the gate's own lookup behind batches()",
+    "conflict": "builds the conflict refusal inside a write transaction (geo.engine.write)",
 }
 
 # records every signed-in user may read with their history: the league's published problem list
@@ -267,13 +268,3 @@ class ScopedStore:
             frame = self._store.table(name, where, order).drop(columns=["password_hash"], errors="ignore")
             return self._peers(frame)
         return self._store.table(name, where, order)
-
-
-def scoped(store, user: dict | None):
-    """``store`` as ``user`` may use it (the store itself when there is no user)."""
-    if user is None:
-        return store
-    from geo.access.auth import access_for
-
-    raw, _ = unwrap(store)
-    return ScopedStore(raw, access_for(user))

@@ -28,6 +28,10 @@ import pandas as pd
 import shapely
 
 from geo.core.errors import ConfigError
+from geo.core.config import PROJECT_ROOT
+from geo.core import crs as C
+from geo.engine.asof import layer_state
+from geo.engine import overview as O
 
 CO2_PER_C = 44.0 / 12.0
 NO_COUNTY = "∅"
@@ -61,7 +65,6 @@ class FactorTable:
 
 
 def factor_path(settings=None) -> Path:
-    from geo.core.config import PROJECT_ROOT
 
     raw = getattr(settings, "carbon_factors", None) or str(PROJECT_ROOT / "data" / "carbon" / "factors.csv")
     path = Path(raw)
@@ -208,8 +211,6 @@ def illegal_loss(store, frame: pd.DataFrame, carbon: pd.DataFrame, as_of=None) -
     """Carbon (t C) each 小班 of ``frame`` (``id``, ``survey_year``) loses to the change polygons
     verified illegal (as of ``as_of``) that cover it and are not older than its survey: its carbon
     times the covered share of its area (overlapping polygons counted once)."""
-    from geo.core import crs as C
-    from geo.stats.summary import layer_state
 
     out = pd.Series(0.0, index=frame.index)
     has = carbon["carbon_t"].notna() & (carbon["carbon_t"] > 0)
@@ -349,7 +350,6 @@ def by_zone(store, t: pd.DataFrame, level: str = "township") -> pd.DataFrame:
 
 
 def panels(store, ctx: dict) -> list:
-    from geo.engine import overview as O
 
     zh = ctx.get("lang", "zh") == "zh"
     cols = ["county_code", "county", "zones", *FIGURE_COLUMNS]

@@ -10,7 +10,7 @@ changes every figure at once.
 
 from __future__ import annotations
 
-from geo.declare.base import AREA, COMMON, INT, REAL, TEXT, WHERE, ZONED, Figure, Layer, _f
+from geo.declare.base import AREA, COMMON, INT, REAL, TEXT, WHERE, ZONED, Figure, Layer, fld
 
 SUBCOMPARTMENT = Layer(
     key="subcompartment",
@@ -26,36 +26,36 @@ SUBCOMPARTMENT = Layer(
     list_fields=("lin_ban", "xiao_ban", "land_class", "species", "age_group", "volume_per_ha", "area_ha",
                  "county", "township"),
     fields=(
-        _f("batch_id", INT, "批次", "Batch", internal=True),
-        _f("source", TEXT, "数据来源", "Source", "来源", "数据来源"),
-        _f("lin_ban", TEXT, "林班", "Compartment", "林班", "林班号", "LIN_BAN", "LINBAN", "LB", "LBH"),
-        _f("xiao_ban", TEXT, "小班号", "Sub-compartment", "小班", "小班号", "XIAO_BAN", "XIAOBAN", "XBH", "XB"),
-        _f("land_class", TEXT, "地类", "Land class", "地类", "DI_LEI", "DILEI", "DL", "地类名称"),
-        _f("origin", TEXT, "起源", "Origin", "起源", "QI_YUAN", "QY"),
-        _f("species", TEXT, "优势树种", "Dominant species", "优势树种", "优势树种组", "树种", "YOU_SHI_SZ",
+        fld("batch_id", INT, "批次", "Batch", internal=True),
+        fld("source", TEXT, "数据来源", "Source", "来源", "数据来源"),
+        fld("lin_ban", TEXT, "林班", "Compartment", "林班", "林班号", "LIN_BAN", "LINBAN", "LB", "LBH"),
+        fld("xiao_ban", TEXT, "小班号", "Sub-compartment", "小班", "小班号", "XIAO_BAN", "XIAOBAN", "XBH", "XB"),
+        fld("land_class", TEXT, "地类", "Land class", "地类", "DI_LEI", "DILEI", "DL", "地类名称"),
+        fld("origin", TEXT, "起源", "Origin", "起源", "QI_YUAN", "QY"),
+        fld("species", TEXT, "优势树种", "Dominant species", "优势树种", "优势树种组", "树种", "YOU_SHI_SZ",
            "YSSZ", "YSSZ_MC", "优势树种（组）"),
-        _f("age_group", TEXT, "龄组", "Age group", "龄组", "LING_ZU", "LZ"),
-        _f("age", INT, "平均年龄", "Mean age", "平均年龄", "年龄", "PINGJUN_NL", "PJNL", unit="年"),
-        _f("canopy", REAL, "郁闭度", "Canopy cover", "郁闭度", "覆盖度", "YU_BI_DU", "YBD"),
-        _f("volume_per_ha", REAL, "每公顷蓄积", "Stock per ha", "每公顷蓄积", "公顷蓄积", "单位蓄积",
+        fld("age_group", TEXT, "龄组", "Age group", "龄组", "LING_ZU", "LZ"),
+        fld("age", INT, "平均年龄", "Mean age", "平均年龄", "年龄", "PINGJUN_NL", "PJNL", unit="年"),
+        fld("canopy", REAL, "郁闭度", "Canopy cover", "郁闭度", "覆盖度", "YU_BI_DU", "YBD"),
+        fld("volume_per_ha", REAL, "每公顷蓄积", "Stock per ha", "每公顷蓄积", "公顷蓄积", "单位蓄积",
            "MEI_GQ_XJ", "MGQXJ", "每公顷蓄积量", unit="立方米/公顷"),
-        _f("volume_m3", REAL, "小班蓄积", "Stock volume", "小班蓄积", "蓄积", "蓄积量", "活立木蓄积", "XU_JI",
+        fld("volume_m3", REAL, "小班蓄积", "Stock volume", "小班蓄积", "蓄积", "蓄积量", "活立木蓄积", "XU_JI",
            "HLMXJ", unit="立方米"),
-        _f("survey_year", INT, "调查年度", "Survey year", "调查年度", "年度", "NIAN_DU", "ND", "更新年度"),
-        _f("prev_volume_per_ha", REAL, "前期每公顷蓄积", "Earlier stock per ha", "前期每公顷蓄积",
+        fld("survey_year", INT, "调查年度", "Survey year", "调查年度", "年度", "NIAN_DU", "ND", "更新年度"),
+        fld("prev_volume_per_ha", REAL, "前期每公顷蓄积", "Earlier stock per ha", "前期每公顷蓄积",
            "上期每公顷蓄积", "前期公顷蓄积", "Q_MEI_GQ_XJ",
            "前期每公顷", "前期蓄积", "QMGQXJ", unit="立方米/公顷"),  # (a DBF name keeps 10 bytes: 5 characters)
-        _f("prev_year", INT, "前期调查年度", "Earlier survey year", "前期调查年度", "上期年度", "前期年度", "Q_NIAN_DU",
+        fld("prev_year", INT, "前期调查年度", "Earlier survey year", "前期调查年度", "上期年度", "前期年度", "Q_NIAN_DU",
            "前期调查年", "QND"),
-        _f("grass_type", TEXT, "草地类型", "Grassland type", "草地类型", "草原类型", "草地类", "草地类别"),
+        fld("grass_type", TEXT, "草地类型", "Grassland type", "草地类型", "草原类型", "草地类", "草地类别"),
         *WHERE,
-        _f("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "CUN"),
-        _f("forest_farm", TEXT, "林场", "Forest farm", "林场", "LIN_CHANG"),
+        fld("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "CUN"),
+        fld("forest_farm", TEXT, "林场", "Forest farm", "林场", "LIN_CHANG"),
         *ZONED,
         *AREA,
-        _f("area_reported_ha", REAL, "小班面积(上报)", "Reported area (ha)", "面积", "小班面积", "MIAN_JI", "MJ",
+        fld("area_reported_ha", REAL, "小班面积(上报)", "Reported area (ha)", "面积", "小班面积", "MIAN_JI", "MJ",
            unit="公顷"),
-        _f("note", TEXT, "备注", "Note", "备注", "BEIZHU"),
+        fld("note", TEXT, "备注", "Note", "备注", "BEIZHU"),
         *COMMON,
     ),
     figures=(
@@ -74,9 +74,3 @@ SUBCOMPARTMENT = Layer(
 )
 
 REGISTERS = (SUBCOMPARTMENT,)
-
-
-def demo(store, tx, ctx) -> int:
-    from geo.demo.carbon import build
-
-    return build(store, tx, ctx)

@@ -19,11 +19,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from geo.core.config import PROJECT_ROOT, ReviewSettings, load_settings
 from geo.core.errors import ConfigError, TransitionError
+from geo.declare import registry as S
+from geo.declare.base import Requirements
+from geo.declare.base import Transition
+from geo.core.timeutil import as_date
+from geo.access.scope import unwrap
 
 BUILTIN = Path(__file__).resolve().parent / "closure_rules.toml"
 KINDS = ("forest", "grassland")
@@ -85,7 +90,6 @@ def _tuple(value, what: str, where: str) -> tuple[str, ...]:
 
 
 def _parse(data: dict, where: str) -> dict[str, Table]:
-    from geo.declare import schema as S
 
     out = {}
     for kind in KINDS:
@@ -107,7 +111,7 @@ def _parse(data: dict, where: str) -> dict[str, Table]:
                 labels=tuple((str(k), str(v)) for k, v in (r.get("labels") or {}).items()),
             )
             for name in (*rule.requires, *rule.optional, *(k for k, _ in rule.labels)):
-                if not S.CHANGE.has(name) or S.CHANGE.field(name).internal:
+                if not S.layer("change").has(name) or S.layer("change").field(name).internal:
                     raise ConfigError(f"{at}: '{name}' is not a field of change polygons",
                                       f"{at}：“{name}”不是变化图斑的字段")
             bad = [c for c in rule.checks if c not in CHECKS]
@@ -227,40 +231,6 @@ def measure_kind(text, table: Table) -> str | None:
 
 
 # ------------------------------------------------------------------------------ what a step needs
-@dataclass(frozen=True)
-class Requirements:
-    """What one step needs for one polygon: read by the form (the same attribute names as
-    :class:`geo.declare.base.Transition`) and the CLI's refusals."""
-
-    requires: tuple[str, ...]
-    optional: tuple[str, ...]
-    values: dict = field(default_factory=dict)
-    evidence: bool = False
-    evidence_note: str = ""
-    comment: bool = False
-    rule: Rule | None = None
-    labels: dict = field(default_factory=dict)
-
-    def label(self, name: str, lang: str = "zh") -> str:
-        from geo.declare import schema as S
-
-        if lang == "zh" and name in self.labels:
-            return self.labels[name]
-        return S.CHANGE.field(name).label(lang)
-
-    def note(self, lang: str = "zh") -> str:
-        """One sentence for the form: which rule applies and what it needs."""
-        if self.rule is None:
-            return ""
-        zh = lang == "zh"
-        names = ("、" if zh else ", ").join(self.label(n, lang) for n in self.requires)
-        if zh:
-            text = f"按“{self.rule.zh}”销号：须填写{names or '（无）'}"
-            return text + (f"；须上传{self.evidence_note}。" if self.evidence_note else "。")
-        text = f"Closing as “{self.rule.en}”: fill in {names or '(nothing)'}"
-        return text + ("; attach the evidence listed." if self.evidence_note else ".")
-
-
 def is_closing(src: str, dst: str) -> bool:
     return (src, dst) in CLOSING
 
@@ -272,22 +242,22 @@ def requirements(feature: dict, transition, settings=None) -> Requirements:
     src = feature.get("status")
     if not is_closing(src, t.dst):
         return Requirements(tuple(t.requires), tuple(t.optional), dict(t.values), bool(t.evidence),
-                            comment=bool(t.comment))
+                            comment=bool(t.comment), layer=S.layer("change"))
     rule = rule_for(feature, settings)
     if rule is None:
         return Requirements(tuple(t.requires), tuple(t.optional), dict(t.values), bool(t.evidence),
-                            comment=bool(t.comment))
+                            comment=bool(t.comment), layer=S.layer("change"))
     table = tables(settings)[rule.kind]
     requires = tuple(n for n in rule.requires if n != "verdict")
     optional = tuple(dict.fromkeys(n for n in (*rule.optional, *t.optional) if n not in requires and n != "verdict"))
     values = {"measure_kind": table.measure_names} if "measure" in rule.checks else {}
     evidence = bool(rule.evidence) or bool(t.evidence)
-    return Requirements(requires, optional, values, evidence, rule.evidence, bool(t.comment), rule, dict(rule.labels))
+    return Requirements(requires, optional, values, evidence, rule.evidence, bool(t.comment), rule, dict(rule.labels),
+                        layer=S.layer("change"))
 
 
 def needs(feature: dict, settings=None) -> Requirements:
     """What closing ``feature`` needs by its cause, whatever its status (for reviewers' pages)."""
-    from geo.declare.base import Transition
 
     src = "accepted" if feature.get("verdict") == "illegal" else "verified"
     return requirements({**feature, "status": src}, Transition((src,), "applied", "申请销号", "Apply for closure"),
@@ -308,7 +278,6 @@ def guard(current: dict, merged: dict, t, fields: dict, files: list, settings=No
     inside its transaction). Returns fields to set with the step (a derived 整改方式, cleared
     findings); raises :class:`~geo.core.errors.TransitionError` naming what is missing, or
     :class:`FindingError` when a check finds a problem with the polygon itself."""
-    from geo.declare import schema as S
 
     src = current.get("status")
     if not is_closing(src, t.dst):
@@ -359,7 +328,6 @@ def guard(current: dict, merged: dict, t, fields: dict, files: list, settings=No
 
 
 def _check_findings(current: dict, merged: dict, rule: Rule, review: ReviewSettings, verb: str) -> None:
-    from geo.core.timeutil import as_date
 
     tol = float(review.area_tolerance_pct)
     area = _area(current.get("area_ha"))
@@ -396,7 +364,6 @@ def _check_findings(current: dict, merged: dict, rule: Rule, review: ReviewSetti
 def record_finding(store, layer: str, fid: int, err: FindingError, actor: str) -> None:
     """Record a finding on the polygon (a flag it keeps, and a ``finding`` event saying what was
     found and by whose application), after the refused step was rolled back."""
-    from geo.access.scope import unwrap
 
     raw, _ = unwrap(store)
     key = err.details.get("finding")
@@ -412,7 +379,6 @@ def record_finding(store, layer: str, fid: int, err: FindingError, actor: str) -
 
 def describe(settings=None, lang: str = "zh") -> list[dict]:
     """The tables as rows for people (the review page shows them; ``python -m geo review rules``)."""
-    from geo.declare import schema as S
 
     rows = []
     for kind, table in tables(settings).items():
@@ -420,7 +386,7 @@ def describe(settings=None, lang: str = "zh") -> list[dict]:
             labels = dict(rule.labels)
 
             def name(n, labels=labels):
-                return labels.get(n) if lang == "zh" and n in labels else S.CHANGE.field(n).label(lang)
+                return labels.get(n) if lang == "zh" and n in labels else S.layer("change").field(n).label(lang)
 
             rows.append({
                 "kind": table.zh if lang == "zh" else table.en, "rule": rule.label(lang), "key": rule.key,

@@ -23,11 +23,14 @@ import json
 import pandas as pd
 
 from geo.engine import official
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.change.closure import review_settings
 from geo.access.scope import unwrap
 from geo.core.timeutil import today_local
-from geo.engine.workflow import with_deadlines
+from geo.change.deadlines import with_deadlines
+from geo.docs.blocks import Block
+from geo.docs.text import zh_date
+from geo.docs.layout import render
 
 LEVEL_ZH = {"league": "盟级", "banner": "旗县级", "township": "苏木乡镇级", "village": "嘎查村级"}
 COLUMNS = ["id", "polygon_no", "county_code", "county", "township", "status", "verdict", "due", "days_overdue",
@@ -187,8 +190,6 @@ def office_name(settings) -> str:
 
 def notice_blocks(group: dict, settings, today: dt.date, number: int) -> list:
     """The notice's text as bulletin blocks (see :func:`notice_docx`)."""
-    from geo.docs.blocks import Block
-    from geo.docs.text import zh_date
 
     kind = group["notice"]
     polys = group["polygons"]
@@ -235,7 +236,6 @@ def notice_blocks(group: dict, settings, today: dt.date, number: int) -> list:
 
 def notice_docx(group: dict, settings, today: dt.date | None = None, number: int = 1) -> bytes:
     """One chief's 提示单 / 督办单 as .docx, laid out by the bulletin's 公文 layout (geo.docs.layout)."""
-    from geo.docs.layout import render
 
     today = today or today_local()
     return render(notice_blocks(group, settings, today, number), title=f"林长制工作{group['notice']}",

@@ -15,12 +15,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.store import Store
 from geo.store import cells as cells_mod
 from geo.core.timeutil import today_local
 from geo.core.types import BBox
-from geo.engine.workflow import VERDICTS, change_deadlines, overdue
+from geo.change.deadlines import change_deadlines, overdue
+from geo.change.layers import VERDICTS
+from geo.access.scope import unwrap
 
 LIST_COLS = ["polygon_no", "batch_id", "county_code", "county", "township", "status", "verdict",
              "area_ha", "area_mu", "deadline", "assigned_to", "fine_yuan", "version", "repeat_of"]
@@ -48,7 +50,7 @@ class Filters:
             raw = params.get(key) or ""
             return [v.strip() for v in str(raw).split(",") if v.strip()]
 
-        statuses = tuple(s for s in items("status") if s in S.CHANGE_STATUSES)
+        statuses = tuple(s for s in items("status") if s in S.layer("change").statuses)
         return cls(
             batch_ids=tuple(int(b) for b in items("batch") if b.isdigit()),
             counties=tuple(items("county")),
@@ -64,7 +66,7 @@ class Filters:
             return []
         if not self.reached:
             return list(self.statuses)
-        order = list(S.CHANGE_STATUSES)
+        order = list(S.layer("change").statuses)
         first = min(order.index(s) for s in self.statuses)
         return order[first:]
 
@@ -269,7 +271,6 @@ def patch_listing(frame: pd.DataFrame, feature: dict, filters: Filters, batches:
 def layer_token(store: Store, layer: str) -> str:
     """Changes whenever a feature of ``layer`` is added or changed (every change is an event): a
     cache key for the map's other layers, which an action on a change polygon leaves as they were."""
-    from geo.access.scope import unwrap
 
     store, _ = unwrap(store)
     with store.transaction(write=False) as tx:

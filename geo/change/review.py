@@ -1,7 +1,7 @@
 """The closure review (销号审核): a county applies, the league reviews (and, when configured, the
 province spot-checks), a sample is checked, the rest approved, anything wrong sent back.
 
-The road of a polygon (statuses in :mod:`geo.declare.schema`, steps in :data:`geo.engine.workflow.CHANGE_MACHINE`)::
+The road of a polygon (statuses in :mod:`geo.declare.registry`, steps in :data:`geo.engine.workflow.CHANGE_MACHINE`)::
 
     verified / accepted ──申请销号──▶ applied 待审核 ──盟市审核通过──▶ closed 已销号            (levels = league)
                                          │            └──────────────▶ reviewed 待省级抽查 ──▶ closed (+ province)
@@ -36,10 +36,14 @@ import secrets
 import pandas as pd
 
 from geo.change import closure
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import NotFoundError, PermissionDenied, TransitionError, ValidationError
 from geo.access.scope import unwrap
 from geo.core.timeutil import local_date, now_utc, to_utc_text, today_local
+from geo.access.auth import ROLE_LABELS
+from geo.engine import workflow
+from geo.core.errors import GeoError
+from geo.core.timeutil import fmt_local
 
 LEVELS = ("league", "province")
 PENDING = {"league": "applied", "province": "reviewed"}
@@ -78,7 +82,6 @@ def _reviewer(access, level: str) -> None:
         return
     if access.role != ROLE[level]:
         zh, en = LEVEL_LABEL[level]
-        from geo.access.auth import ROLE_LABELS
 
         raise PermissionDenied(f"role '{access.role}' may not do the {en.lower()}",
                                f"当前角色不能办理{zh}（需{ROLE_LABELS[ROLE[level]][0]}）")
@@ -101,7 +104,7 @@ def on_transition(store, tx, current: dict, merged: dict, t, fields: dict, files
     Returns the fields to set with the step."""
     managed = sorted(set(fields) & MANAGED)
     if managed:
-        names = "、".join(S.CHANGE.field(n).zh for n in managed)
+        names = "、".join(S.layer("change").field(n).zh for n in managed)
         raise ValidationError(f"{', '.join(managed)} are kept by the review itself",
                               f"{names}由销号审核流程记录，不能直接填写")
     out = closure.guard(current, merged, t, fields, files)
@@ -304,7 +307,7 @@ def draw(store, county_code: str, level: str = "league", *, actor: str, access=N
         if raw.backend == "postgis":  # one draw at a time (SQLite's write lock already serialises)
             tx.execute("SELECT pg_advisory_xact_lock(?)", [742001])
         cols = ["id", "county", "kind", "verdict", "verified_cause", "change_cause"]
-        rows = tx.query(f"SELECT {', '.join(cols)} FROM {S.CHANGE.table} WHERE status = ? AND county_code = ? "
+        rows = tx.query(f"SELECT {', '.join(cols)} FROM {S.layer('change').table} WHERE status = ? AND county_code = ? "
                         "ORDER BY id", [pending, str(county_code)])
         recs = [dict(zip(cols, r)) for r in rows]
         entered = _entered(tx, [r["id"] for r in recs], pending)
@@ -393,7 +396,6 @@ def record_check(store, fid: int, *, method: str, result: str, note: str | None 
                  version: int | None = None, at: str | None = None) -> int:
     """Record the check of a polygon waiting for review (实地 or 影像 核查; 符合 or 不符合), with a
     note or a photo. Returns the polygon's new version."""
-    from geo.engine import workflow
 
     raw, access = unwrap(store, access)
     feat = raw.get_feature("change", fid)
@@ -414,13 +416,12 @@ def record_check(store, fid: int, *, method: str, result: str, note: str | None 
     return workflow.edit(raw, "change", int(fid), actor=actor, version=version, action="check", at=at,
                          fields={"check_method": method, "check_result": result, "check_note": note},
                          comment=note or f"{S.label('check_method', method)}：{S.label('check_result', result)}",
-                         attachments=attachments, _review=True)
+                         attachments=attachments, by_rules=True)
 
 
 def approve(store, fid: int, *, actor: str, version: int | None = None, comment: str | None = None,
             access=None, at: str | None = None) -> int:
     """Approve a polygon at the level it waits at: closed, or on to the next level."""
-    from geo.engine import workflow
 
     raw, _ = unwrap(store, access)
     feat = raw.get_feature("change", fid)
@@ -436,7 +437,6 @@ def approve_many(store, targets: list[tuple[int, int | None]], *, actor: str, ac
                  comment: str | None = None) -> dict:
     """Approve many at once; each polygon under the same rules as one by one (sampled ones need
     their check). ``{"done": [ids], "refused": [{id, message_zh, message_en}]}``."""
-    from geo.core.errors import GeoError
 
     done, refused = [], []
     for fid, version in targets:
@@ -451,7 +451,6 @@ def approve_many(store, targets: list[tuple[int, int | None]], *, actor: str, ac
 def send_back(store, fid: int, reason: str, *, actor: str, version: int | None = None, access=None,
               attachments: list[tuple[str, bytes]] | None = None, at: str | None = None) -> int:
     """Send a polygon back to its county with ``reason`` (required)."""
-    from geo.engine import workflow
 
     if not (reason or "").strip():
         raise TransitionError("sending back needs a reason", "退回需要填写退回原因")
@@ -496,7 +495,6 @@ def banner(store, feature: dict, lang: str = "zh") -> tuple[str, str] | None:
 
 def return_banner(store, feature: dict, lang: str = "zh") -> str | None:
     """The sent-back notice as one sentence for the top of a polygon's details."""
-    from geo.core.timeutil import fmt_local
 
     n = return_notice(store, feature)
     if n is None:

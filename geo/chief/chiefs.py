@@ -16,6 +16,9 @@ from geo.engine import workflow
 from geo.core.errors import NotFoundError, ValidationError
 from geo.access.scope import unwrap
 from geo.core.timeutil import as_date, today_local
+from geo.store.attribution import zones_in_force
+from geo.core.timeutil import now_utc
+from geo.store.attribution import LEVEL_ORDER
 
 FIGURE_COLUMNS = ("role", "level", "status")
 
@@ -193,7 +196,6 @@ def sheet_defaults(layer: str, sheet: str) -> dict:
 
 
 def _zone_index(raw, tx=None) -> dict[str, int]:
-    from geo.store.attribution import zones_in_force
 
     zones = zones_in_force(raw, tx)
     return {str(n).strip(): int(i) for n, i in zip(zones["name"], zones["id"])} if len(zones) else {}
@@ -203,8 +205,6 @@ def prepare_rows(raw, layer: str, rows: list[dict], *, actor: str, access=None, 
     """Roster rows → posts: the zone named in a row must exist (its id is filled in), and the person
     holding the post is found (same name and phone) or added to the people register."""
     import geopandas as gpd
-
-    from geo.core.timeutil import now_utc, today_local
 
     problems = []
     zones = _zone_index(raw, tx)
@@ -286,7 +286,6 @@ def for_feature(store, feature: dict) -> list[dict]:
     names = store.read_layer("zone", ids=[int(z) for _, z in levels], columns=["name", "level"], geometry=False)
     name = dict(zip(names["id"].astype(int), names["name"]))
     chiefs = zone_chiefs(store, [z for _, z in levels])
-    from geo.store.attribution import LEVEL_ORDER
 
     levels.sort(key=lambda p: -(LEVEL_ORDER.index(p[0]) if p[0] in LEVEL_ORDER else -1))
     return [{"level": lv, "zone_id": int(z), "zone": name.get(int(z)), **(chiefs.get(int(z)) or {})}
@@ -304,7 +303,6 @@ def chief_columns(store, frame: pd.DataFrame) -> pd.DataFrame:
     names = store.read_layer("zone", ids=sorted(all_ids), columns=["name", "level"], geometry=False)
     name = dict(zip(names["id"].astype(int), names["name"]))
     chiefs = zone_chiefs(store, all_ids)
-    from geo.store.attribution import LEVEL_ORDER
 
     zone_name, zone_chief = [], []
     for p in parsed:
@@ -322,98 +320,6 @@ def zones_of_person(store, person_id: int) -> list[int]:
     posts = store.read_layer("post", where={"holder_id": int(person_id), "role": ["chief", "deputy"],
                                             "status": "filled"}, columns=["zone_id"], geometry=False)
     return sorted({int(z) for z in posts["zone_id"].dropna()})
-
-
-def _in_zone(frame: pd.DataFrame, zone_id: int, level: str) -> pd.Series:
-    def hit(z):
-        if z is None or (isinstance(z, float) and pd.isna(z)):
-            return False
-        d = json.loads(z) if isinstance(z, str) else z
-        return d.get(level) == zone_id or zone_id in (d.get("others") or {}).get(level, [])
-    return frame["zones"].map(hit).astype(bool) if "zones" in frame else pd.Series(False, index=frame.index)
-
-
-def view(store, *, person_id: int | None = None, zone_id: int | None = None, start=None, end=None) -> dict:
-    """What a chief (or a zone) has open: the zones (outlines), change polygons by status and
-    overdue, occupation plots, signboards needing an update, overdue items, every other register's
-    open records, and the patrols of the period. Scoped like everything else (``store`` is the
-    user's). ``start``/``end``: the patrol period (dates)."""
-    import datetime as dt
-
-    from geo.declare import schema as S
-    from geo.core.errors import ValidationError
-
-    if person_id is not None:
-        person = store.get_feature("person", int(person_id))  # NotFound / PermissionDenied as any record
-        zone_ids = zones_of_person(store, int(person_id))
-    elif zone_id is not None:
-        person = None
-        zone_ids = [int(zone_id)]
-    else:
-        raise ValidationError("pick a chief or a zone", "请选择林长或责任区")
-    zones = store.read_layer("zone", ids=zone_ids, columns=["name", "level", "county_code", "county"]) if zone_ids else None
-    out = {"person": person, "zones": zones, "open": {}, "features": {}, "boards": None, "items": None,
-           "patrols": None}
-    if zones is None or zones.empty:
-        return out
-    end = end or today_local()
-    start = start or (end - dt.timedelta(days=90))
-    bbox = tuple(zones.total_bounds)
-    for key, lyr in S.LAYERS.items():
-        if not (lyr.attributed and lyr.has("zones") and lyr.spatial) or key == "patrol":
-            continue
-        cols = [c for c in ("zones", "status", lyr.label_field, "county") if lyr.has(c)]
-        frame = store.read_layer(key, bbox=bbox, columns=cols, geometry=True)
-        if frame.empty:
-            continue
-        mask = pd.Series(False, index=frame.index)
-        for zid, level in zip(zones["id"].astype(int), zones["level"]):
-            mask |= _in_zone(frame, zid, level)
-        frame = frame[mask]
-        final = set(lyr.final_statuses)
-        open_ = frame[~frame["status"].isin(final)] if "status" in frame else frame
-        if key == "signboard":
-            from geo.chief.signboards import stale as stale_mask
-
-            full = store.read_layer("signboard", ids=open_["id"].astype(int).tolist(), geometry=True) if len(open_) else open_
-            out["boards"] = full[stale_mask(store, full).to_numpy()] if len(full) else full
-            out["open"]["signboard"] = {"needs_update": int(len(out["boards"]))}
-            continue
-        counts = open_["status"].value_counts().to_dict() if "status" in open_ else {}
-        out["open"][key] = {"total": int(len(open_)), "by_status": {k: int(v) for k, v in counts.items()}}
-        out["features"][key] = open_
-    if "change" in out["features"] and len(out["features"]["change"]):
-        from geo.change.mapview import LIST_COLS
-        from geo.engine.workflow import change_deadlines, overdue
-
-        ch = out["features"]["change"]
-        meta = store.read_layer("change", ids=ch["id"].astype(int).tolist(), columns=LIST_COLS, geometry=False)
-        late = overdue(change_deadlines(meta, store.batches("change")), today_local())
-        out["open"]["change"]["overdue"] = int(late.sum())
-    # items linked to what lies in the zones, and overdue
-    from geo.items.items import progress
-
-    items = progress(store)
-    if len(items):
-        links = store.item_links()
-        mine = set()
-        for key, frame in out["features"].items():
-            ids = set(frame["id"].astype(int))
-            part = links[(links["layer"] == key) & links["feature_id"].astype(int).isin(ids)]
-            mine |= set(part["item_id"].astype(int))
-        out["items"] = items[items["id"].astype(int).isin(mine) & items["overdue"]]
-    pats = store.read_layer("patrol", bbox=bbox, columns=["actor", "actor_level", "started_at", "length_km",
-                                                           "duration_h", "zones", "plausible"])
-    if len(pats):
-        when = pats["started_at"].astype(str)
-        pats = pats[(when >= start.isoformat()) & (when < (end + dt.timedelta(days=1)).isoformat())]
-        mask = pd.Series(False, index=pats.index)
-        for zid, level in zip(zones["id"].astype(int), zones["level"]):
-            mask |= _in_zone(pats, zid, level)
-        pats = pats[mask]
-    out["patrols"] = pats
-    out["period"] = (start, end)
-    return out
 
 
 def chiefs_list(store) -> pd.DataFrame:

@@ -10,7 +10,7 @@ response** — flagged in the order's details and counted on the leaders' screen
 
 from __future__ import annotations
 
-from geo.declare.base import COMMON, DATE, INT, TEXT, Deadline, Figure, Layer, Operation, Transition, _f
+from geo.declare.base import COMMON, DATE, INT, TEXT, Deadline, Figure, Layer, Operation, Transition, fld
 
 LABELS = {"status": {"open": ("办理中", "Open"), "done": ("已办结", "Done")}}
 
@@ -31,16 +31,16 @@ ORDER = Layer(
     rules="geo.chief.orders",
     list_fields=("order_no", "issued_on", "issuer", "subject", "addressed", "deadline", "status"),
     fields=(
-        _f("order_no", TEXT, "令号", "Order no.", "令号", "编号", "文号", required=True),
-        _f("issued_on", DATE, "签发日期", "Issued on", "签发日期", "日期", required=True),
-        _f("issuer_post", INT, "签发林长（岗位）", "Issuing chief's post", ref="post"),
-        _f("issuer", TEXT, "签发林长", "Issued by", "签发人", "签发林长", "林长"),
-        _f("subject", TEXT, "事项", "Subject", "事项", "标题", "名称", required=True),
-        _f("content", TEXT, "主要内容", "Content", "内容", "主要内容", "要求"),
-        _f("addressed", TEXT, "下达责任区", "Addressed zones", "下达对象", "责任区", "下达责任区", required=True),
-        _f("deadline", DATE, "反馈时限", "Response deadline", "时限", "反馈时限", "办理时限", required=True),
-        _f("responses", TEXT, "反馈情况", "Responses", internal=True),  # one line per response (geo.chief.orders)
-        _f("note", TEXT, "备注", "Note", "备注"),
+        fld("order_no", TEXT, "令号", "Order no.", "令号", "编号", "文号", required=True),
+        fld("issued_on", DATE, "签发日期", "Issued on", "签发日期", "日期", required=True),
+        fld("issuer_post", INT, "签发林长（岗位）", "Issuing chief's post", ref="post"),
+        fld("issuer", TEXT, "签发林长", "Issued by", "签发人", "签发林长", "林长"),
+        fld("subject", TEXT, "事项", "Subject", "事项", "标题", "名称", required=True),
+        fld("content", TEXT, "主要内容", "Content", "内容", "主要内容", "要求"),
+        fld("addressed", TEXT, "下达责任区", "Addressed zones", "下达对象", "责任区", "下达责任区", required=True),
+        fld("deadline", DATE, "反馈时限", "Response deadline", "时限", "反馈时限", "办理时限", required=True),
+        fld("responses", TEXT, "反馈情况", "Responses", internal=True),  # one line per response (geo.chief.orders)
+        fld("note", TEXT, "备注", "Note", "备注"),
         *COMMON,
     ),
     transitions=(
@@ -51,9 +51,9 @@ ORDER = Layer(
     operations=(
         Operation("respond", "登记反馈", "Record a response", "geo.chief.orders:op_respond", evidence=True,
                   statuses=("open", "done"), roles=("admin", "staff", "inspector"), fields=(
-                      _f("zone_id", INT, "反馈责任区", "Responding zone", ref="zone", required=True),
-                      _f("responded_on", DATE, "反馈日期", "Responded on"),
-                      _f("summary", TEXT, "办理情况", "What was done", required=True),
+                      fld("zone_id", INT, "反馈责任区", "Responding zone", ref="zone", required=True),
+                      fld("responded_on", DATE, "反馈日期", "Responded on"),
+                      fld("summary", TEXT, "办理情况", "What was done", required=True),
                   )),
     ),
     figures=(
@@ -67,11 +67,3 @@ ORDER = Layer(
 )
 
 REGISTERS = (ORDER,)
-
-
-def demo(store, tx, ctx) -> int:
-    """Three orders of the league's chief (林长令), addressed to county zones, with responses — one
-    county late on an order whose deadline has passed."""
-    from geo.chief.orders import demo as build
-
-    return build(store, tx, ctx)

@@ -15,9 +15,16 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
 import shapely
 
 from geo.access.scope import unwrap
+from geo.chief.chiefs import board_holder, stale_boards
+from geo.engine.asof import replay
+from geo.engine import workflow
+from geo.core.timeutil import today_local
+from geo.core.errors import ValidationError
+from geo.declare import registry as S
 
 # the only fields of a board that are ever published
 PUBLIC_FIELDS = ("board_no", "level", "chief_name", "chief_post", "phone", "duties", "zone_name", "outline")
@@ -28,8 +35,6 @@ RETIRED = "retired"
 
 def op_inspect(store, fid, values, *, actor, access=None, comment=None, attachments=(), **_):
     """An inspection: its date, the condition found (the board's status follows it), photos."""
-    from geo.engine import workflow
-    from geo.core.timeutil import today_local
 
     condition = values.get("condition") or "ok"
     day = values.get("last_inspected_on") or today_local().isoformat()
@@ -40,10 +45,6 @@ def op_inspect(store, fid, values, *, actor, access=None, comment=None, attachme
 
 def op_refresh(store, fid, values, *, actor, access=None, comment=None, attachments=(), **_):
     """The board redone with the current holder of its post (name, post, phone, duties)."""
-    from geo.engine import workflow
-    from geo.chief.chiefs import board_holder
-    from geo.core.errors import ValidationError
-    from geo.core.timeutil import today_local
 
     raw, _ = unwrap(store)
     board = raw.get_feature("signboard", fid)
@@ -59,8 +60,6 @@ def op_refresh(store, fid, values, *, actor, access=None, comment=None, attachme
 
 
 def op_move(store, fid, values, *, actor, access=None, comment=None, geometry=None, **_):
-    from geo.engine import workflow
-    from geo.core.errors import ValidationError
 
     if geometry is None:
         raise ValidationError("give the new location", "请填写新位置的经纬度", field="geometry")
@@ -69,7 +68,6 @@ def op_move(store, fid, values, *, actor, access=None, comment=None, geometry=No
 
 
 def _status_label(key: str) -> str:
-    from geo.declare import schema as S
 
     return S.label("status", key)
 
@@ -103,8 +101,6 @@ def details(store, record: dict, lang: str = "zh"):
     """Who the board should show now, when its post changed hands since it was last updated."""
     import pandas as pd
 
-    from geo.chief.chiefs import board_holder, stale_boards
-
     raw, _ = unwrap(store)
     frame = pd.DataFrame([{k: record.get(k) for k in ("post_id", "content_on", "installed_on")}])
     if not stale_boards(raw, frame).iloc[0]:
@@ -117,16 +113,27 @@ def details(store, record: dict, lang: str = "zh"):
              pd.DataFrame(rows, columns=["", " "]))]
 
 
-def stale(store, boards) -> "pd.Series":
-    """True for boards that need updating: marked stale, or their post changed hands since."""
-    import pandas as pd
-
-    from geo.chief.chiefs import stale_boards
-
+def stale(store, boards: pd.DataFrame, until: str | None = None) -> pd.Series:
+    """The one rule of a stale board (信息过期), for the figures, the register page, the chief's page
+    and the map alike: recorded as stale, or its post changed hands after the board's content was
+    last updated (appointments recorded before ``until``, UTC text; None: all), or — a board tied
+    to no post — it shows someone other than its zone's recorded chief. A retired board is never
+    stale."""
     if boards.empty:
         return pd.Series([], dtype=bool)
-    marked = boards["status"].eq("stale") if "status" in boards else False
-    return (stale_boards(store, boards) | marked) & boards["status"].ne("retired")
+    moved = stale_boards(store, boards, until=until)
+    zones = store.read_layer("zone", columns=["chief_name"], geometry=False)
+    if until is not None:
+        zones = replay(store, "zone", zones, until)
+    chief = dict(zip(zones["id"].astype("int64"), zones["chief_name"]))
+    zone = pd.to_numeric(boards["zone_id"], errors="coerce") if "zone_id" in boards else pd.Series(
+        float("nan"), index=boards.index)
+    current = zone.map(lambda z: chief.get(int(z)) if z == z else None)
+    shown = boards["chief_name"].astype(object) if "chief_name" in boards else pd.Series(None, index=boards.index)
+    loose = boards["post_id"].isna() if "post_id" in boards else True
+    mismatch = loose & zone.notna() & current.notna() & (current.astype(object) != shown)
+    status = boards["status"] if "status" in boards else pd.Series("ok", index=boards.index)
+    return ((status == "stale") | mismatch | moved) & (status != RETIRED)
 
 
 def public_card(store, number: str) -> dict | None:
@@ -155,7 +162,6 @@ def public_card(store, number: str) -> dict | None:
 
 def _holder(raw, row: dict) -> dict:
     """The chief who holds the board's post today, when the post register knows it."""
-    from geo.chief.chiefs import board_holder
 
     return board_holder(raw, row) or {}
 

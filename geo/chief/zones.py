@@ -20,11 +20,15 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.store.attribution import LEVEL_ORDER, attribute, zones_in_force
 from geo.core.errors import PermissionDenied, ValidationError
 from geo.access.scope import unwrap
 from geo.core.timeutil import now_utc, today_local
+from geo.chief.chiefs import chiefs_of_zone
+from geo.engine.display import table
+from geo.ingest import Options, prepare
+from geo.engine.records import option_key
 
 TOLERANCE_MU = 1.0  # slivers smaller than this (digitising noise) are not reported
 FIGURE_COLUMNS = ("level", "valid_to")
@@ -185,7 +189,7 @@ def replace(store, county_code: str, zones: gpd.GeoDataFrame, *, valid_from=None
         new["county_code"], new["county"] = county_code, county["name"].iloc[0]
         new["valid_from"], new["version_no"] = day, version
         new["parent_id"] = None
-        ids = raw.insert_features(tx, "zone", new.drop(columns=[c for c in new.columns if not S.ZONE.has(c)
+        ids = raw.insert_features(tx, "zone", new.drop(columns=[c for c in new.columns if not S.layer("zone").has(c)
                                                                   and c != new.geometry.name]),
                                   actor=actor, at=at, action="create", record_values=True,
                                   comment=comment or f"责任区第 {version} 版")
@@ -231,8 +235,6 @@ def reattribute(raw, tx, county_code: str, *, actor: str, at: str, comment: str)
 
 def details(store, record: dict, lang: str = "zh"):
     """The register page's extra tables for a zone: its posts and who holds them."""
-    from geo.chief.chiefs import chiefs_of_zone
-    from geo.engine.display import table
 
     posts = chiefs_of_zone(store, int(record["id"]))
     if posts.empty:
@@ -243,8 +245,6 @@ def details(store, record: dict, lang: str = "zh"):
 # ------------------------------------------------------------------------------ command line
 def read_file(store, path, *, encoding=None, crs=None, source_layer=None) -> gpd.GeoDataFrame:
     """A zones file (shp/zip/gpkg/geojson) read and checked as any upload, its levels as keys."""
-    from geo.ingest import Options, prepare
-    from geo.engine.records import option_key
 
     report = prepare(str(path), Options(layer="zone", encoding=encoding, crs=crs, source_layer=source_layer), store)
     refusal = report.refusal()
@@ -254,36 +254,5 @@ def read_file(store, path, *, encoding=None, crs=None, source_layer=None) -> gpd
     if "level" not in frame or frame["level"].isna().any():
         raise ValidationError("every zone needs its level (a column such as 级别)",
                               "每个责任区都需要级别（如“级别”列：盟级/旗县级/苏木乡镇级/嘎查村级/网格）")
-    frame["level"] = frame["level"].map(lambda v: option_key(S.ZONE.field("level"), v))
+    frame["level"] = frame["level"].map(lambda v: option_key(S.layer("zone").field("level"), v))
     return frame
-
-
-def add_parsers(sub, common, writer, reader) -> None:
-    p = sub.add_parser("zones", help="responsibility zones: check them, or replace a county's zones by a new version")
-    p.add_argument("action", choices=["check", "replace"])
-    common(p)
-    writer(p)
-    p.add_argument("path", nargs="?", help="replace: the new zones file (shp/zip/gpkg/geojson)")
-    p.add_argument("--county", help="county code (adcode), e.g. 152224")
-    p.add_argument("--from", dest="valid_from", help="replace: the date the new zones start (default today)")
-    p.add_argument("--encoding")
-    p.add_argument("--crs")
-    p.add_argument("--source-layer")
-
-
-def run(args, settings, store, access, actor):
-    if args.command != "zones":
-        return None
-    from geo.cli.main import _print
-
-    if args.action == "check":
-        problems = check(store, args.county)
-        out = {k: [{kk: vv for kk, vv in p.items() if kk != "geometry"} for p in v] for k, v in problems.items()}
-        _print({"summary": summary(problems), **out}, True)
-        return 0
-    if not args.path or not args.county:
-        raise ValidationError("replace needs the zones file and --county", "替换责任区需要新的责任区文件和 --county 旗县代码")
-    frame = read_file(store, args.path, encoding=args.encoding, crs=args.crs, source_layer=args.source_layer)
-    result = replace(store, args.county, frame, valid_from=args.valid_from, actor=actor, access=access)
-    _print(result, args.json)
-    return 0

@@ -16,6 +16,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from geo.access.actors import resolve
+from geo.store import open_store
+from geo.imagery import scenes as SC
+from geo.imagery import zonal
+from geo.imagery import detect
+from geo.imagery import chips
+from geo.imagery import sheet
+from geo.imagery import regreen
+from geo.imagery import basemap
 
 
 def add_parsers(sub, common) -> None:
@@ -112,7 +121,6 @@ WRITES = {"add": True, "detect": True, "ndvi": True, "regreen": False}
 
 def _scoped(store, args):
     """The store as ``--actor`` may use it; changes name an account or --system (geo.access.actors)."""
-    from geo.access.actors import resolve
 
     write = WRITES.get(args.verb, False) or (args.verb == "regreen" and getattr(args, "items", False))
     if args.verb == "detect" and getattr(args, "dry_run", False):
@@ -130,12 +138,10 @@ def run(args, settings) -> int:
     zh = settings.lang == "zh"
     if args.command == "basemap":
         return _basemap(args, settings, zh)
-    from geo.store import open_store
 
     store = _scoped(open_store(settings.db), args)
     folder = settings.imagery_dir
     if args.verb == "add":
-        from geo.imagery import scenes as SC
 
         added = SC.add(store, args.path, folder=folder, actor=args.actor, date=args.date, sensor=args.sensor,
                        bands=args.bands, ndvi_band=args.ndvi_band, scale=args.scale, offset=args.offset,
@@ -147,7 +153,6 @@ def run(args, settings) -> int:
         _print({"added": rows}, args.json, text)
         return 0
     if args.verb == "list":
-        from geo.imagery import scenes as SC
 
         scenes = SC.visible(store)  # (an --actor sees only the scenes meeting their counties)
         if args.county:
@@ -163,7 +168,6 @@ def run(args, settings) -> int:
         _print({"scenes": rows}, args.json, text)
         return 0
     if args.verb == "ndvi":
-        from geo.imagery import zonal
 
         out = zonal.batch_ndvi(store, args.batch, folder=folder, before=args.before, after=args.after)
         text = (f"批次 #{out['batch_id']}：{out['polygons']} 个图斑，已计算 {out['computed']} 个，无影像覆盖 "
@@ -172,7 +176,6 @@ def run(args, settings) -> int:
         _print(out, args.json, text)
         return 0
     if args.verb == "detect":
-        from geo.imagery import detect
 
         out = detect.run(store, args.before, args.after, actor=args.actor, threshold=args.threshold,
                          min_area_mu=args.min_area_mu, folder=folder, name=args.name, kind=args.kind,
@@ -186,7 +189,6 @@ def run(args, settings) -> int:
         _print(out, args.json, text)
         return 0
     if args.verb == "chips":
-        from geo.imagery import chips
 
         feat = store.get_feature("change", args.id)
         shots = chips.chips_for(store, feat, kind=args.kind, folder=folder, lang=settings.lang)
@@ -201,13 +203,11 @@ def run(args, settings) -> int:
                "\n".join(f"{f['file']}  {f['caption']}" for f in files) or ("没有覆盖该图斑的影像" if zh else "no imagery"))
         return 0
     if args.verb == "sheet":
-        from geo.imagery import sheet
 
         path = sheet.write(store, args.id, args.out, folder=folder, lang=settings.lang)
         _print({"id": args.id, "out": str(path)}, args.json, str(path))
         return 0
     if args.verb == "regreen":
-        from geo.imagery import regreen
 
         rows = regreen.check(store, counties=args.county, folder=folder)
         out = {"checked": int(len(rows)), "figures": regreen.figures_from(rows)}
@@ -225,7 +225,6 @@ def run(args, settings) -> int:
 
 
 def _basemap(args, settings, zh: bool) -> int:
-    from geo.imagery import basemap
 
     if args.verb == "list":
         rows = basemap.available(settings.tiles_dir)

@@ -17,6 +17,8 @@ from geo.ingest.batch import Options, Report, commit, prepare
 from geo.ingest.fieldmap import parse_overrides
 from geo.ingest.refusal import named, unexpected
 from geo.engine.official import default_purpose
+from geo.store import open_store
+from geo.access.actors import resolve
 
 EMPTY_COUNTS = {"read": 0, "stored": 0, "to_store": 0, "repaired": 0, "rejected": 0, "duplicates": 0,
                 "flagged": 0, "repeats": 0}
@@ -61,7 +63,6 @@ def _text(report: Report, summary: dict, lang: str) -> str:
 
 def run_cli(args, settings) -> int:
     """Run ``ingest`` for parsed ``args``; return the exit code."""
-    from geo.store import open_store
 
     lang = settings.lang
     report: Report | None = None
@@ -79,7 +80,6 @@ def run_cli(args, settings) -> int:
                 raise IngestError("give the batch a name with --batch", "请用 --batch 指定批次名称", option="batch")
             # an account must be allowed to upload (staff, administrators); without --actor the
             # batch is recorded as stored by the system operator (geo.access.actors)
-            from geo.access.actors import resolve
 
             store, access, actor = resolve(store, args.actor, args.system, default_system=True)
             commit(report, store, actor=actor, access=access)

@@ -14,26 +14,45 @@ import json
 import sys
 from pathlib import Path
 
-from geo.declare import schema as S
+from geo.cli import enterprise as enterprise_cli
+from geo.cli import patrols as patrols_cli
+from geo.cli import registers as rcli
+from geo.cli import review as review_cli
+from geo.cli import zones as zones_cli
+from geo.cli.common import add_common as _common
+from geo.cli.common import add_reader as _actor
+from geo.cli.common import add_writer as _writer
+from geo.cli.common import emit as _print
+from geo.cli.common import pairs as _pairs
 from geo.core.config import Settings, load_settings
 from geo.core.errors import GeoError, ValidationError
+from geo.declare import registry as S
+from geo.cli.imagery import add_parsers as imagery_parsers
+from geo.store import open_store
+from geo.cli.ingest import run_cli
+from geo.cli.imagery import run as imagery_run
+from geo.engine.backup import restore
+from geo.access.actors import resolve
+from geo.stats.summary import summary
+from geo.report.export import selection, write
+from geo.core import evidence
+from geo.engine import workflow
+from geo.report import write_report
+from geo.engine.backup import backup
+from geo.cli import users as users_cli
+from geo.items import items as gitems
+from geo.engine import official
+from geo.demo import build as demo
 
-
-def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
-    p.add_argument("--db", help="store: a .gpkg path or postgresql:// URL (default: FOREST_DB or data/forest.gpkg)")
-    if json_flag:
-        p.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _actor(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--actor", help="read as this account (its counties only)")
-
-
-def _writer(p: argparse.ArgumentParser, required_help: str = "") -> None:
-    """``--actor ACCOUNT`` or ``--system``: who makes a change (geo.access.actors)."""
-    p.add_argument("--actor", help="the account making the change (its role and counties apply)" + required_help)
-    p.add_argument("--system", action="store_true",
-                   help="an administrator working on the server; recorded as system:<os user>")
+# the verbs of the parts of the system, each ``(add_parsers, run)``: ``run`` answers None for a
+# command that is not its own (in this order on ``--help``, after the registers' generic verbs)
+VERBS = (
+    (zones_cli.add_parsers, zones_cli.run),
+    (patrols_cli.add_parsers, patrols_cli.run),
+    (enterprise_cli.add_enterprise_parsers, enterprise_cli.run_enterprise),
+    (enterprise_cli.add_sample_parsers, enterprise_cli.run_sample),
+    (review_cli.add_parsers, review_cli.run),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,33 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help="link: a condition (repeatable)")
     p.add_argument("--dry-run", action="store_true")
 
-    from geo.cli.registers import add_parsers
-
-    add_parsers(sub, _common, _writer, _actor)  # every register's verbs (list/add/edit/op/import-table, …)
-
-    from geo.cli.imagery import add_parsers as imagery_parsers
+    rcli.add_parsers(sub, _common, _writer, _actor)  # every register's verbs (list/add/edit/op/import-table, …)
+    for add, _ in VERBS:
+        add(sub, _common, _writer, _actor)
 
     imagery_parsers(sub, _common)
     return parser
-
-
-def _pairs(items: list[str], what: str) -> dict:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValidationError(
-                f"{what} '{item}' must look like KEY=VALUE", f"参数“{item}”格式应为 键=值"
-            )
-        key, value = item.split("=", 1)
-        out[key.strip()] = value
-    return out
-
-
-def _print(obj, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(obj, ensure_ascii=False, indent=None, default=str))
-    else:
-        print(obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,7 +219,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, settings: Settings) -> int:
-    from geo.store import open_store
 
     cmd = args.command
     if cmd == "init":
@@ -231,15 +228,12 @@ def _run(args, settings: Settings) -> int:
     if cmd == "demo":
         return _demo(args, settings)
     if cmd == "ingest":
-        from geo.ingest import run_cli
 
         return run_cli(args, settings)
     if cmd in ("imagery", "basemap"):
-        from geo.cli.imagery import run as imagery_run
 
         return imagery_run(args, settings)
     if cmd == "restore":
-        from geo.engine.backup import restore
 
         restore(args.backup, settings.db, force=args.force)
         _print({"restored": settings.db, "from": args.backup}, args.json)
@@ -248,14 +242,12 @@ def _run(args, settings: Settings) -> int:
     store = open_store(settings.db)
     access = None
     if cmd in ("stats", "export", "history", "transition", "users", "report"):
-        from geo.access.actors import resolve
 
         writes = cmd == "transition" or (cmd == "users" and args.action != "list")
         store, access, actor = resolve(store, getattr(args, "actor", None), getattr(args, "system", False),
                                        write=writes)
         args.actor = actor
     if cmd == "stats":
-        from geo.stats.summary import summary
 
         _official_batches(store, args.batch)
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
@@ -265,7 +257,6 @@ def _run(args, settings: Settings) -> int:
         _print(summary(store, as_of=as_of, batch_ids=args.batch, counties=counties), True)
         return 0
     if cmd == "export":
-        from geo.engine.export import selection, write
 
         where = _pairs(args.where, "--where")
         lyr, frame = selection(store, args.layer, ids=args.ids, where=where or None)
@@ -273,8 +264,6 @@ def _run(args, settings: Settings) -> int:
         _print({"layer": args.layer, "format": args.format, "out": str(path), "features": len(frame)}, args.json)
         return 0
     if cmd == "transition":
-        from geo.core import evidence
-        from geo.engine import workflow
 
         new_version = workflow.transition(
             store, args.layer, args.id, args.to, actor=args.actor, version=args.version,
@@ -297,7 +286,6 @@ def _run(args, settings: Settings) -> int:
                 print(f"{e['at']}  v{e['version']}  {e['actor']}  {e['action']}  {arrow}  {e['comment'] or ''}")
         return 0
     if cmd == "report":
-        from geo.report import write_report
 
         _official_batches(store, args.batch)
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
@@ -308,18 +296,14 @@ def _run(args, settings: Settings) -> int:
                args.json)
         return 0
     if cmd == "backup":
-        from geo.engine.backup import backup
 
         out = backup(store, args.out)
         _print({"backup": str(out), "store": settings.db}, args.json)
         return 0
     if cmd == "users":
-        from geo.access.auth import users_cli
 
-        return users_cli(store, args, access)
+        return users_cli.run(store, args, access)
     if cmd == "items":
-        from geo.items import items as gitems
-        from geo.access.actors import resolve
 
         store, access, actor = resolve(store, args.actor, args.system, write=args.action != "list")
         if args.action == "list":
@@ -349,7 +333,6 @@ def _official_batches(store, batch_ids) -> None:
     """Refuse batches that do not count (not official), saying how to make them count."""
     if not batch_ids:
         return
-    from geo.engine import official
 
     purpose = official.purposes(store)
     for b in batch_ids:
@@ -383,14 +366,11 @@ def _county_codes(store, wanted) -> list[str] | None:
 def _batches(store, args, settings: Settings) -> int:
     import pandas as pd
 
-    from geo.engine import official
-
     if args.action in ("promote", "set"):
         if args.id is None:
             raise ValidationError("give the batch with --id", "请用 --id 指定批次编号")
         if args.action == "set" and not args.purpose:
             raise ValidationError("give the new purpose with --purpose", "请用 --purpose 指定批次性质")
-        from geo.access.actors import resolve
 
         store, access, actor = resolve(store, args.actor, getattr(args, "system", False))
         purpose = "official" if args.action == "promote" else args.purpose
@@ -414,9 +394,6 @@ def _batches(store, args, settings: Settings) -> int:
 
 def _register_command(args, settings: Settings, store) -> int:
     """Verbs from geo.declare.registry: the generic ones and each register's own."""
-    from geo.access.actors import resolve
-    from geo.cli import registers as rcli
-    from geo.declare.registry import rules_of
 
     verb = next((getattr(args, k) for k in ("action", "verb", "sample_command") if getattr(args, k, None)), None)
     writes = args.command != "list" and verb not in (
@@ -427,18 +404,14 @@ def _register_command(args, settings: Settings, store) -> int:
                                    write=writes)
     if args.command in rcli.COMMANDS:
         return rcli.run(args, settings, store, access, actor)
-    for lyr in S.LAYERS.values():
-        rules = rules_of(lyr)
-        if rules is not None and hasattr(rules, "run"):
-            done = rules.run(args, settings, store, access, actor)
-            if done is not None:
-                return done
+    for _, run in VERBS:
+        done = run(args, settings, store, access, actor)
+        if done is not None:
+            return done
     raise AssertionError(args.command)
 
 
 def _demo(args, settings: Settings) -> int:
-    from geo.demo import build as demo
-    from geo.store import open_store
 
     if not settings.is_postgis and Path(settings.db).exists() and not args.force:
         store = open_store(settings.db)

@@ -11,22 +11,21 @@ from __future__ import annotations
 import importlib
 import json
 
-from geo.declare import schema as S
+from geo.declare import registry as S
+from geo.cli.common import emit as _print
+from geo.cli.common import pairs as _pairs
 from geo.core.errors import ValidationError
-
-
-def _pairs(items, what: str) -> dict:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ValidationError(f"{what} takes KEY=VALUE, not '{item}'", f"{what} 的格式应为 键=值，而不是“{item}”")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v
-    return out
+from geo.engine import records
+from geo.core import evidence
+from geo.engine import workflow
+from geo.ingest import tables
+from geo.core.errors import PermissionDenied
+from geo.engine.records import check_values
+from geo.access.scope import unwrap
+from geo.access.scope import ScopedStore
 
 
 def _geometry(args):
-    from geo.engine import records
 
     if getattr(args, "lon", None) is not None or getattr(args, "lat", None) is not None:
         return records.point(args.lon, args.lat)
@@ -93,24 +92,11 @@ def add_parsers(sub, common, writer, reader) -> None:
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
     p.add_argument("--dry-run", action="store_true")
 
-    from geo.declare.registry import rules_of
-
-    seen = set()
-    for lyr in S.LAYERS.values():
-        rules = rules_of(lyr)
-        if rules is not None and hasattr(rules, "add_parsers") and rules.__name__ not in seen:
-            seen.add(rules.__name__)
-            rules.add_parsers(sub, common, writer, reader)
-
 
 COMMANDS = ("list", "add", "edit", "op", "import-table")
 
 
 def run(args, settings, store, access, actor) -> int:
-    from geo.core import evidence
-    from geo.engine import workflow
-    from geo.cli.main import _print
-    from geo.engine import records
 
     cmd = args.command
     if cmd == "list":
@@ -136,7 +122,6 @@ def run(args, settings, store, access, actor) -> int:
         _print({"layer": args.layer, "id": args.id, "operation": args.operation, "result": result}, args.json)
         return 0
     if cmd == "import-table":
-        from geo.ingest import tables
 
         report = tables.import_file(store, args.layer, args.path, actor=actor, access=access,
                                     sheets=args.sheet, overrides=_pairs(args.map, "--map"), dry_run=args.dry_run)
@@ -157,9 +142,6 @@ def operation(layer: str, key: str):
 def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, access=None, comment=None,
             attachments=None, geometry=None):
     """Run a register operation (also what the page's operation forms call)."""
-    from geo.core.errors import PermissionDenied
-    from geo.engine.records import check_values
-    from geo.access.scope import unwrap
 
     raw, access = unwrap(store, access)
     op = operation(layer, key)
@@ -189,6 +171,5 @@ def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, 
 
 
 def _scoped(raw, access):
-    from geo.access.scope import ScopedStore
 
     return ScopedStore(raw, access)

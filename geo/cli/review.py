@@ -24,6 +24,15 @@ import argparse
 import datetime as dt
 import json
 from pathlib import Path
+from geo.core.errors import ValidationError
+from geo.change import review
+from geo.cli.common import emit as _print
+from geo.change import closure
+from geo.core import evidence
+from geo.change.review_figures import figures
+from geo.change import escalation as E
+from geo.core.timeutil import today_local
+from geo.report import brief as B
 
 READS = {"rules", "queue", "verify-draw", "figures", "list", "notices"}
 
@@ -77,7 +86,6 @@ def add_parsers(sub, common, writer, reader) -> None:
 
 
 def _date(text):
-    from geo.core.errors import ValidationError
 
     if not text:
         return None
@@ -88,7 +96,6 @@ def _date(text):
 
 
 def _level(args, access) -> str:
-    from geo.change import review
 
     if args.level:
         return args.level
@@ -97,7 +104,6 @@ def _level(args, access) -> str:
 
 
 def run(args, settings, store, access, actor):
-    from geo.cli.main import _print
 
     if args.command == "review":
         return _review(args, settings, store, access, actor, _print)
@@ -109,7 +115,6 @@ def run(args, settings, store, access, actor):
 
 
 def _one(args):
-    from geo.core.errors import ValidationError
 
     if not args.ids or len(args.ids) != 1:
         raise ValidationError("give one polygon with --id", "请用 --id 指定一个图斑")
@@ -117,11 +122,6 @@ def _one(args):
 
 
 def _review(args, settings, store, access, actor, out) -> int:
-    from geo.change import closure
-    from geo.core import evidence
-    from geo.change import review
-    from geo.core.errors import ValidationError
-    from geo.change.review_figures import figures
 
     act = args.action
     if act == "rules":
@@ -178,8 +178,6 @@ def _review(args, settings, store, access, actor, out) -> int:
 
 
 def _escalation(args, settings, store, out) -> int:
-    from geo.change import escalation as E
-    from geo.core.timeutil import today_local
 
     today = _date(args.today) or today_local()
     frame = E.escalations(store, today=today, settings=settings)
@@ -202,7 +200,6 @@ def _escalation(args, settings, store, out) -> int:
 
 
 def _brief(args, settings, store, out) -> int:
-    from geo.report import brief as B
 
     b = B.brief(store, _date(args.week), settings=settings)
     if args.format == "docx":

@@ -19,13 +19,22 @@ import datetime as dt
 import json
 import re
 
-import numpy as np
 import pandas as pd
 import shapely
 
 from geo.core.errors import ValidationError
 from geo.complaint.layers import CATEGORIES, DAYS
 from geo.core.timeutil import as_date, local_date, to_utc_text, today_local
+from geo.core.config import load_settings
+from geo.core.errors import ConfigError
+from geo.core.nearby import within
+from geo.access.scope import unwrap
+from geo.engine import workflow
+from geo.declare import registry as S
+from geo.engine import display
+from geo.engine import overview as O
+from geo.engine.figures import figures_of
+from geo.engine.figures import overdue
 
 FIGURE_COLUMNS = ("located_by", "replied_on", "due_on", "satisfaction", "received_at", "category")
 NO_COUNTY = "∅"
@@ -52,14 +61,12 @@ def categorise(category_text, content) -> str:
 
 def reply_days(category: str, settings=None) -> int:
     if settings is None:
-        from geo.core.config import load_settings
 
         settings = load_settings()
     days = {**DAYS, **(settings.complaint_days or {})}
     try:
         return int(days.get(category, days.get("other", 5)))
     except (TypeError, ValueError):
-        from geo.core.errors import ConfigError
 
         raise ConfigError(f"complaint_days.{category} must be a whole number of days",
                           f"设置 complaint_days 中“{category}”应为天数（整数）") from None
@@ -254,7 +261,6 @@ def locate(store, tx, lyr, values: dict):
 def nearby(store, tx, geoms, limit_m: float | None = None) -> list[list[dict]]:
     """Per point: the change polygons and occupation plots within ``limit_m`` metres (setting
     complaint_link_m), nearest first."""
-    from geo.core.nearby import within
 
     if limit_m is None:
         limit_m = _limit()
@@ -285,7 +291,6 @@ def placed(store, tx, lyr, geom, values) -> dict:
 # --------------------------------------------------------------------------- operations
 def chief_of(store, zones: dict) -> dict | None:
     """The forest chief (post holder, else the zone's recorded chief) of the finest zone that has one."""
-    from geo.access.scope import unwrap
 
     raw, _ = unwrap(store)
     for level in ("grid", "village", "township", "banner", "league"):
@@ -305,7 +310,6 @@ def chief_of(store, zones: dict) -> dict | None:
 
 
 def op_assign_chief(store, fid, values, *, actor, access=None, comment=None, **_):
-    from geo.engine import workflow
 
     rec = store.get_feature("complaint", int(fid))
     chief = chief_of(store, rec.get("zones") or {})
@@ -319,7 +323,6 @@ def op_assign_chief(store, fid, values, *, actor, access=None, comment=None, **_
 
 
 def op_place(store, fid, values, *, actor, access=None, comment=None, geometry=None, **_):
-    from geo.engine import workflow
 
     if geometry is None:
         raise ValidationError("give the longitude and latitude of the place", "请填写诉求地点的经度和纬度")
@@ -383,10 +386,6 @@ def bulletin(figures: dict, ctx: dict) -> str | None:
 
 # --------------------------------------------------------------------------- page
 def panels(store, ctx: dict) -> list:
-    from geo.declare import schema as S
-    from geo.engine import display
-    from geo.engine import overview as O
-    from geo.engine.figures import figures_of
 
     zh = ctx.get("lang", "zh") == "zh"
     lyr = S.layer("complaint")
@@ -415,7 +414,6 @@ def panels(store, ctx: dict) -> list:
                             "warning"))
         out.append(O.Table("待手动定位的诉求" if zh else "Complaints to place by hand",
                            display.table(lyr, waiting, ctx.get("lang", "zh"), columns=cols)))
-    from geo.engine.figures import overdue
 
     late = frame[overdue(lyr, frame, ctx.get("today") or today_local())]
     if len(late):
@@ -456,6 +454,5 @@ def details(store, record: dict, lang: str = "zh") -> list:
 
 
 def _limit() -> float:
-    from geo.core.config import load_settings
 
     return float(load_settings().complaint_link_m)

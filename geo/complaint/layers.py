@@ -13,7 +13,7 @@ Its deadline follows its category (``complaint_days`` in the settings over :data
 from __future__ import annotations
 
 from geo.declare.base import (COMMON, DATE, DATETIME, JSON, TEXT, WHERE, ZONED, Deadline, Figure, Layer, Operation,
-                                Transition, _f)
+                                Transition, fld)
 
 # category -> (zh, en), with the words that reveal it in a hotline's category or content text
 CATEGORIES = {
@@ -58,35 +58,35 @@ COMPLAINT = Layer(
     list_fields=("ticket_no", "received_at", "category", "address", "county", "located_by", "due_on", "assignee",
                  "satisfaction", "status"),
     fields=(
-        _f("ticket_no", TEXT, "工单编号", "Ticket no.", "工单编号", "工单号", "受理编号", "诉求编号", "编号", "工单流水号",
+        fld("ticket_no", TEXT, "工单编号", "Ticket no.", "工单编号", "工单号", "受理编号", "诉求编号", "编号", "工单流水号",
            required=True),
-        _f("received_at", DATETIME, "受理时间", "Received at", "受理时间", "来电时间", "登记时间", "派单时间", "创建时间",
+        fld("received_at", DATETIME, "受理时间", "Received at", "受理时间", "来电时间", "登记时间", "派单时间", "创建时间",
            "接收时间", required=True),
-        _f("caller", TEXT, "诉求人", "Caller", "诉求人", "来电人", "诉求人姓名", "姓名", "反映人"),
-        _f("caller_phone", TEXT, "联系电话", "Caller's phone", "联系电话", "来电号码", "诉求人电话", "电话"),
-        _f("address", TEXT, "事发地址", "Address", "事发地址", "诉求地址", "地址", "事件地点", "发生地点", "问题地址"),
-        _f("category_text", TEXT, "诉求类型（原文）", "Category (as exported)", "诉求类型", "问题分类", "工单类型",
+        fld("caller", TEXT, "诉求人", "Caller", "诉求人", "来电人", "诉求人姓名", "姓名", "反映人"),
+        fld("caller_phone", TEXT, "联系电话", "Caller's phone", "联系电话", "来电号码", "诉求人电话", "电话"),
+        fld("address", TEXT, "事发地址", "Address", "事发地址", "诉求地址", "地址", "事件地点", "发生地点", "问题地址"),
+        fld("category_text", TEXT, "诉求类型（原文）", "Category (as exported)", "诉求类型", "问题分类", "工单类型",
            "诉求分类", "事项分类", "类别", "分类"),
-        _f("category", TEXT, "诉求类别", "Category", options=tuple(CATEGORIES)),
-        _f("content", TEXT, "诉求内容", "Content", "诉求内容", "来电内容", "问题描述", "工单内容", "反映内容", "诉求详情",
+        fld("category", TEXT, "诉求类别", "Category", options=tuple(CATEGORIES)),
+        fld("content", TEXT, "诉求内容", "Content", "诉求内容", "来电内容", "问题描述", "工单内容", "反映内容", "诉求详情",
            required=True),
-        _f("due_on", DATE, "办理时限", "Due on", "办理时限", "办结时限", "办理期限", "要求办结时间"),
-        _f("assignee", TEXT, "承办人", "Assigned to", "承办人"),
-        _f("assignee_unit", TEXT, "承办单位", "Responsible unit", "承办单位", "责任单位", "办理单位", "转办单位"),
-        _f("assigned_on", DATE, "派单日期", "Assigned on"),
-        _f("handling", TEXT, "办理情况", "Handling", "办理情况", "处理结果", "办理结果", "处理情况"),
-        _f("handled_on", DATE, "办理日期", "Handled on"),
-        _f("reply", TEXT, "回复内容", "Reply", "回复内容", "答复内容", "回复意见"),
-        _f("replied_on", DATE, "办结日期", "Replied on", "办结时间", "回复时间", "办结日期", "答复时间"),
-        _f("satisfaction", TEXT, "满意度", "Satisfaction", "满意度", "回访满意度", "评价", "回访结果",
+        fld("due_on", DATE, "办理时限", "Due on", "办理时限", "办结时限", "办理期限", "要求办结时间"),
+        fld("assignee", TEXT, "承办人", "Assigned to", "承办人"),
+        fld("assignee_unit", TEXT, "承办单位", "Responsible unit", "承办单位", "责任单位", "办理单位", "转办单位"),
+        fld("assigned_on", DATE, "派单日期", "Assigned on"),
+        fld("handling", TEXT, "办理情况", "Handling", "办理情况", "处理结果", "办理结果", "处理情况"),
+        fld("handled_on", DATE, "办理日期", "Handled on"),
+        fld("reply", TEXT, "回复内容", "Reply", "回复内容", "答复内容", "回复意见"),
+        fld("replied_on", DATE, "办结日期", "Replied on", "办结时间", "回复时间", "办结日期", "答复时间"),
+        fld("satisfaction", TEXT, "满意度", "Satisfaction", "满意度", "回访满意度", "评价", "回访结果",
            options=SATISFACTION),
-        _f("located_by", TEXT, "定位方式", "Located by", options=LOCATED_BY),
-        _f("place_match", TEXT, "匹配地名", "Matched place"),
-        _f("links", JSON, "附近图斑及地块", "Nearby polygons and plots", internal=True),
+        fld("located_by", TEXT, "定位方式", "Located by", options=LOCATED_BY),
+        fld("place_match", TEXT, "匹配地名", "Matched place"),
+        fld("links", JSON, "附近图斑及地块", "Nearby polygons and plots", internal=True),
         *WHERE,
-        _f("village", TEXT, "嘎查村", "Village", "嘎查村", "村"),
+        fld("village", TEXT, "嘎查村", "Village", "嘎查村", "村"),
         *ZONED,
-        _f("note", TEXT, "备注", "Note", "备注"),
+        fld("note", TEXT, "备注", "Note", "备注"),
         *COMMON,
     ),
     transitions=(
@@ -132,18 +132,12 @@ VILLAGE = Layer(
     attributed=False,
     list_fields=("name", "township", "county", "aliases"),
     fields=(
-        _f("name", TEXT, "嘎查村名称", "Village", "嘎查村", "村名", "名称", "嘎查村名称", "行政村", required=True),
-        _f("aliases", TEXT, "别名", "Other names", "别名", "曾用名", "俗称"),
+        fld("name", TEXT, "嘎查村名称", "Village", "嘎查村", "村名", "名称", "嘎查村名称", "行政村", required=True),
+        fld("aliases", TEXT, "别名", "Other names", "别名", "曾用名", "俗称"),
         *WHERE,
-        _f("note", TEXT, "备注", "Note", "备注"),
+        fld("note", TEXT, "备注", "Note", "备注"),
         *COMMON,
     ),
 )
 
 REGISTERS = (COMPLAINT, VILLAGE)
-
-
-def demo(store, tx, ctx) -> int:
-    from geo.demo.complaint import build
-
-    return build(store, tx, ctx)

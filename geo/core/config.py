@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from geo.core.bulletin_settings import check_file_values
 from geo.core.errors import ConfigError
 from geo.core.timeutil import use_zone
 
@@ -251,8 +252,6 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
                 f"配置文件 {cfg} 含未知设置 {sorted(unknown)}",
             )
         if "bulletin" in data:
-            from geo.report.settings import check_file_values
-
             data["bulletin"] = check_file_values(data["bulletin"], cfg)
         if "review" in data:
             data["review"] = review_settings(data["review"], str(cfg))

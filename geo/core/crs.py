@@ -14,7 +14,10 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from geo.declare.schema import M2_PER_MU
+# 1 mu = 10000/15 m^2; 1 ha = 15 mu.
+MU_PER_HA = 15.0
+M2_PER_MU = 10000.0 / 15.0
+
 
 CGCS2000 = "EPSG:4490"
 

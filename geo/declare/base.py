@@ -1,6 +1,6 @@
 """What a register is, as data: the shape every layer the bureau keeps shares.
 
-A :class:`Register` (``geo.declare.schema.Layer`` is the same class) declares once:
+A :class:`Register` (``geo.declare.registry.Layer`` is the same class) declares once:
 
 * its geometry kind (``POINT``, ``LINESTRING``, ``MULTIPOLYGON``, ``GEOMETRY`` for "point or
   polygon", or ``None`` for a register with no place of its own, such as people);
@@ -57,6 +57,42 @@ class Transition:
     comment: bool = False  # a comment saying why is required
     optional: tuple[str, ...] = ()  # fields the form offers but does not require
     roles: tuple[str, ...] = ()  # who may make it (empty: the register's writers)
+    stamps: dict = dc_field(default_factory=dict)  # field -> "today" | "actor", set when left empty
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What one step needs for one record: what its :class:`Transition` declares, and for a
+    register whose rules add to it (a change polygon's closure by cause) the ``rule`` that applies,
+    its ``evidence_note`` and the ``labels`` it gives fields. Read by the form (the same attribute
+    names as :class:`Transition`), checked by the guard."""
+
+    requires: tuple[str, ...]
+    optional: tuple[str, ...]
+    values: dict = dc_field(default_factory=dict)
+    evidence: bool = False
+    evidence_note: str = ""
+    comment: bool = False
+    rule: object = None
+    labels: dict = dc_field(default_factory=dict)
+    layer: "Layer | None" = None
+
+    def label(self, name: str, lang: str = "zh") -> str:
+        if lang == "zh" and name in self.labels:
+            return self.labels[name]
+        return self.layer.field(name).label(lang) if self.layer is not None else name
+
+    def note(self, lang: str = "zh") -> str:
+        """One sentence for the form: which rule applies and what it needs ("" without a rule)."""
+        if self.rule is None:
+            return ""
+        zh = lang == "zh"
+        names = ("、" if zh else ", ").join(self.label(n, lang) for n in self.requires)
+        if zh:
+            text = f"按“{self.rule.zh}”销号：须填写{names or '（无）'}"
+            return text + (f"；须上传{self.evidence_note}。" if self.evidence_note else "。")
+        text = f"Closing as “{self.rule.en}”: fill in {names or '(nothing)'}"
+        return text + ("; attach the evidence listed." if self.evidence_note else ".")
 
 
 @dataclass(frozen=True)
@@ -172,38 +208,38 @@ class Layer:
 Register = Layer
 
 
-def _f(name, type_, zh, en, *aliases, unit="", options=(), required=False, internal=False, ref=""):
+def fld(name, type_, zh, en, *aliases, unit="", options=(), required=False, internal=False, ref=""):
     return Field(name, type_, zh, en, tuple(aliases), unit, tuple(options), required, internal, ref)
 
 
 # Columns every layer has, managed by the store and the workflow.
 COMMON = (
-    _f("status", TEXT, "状态", "Status", internal=True),
-    _f("version", INT, "版本", "Version", internal=True),
-    _f("created_at", DATETIME, "创建时间", "Created at", internal=True),
-    _f("updated_at", DATETIME, "更新时间", "Updated at", internal=True),
-    _f("updated_by", TEXT, "更新人", "Updated by", internal=True),
-    _f("flags", JSON, "提示", "Flags", internal=True),
-    _f("extra", JSON, "其他属性", "Other attributes", internal=True),
+    fld("status", TEXT, "状态", "Status", internal=True),
+    fld("version", INT, "版本", "Version", internal=True),
+    fld("created_at", DATETIME, "创建时间", "Created at", internal=True),
+    fld("updated_at", DATETIME, "更新时间", "Updated at", internal=True),
+    fld("updated_by", TEXT, "更新人", "Updated by", internal=True),
+    fld("flags", JSON, "提示", "Flags", internal=True),
+    fld("extra", JSON, "其他属性", "Other attributes", internal=True),
 )
 
 WHERE = (
-    _f("county_code", TEXT, "旗县代码", "County code", "XIAN_DM", "县代码", "ADCODE"),
+    fld("county_code", TEXT, "旗县代码", "County code", "XIAN_DM", "县代码", "ADCODE"),
     # (full-width brackets in a file's column names match these: the mapping folds them)
-    _f("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县", "县(市、区)",
+    fld("county", TEXT, "旗县", "County", "XIAN", "县", "旗县", "县名", "XIAN_MC", "区县", "县(市、区)",
        "旗县(市、区)", "县级行政区", "县名称", "区县名称", "旗县名称"),
-    _f("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC", "乡(镇)",
+    fld("township", TEXT, "苏木乡镇", "Township", "XIANG", "乡", "乡镇", "苏木乡镇", "XIANG_MC", "乡(镇)",
        "乡镇(苏木)", "苏木(乡镇)", "乡镇名称", "乡名称"),
 )
 
 # Where a feature sits in the forest-chief system, filled in when it arrives (geo.declare.registry.zones)
 ZONED = (
-    _f("zone_id", INT, "责任区", "Responsibility zone", internal=True, ref="zone"),
-    _f("zones", JSON, "各级责任区", "Zones by level", internal=True),
+    fld("zone_id", INT, "责任区", "Responsibility zone", internal=True, ref="zone"),
+    fld("zones", JSON, "各级责任区", "Zones by level", internal=True),
 )
 
 AREA = (
-    _f("area_ha", REAL, "面积(公顷)", "Area (ha)", unit="公顷"),
-    _f("area_mu", REAL, "面积(亩)", "Area (mu)", unit="亩"),
-    _f("area_crs", TEXT, "面积计算坐标系", "Area CRS", internal=True),
+    fld("area_ha", REAL, "面积(公顷)", "Area (ha)", unit="公顷"),
+    fld("area_mu", REAL, "面积(亩)", "Area (mu)", unit="亩"),
+    fld("area_crs", TEXT, "面积计算坐标系", "Area CRS", internal=True),
 )

@@ -48,21 +48,21 @@ MONGOL_GIVEN = ["巴特尔", "乌力吉", "其其格", "萨仁", "图雅", "苏�
                 "额尔敦", "朝鲁", "斯琴", "乌云", "孟和", "满都拉", "哈斯", "达来", "阿木尔"]
 
 
-def _name(rng: np.random.Generator) -> str:
+def person_name(rng: np.random.Generator) -> str:
     if rng.random() < 0.3:
         return rng.choice(MONGOL_SURNAMES) + rng.choice(MONGOL_GIVEN)
     given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
     return rng.choice(SURNAMES) + given
 
 
-def _local(day: dt.date, hour: float = 9.0) -> str:
+def local_at(day: dt.date, hour: float = 9.0) -> str:
     h = int(hour)
     m = int((hour - h) * 60)
     return to_utc_text(dt.datetime.combine(day, dt.time(h, m), LOCAL_TZ))
 
 
 # ------------------------------------------------------------------------------- geometry
-def _sample_in(poly, n: int, rng) -> np.ndarray:
+def sample_in(poly, n: int, rng) -> np.ndarray:
     """n random points inside ``poly`` (vectorised rejection sampling)."""
     minx, miny, maxx, maxy = poly.bounds
     shapely.prepare(poly)
@@ -79,11 +79,11 @@ def _sample_in(poly, n: int, rng) -> np.ndarray:
     return np.vstack(out)
 
 
-def _subdivide(poly, k: int, rng) -> list:
+def subdivide(poly, k: int, rng) -> list:
     """Split a polygon into k parts of similar size (k-means seeds, Voronoi cells, clipped)."""
     if k <= 1:
         return [poly]
-    pts = _sample_in(poly, 60 * k, rng)
+    pts = sample_in(poly, 60 * k, rng)
     centers = pts[rng.choice(len(pts), k, replace=False)]
     lat = np.deg2rad(pts[:, 1].mean())
     scale = np.array([np.cos(lat), 1.0])
@@ -100,7 +100,7 @@ def _subdivide(poly, k: int, rng) -> list:
     return parts
 
 
-def _blobs(centers: np.ndarray, area_m2: np.ndarray, rng, vertices: int = 12) -> np.ndarray:
+def blobs(centers: np.ndarray, area_m2: np.ndarray, rng, vertices: int = 12) -> np.ndarray:
     """Irregular star-shaped polygons of roughly the given areas around the given centres."""
     n = len(centers)
     ang = np.sort(rng.uniform(0, 2 * np.pi, (n, vertices)), axis=1)
@@ -129,7 +129,7 @@ def load_counties() -> gpd.GeoDataFrame:
     return h.sort_values("district_adcode").reset_index(drop=True)
 
 
-def _admin_layers(rng):
+def admin_layers(rng):
     counties = load_counties()
     city = gpd.read_file(CITY_FILE)
     league_geom = shapely.make_valid(city[city["city_name"] == LEAGUE[1]].geometry.iloc[0])
@@ -142,13 +142,13 @@ def _admin_layers(rng):
         rows.append(dict(code=code, name=c["district_name"], level="county", parent_code=LEAGUE[0],
                          derived=False, source=ADMIN_SOURCE, geometry=c.geometry))
         names = TOWNSHIPS[code]
-        for i, (tname, part) in enumerate(zip(names, _subdivide(c.geometry, len(names), rng))):
+        for i, (tname, part) in enumerate(zip(names, subdivide(c.geometry, len(names), rng))):
             tcode = f"{code}{i + 1:03d}"
             townships.append(dict(code=tcode, name=tname, level="township", parent_code=code,
                                   derived=True, source=DERIVED_SOURCE, geometry=part,
                                   county_code=code, county=c["district_name"]))
             ngrid = 3 if part.area > 0.05 else 2
-            for j, g in enumerate(_subdivide(part, ngrid, rng)):
+            for j, g in enumerate(subdivide(part, ngrid, rng)):
                 grids.append(dict(code=f"{tcode}{j + 1:02d}", name=f"{tname}第{j + 1}网格",
                                   level="grid", parent_code=tcode, derived=True,
                                   source=DERIVED_SOURCE, geometry=g, county_code=code,
@@ -160,12 +160,12 @@ def _admin_layers(rng):
     return counties, admin, gpd.GeoDataFrame(townships, crs=4490), gpd.GeoDataFrame(grids, crs=4490)
 
 
-def _banner_short(name: str) -> str:
+def banner_short(name: str) -> str:
     """科尔沁右翼前旗 → 科右前旗; 突泉县 and 乌兰浩特市 stay as they are."""
     return name.replace("科尔沁右翼", "科右")
 
 
-def _post(level: str, place: str, rng, vice: bool = False) -> str:
+def post_title(level: str, place: str, rng, vice: bool = False) -> str:
     if level == "league":
         return "盟委书记、盟总林长" if not vice else "盟委副书记、盟长、盟副总林长"
     if level == "banner":
@@ -176,13 +176,13 @@ def _post(level: str, place: str, rng, vice: bool = False) -> str:
     return f"{place}党支部书记、林长"
 
 
-def _zones(admin, townships, grids, counties, rng):
+def zone_layers(admin, townships, grids, counties, rng):
     zones = []
     league = admin[admin["level"] == "league"].iloc[0]
     zid = 1
-    zones.append(dict(id=zid, name="兴安盟盟级责任区", level="league", chief_name=_name(rng),
-                      chief_post=_post("league", "兴安盟", rng), rangers=None,
-                      supervisor=_name(rng), parent_id=None, county_code=None, county=None,
+    zones.append(dict(id=zid, name="兴安盟盟级责任区", level="league", chief_name=person_name(rng),
+                      chief_post=post_title("league", "兴安盟", rng), rangers=None,
+                      supervisor=person_name(rng), parent_id=None, county_code=None, county=None,
                       township=None, derived=True, geometry=league.geometry))
     county_zone = {}
     for _, c in counties.iterrows():
@@ -190,25 +190,25 @@ def _zones(admin, townships, grids, counties, rng):
         code = str(c["district_adcode"])
         county_zone[code] = zid
         zones.append(dict(id=zid, name=f"{c['district_name']}旗县级责任区", level="banner",
-                          chief_name=_name(rng), chief_post=_post("banner", _banner_short(c["district_name"]), rng),
-                          rangers=None, supervisor=_name(rng), parent_id=1, county_code=code,
+                          chief_name=person_name(rng), chief_post=post_title("banner", banner_short(c["district_name"]), rng),
+                          rangers=None, supervisor=person_name(rng), parent_id=1, county_code=code,
                           county=c["district_name"], township=None, derived=True,
                           geometry=c.geometry))
     township_zone = {}
     for _, t in townships.iterrows():
         zid += 1
         township_zone[t["code"]] = zid
-        zones.append(dict(id=zid, name=f"{t['name']}责任区", level="township", chief_name=_name(rng),
-                          chief_post=_post("township", t["name"], rng), rangers=None,
-                          supervisor=_name(rng), parent_id=county_zone[t["county_code"]],
+        zones.append(dict(id=zid, name=f"{t['name']}责任区", level="township", chief_name=person_name(rng),
+                          chief_post=post_title("township", t["name"], rng), rangers=None,
+                          supervisor=person_name(rng), parent_id=county_zone[t["county_code"]],
                           county_code=t["county_code"], county=t["county"], township=t["name"],
                           derived=True, geometry=t.geometry))
     for _, g in grids.iterrows():
         zid += 1
-        rangers = "、".join(_name(rng) for _ in range(int(rng.integers(2, 5))))
-        zones.append(dict(id=zid, name=g["name"], level="village", chief_name=_name(rng),
-                          chief_post=_post("village", g["name"].replace("第", "").replace("网格", "网格"), rng),
-                          rangers=rangers, supervisor=_name(rng),
+        rangers = "、".join(person_name(rng) for _ in range(int(rng.integers(2, 5))))
+        zones.append(dict(id=zid, name=g["name"], level="village", chief_name=person_name(rng),
+                          chief_post=post_title("village", g["name"].replace("第", "").replace("网格", "网格"), rng),
+                          rangers=rangers, supervisor=person_name(rng),
                           parent_id=township_zone[g["parent_code"]], county_code=g["county_code"],
                           county=g["county"], township=g["township"], derived=True,
                           geometry=g.geometry))

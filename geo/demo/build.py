@@ -35,17 +35,21 @@ from geo.core.timeutil import now_utc, today_local
 # ``from geo.demo.build import …`` keeps working
 from geo.demo.admin import (  # noqa: F401
     ACCOUNT_COUNTY, ADMIN_FILE, ADMIN_SOURCE, CITY_FILE, DERIVED_SOURCE, GIVEN, LEAGUE, MONGOL_GIVEN,
-    MONGOL_SURNAMES, SHORT, SURNAMES, TOWNSHIPS, _admin_layers, _banner_short, _blobs, _local, _name, _post,
-    _sample_in, _subdivide, _zones, load_counties,
+    MONGOL_SURNAMES, SHORT, SURNAMES, TOWNSHIPS, admin_layers, banner_short, blobs, local_at, person_name, post_title,
+    sample_in, subdivide, zone_layers, load_counties,
 )
 from geo.demo.change import (  # noqa: F401
     CURRENT_MIX, FOREST_CAUSES, FOREST_LAND, FOREST_TYPES, GRASS_CAUSES, GRASS_LAND, GRASS_TYPES,
-    ILLEGAL_PATH, MEASURES, NATURES, PARTIES, BatchSpec, _batches, _change_polygons, _evidence_files, _path,
-    _plan, _timelines,
+    ILLEGAL_PATH, MEASURES, NATURES, PARTIES, BatchSpec, batch_specs, change_polygons, evidence_files, status_path,
+    plan_of, timelines,
 )
 from geo.demo.layers import (  # noqa: F401
-    RESTORATION_2022, RESTORATION_2023, _occupation, _patrols, _restoration, _shape_of_area, _signboards,
+    RESTORATION_2022, RESTORATION_2023, occupation_plots, patrols, restoration_areas, shape_of_area, signboards,
 )
+from geo.demo.registers import build as registers_demo
+from geo.demo.review import build as review_demo
+from geo.demo import imagery as imagery_demo
+from geo.demo import report as demo_seed
 
 
 ITEMS = [
@@ -104,22 +108,22 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
                 q.unlink()
     store = open_store(url, create=True)
     log("行政区：读取兴安盟 6 个旗县市真实边界，推算乡镇与网格 …")
-    counties, admin, townships, grids = _admin_layers(rng)
-    zones = _zones(admin, townships, grids, counties, rng)
-    specs = _batches(today, size)
+    counties, admin, townships, grids = admin_layers(rng)
+    zones = zone_layers(admin, townships, grids, counties, rng)
+    specs = batch_specs(today, size)
     log(f"变化图斑：{sum(s.count for s in specs)} 个，{len(specs)} 个批次 …")
-    change = _change_polygons(specs, counties, zones, rng, today)
-    final, verdict = _plan(change, specs, rng, today)
+    change = change_polygons(specs, counties, zones, rng, today)
+    final, verdict = plan_of(change, specs, rng, today)
     inspectors = {code: f"{ACCOUNT_COUNTY[code]}_inspector" for code in ACCOUNT_COUNTY}
-    evidence = _evidence_files()
+    evidence = evidence_files()
     created = now_utc()
 
     with store.transaction() as tx:
-        admin_ids = store.insert_features(tx, "admin", admin, actor="system", at=_local(dt.date(2021, 1, 1)),
+        admin_ids = store.insert_features(tx, "admin", admin, actor="system", at=local_at(dt.date(2021, 1, 1)),
                                           comment="导入行政区划")
         zone_frame = zones.drop(columns=["id"])
         zone_ids = store.insert_features(tx, "zone", zone_frame, actor="system",
-                                         at=_local(dt.date(2021, 3, 1)), comment="建立责任区网格")
+                                         at=local_at(dt.date(2021, 3, 1)), comment="建立责任区网格")
         # zone ids in the store may differ from the local numbering: remap parents and links
         zmap = dict(zip(zones["id"].tolist(), zone_ids))
         for zid, new in zmap.items():
@@ -135,11 +139,11 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
                 issued_on=spec.issued.isoformat(), verify_deadline=spec.verify_deadline.isoformat(),
                 rectify_deadline=spec.rectify_deadline.isoformat(),
                 file_name=f"{spec.name}.zip", uploaded_by="staff",
-                uploaded_at=_local(spec.issued, 10), feature_count=spec.count,
+                uploaded_at=local_at(spec.issued, 10), feature_count=spec.count,
                 source_crs="EPSG:4490", source_encoding="GBK")
         change["zone_id"] = [zmap.get(int(z)) if not pd.isna(z) else None for z in change["zone_id"]]
         change["batch_id"] = [batch_ids[k] for k in change["_spec"]]
-        events, attrs = _timelines(change, final, verdict, specs, rng, today, inspectors, ev_shas)
+        events, attrs = timelines(change, final, verdict, specs, rng, today, inspectors, ev_shas)
         for name, values in attrs.items():
             change[name] = values
         change["status"] = final
@@ -162,7 +166,7 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         versions = np.ones(len(change), dtype=int)
         for e in events:
             versions[e[0]] += 1
-        by_spec_at = {s.key: _local(s.issued, 10) for s in specs}
+        by_spec_at = {s.key: local_at(s.issued, 10) for s in specs}
         ids = np.zeros(len(change), dtype=int)
         for spec in specs:
             sel = np.flatnonzero(change["_spec"].to_numpy() == spec.key)
@@ -189,7 +193,7 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
                    and final[i] == "closed" and verdict[i] == "illegal"][:1]
         for i in relapse:
             ver[i] += 1
-            at = _local(today - dt.timedelta(days=100), 15)
+            at = local_at(today - dt.timedelta(days=100), 15)
             rows.append(("change", int(ids[i]), at, inspectors[change["county_code"].iat[i]],
                          "transition", "closed", "rectifying",
                          json.dumps({"measure": "补植补造"}, ensure_ascii=False), "回头看发现复垦反弹，重新整改",
@@ -202,28 +206,28 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
             tx.execute("UPDATE change_polygons SET repeat_of = ? WHERE id = ?", [int(ids[o_i]), int(ids[c_i])])
         change["_id"] = ids
 
-        occ = _occupation(counties, change.assign(_row=ids), rng)
-        store.insert_features(tx, "occupation", occ, actor="执法大队", at=_local(dt.date(2023, 1, 4)),
+        occ = occupation_plots(counties, change.assign(_row=ids), rng)
+        store.insert_features(tx, "occupation", occ, actor="执法大队", at=local_at(dt.date(2023, 1, 4)),
                               comment="建立违法占用林地草原台账")
-        rest = _restoration(counties, rng)
-        store.insert_features(tx, "restoration", rest, actor="staff", at=_local(dt.date(2023, 11, 30)),
+        rest = restoration_areas(counties, rng)
+        store.insert_features(tx, "restoration", rest, actor="staff", at=local_at(dt.date(2023, 11, 30)),
                               comment="导入生态修复任务")
-        boards = _signboards(zones.assign(id=zones["id"].map(zmap)), rng)
-        store.insert_features(tx, "signboard", boards, actor="staff", at=_local(dt.date(2023, 9, 30)),
+        boards = signboards(zones.assign(id=zones["id"].map(zmap)), rng)
+        store.insert_features(tx, "signboard", boards, actor="staff", at=local_at(dt.date(2023, 9, 30)),
                               comment="导入林长公示牌台账")
-        pats = _patrols(zones.assign(id=zones["id"].map(zmap)), rng)
+        pats = patrols(zones.assign(id=zones["id"].map(zmap)), rng)
         store.insert_features(tx, "patrol", pats, actor="staff", at=created, comment="导入巡护轨迹")
 
         # rectification items of the bulletin, linked to the features they concern
         for code, problem, cat, unit, leader, measures, deadline, status, link in ITEMS:
-            iid = store.add_item(tx, "staff", at=_local(dt.date(2023, 8, 22)), code=code, problem=problem,
+            iid = store.add_item(tx, "staff", at=local_at(dt.date(2023, 8, 22)), code=code, problem=problem,
                                  category=cat, measures=measures, leader=leader, unit=unit,
                                  deadline=deadline, status="in_progress",
                                  progress_mode="computed" if link else "manual",
                                  note="已完成整改" if status == "done" else None)
             if status != "in_progress":
                 store.update_item(tx, iid, expected_version=1, changes={"status": status},
-                                  actor="staff", at=_local(dt.date(2023, 12, 1)),
+                                  actor="staff", at=local_at(dt.date(2023, 12, 1)),
                                   comment="整改完成" if status == "done" else "需长期坚持")
             if link == "change":
                 g22a = ids[np.flatnonzero((change["_spec"].to_numpy() == "g22a") & (verdict == "illegal"))]
@@ -242,7 +246,6 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
                 store.link_item(tx, iid, "patrol", pid)
 
         # the registers declared in geo.declare.registry add their own demo records (geo.demo.registers)
-        from geo.demo.registers import build as registers_demo
 
         extra = registers_demo(store, tx, dict(
             rng=rng, today=today, log=log, counties=counties, admin=admin, townships=townships,
@@ -252,16 +255,13 @@ def build(path_or_url: str, *, size: int | None = None, seed: int = 20231209,
         accounts = _accounts(store, tx, passwords)
         store.set_meta("demo", json.dumps({"seed": seed, "size": size, "built": created,
                                            "today": today.isoformat()}), tx=tx)
-    from geo.demo.review import build as review_demo  # the closure review's history (geo.change.review)
 
     review = review_demo(store, seed=seed, log=log)
     detected = 0
     if size is None:  # synthetic imagery over 兴安盟 and its 自动检测 batch (--size N: exactly N polygons)
-        from geo.demo import imagery as imagery_demo
 
         detected = imagery_demo.build(store, url, seed=seed, log=log)["detected"]
     # the seeds' provenance (巡察) and recorded actions, so the demo's bulletin reads as theirs
-    from geo.demo import report as demo_seed
 
     demo_seed.seed(store)
     summary = {

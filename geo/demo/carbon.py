@@ -16,6 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geo.core import crs as C
+from geo.demo.admin import local_at, sample_in
 
 SOURCE = "演示：合成小班数据（非真实调查）"
 NOTE = "合成演示数据，非真实森林资源调查"
@@ -51,8 +53,6 @@ def _farm(origin, rows: int, cols: int, rng) -> list:
 
 
 def build(store, tx, ctx) -> int:
-    from geo.core import crs as C
-    from geo.demo.build import _local, _sample_in
 
     rng, counties, townships = ctx["rng"], ctx["counties"], ctx["townships"]
     illegal = store.read_layer("change", where={"verdict": "illegal"}, columns=["county_code"], tx=tx)
@@ -67,7 +67,7 @@ def build(store, tx, ctx) -> int:
         for k in range(min(2, len(mine))):  # farms over polygons verified illegal
             cx, cy = shapely.point_on_surface(mine.geometry.iloc[int(rng.integers(0, len(mine)))]).coords[0]
             origins.append((cx - 1.5 * CELL[0], cy - 1.5 * CELL[1]))
-        for pt in _sample_in(c.geometry, 6 - len(origins), rng):
+        for pt in sample_in(c.geometry, 6 - len(origins), rng):
             origins.append((pt[0], pt[1]))
         for farm, origin in enumerate(origins, start=1):
             for cell_no, geom in enumerate(_farm(origin, 3, 4, rng), start=1):
@@ -105,7 +105,7 @@ def build(store, tx, ctx) -> int:
     ha, mu, crs = C.areas_ha_mu(frame.geometry.values)
     frame["area_ha"], frame["area_mu"], frame["area_crs"] = ha.round(4), mu.round(2), crs
     frame["area_reported_ha"] = ha.round(2)
-    at = _local(dt.date(2024, 3, 15))
+    at = local_at(dt.date(2024, 3, 15))
     bid = store.add_batch(tx, name="演示：合成森林资源小班（非真实数据）", layer="subcompartment", source=SOURCE,
                           file_name=None, uploaded_by="staff", uploaded_at=at, feature_count=len(frame),
                           note=NOTE)

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
-from geo.demo.admin import _blobs, _name, _sample_in
+from geo.demo.admin import blobs, person_name, sample_in
 from geo.core.timeutil import LOCAL_TZ, to_utc_text
 
 
@@ -47,7 +47,7 @@ PARTIES = ["兴安盟{}矿业有限公司", "{}砂石料场", "{}农牧业专业
 NATURES = ["未经林业和草原主管部门审核", "超审核使用", "未按用途使用", "超期限占用"]
 
 
-def _batches(today: dt.date, size: int | None) -> list[BatchSpec]:
+def batch_specs(today: dt.date, size: int | None) -> list[BatchSpec]:
     y = today.year
     issued = today - dt.timedelta(days=75)
     period = 1 if issued.month <= 6 else 2
@@ -82,7 +82,7 @@ ILLEGAL_PATH = ["verifying", "verified", "case_filed", "penalized", "rectifying"
                 "accepted", "closed"]
 
 
-def _path(final: str, verdict: str | None) -> list[str]:
+def status_path(final: str, verdict: str | None) -> list[str]:
     """The statuses a polygon passed through after 'issued', ending in ``final``."""
     if final == "issued":
         return []
@@ -93,7 +93,7 @@ def _path(final: str, verdict: str | None) -> list[str]:
     return full[: full.index(final) + 1]
 
 
-def _change_polygons(specs, counties, zones, rng, today):
+def change_polygons(specs, counties, zones, rng, today):
     """Geometry, attributes and event timelines of every change polygon."""
     codes = counties["district_adcode"].astype(str).tolist()
     geoms_by_code = dict(zip(codes, counties.geometry))
@@ -109,11 +109,11 @@ def _change_polygons(specs, counties, zones, rng, today):
         for i, code in enumerate(codes):
             sel = county_idx == i
             if sel.any():
-                centers[sel] = _sample_in(geoms_by_code[code], int(sel.sum()), rng)
+                centers[sel] = sample_in(geoms_by_code[code], int(sel.sum()), rng)
         forest = spec.kind == "forest"
         area_ha = rng.lognormal(np.log(0.8 if forest else 2.0), 0.8, n).clip(0.05, 40)
         geoms_vertices = int(rng.integers(9, 15))
-        geoms = _blobs(centers, area_ha * 10000, rng, vertices=geoms_vertices)
+        geoms = blobs(centers, area_ha * 10000, rng, vertices=geoms_vertices)
         county_geoms = np.array([geoms_by_code[codes[i]] for i in county_idx], dtype=object)
         # every polygon whole inside its county: those crossing the boundary are drawn again
         # around a new centre (no overlay operation, which GEOS can refuse on near-coincident edges)
@@ -122,8 +122,8 @@ def _change_polygons(specs, counties, zones, rng, today):
             if not len(outside):
                 break
             for i in outside:
-                centers[i] = _sample_in(county_geoms[i], 1, rng)[0]
-            geoms[outside] = _blobs(centers[outside], area_ha[outside] * 10000 * 0.8 ** (_ + 1), rng,
+                centers[i] = sample_in(county_geoms[i], 1, rng)[0]
+            geoms[outside] = blobs(centers[outside], area_ha[outside] * 10000 * 0.8 ** (_ + 1), rng,
                                     vertices=geoms_vertices)
         ha, mu, crs = C.areas_ha_mu(geoms)
         reported = ha * rng.normal(1.0, 0.03, n)
@@ -166,7 +166,7 @@ def _change_polygons(specs, counties, zones, rng, today):
     return gpd.GeoDataFrame(allf, geometry="geometry", crs=4490)
 
 
-def _plan(frame: gpd.GeoDataFrame, specs, rng, today: dt.date):
+def plan_of(frame: gpd.GeoDataFrame, specs, rng, today: dt.date):
     """Decide each polygon's final status and verdict, per batch, consistent with the seeds."""
     final = np.empty(len(frame), dtype=object)
     verdict = np.empty(len(frame), dtype=object)
@@ -198,7 +198,7 @@ def _plan(frame: gpd.GeoDataFrame, specs, rng, today: dt.date):
     return final, verdict
 
 
-def _timelines(frame, final, verdict, specs, rng, today, actors, evidence):
+def timelines(frame, final, verdict, specs, rng, today, actors, evidence):
     """Events and final attribute values for each polygon, walking the workflow in time order."""
     by_key = {s.key: s for s in specs}
     now = dt.datetime.now(LOCAL_TZ)
@@ -218,7 +218,7 @@ def _timelines(frame, final, verdict, specs, rng, today, actors, evidence):
         county_code = frame["county_code"].iat[i]
         inspector = actors[county_code]
         attrs["assigned_to"][i] = inspector
-        path = _path(final[i], verdict[i])
+        path = status_path(final[i], verdict[i])
         start = dt.datetime.combine(spec.issued, dt.time(9, 0), LOCAL_TZ)
         if key == "g22a":
             end = dt.datetime(2022, 12, 26, 17, 0, tzinfo=LOCAL_TZ)
@@ -282,7 +282,7 @@ def _timelines(frame, final, verdict, specs, rng, today, actors, evidence):
                 case_seq[year] = n_case
                 f["case_no"] = f"兴林草罚立字〔{t.year}〕第{n_case:03d}号"
                 fmt = rng.choice(PARTIES)
-                f["party"] = fmt.format(_name(rng)[:2] if "{}" in fmt else "")
+                f["party"] = fmt.format(person_name(rng)[:2] if "{}" in fmt else "")
                 comment = "已移交综合行政执法大队立案查处"
             elif st == "penalized":
                 who = "执法大队"
@@ -318,7 +318,7 @@ def _timelines(frame, final, verdict, specs, rng, today, actors, evidence):
     return events, attrs
 
 
-def _evidence_files() -> dict[str, list[tuple[str, bytes, str]]]:
+def evidence_files() -> dict[str, list[tuple[str, bytes, str]]]:
     """A few real JPEG photos and PDF acceptance sheets, drawn here (no external files)."""
     from PIL import Image, ImageDraw
 

@@ -14,9 +14,13 @@ import datetime as dt
 import json
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
+from geo.demo.admin import sample_in
+from geo.complaint import complaints as CP
+from geo.demo.admin import local_at, person_name
+from geo.engine import records
+from geo.declare import registry as S
 
 NOTE = "演示数据（虚构诉求）"
 VILLAGE_WORDS = ["巴彦塔拉", "白音敖包", "哈拉黑", "乌兰毛都", "新发", "永丰", "太平川", "长胜", "前进", "红星", "东升",
@@ -45,7 +49,6 @@ HANDLING = {
 
 
 def _villages(townships, rng) -> gpd.GeoDataFrame:
-    from geo.demo.build import _sample_in
 
     rows, used = [], set()
     for rec in townships.to_dict("records"):
@@ -56,21 +59,17 @@ def _villages(townships, rng) -> gpd.GeoDataFrame:
             if (rec["county_code"], name) in used:
                 continue
             used.add((rec["county_code"], name))
-            pt = _sample_in(rec["geometry"], 1, rng)[0]
+            pt = sample_in(rec["geometry"], 1, rng)[0]
             rows.append(dict(name=name, township=rec["name"], county_code=rec["county_code"], county=rec["county"],
                              note="演示数据（虚构嘎查村名称，位置在推算的乡镇范围内）", geometry=shapely.Point(*pt)))
     return gpd.GeoDataFrame(rows, crs=4490)
 
 
 def build(store, tx, ctx) -> int:
-    from geo.complaint import complaints as CP
-    from geo.demo.build import _local, _name
-    from geo.engine import records
-    from geo.declare import schema as S
 
     rng, townships, today, zones = ctx["rng"], ctx["townships"], ctx["today"], ctx["zones"]
     villages = _villages(townships, rng)
-    store.insert_features(tx, "village", villages, actor="staff", at=_local(dt.date(2024, 1, 10)), action="create",
+    store.insert_features(tx, "village", villages, actor="staff", at=local_at(dt.date(2024, 1, 10)), action="create",
                           record_values=True, comment="导入嘎查村名录（演示数据）")
     lyr = S.layer("complaint")
     chiefs = {int(z["id"]): z for z in zones.to_dict("records")}
@@ -109,8 +108,8 @@ def build(store, tx, ctx) -> int:
             address = str(rng.choice([f"{short}{v['township']}{v['name']}", f"{v['township']}{v['name']}北山",
                                       f"{v['name']}附近"], p=[0.6, 0.3, 0.1]))
             content = content.format(v=v["name"])
-        received = _local(day, float(rng.uniform(8, 18)))
-        values = {"ticket_no": f"{day:%Y%m%d}{i + 1:04d}", "received_at": received, "caller": _name(rng),
+        received = local_at(day, float(rng.uniform(8, 18)))
+        values = {"ticket_no": f"{day:%Y%m%d}{i + 1:04d}", "received_at": received, "caller": person_name(rng),
                   "caller_phone": f"1{int(rng.choice([35, 39, 50, 58, 86]))}****{int(rng.integers(1000, 9999))}",
                   "address": address, "category_text": ctext, "content": content, "note": NOTE}
         values = CP.validate(store, records.check_values(lyr, values), None)
@@ -148,5 +147,5 @@ def build(store, tx, ctx) -> int:
         for to, offset, fields in steps:
             version = store.update_feature(tx, "complaint", fid, expected_version=version,
                                            changes={**fields, "status": to}, actor="staff", action="transition",
-                                           at=_local(day + dt.timedelta(days=offset), 17))
+                                           at=local_at(day + dt.timedelta(days=offset), 17))
     return n + len(villages)

@@ -16,6 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geo.enterprise.enterprises import CODE_CHARS, credit_check_char
+from geo.core import crs as C
+from geo.demo.admin import local_at, person_name, sample_in
+from geo.enterprise.samples import METHOD, draw, stratum
+from geo.enterprise.enterprises import forest_border
 
 NOTE = "演示数据（虚构企业）"
 COUNT = {"152201": 14, "152202": 6, "152221": 12, "152222": 8, "152223": 12, "152224": 10}
@@ -29,7 +34,6 @@ FINDINGS = ["部分原木无法提供来源证明", "检疫证书与到货数量
 
 
 def _code(rng, county: str) -> str:
-    from geo.enterprise.enterprises import CODE_CHARS, credit_check_char
 
     org = "".join(str(int(d)) for d in rng.integers(0, 10, 8)) + str(rng.choice(list(CODE_CHARS[:10])))
     head = ("92" if rng.random() < 0.4 else "91") + county + org
@@ -37,10 +41,6 @@ def _code(rng, county: str) -> str:
 
 
 def build(store, tx, ctx) -> int:
-    from geo.core import crs as C
-    from geo.demo.build import _local, _name, _sample_in
-    from geo.enterprise.samples import METHOD, draw, stratum
-    from geo.enterprise.enterprises import forest_border
 
     rng, counties, townships, today = ctx["rng"], ctx["counties"], ctx["townships"], ctx["today"]
     forest = store.read_layer("subcompartment", where={"land_class": "乔木林地"}, columns=["county_code"], tx=tx)
@@ -63,11 +63,11 @@ def build(store, tx, ctx) -> int:
                     geom = cand
                     break
             if geom is None:
-                geom = shapely.Point(*_sample_in(c.geometry, 1, rng)[0])
+                geom = shapely.Point(*sample_in(c.geometry, 1, rng)[0])
             kind = KINDS[int(rng.integers(0, len(KINDS)))]
             word = words[k % len(words)]
             rows.append(dict(county_code=code, county=c["district_name"], geometry=geom, _kind=kind, _word=word,
-                             credit_code=_code(rng, code), legal_person=_name(rng),
+                             credit_code=_code(rng, code), legal_person=person_name(rng),
                              phone=f"1{int(rng.choice([35, 39, 50, 58, 86]))}{int(rng.integers(10000000, 99999999))}",
                              business=kind[1], capacity_m3=float(int(rng.integers(kind[2], kind[3])) // 50 * 50),
                              wood_source=SOURCES[int(rng.integers(0, len(SOURCES)))], note=NOTE,
@@ -90,7 +90,7 @@ def build(store, tx, ctx) -> int:
         dist.append(g.get("forest_distance_m"))
         borders[i] = g.get("borders_forest", borders[i])
     frame["borders_forest"], frame["border_basis"], frame["forest_distance_m"] = borders, basis, dist
-    at = _local(dt.date(2024, 12, 20))
+    at = local_at(dt.date(2024, 12, 20))
     ids = store.insert_features(tx, "enterprise", frame, actor="staff", at=at, action="create", record_values=True,
                                 comment="木材经营加工企业排查造册登记（演示数据）")
     frame["id"] = ids
@@ -105,7 +105,7 @@ def build(store, tx, ctx) -> int:
                             ids=json.dumps(chosen), population_ids=json.dumps({str(k): v for k, v in population.items()},
                                                                               ensure_ascii=False),
                             strata=json.dumps(strata, ensure_ascii=False), method=METHOD, note=NOTE,
-                            _at=_local(drawn_on, 10)))
+                            _at=local_at(drawn_on, 10)))
         last = min(today, dt.date(year, 11, 15))
         span = max(1, (last - dt.date(year, 4, 1)).days)
         for fid in chosen[: int(round(len(chosen) * done_share))]:
@@ -113,14 +113,14 @@ def build(store, tx, ctx) -> int:
             bad = rng.random() < 0.06
             checks.append(dict(enterprise_id=fid, kind="source", checked_on=day.isoformat(), year=year,
                                result="problem" if bad else "pass", finding=FINDINGS[int(rng.integers(0, 2))] if bad else None,
-                               measure="责令补齐来源证明，暂扣无证木材" if bad else None, inspector=_name(rng), _sample=len(samples)))
+                               measure="责令补齐来源证明，暂扣无证木材" if bad else None, inspector=person_name(rng), _sample=len(samples)))
         for fid in border:  # two fire inspections a year (spring and autumn fire seasons)
             times = 2 if year < today.year else int(rng.choice([2, 2, 2, 2, 1, 0]))
             for j in range(times):
                 day = dt.date(year, 3 if j == 0 else 9, 10) + dt.timedelta(days=int(rng.integers(0, 40)))
                 if day <= today:
                     checks.append(dict(enterprise_id=fid, kind="fire", checked_on=day.isoformat(), year=year,
-                                       result="pass", inspector=_name(rng), _sample=None))
+                                       result="pass", inspector=person_name(rng), _sample=None))
     sids = []
     for s in samples:
         at_ = s.pop("_at")
@@ -135,7 +135,7 @@ def build(store, tx, ctx) -> int:
         r.update(enterprise_name=e["name"], county_code=e["county_code"], county=e["county"], township=e["township"],
                  sample_id=int(sids[k - 1]) if k else None, note=NOTE)
         store.insert_features(tx, "enterprise_check", gpd.GeoDataFrame(pd.DataFrame([r]), geometry=[None], crs=4490),
-                              actor=r["inspector"], at=_local(dt.date.fromisoformat(r["checked_on"]), 15),
+                              actor=r["inspector"], at=local_at(dt.date.fromisoformat(r["checked_on"]), 15),
                               action="create", record_values=True, comment="演示数据")
         field = "last_source_check" if r["kind"] == "source" else "last_fire_check"
         tx.execute(f"UPDATE wood_enterprises SET {field} = ? WHERE id = ?", [r["checked_on"], int(r["enterprise_id"])])

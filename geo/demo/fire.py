@@ -20,8 +20,9 @@ import numpy as np
 import shapely
 
 from geo.core import crs as C
-from geo.demo.registers import DEMO_NOTE, insert_with_history, places, points_in
+from geo.demo.common import DEMO_NOTE, insert_with_history, places, points_in
 from geo.core.timeutil import to_utc_text
+from geo.store.attribution import attribute
 
 CAMERAS = {"152202": (12, 3), "152221": (10, 2), "152223": (8, 2), "152222": (6, 1), "152224": (5, 1),
            "152201": (3, 0)}  # county -> (mast cameras, lookout towers)
@@ -104,7 +105,6 @@ def _cameras(store, tx, ctx, rng, today) -> int:
 
 # ------------------------------------------------------------------------------ hazards
 def _hazards(store, tx, ctx, rng, today) -> int:
-    from geo.store.attribution import attribute
 
     polys = _county_polys(ctx)
     start = dt.date(today.year, 1, 1)

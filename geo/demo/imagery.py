@@ -37,6 +37,10 @@ from scipy import ndimage
 
 from geo.imagery import scenes as SC
 from geo.core.timeutil import today_local
+from geo.core.config import load_settings
+from geo.imagery.regreen import CHANGE_DONE, RESTORATION_DONE, is_revegetation
+from geo.imagery import basemap
+from geo.imagery import detect, zonal
 
 CRS = "EPSG:32651"
 RES = 20.0
@@ -54,7 +58,6 @@ def folders(store_url: str) -> tuple[Path, Path]:
     if not str(store_url).startswith("postgres"):
         base = Path(store_url).resolve().parent
         return base / "imagery" / "synthetic-demo", base / "tiles"
-    from geo.core.config import load_settings
 
     s = load_settings()
     return Path(s.imagery_dir) / "synthetic-demo", Path(s.tiles_dir)
@@ -68,7 +71,6 @@ def _window(store, rng) -> tuple[shapely.Geometry, int, dict]:
     batches = store.batches("change")
     cur = int(pd.to_numeric(batches["id"]).max())
     change = store.read_layer("change", columns=["batch_id", "status", "measure"])
-    from geo.imagery.regreen import CHANGE_DONE, RESTORATION_DONE, is_revegetation
 
     is_cur = change["batch_id"].astype(int).to_numpy() == cur
     reveg = (change["status"].isin(CHANGE_DONE) & change["measure"].map(is_revegetation).astype(bool)).to_numpy()
@@ -177,9 +179,6 @@ def build(store, store_url: str, *, seed: int = 20231209, log=print, folder: Pat
           tiles_folder: Path | None = None) -> dict:
     """Paint, register and use the demo's synthetic imagery; returns what was made, with
     ``detected`` (the polygons of the 自动检测 candidate batch)."""
-    from geo.imagery import basemap
-    from geo.imagery import detect, zonal
-    from geo.imagery.regreen import CHANGE_DONE, RESTORATION_DONE, is_revegetation
 
     rng = np.random.default_rng(seed + 14)
     default_folder, default_tiles = folders(store_url)

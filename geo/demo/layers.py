@@ -14,9 +14,9 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
-from geo.declare import schema as S
-from geo.demo.admin import SHORT, _blobs, _name, _sample_in
+from geo.demo.admin import SHORT, blobs, person_name, sample_in
 from geo.core.timeutil import LOCAL_TZ, to_utc_text, today_local
+from geo.fieldwork.patrols import assess
 
 
 # ------------------------------------------------------------------------------- other layers
@@ -24,13 +24,13 @@ RESTORATION_2023 = {"152222": 30000, "152201": 6200, "152221": 2000, "152223": 1
 RESTORATION_2022 = {"152222": 21000, "152201": 5000, "152221": 9600, "152223": 14000, "152224": 12000}
 
 
-def _shape_of_area(center, area_mu, rng, within):
-    geom = _blobs(np.array([center]), np.array([area_mu * S.M2_PER_MU]), rng, vertices=14)[0]
+def shape_of_area(center, area_mu, rng, within):
+    geom = blobs(np.array([center]), np.array([area_mu * C.M2_PER_MU]), rng, vertices=14)[0]
     geom = shapely.make_valid(geom.intersection(within)) if not within.contains(geom) else geom
     return geom
 
 
-def _restoration(counties, rng):
+def restoration_areas(counties, rng):
     rows = []
     geoms = dict(zip(counties["district_adcode"].astype(str), counties.geometry))
     names = dict(zip(counties["district_adcode"].astype(str), counties["district_name"]))
@@ -41,7 +41,7 @@ def _restoration(counties, rng):
             split = np.round(split, 1)
             split[-1] = round(total - split[:-1].sum(), 1)
             for k, mu in enumerate(split):
-                center = _sample_in(geoms[code], 1, rng)[0]
+                center = sample_in(geoms[code], 1, rng)[0]
                 kind = "退化林修复-更替" if k % 2 == 0 else "退化林修复-抚育"
                 rows.append(dict(project=f"{year}年{SHORT[code]}三北工程退化林修复项目（{k + 1}标段）",
                                  type=kind, county_code=code, county=names[code], year=year,
@@ -49,31 +49,31 @@ def _restoration(counties, rng):
                                  budget_yuan=float(round(mu * 300, -2)),
                                  paid_yuan=float(round(mu * 300 * (1.0 if year == 2022 else 0.8), -2)),
                                  status=stage if not (year == 2023 and k == 1) else "self_checked",
-                                 geometry=_shape_of_area(center, mu, rng, geoms[code])))
+                                 geometry=shape_of_area(center, mu, rng, geoms[code])))
     # grassland ecological restoration funds of 2020, as the bulletin states them
     for code, budget, paid in (("152221", 9_000_000.0, 4_440_000.0), ("152222", 1_630_000.0, 520_000.0)):
-        center = _sample_in(geoms[code], 1, rng)[0]
+        center = sample_in(geoms[code], 1, rng)[0]
         rows.append(dict(project=f"2020年{SHORT[code]}草原生态修复治理项目", type="草原生态修复",
                          county_code=code, county=names[code], year=2020, planned_mu=30000.0,
                          completed_mu=30000.0, budget_yuan=budget, paid_yuan=paid,
-                         status="spot_checked", geometry=_shape_of_area(center, 30000, rng, geoms[code])))
+                         status="spot_checked", geometry=shape_of_area(center, 30000, rng, geoms[code])))
     # this year's work, still under way
     this_year = today_local().year
     for code in ("152224", "152223", "152222"):
-        center = _sample_in(geoms[code], 1, rng)[0]
+        center = sample_in(geoms[code], 1, rng)[0]
         rows.append(dict(project=f"{this_year}年{SHORT[code]}补植补造项目", type="补植补造",
                          county_code=code, county=names[code], year=this_year, planned_mu=5000.0,
                          completed_mu=float(rng.integers(0, 4000)), budget_yuan=1_500_000.0,
                          paid_yuan=float(rng.integers(2, 9)) * 100_000.0,
                          status="in_progress" if code != "152223" else "planned",
-                         geometry=_shape_of_area(center, 5000, rng, geoms[code])))
+                         geometry=shape_of_area(center, 5000, rng, geoms[code])))
     frame = gpd.GeoDataFrame(rows, crs=4490)
     ha, mu, crs = C.areas_ha_mu(frame.geometry.values)
     frame["area_ha"], frame["area_mu"], frame["area_crs"] = ha.round(2), mu.round(1), crs
     return frame
 
 
-def _occupation(counties, change, rng):
+def occupation_plots(counties, change, rng):
     geoms = dict(zip(counties["district_adcode"].astype(str), counties.geometry))
     names = dict(zip(counties["district_adcode"].astype(str), counties["district_name"]))
     plots = [
@@ -113,8 +113,8 @@ def _occupation(counties, change, rng):
     illegal = change[change["verdict"] == "illegal"]
     for name, site, party, code, stage, extra, ha in plots:
         linked = illegal[illegal["county_code"] == code]["_row"].head(2).tolist()
-        center = _sample_in(geoms[code], 1, rng)[0]
-        g = _shape_of_area(center, ha * S.MU_PER_HA, rng, geoms[code])
+        center = sample_in(geoms[code], 1, rng)[0]
+        g = shape_of_area(center, ha * C.MU_PER_HA, rng, geoms[code])
         rows.append(dict(name=name, site_type=site, party=party, county_code=code, county=names[code],
                          status=stage, change_ids=linked, geometry=g, **extra))
     frame = gpd.GeoDataFrame(rows, crs=4490)
@@ -123,7 +123,7 @@ def _occupation(counties, change, rng):
     return frame
 
 
-def _signboards(zones, rng, total: int = 942):
+def signboards(zones, rng, total: int = 942):
     by_level = {"league": 2, "banner": 24}
     townships = zones[zones["level"] == "township"]
     villages = zones[zones["level"] == "village"]
@@ -139,7 +139,7 @@ def _signboards(zones, rng, total: int = 942):
             ("village", villages, per_village.tolist())]
     for level, frame, counts in plan:
         for (_, z), k in zip(frame.iterrows(), counts):
-            pts = _sample_in(z.geometry, int(k), rng)
+            pts = sample_in(z.geometry, int(k), rng)
             for p in pts:
                 seq += 1
                 installed = dt.date(2021, 3, 1) + dt.timedelta(days=int(rng.integers(0, 700)))
@@ -158,13 +158,13 @@ def _signboards(zones, rng, total: int = 942):
     # a few recorded as stale by inspectors, some damaged (boards whose chief later changed post are
     # found by the post register: geo.chief.people.demo)
     idx = rng.choice(len(frame), 20, replace=False)
-    _ = [_name(rng) for _ in range(12)]  # (keeps the random stream, and so the demo, as before)
+    _ = [person_name(rng) for _ in range(12)]  # (keeps the random stream, and so the demo, as before)
     frame.loc[frame.index[idx[12:15]], "status"] = "stale"
     frame.loc[frame.index[idx[15:]], "status"] = "damaged"
     return frame
 
 
-def _patrols(zones, rng, n: int = 360):
+def patrols(zones, rng, n: int = 360):
     levels = [("ranger", 0.6, 4.0, "village"), ("village_chief", 0.12, 4.5, "village"),
               ("township_chief", 0.15, 25.0, "township"), ("banner_chief", 0.10, 30.0, "banner"),
               ("league_chief", 0.03, 35.0, "banner")]
@@ -175,7 +175,7 @@ def _patrols(zones, rng, n: int = 360):
     for k in choice:
         level, _, speed, zlevel = levels[k]
         zone = zones[zones["level"] == zlevel].sample(1, random_state=int(rng.integers(1 << 30))).iloc[0]
-        start_pt = _sample_in(zone.geometry, 1, rng)[0]
+        start_pt = sample_in(zone.geometry, 1, rng)[0]
         m = int(rng.integers(25, 70))
         dt_min = rng.uniform(1, 3, m)
         kmh = speed * rng.uniform(0.6, 1.3, m)
@@ -189,7 +189,7 @@ def _patrols(zones, rng, n: int = 360):
         t0 = dt.datetime.combine(day, dt.time(int(rng.integers(7, 15)), int(rng.integers(0, 60))), LOCAL_TZ)
         times = [t0] + [t0 + dt.timedelta(minutes=float(s)) for s in np.cumsum(dt_min)]
         line = shapely.LineString(np.column_stack([xs, ys]))
-        rows.append(dict(actor=_name(rng), actor_level=level, county_code=zone["county_code"],
+        rows.append(dict(actor=person_name(rng), actor_level=level, county_code=zone["county_code"],
                          county=zone["county"], township=zone["township"], zone_id=int(zone["id"]),
                          started_at=to_utc_text(times[0]), ended_at=to_utc_text(times[-1]),
                          times=[to_utc_text(t) for t in times], source_file="巡护APP导出.gpx",
@@ -200,7 +200,6 @@ def _patrols(zones, rng, n: int = 360):
     end = pd.to_datetime(frame["ended_at"])
     frame["duration_h"] = ((end - start).dt.total_seconds() / 3600).round(2)
     frame["mean_kmh"] = (frame["length_km"] / frame["duration_h"]).round(1)
-    from geo.fieldwork.patrols import assess  # the same rule as every upload
 
     frame["plausible"] = [assess(shapely.get_coordinates(g), t)["plausible"] for g, t in zip(frame.geometry, frame["times"])]
     return frame

@@ -17,8 +17,9 @@ import numpy as np
 import shapely
 
 from geo.core import crs as C
-from geo.demo.registers import DEMO_NOTE, insert_with_history, places, points_in
+from geo.demo.common import DEMO_NOTE, insert_with_history, places, points_in
 from geo.core.timeutil import to_utc_text
+from geo.core.config import current
 
 COUNTIES = ("152202", "152221")
 
@@ -111,7 +112,6 @@ def _sites(store, tx, ctx, rng, today):
 
 
 def _trees(store, tx, ctx, rng, today, contractors, sites) -> int:
-    from geo.core.config import current
 
     days = int(current().pine_clear_days)
     polys = {str(k): g for k, g in zip(ctx["counties"]["district_adcode"], ctx["counties"].geometry.values)}

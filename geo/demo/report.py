@@ -3,6 +3,8 @@
 bulletin of 2023-12-09 has the seeds' provenance and a section 一 drafted from what the bureau did."""
 
 from __future__ import annotations
+from geo.report import records
+from geo.report import settings as rs
 
 SETTINGS = {
     "genre": "inspection", "issuer": "中共兴安盟林业和草原局党组", "subject": "兴安盟委第四轮（专项）巡察",
@@ -24,8 +26,6 @@ ACTIONS = [  # (date, kind, what was done, document number)
 
 def seed(store, actor: str = "staff") -> None:
     """Save the seeds' provenance and record the seeds' actions (idempotent for a new store)."""
-    from geo.report import records
-    from geo.report import settings as rs
 
     rs.save(store, SETTINGS, actor=actor)
     if records.actions(store).empty:

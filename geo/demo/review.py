@@ -13,6 +13,11 @@ import random
 
 from geo.core.errors import GeoError
 from geo.core.timeutil import LOCAL_TZ, to_utc_text
+from geo.change import review as R
+from geo.engine import workflow as W
+from geo.access.auth import Access
+from geo.demo.admin import ACCOUNT_COUNTY
+from geo.demo.change import evidence_files
 
 REASONS = ["缺少使用林地审核同意书扫描件，请补充后重新上报", "现场照片无坐标和拍摄时间，请补拍",
            "整改后照片显示仍有裸露地表，植被恢复未达标", "核实变化原因与影像不符，请重新核实"]
@@ -23,14 +28,10 @@ def _at(t: dt.datetime) -> str:
 
 
 def build(store, *, seed: int = 20231209, log=print) -> dict:
-    from geo.change import review as R
-    from geo.engine import workflow as W
-    from geo.access.auth import Access
-    from geo.demo.build import ACCOUNT_COUNTY, _evidence_files
 
     rng = random.Random(seed + 11)
     now = dt.datetime.now(LOCAL_TZ).replace(microsecond=0)
-    files = _evidence_files()
+    files = evidence_files()
     photo = [(n, d) for n, d, _ in files["photo"]]
     sheets = [(n, d) for n, d, _ in files["pdf"]]
     inspector = {code: Access(f"{name}_inspector", "inspector", frozenset({code})) for code, name in ACCOUNT_COUNTY.items()}

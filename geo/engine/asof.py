@@ -1,9 +1,6 @@
-"""What the summary's figures are computed from: the layers' rows now or as they stood on a past
-date (replayed from the event history), grouped by the keys the change figures depend on; the
-constants and small query helpers every part of :mod:`geo.stats.summary` shares.
-
-Re-exported by :mod:`geo.stats.summary` (``from geo.stats.summary import layer_state`` keeps working).
-"""
+"""Records as they stood at the end of a past day, replayed from the event history (every change
+is an event), and the small query helpers figures share: :func:`layer_state` for any layer,
+:func:`replay` for any frame of current rows, :func:`token` that moves with every write."""
 
 from __future__ import annotations
 
@@ -14,68 +11,39 @@ import math
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
 from geo.access.scope import unwrap
 from geo.store import Store
 from geo.core.timeutil import end_of_local_day_utc
-from geo.engine.workflow import RECTIFY_STAGE, VERIFY_STAGE
-
-# How far along the rectification road a polygon is (its current status's place in the machine).
-RANK = {s: i for i, s in enumerate(S.CHANGE_STATUSES)}
-VERIFIED_OR_LATER = tuple(S.CHANGE_STATUSES[2:])
-OPEN_STATUSES = tuple(S.CHANGE_STATUSES[:-1])
-DEADLINE_STAGES = tuple(VERIFY_STAGE) + tuple(RECTIFY_STAGE)
-
-# The keys a change-polygon figure depends on; polygons equal in these are counted together.
-GROUP_KEYS = ["batch_id", "county_code", "county", "status", "verdict", "deadline"]
-CHANGE_COLS = GROUP_KEYS + ["fine_yuan", "area_ha", "area_mu"]
-
-# Stages of the status funnel: (key, status reached, illegal polygons only).
-FUNNEL = (
-    ("total", None, False),
-    ("verified", "verified", False),
-    ("illegal", None, True),
-    ("case_filed", "case_filed", True),
-    ("penalized", "penalized", True),
-    ("rectified", "rectified", True),
-    ("accepted", "accepted", True),
-    ("illegal_closed", "closed", True),
-)
-# Overdue ageing buckets: (key, first day, last day or None).
-AGEING = (("1-30", 1, 30), ("31-90", 31, 90), ("91-180", 91, 180), (">180", 181, None))
-SIGNBOARD_LEVELS = ("league", "banner", "township", "village")
-PATROL_LEVELS = ("league_chief", "banner_chief", "township_chief", "village_chief", "ranger")
-
 
 # ---------------------------------------------------------------------------- small helpers
-def _pct(part, whole):
+def pct(part, whole):
     if whole in (None, 0) or part is None:
         return None
     return round(100.0 * part / whole, 1)
 
 
-def _text(value) -> str | None:
+def text_or_none(value) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
 
 
-def _scan(store: Store) -> str:
+def scan_hint(store: Store) -> str:
     """Table hint for reading most of the events table: SQLite, without statistics, would walk the
     (layer, feature_id) index row by row, several times slower than scanning the table."""
     return " NOT INDEXED" if store.backend == "gpkg" else ""
 
 
-_FEW = 2000  # up to this many features, history is read by id through the (layer, feature_id) index
+FEW_BY_ID = 2000  # up to this many features, history is read by id through the (layer, feature_id) index
 
 
-def _query(store: Store, sql: str, params=()) -> pd.DataFrame:
+def query_frame(store: Store, sql: str, params=()) -> pd.DataFrame:
     with unwrap(store)[0].transaction(write=False) as tx:
         names, rows = tx.columns(sql, list(params))
     return pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
 
 
-def _in(column: str, values) -> tuple[str, list]:
+def in_clause(column: str, values) -> tuple[str, list]:
     values = list(values)
     return f"{column} IN ({', '.join('?' * len(values))})", values
 
@@ -90,12 +58,12 @@ def token(store: Store) -> str:
 
 
 # ---------------------------------------------------------------------------- replaying history
-def _rows(store: Store, sql: str, params=()) -> list[tuple]:
+def query_rows(store: Store, sql: str, params=()) -> list[tuple]:
     with unwrap(store)[0].transaction(write=False) as tx:
         return tx.query(sql, list(params))
 
 
-def _replay(store: Store, layer: str, frame: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+def replay(store: Store, layer: str, frame: pd.DataFrame, cutoff: str) -> pd.DataFrame:
     """``frame`` (current rows with ``id``) as it stood at ``cutoff`` (exclusive UTC text).
 
     Rows of features not yet imported by then are dropped; ``status`` is the last status reached
@@ -105,12 +73,12 @@ def _replay(store: Store, layer: str, frame: pd.DataFrame, cutoff: str) -> pd.Da
     if frame.empty:
         return frame
     hint, few, few_params = "", "", []
-    if len(frame) <= _FEW:
-        few, few_params = _in("feature_id", frame["id"].astype("int64").tolist())
+    if len(frame) <= FEW_BY_ID:
+        few, few_params = in_clause("feature_id", frame["id"].astype("int64").tolist())
         few = " AND " + few
     elif layer == "change":
-        hint = _scan(store)
-    rows = _rows(store, f"SELECT feature_id, to_status FROM events{hint} WHERE layer = ? AND at < ?"
+        hint = scan_hint(store)
+    rows = query_rows(store, f"SELECT feature_id, to_status FROM events{hint} WHERE layer = ? AND at < ?"
                         f"{few} ORDER BY at, id", [layer, cutoff, *few_params])
     if not rows:
         return frame.iloc[0:0].copy()
@@ -126,7 +94,7 @@ def _replay(store: Store, layer: str, frame: pd.DataFrame, cutoff: str) -> pd.Da
     cols = [c for c in out.columns if c not in ("id", "status", "batch_id", "geometry", "cx", "cy")]
     if not cols:
         return out
-    rows = _rows(store, f"SELECT feature_id, at, fields FROM events{hint} WHERE layer = ? AND "
+    rows = query_rows(store, f"SELECT feature_id, at, fields FROM events{hint} WHERE layer = ? AND "
                         f"fields IS NOT NULL AND action <> 'import'{few} ORDER BY at, id",
                  [layer, *few_params])
     keys = [(c, f'"{c}"') for c in cols]
@@ -175,19 +143,6 @@ def _replay(store: Store, layer: str, frame: pd.DataFrame, cutoff: str) -> pd.Da
     return out
 
 
-def change_state(store: Store, as_of: dt.date | None = None, columns=CHANGE_COLS,
-                 where: dict | None = None) -> pd.DataFrame:
-    """Change polygons (one row each) with ``columns``, as now or as of the end of ``as_of``."""
-    frame = store.read_layer("change", columns=columns, geometry=False, where=where)
-    if as_of is None or frame.empty:
-        return frame
-    frame = _replay(store, "change", frame, end_of_local_day_utc(as_of))
-    for c in ("fine_yuan", "area_ha", "area_mu"):
-        if c in frame.columns:
-            frame[c] = pd.to_numeric(frame[c], errors="coerce")
-    return frame
-
-
 SINCE = {"occupation": "found_on", "restoration": "year", "signboard": "installed_on",
          "patrol": "started_at"}
 
@@ -201,55 +156,13 @@ def layer_state(store: Store, layer: str, as_of: dt.date | None = None, *,
     if as_of is None:
         return frame
     cutoff = end_of_local_day_utc(as_of)
-    frame = _replay(store, layer, frame, cutoff)
+    frame = replay(store, layer, frame, cutoff)
     if layer in SINCE:
-        frame = _since(frame, SINCE[layer], as_of, cutoff)
+        frame = since(frame, SINCE[layer], as_of, cutoff)
     return frame
 
 
-_NONE = "\u2205none\u2205"  # stands for None in group keys (pandas drops None keys)
-
-
-def _groups_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per-polygon rows → one row per distinct GROUP_KEYS with the count and sums."""
-    cols = ["n", "fine_sum", "fine_n", "ha", "mu"]
-    if frame.empty:
-        return pd.DataFrame(columns=GROUP_KEYS + cols)
-    f = pd.DataFrame({k: frame[k].astype(object) for k in GROUP_KEYS})
-    fines = pd.to_numeric(frame["fine_yuan"], errors="coerce")
-    f["n"] = 1
-    f["fine_sum"] = fines.fillna(0.0)
-    f["fine_n"] = fines.notna().astype(int)
-    f["ha"] = pd.to_numeric(frame["area_ha"], errors="coerce").fillna(0.0)
-    f["mu"] = pd.to_numeric(frame["area_mu"], errors="coerce").fillna(0.0)
-    keys = {f"_{k}": f[k].where(f[k].notna(), _NONE) for k in GROUP_KEYS}  # None is a key too
-    g = f.assign(**keys).groupby(list(keys), sort=False)
-    out = g[cols].sum().reset_index()
-    out = out.rename(columns={f"_{k}": k for k in GROUP_KEYS})
-    for k in GROUP_KEYS:
-        col = out[k].astype(object)
-        out[k] = col.where(col != _NONE, None)
-    return out
-
-
-def _groups_now(store: Store, batch_ids, counties) -> pd.DataFrame:
-    """The current change polygons grouped by :data:`GROUP_KEYS`, read from the store's
-    pre-aggregated ``change_facts`` (kept exact on every write, see :mod:`geo.store.facts`), so
-    the cost does not grow with the number of polygons."""
-    from geo.store import facts
-
-    with unwrap(store)[0].transaction(write=False) as tx:
-        g = facts.read_facts(tx, batch_ids, counties)
-    for c in ("n", "fine_n"):
-        g[c] = pd.to_numeric(g[c]).astype("int64")
-    for c in ("fine_sum", "ha", "mu"):
-        g[c] = pd.to_numeric(g[c]).astype("float64")
-    for k in GROUP_KEYS:
-        g[k] = g[k].astype(object)
-    return g
-
-
-def _since(frame: pd.DataFrame, column: str, as_of: dt.date | None, cutoff: str | None):
+def since(frame: pd.DataFrame, column: str, as_of: dt.date | None, cutoff: str | None):
     """Rows that existed by ``as_of`` by their own date (found on, installed on, year, start)."""
     if as_of is None or frame.empty or column not in frame.columns:
         return frame

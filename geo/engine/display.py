@@ -8,11 +8,11 @@ import math
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.timeutil import fmt_local
 
 def action_label(action: str, lang: str = "zh") -> str:
-    """An event's action as people say it (geo.declare.schema.LABELS["action"], then the registers' operations)."""
+    """An event's action as people say it (geo.declare.registry.LABELS["action"], then the registers' operations)."""
     known = S.LABELS.get("action", {}).get(str(action))
     pair = known or _operation_labels().get(str(action))
     return (pair[0] if lang == "zh" else pair[1]) if pair else str(action)

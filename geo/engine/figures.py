@@ -11,9 +11,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.declare.registry import rules_of
 from geo.core.timeutil import today_local
+from geo.core.config import current
+from geo.engine.asof import layer_state
+from geo.core.config import load_settings
 
 NO_COUNTY = "∅"
 
@@ -46,7 +49,6 @@ def deadline_days(rule, settings=None) -> int | None:
     if rule is None:
         return None
     if rule.days_setting:
-        from geo.core.config import current
 
         value = getattr(settings if settings is not None else current(), rule.days_setting, None)
         if value is not None:
@@ -83,7 +85,6 @@ def _columns(lyr: S.Layer) -> list[str]:
 
 
 def register_frame(store, lyr: S.Layer, as_of: dt.date | None, counties=None) -> pd.DataFrame:
-    from geo.stats.summary import layer_state
 
     where = {"county_code": list(counties)} if counties and lyr.has("county_code") else None
     cols = _columns(lyr)
@@ -97,7 +98,6 @@ def figures_of(store, lyr: S.Layer, *, as_of: dt.date | None = None, counties=No
     """``{figure key: {"total": v, "by_county": {code: v}}}`` for one register."""
     today = as_of or today or today_local()
     if settings is None:  # (stats --json passes none: the registers' rules read the configured ones)
-        from geo.core.config import load_settings
 
         settings = load_settings()
     frame = register_frame(store, lyr, as_of, counties) if frame is None else frame

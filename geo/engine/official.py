@@ -26,48 +26,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.core.errors import NotFoundError, PermissionDenied
 from geo.access.scope import unwrap
+from geo.engine.asof import in_clause
+from geo.store.purpose import AUTO_SOURCE, LABELS, PURPOSES, check_purpose, default_purpose, label  # noqa: F401
+from geo.core.timeutil import end_of_local_day_utc
+from geo.core.timeutil import now_utc
 
-PURPOSES = ("official", "candidate", "test", "demo")
-LABELS = {
-    "official": ("正式", "Official"),
-    "candidate": ("候选（待审核）", "Candidate (to review)"),
-    "test": ("测试", "Test"),
-    "demo": ("演示", "Demo"),
-}
-AUTO_SOURCE = "自动检测"
 REVIEW_ROLES = {"admin", "staff"}
 NO_BATCH = -2  # a batch id no batch has: the filter when no batch is official
 NO_COUNTY = "\u2205"  # a county code no polygon has
 
 
-def label(purpose: str | None, lang: str = "zh") -> str:
-    pair = LABELS.get(str(purpose))
-    return str(purpose or "") if pair is None else pair[0 if lang == "zh" else 1]
-
-
-def default_purpose(source: str | None, official: bool = True) -> str:
-    """Automatic detection is a candidate; other sources are official (``test`` when the
-    uploader said the batch is not official)."""
-    if source and str(source).strip().startswith(AUTO_SOURCE):
-        return "candidate"
-    return "official" if official else "test"
-
-
-def check_purpose(purpose: str) -> str:
-    if purpose not in PURPOSES:
-        raise ValidationError(
-            f"purpose '{purpose}' is not one of {', '.join(PURPOSES)}",
-            f"批次性质“{purpose}”无效，可选：{'、'.join(label(p) for p in PURPOSES)}",
-        )
-    return purpose
-
-
-# ------------------------------------------------------------------------------ purposes
 def purposes(store, as_of: dt.date | None = None, batches: pd.DataFrame | None = None) -> dict[int, str]:
     """Batch id → purpose, now or as it was at the end of ``as_of`` (Beijing time)."""
-    from geo.core.timeutil import end_of_local_day_utc
 
     batches = store.batches() if batches is None else batches
     out: dict[int, str] = {}
@@ -101,7 +73,6 @@ def set_purpose(store, batch_id: int, purpose: str, *, actor: str, access=None,
                 comment: str | None = None) -> str:
     """Change a batch's purpose (a reviewer: administrators and data staff); returns the old one.
     The change is recorded as an event, so past figures keep the purpose of their day."""
-    from geo.core.timeutil import now_utc
 
     check_purpose(purpose)
     access = unwrap(store, access)[1]
@@ -161,14 +132,8 @@ class Scope:
                 "outside_jurisdiction": self.outside, "dropped_batch_ids": self.dropped}
 
 
-def _in(col: str, values) -> tuple[str, list]:
-    values = list(values)
-    return f"{col} IN ({', '.join('?' * len(values))})", values
-
-
 def scope(store, batches: pd.DataFrame, as_of: dt.date | None, batch_ids=(), counties=()) -> Scope:
     """The filters of the official figures for a request (``batch_ids`` / ``counties`` empty: all)."""
-    from geo.core.timeutil import end_of_local_day_utc
 
     purpose = purposes(store, as_of, batches)
     names = dict(zip((int(b) for b in batches["id"]), batches["name"])) if len(batches) else {}
@@ -207,12 +172,12 @@ def scope(store, batches: pd.DataFrame, as_of: dt.date | None, batch_ids=(), cou
     sc.outside = outside if not wanted else 0
     clauses, params = [], []
     if per_batch:
-        c, p = _in("batch_id", sorted(per_batch))
+        c, p = in_clause("batch_id", sorted(per_batch))
         clauses.append(c)
         params += p
     if outside:
-        c1, p1 = _in("batch_id", counted)
-        c2, p2 = _in("county_code", jur)
+        c1, p1 = in_clause("batch_id", counted)
+        c2, p2 = in_clause("county_code", jur)
         clauses.append(f"({c1} AND (county_code IS NULL OR NOT {c2}))")
         params += p1 + p2
     if clauses:

@@ -22,6 +22,16 @@ import shapely
 
 from geo.core.errors import ValidationError
 from geo.core.timeutil import as_date, today_local
+from geo.core.config import load_settings
+from geo.carbon.carbon import land_kind
+from geo.core.nearby import within
+from geo.engine import workflow
+from geo.access.scope import unwrap
+from geo.engine import records
+from geo.engine.asof import layer_state
+from geo.engine import overview as O
+from geo.engine import display
+from geo.declare import registry as S
 
 FIGURE_COLUMNS = ("borders_forest", "township", "name")
 NO_COUNTY = "∅"
@@ -76,7 +86,6 @@ def validate(store, values: dict, current) -> dict:
 def _settings(settings=None):
     if settings is not None:
         return settings
-    from geo.core.config import load_settings
 
     return load_settings()
 
@@ -84,8 +93,6 @@ def _settings(settings=None):
 def forest_border(store, tx, geoms, county_codes, settings=None) -> list[dict]:
     """For each point: ``{borders_forest, border_basis, forest_distance_m}`` where the county has a
     小班 layer, else ``{}`` (the recorded value stands)."""
-    from geo.carbon.carbon import land_kind
-    from geo.core.nearby import within
 
     limit = float(_settings(settings).enterprise_forest_border_m)
     geoms = list(geoms)
@@ -120,8 +127,6 @@ def placed(store, tx, lyr, geom, values) -> dict:
 def refresh_borders(store, *, actor: str, access=None) -> dict:
     """Recompute every enterprise's forest border (after a new 小班 layer): an edit event for each
     enterprise whose value changes. Returns ``{"changed": [ids], "checked": n}``."""
-    from geo.engine import workflow
-    from geo.access.scope import unwrap
 
     raw, access = unwrap(store, access)
     frame = store.read_layer("enterprise", columns=["county_code", "borders_forest", "border_basis",
@@ -143,8 +148,6 @@ def refresh_borders(store, *, actor: str, access=None) -> dict:
 
 # --------------------------------------------------------------------------- checks (operations)
 def _check(store, fid, values, kind: str, *, actor, access=None, comment=None, attachments=(), **_):
-    from geo.engine import workflow
-    from geo.engine import records
 
     day = as_date(values.get("checked_on")) or today_local()
     if day > today_local():
@@ -180,7 +183,6 @@ def _codes(frame: pd.DataFrame) -> pd.Series:
 
 
 def checks_of(store, year: int, as_of=None, counties=None) -> pd.DataFrame:
-    from geo.stats.summary import layer_state
 
     where = {"year": year}
     if counties:
@@ -192,8 +194,6 @@ def checks_of(store, year: int, as_of=None, counties=None) -> pd.DataFrame:
 def samples_of(store, year: int, as_of=None) -> pd.DataFrame:
     """The year's samples in force (read whole: a league-wide sample spans counties; only their
     enterprise ids are used, counted against the enterprises the caller may see)."""
-    from geo.access.scope import unwrap
-    from geo.stats.summary import layer_state
 
     raw, _ = unwrap(store)
     frame = layer_state(raw, "enterprise_sample", as_of, where={"year": year},
@@ -289,7 +289,6 @@ def bulletin(figures: dict, ctx: dict) -> str | None:
 
 # --------------------------------------------------------------------------- page
 def panels(store, ctx: dict) -> list:
-    from geo.engine import overview as O
 
     zh = ctx.get("lang", "zh") == "zh"
     settings = _settings(ctx.get("settings"))
@@ -366,28 +365,9 @@ def details(store, record: dict, lang: str = "zh") -> list:
         out.append(("林地接壤与本年度检查" if zh else "Forest border and this year's checks",
                     pd.DataFrame(rows, columns=["项目" if zh else "Item", "值" if zh else "Value"])))
     if len(checks):
-        from geo.engine import display
-        from geo.declare import schema as S
 
         lyr = S.layer("enterprise_check")
         out.append(("检查记录" if zh else "Checks", display.table(
             lyr, checks.sort_values("checked_on", ascending=False), lang,
             columns=["checked_on", "kind", "result", "inspector", "finding"])))
     return out
-
-
-# --------------------------------------------------------------------------- CLI
-def add_parsers(sub, common, writer, reader) -> None:
-    p = sub.add_parser("enterprise", help="wood-processing enterprises: recompute the forest border from the 小班 layer")
-    common(p)
-    writer(p)
-    p.add_argument("action", choices=["borders"])
-
-
-def run(args, settings, store, access, actor):
-    if args.command != "enterprise":
-        return None
-    from geo.cli.main import _print
-
-    _print(refresh_borders(store, actor=actor, access=access), args.json)
-    return 0

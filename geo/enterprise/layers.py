@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from geo.declare.base import (BOOL, COMMON, DATE, INT, JSON, REAL, TEXT, WHERE, ZONED, Figure, Layer, Operation,
-                                Transition, _f)
+                                Transition, fld)
 
 RESULTS = ("pass", "problem")
 KINDS = ("source", "fire")
@@ -28,11 +28,11 @@ LABELS = {
 WRITERS = ("admin", "staff", "inspector")
 
 _CHECK_FIELDS = (
-    _f("checked_on", DATE, "检查日期", "Checked on", required=True),
-    _f("result", TEXT, "检查结果", "Result", options=RESULTS, required=True),
-    _f("finding", TEXT, "发现问题", "Finding"),
-    _f("measure", TEXT, "处理措施", "Measure taken"),
-    _f("inspector", TEXT, "检查人员", "Inspected by"),
+    fld("checked_on", DATE, "检查日期", "Checked on", required=True),
+    fld("result", TEXT, "检查结果", "Result", options=RESULTS, required=True),
+    fld("finding", TEXT, "发现问题", "Finding"),
+    fld("measure", TEXT, "处理措施", "Measure taken"),
+    fld("inspector", TEXT, "检查人员", "Inspected by"),
 )
 
 ENTERPRISE = Layer(
@@ -52,29 +52,29 @@ ENTERPRISE = Layer(
     list_fields=("name", "credit_code", "county", "township", "capacity_m3", "borders_forest", "last_source_check",
                  "last_fire_check", "status"),
     fields=(
-        _f("name", TEXT, "企业名称", "Name", "企业名称", "名称", "单位名称", "经营者名称", "企业（单位）名称", "企业名",
+        fld("name", TEXT, "企业名称", "Name", "企业名称", "名称", "单位名称", "经营者名称", "企业（单位）名称", "企业名",
            required=True),
-        _f("credit_code", TEXT, "统一社会信用代码", "Unified social credit code", "统一社会信用代码", "信用代码",
+        fld("credit_code", TEXT, "统一社会信用代码", "Unified social credit code", "统一社会信用代码", "信用代码",
            "社会信用代码", "统一代码", "营业执照号", "营业执照号码"),
-        _f("licence_no", TEXT, "经营加工许可证号", "Licence no.", "木材经营加工许可证号", "许可证号", "许可证编号",
+        fld("licence_no", TEXT, "经营加工许可证号", "Licence no.", "木材经营加工许可证号", "许可证号", "许可证编号",
            "经营许可证号", "许可证"),
-        _f("legal_person", TEXT, "法定代表人", "Legal representative", "法定代表人", "法人", "负责人", "经营者"),
-        _f("phone", TEXT, "联系电话", "Phone", "联系电话", "电话", "手机", "联系方式"),
-        _f("address", TEXT, "经营地址", "Address", "地址", "经营地址", "厂址", "详细地址", "企业地址", "生产经营地址"),
-        _f("business", TEXT, "经营范围", "Business", "经营范围", "加工类型", "主营产品", "经营类型"),
-        _f("capacity_m3", REAL, "年加工能力", "Yearly capacity", "年加工能力", "加工能力", "设计产能", "年加工量",
+        fld("legal_person", TEXT, "法定代表人", "Legal representative", "法定代表人", "法人", "负责人", "经营者"),
+        fld("phone", TEXT, "联系电话", "Phone", "联系电话", "电话", "手机", "联系方式"),
+        fld("address", TEXT, "经营地址", "Address", "地址", "经营地址", "厂址", "详细地址", "企业地址", "生产经营地址"),
+        fld("business", TEXT, "经营范围", "Business", "经营范围", "加工类型", "主营产品", "经营类型"),
+        fld("capacity_m3", REAL, "年加工能力", "Yearly capacity", "年加工能力", "加工能力", "设计产能", "年加工量",
            unit="立方米/年"),
-        _f("wood_source", TEXT, "主要木材来源", "Main source of wood", "木材来源", "原料来源", "主要木材来源"),
-        _f("borders_forest", BOOL, "与林地接壤", "Borders forest land", "是否与林地接壤", "与林地接壤", "是否临林",
+        fld("wood_source", TEXT, "主要木材来源", "Main source of wood", "木材来源", "原料来源", "主要木材来源"),
+        fld("borders_forest", BOOL, "与林地接壤", "Borders forest land", "是否与林地接壤", "与林地接壤", "是否临林",
            "接壤林地", "临近林地"),
-        _f("border_basis", TEXT, "接壤判定依据", "Border basis", options=("computed", "recorded"), internal=True),
-        _f("forest_distance_m", REAL, "距最近林地", "Distance to forest land", unit="米", internal=True),
-        _f("last_source_check", DATE, "最近来源检查", "Last source check", internal=True),
-        _f("last_fire_check", DATE, "最近防火检查", "Last fire inspection", internal=True),
+        fld("border_basis", TEXT, "接壤判定依据", "Border basis", options=("computed", "recorded"), internal=True),
+        fld("forest_distance_m", REAL, "距最近林地", "Distance to forest land", unit="米", internal=True),
+        fld("last_source_check", DATE, "最近来源检查", "Last source check", internal=True),
+        fld("last_fire_check", DATE, "最近防火检查", "Last fire inspection", internal=True),
         *WHERE,
-        _f("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "所在村"),
+        fld("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "所在村"),
         *ZONED,
-        _f("note", TEXT, "备注", "Note", "备注"),
+        fld("note", TEXT, "备注", "Note", "备注"),
         *COMMON,
     ),
     transitions=(
@@ -120,14 +120,14 @@ CHECK = Layer(
     rules="geo.enterprise.checks",
     list_fields=("checked_on", "enterprise_name", "kind", "result", "inspector", "county", "township"),
     fields=(
-        _f("enterprise_id", INT, "企业", "Enterprise", ref="enterprise", required=True),
-        _f("enterprise_name", TEXT, "企业名称", "Enterprise name", "企业名称", "被检查企业"),
-        _f("kind", TEXT, "检查类别", "Kind", "检查类别", "检查类型", options=KINDS, required=True),
+        fld("enterprise_id", INT, "企业", "Enterprise", ref="enterprise", required=True),
+        fld("enterprise_name", TEXT, "企业名称", "Enterprise name", "企业名称", "被检查企业"),
+        fld("kind", TEXT, "检查类别", "Kind", "检查类别", "检查类型", options=KINDS, required=True),
         *(f for f in _CHECK_FIELDS),
-        _f("year", INT, "年度", "Year", internal=True),
-        _f("sample_id", INT, "抽查名单", "Sample", internal=True),
+        fld("year", INT, "年度", "Year", internal=True),
+        fld("sample_id", INT, "抽查名单", "Sample", internal=True),
         *WHERE,
-        _f("note", TEXT, "备注", "Note", "备注"),
+        fld("note", TEXT, "备注", "Note", "备注"),
         *COMMON,
     ),
     labels=LABELS,
@@ -150,18 +150,18 @@ SAMPLE = Layer(
     rules="geo.enterprise.samples",
     list_fields=("year", "county", "share", "seed", "population", "size", "status"),
     fields=(
-        _f("year", INT, "年度", "Year", required=True),
-        _f("county_code", TEXT, "旗县代码", "County code"),
-        _f("county", TEXT, "旗县", "County"),
-        _f("seed", INT, "随机种子", "Seed"),
-        _f("share", REAL, "抽查比例", "Share"),
-        _f("population", INT, "企业总数", "Enterprises", internal=True),
-        _f("size", INT, "抽取企业数", "Drawn", internal=True),
-        _f("ids", JSON, "抽中企业", "Drawn enterprises", internal=True),
-        _f("population_ids", JSON, "抽样框", "Sampling frame", internal=True),
-        _f("strata", JSON, "分层", "Strata", internal=True),
-        _f("method", TEXT, "抽取方法", "Method", internal=True),
-        _f("note", TEXT, "备注", "Note"),
+        fld("year", INT, "年度", "Year", required=True),
+        fld("county_code", TEXT, "旗县代码", "County code"),
+        fld("county", TEXT, "旗县", "County"),
+        fld("seed", INT, "随机种子", "Seed"),
+        fld("share", REAL, "抽查比例", "Share"),
+        fld("population", INT, "企业总数", "Enterprises", internal=True),
+        fld("size", INT, "抽取企业数", "Drawn", internal=True),
+        fld("ids", JSON, "抽中企业", "Drawn enterprises", internal=True),
+        fld("population_ids", JSON, "抽样框", "Sampling frame", internal=True),
+        fld("strata", JSON, "分层", "Strata", internal=True),
+        fld("method", TEXT, "抽取方法", "Method", internal=True),
+        fld("note", TEXT, "备注", "Note"),
         *COMMON,
     ),
     transitions=(Transition(("drawn",), "superseded", "作废（可重新抽取）", "Supersede (a new draw may follow)",
@@ -170,9 +170,3 @@ SAMPLE = Layer(
 )
 
 REGISTERS = (ENTERPRISE, CHECK, SAMPLE)
-
-
-def demo(store, tx, ctx) -> int:
-    from geo.demo.enterprise import build
-
-    return build(store, tx, ctx)

@@ -21,13 +21,15 @@ it stood that day. The hash needs no particular library version: ``sha256`` of t
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import math
 import secrets
 
 from geo.core.errors import ValidationError
+from geo.engine.asof import layer_state
+from geo.core.config import load_settings
+from geo.engine import records
+from geo.core.timeutil import local_date
 
 METHOD = "sha256-strata-v1"
 NO_TOWNSHIP = "（未填乡镇）"
@@ -69,7 +71,6 @@ def draw(frame: dict, seed: int, share: float) -> tuple[list[int], dict]:
 
 def sampling_frame(store, county_code: str | None, as_of=None) -> dict[int, str]:
     """id → stratum of the enterprises not deregistered (as of the end of ``as_of``)."""
-    from geo.stats.summary import layer_state
 
     where = {"county_code": county_code} if county_code else None
     ents = layer_state(store, "enterprise", as_of, columns=["county", "township", "status"], where=where)
@@ -78,7 +79,6 @@ def sampling_frame(store, county_code: str | None, as_of=None) -> dict[int, str]
 
 
 def _settings():
-    from geo.core.config import load_settings
 
     return load_settings()
 
@@ -125,7 +125,6 @@ def validate(store, values: dict, current) -> dict:
 def draw_sample(store, year: int, *, actor: str, access=None, county_code=None, seed=None, share=None,
                 comment: str | None = None) -> int:
     """Draw and record the year's sample; returns its record id."""
-    from geo.engine import records
 
     values = {"year": year, "county_code": county_code, "seed": seed, "share": share}
     return records.add(store, "enterprise_sample", {k: v for k, v in values.items() if v not in (None, "")},
@@ -135,7 +134,6 @@ def draw_sample(store, year: int, *, actor: str, access=None, county_code=None, 
 def verify(store, sample_id: int) -> dict:
     """Draw sample ``sample_id`` again from what it recorded, and compare its frame with the
     enterprise register on the day it was drawn."""
-    from geo.core.timeutil import local_date
 
     rec = store.get_feature("enterprise_sample", int(sample_id))
     if rec.get("method") != METHOD:
@@ -150,52 +148,6 @@ def verify(store, sample_id: int) -> dict:
             "frame_matches_register": set(register) == set(frame),
             "missing_from_frame": sorted(set(register) - set(frame)),
             "not_in_register": sorted(set(frame) - set(register)), "strata": strata}
-
-
-# --------------------------------------------------------------------------- CLI
-class _Verb(argparse.Action):
-    """``draw`` changes the store (an account or --system); ``verify`` only reads."""
-
-    def __call__(self, parser, namespace, value, option_string=None):
-        setattr(namespace, self.dest, value)
-        namespace.reads = value == "verify"
-
-
-def add_parsers(sub, common, writer, reader) -> None:
-    p = sub.add_parser("sample", help="the yearly source-of-wood sample of wood-processing enterprises: draw "
-                                      "(at least the configured share, stratified by township, reproducible from "
-                                      "the seed) or verify a recorded one")
-    common(p)
-    writer(p)
-    p.add_argument("sample_command", choices=["draw", "verify"], action=_Verb)
-    p.add_argument("--year", type=int, help="draw: the year")
-    p.add_argument("--county", help="draw: county code (default: the whole league)")
-    p.add_argument("--seed", type=int, help="draw: default drawn from the operating system and recorded")
-    p.add_argument("--share", type=float, help="draw: default the setting enterprise_sample_share")
-    p.add_argument("--comment")
-    p.add_argument("--id", type=int, help="verify: the sample record")
-
-
-def run(args, settings, store, access, actor):
-    if args.command != "sample":
-        return None
-    from geo.cli.main import _print
-
-    if args.sample_command == "draw":
-        if args.year is None:
-            raise ValidationError("sample draw needs --year", "抽取名单需要 --year 年度", option="year")
-        sid = draw_sample(store, args.year, actor=actor, access=access, county_code=args.county, seed=args.seed,
-                          share=args.share, comment=args.comment)
-        rec = store.get_feature("enterprise_sample", sid)
-        _print({"id": sid, "year": rec["year"], "county_code": rec.get("county_code"), "seed": rec["seed"],
-                "share": rec["share"], "population": rec["population"], "size": rec["size"], "ids": rec["ids"],
-                "strata": rec["strata"], "method": rec["method"]}, args.json)
-        return 0
-    if args.id is None:
-        raise ValidationError("sample verify needs --id", "复核名单需要 --id 名单编号", option="id")
-    out = verify(store, args.id)
-    _print(out, args.json)
-    return 0 if out["ids_match"] else 1
 
 
 def details(store, record: dict, lang: str = "zh") -> list:

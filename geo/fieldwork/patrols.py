@@ -30,6 +30,10 @@ import shapely
 from geo.core import crs as C
 from geo.core.errors import IngestError
 from geo.store.visits import VISIT_METRES
+from geo.core.config import load_settings
+from geo.ingest.archive import Limits, inspect_zip, read_member
+from geo.ingest import Options, commit, prepare
+from geo.store.attribution import zones_in_force
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,6 @@ class Rule:
 def _rule(rule: Rule | None) -> Rule:
     if rule is not None:
         return rule
-    from geo.core.config import load_settings
 
     return Rule.from_settings(load_settings())
 
@@ -212,8 +215,6 @@ def read_tracks(name: str, data: bytes, *, depth: int = 0) -> list[Track]:
     if suffix == ".zip" and depth == 0:
         import tempfile
 
-        from geo.ingest.archive import Limits, inspect_zip, read_member
-
         out = []
         limits = Limits()
         with tempfile.NamedTemporaryFile(suffix=".zip") as fh:
@@ -251,7 +252,6 @@ def import_files(store, files: list[tuple[str, bytes]], *, batch: str, actor: st
                  actor_level: str | None = None, dry_run: bool = False, settings=None):
     """Read every file's tracks and store them as one patrol batch through the upload path.
     Returns the ingest report."""
-    from geo.ingest import Options, commit, prepare
 
     tracks = []
     for name, data in files:
@@ -293,8 +293,6 @@ def coverage(store, start: dt.date, end: dt.date, *, level: str = "village", cou
     """``(table, zones)``: per zone of ``level`` the cells visited by tracks started in
     ``[start, end]`` and the share; ``zones`` (EPSG:4490 outlines) with ``share`` for a map."""
     import geopandas as gpd
-
-    from geo.store.attribution import zones_in_force
 
     zones = zones_in_force(store)
     if len(zones):
@@ -410,45 +408,6 @@ def period_overview(store, start: dt.date, end: dt.date, lang: str = "zh") -> li
             {"kind": "table", "title": "按人员统计" if zh else "Per person", "frame": per_out}]
 
 
-def add_parsers(sub, common, writer, reader) -> None:
-    p = sub.add_parser("patrol", help="patrol tracks: import GPX/KML/CSV (or a zip of them); coverage of zones")
-    p.add_argument("action", choices=["import", "coverage", "people"])
-    common(p)
-    writer(p)
-    p.add_argument("files", nargs="*", help="import: GPX, KML, CSV files or zips")
-    p.add_argument("--batch", help="import: batch name")
-    p.add_argument("--level", help="import: the patrollers' level (ranger, village_chief, …); coverage: zone level")
-    p.add_argument("--from", dest="start", help="coverage/people: first day (YYYY-MM-DD)")
-    p.add_argument("--to", dest="end", help="coverage/people: last day")
-    p.add_argument("--county", action="append")
-    p.add_argument("--dry-run", action="store_true")
-
-
-def run(args, settings, store, access, actor):
-    if args.command != "patrol":
-        return None
-    from geo.cli.main import _print
-    from geo.core.errors import ValidationError
-    from geo.core.timeutil import as_date, today_local
-
-    if args.action == "import":
-        if not args.files or not args.batch:
-            raise ValidationError("import needs files and --batch", "导入轨迹需要文件和 --batch 批次名称")
-        files = []
-        for f in args.files:
-            try:
-                files.append((Path(f).name, Path(f).read_bytes()))
-            except OSError:
-                raise IngestError(f"cannot read {f}", f"无法读取文件“{Path(f).name}”") from None
-        report = import_files(store, files, batch=args.batch, actor=actor, access=access, actor_level=args.level,
-                              dry_run=args.dry_run)
-        _print(report.summary(settings.lang, dry_run=args.dry_run), True)
-        return 0
-    end = as_date(args.end) if args.end else today_local()
-    start = as_date(args.start) if args.start else end - dt.timedelta(days=365)
-    if args.action == "coverage":
-        table, _ = coverage(store, start, end, level=args.level or "village", counties=args.county)
-        _print(json.loads(table.to_json(orient="records", force_ascii=False)), True)
-    else:
-        _print(json.loads(by_person(store, start, end, args.county).to_json(orient="records", force_ascii=False)), True)
-    return 0
+def assess_track(coords, times, *, area=None) -> dict:
+    """The register's hook for an uploaded track (:class:`geo.declare.hooks.Rules`): :func:`assess`."""
+    return assess(coords, times, area=area)

@@ -16,6 +16,7 @@ from geo.core.errors import ValidationError
 from geo.engine.figures import tally
 from geo.access.scope import unwrap
 from geo.core.timeutil import now_utc
+from geo.engine import records
 
 FIGURE_COLUMNS = ("year", "planned_km", "cleared_km", "cleared_on", "length_km")
 SLACK = 1.10  # cleared km may exceed the measured length by this much (a line drawn short)
@@ -83,7 +84,6 @@ def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
 def op_next_year(store, fid, values, *, actor, access=None, comment=None, **_) -> int:
     """Plan the same break for the next year (or the year given): a new record on the same line.
     Returns its id; refused when that year already has this break."""
-    from geo.engine import records
 
     raw, access = unwrap(store, access)
     rec = raw.get_feature("firebreak", int(fid))

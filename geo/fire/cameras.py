@@ -23,6 +23,9 @@ import shapely
 from geo.core import crs as C
 from geo.core.errors import ValidationError
 from geo.core.timeutil import as_date
+from geo.declare import registry as S
+from geo.core.config import current
+from geo.access.scope import unwrap
 
 # typical view radius by type when a list gives none (metres): a mast camera of the forest
 # fire system sees a few kilometres, a lookout tower about ten, a junction camera the junction
@@ -55,8 +58,6 @@ def validate(store, values: dict, current: dict | None) -> dict:
 def land_polygons(store, settings=None, counties=None) -> gpd.GeoDataFrame:
     """The forest and grassland land per county: ``county_code``, ``name``, ``geometry``
     (EPSG:4490). See the module docstring for where it comes from."""
-    from geo.declare import schema as S
-    from geo.core.config import current
 
     settings = settings if settings is not None else current()
     admin = store.read_layer("admin", where={"level": "county"}, columns=["code", "name"])
@@ -133,7 +134,6 @@ def _with_geometry(store, frame: pd.DataFrame) -> gpd.GeoDataFrame:
 def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
     """Coverage per county (share of the land seen by cameras in service) and the cameras built
     in the year of ``ctx['today']``."""
-    from geo.access.scope import unwrap
 
     _raw, access = unwrap(store)
     counties = ctx.get("counties") or (sorted(access.counties) if access is not None and access.counties else None)
@@ -194,7 +194,6 @@ def map_layers(store, frame: pd.DataFrame, lang: str = "zh") -> list:
 
 
 def _coverage_now(store, shapes: bool = False):
-    from geo.access.scope import unwrap
 
     _raw, access = unwrap(store)
     counties = sorted(access.counties) if access is not None and access.counties else None
@@ -207,7 +206,6 @@ def _coverage_now(store, shapes: bool = False):
 
 def bulletin(figures: dict, ctx: dict | None = None) -> str | None:
     """The cameras' sentence ("2025年新建路口监控一批"), with the coverage and what it is of."""
-    from geo.core.config import current
 
     cams = int((figures.get("cameras") or {}).get("total") or 0)
     towers = int((figures.get("lookouts") or {}).get("total") or 0)

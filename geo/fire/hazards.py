@@ -21,6 +21,8 @@ import pandas as pd
 from geo.core.errors import ValidationError
 from geo.engine.figures import deadline_days, tally, year_of
 from geo.core.timeutil import as_date
+from geo.fire.layers import HAZARD
+from geo.engine import figures as F
 
 FIGURE_COLUMNS = ("found_on", "rectified_on")
 LEVELS_FINE_FIRST = ("grid", "village", "township", "banner", "league")
@@ -78,7 +80,6 @@ def validate(store, values: dict, current: dict | None) -> dict:
 
 
 def _rule():
-    from geo.fire.layers import HAZARD
 
     return HAZARD.deadline
 
@@ -113,8 +114,6 @@ def _total(figures: dict, key: str) -> int:
 
 def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
     """Per county: hazards found and eliminated this year, still open, overdue."""
-    from geo.engine import figures as F
-    from geo.fire.layers import HAZARD
 
     zh = lang == "zh"
     figs = F.figures_of(store, HAZARD)

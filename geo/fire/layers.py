@@ -14,11 +14,11 @@ The seeds' figures: "消除森林防火隐患33处，清理森林防火阻隔带
 from __future__ import annotations
 
 from geo.declare.base import (
-    AREA, COMMON, DATE, INT, REAL, TEXT, WHERE, ZONED, Deadline, Figure, Layer, Operation, Transition, _f,
+    AREA, COMMON, DATE, INT, REAL, TEXT, WHERE, ZONED, Deadline, Figure, Layer, Operation, Transition, fld,
 )
 
-VILLAGE = _f("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "CUN", "所在村")
-NOTE = _f("note", TEXT, "备注", "Note", "备注", "说明")
+VILLAGE = fld("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "CUN", "所在村")
+NOTE = fld("note", TEXT, "备注", "Note", "备注", "说明")
 
 CAMERA_KINDS = ("camera", "junction_camera", "lookout", "warning_post")
 HAZARD_CATEGORIES = ("fuel", "fire_use", "power_line", "facility", "access", "other")
@@ -56,14 +56,14 @@ CAMERA = Layer(
     rules="geo.fire.cameras",
     list_fields=("name", "camera_kind", "radius_m", "county", "township", "built_on", "status"),
     fields=(
-        _f("name", TEXT, "名称", "Name", "名称", "设备名称", "监控点名称", "点位名称", "NAME", required=True),
-        _f("camera_kind", TEXT, "类型", "Type", "类型", "设备类型", "监控类型", options=CAMERA_KINDS, required=True),
-        _f("radius_m", REAL, "可视半径", "View radius", "可视半径", "监控半径", "覆盖半径", "可视距离", "半径",
+        fld("name", TEXT, "名称", "Name", "名称", "设备名称", "监控点名称", "点位名称", "NAME", required=True),
+        fld("camera_kind", TEXT, "类型", "Type", "类型", "设备类型", "监控类型", options=CAMERA_KINDS, required=True),
+        fld("radius_m", REAL, "可视半径", "View radius", "可视半径", "监控半径", "覆盖半径", "可视距离", "半径",
            unit="米"),
-        _f("height_m", REAL, "架设高度", "Mast height", "架设高度", "塔高", "高度", unit="米"),
-        _f("place", TEXT, "安装位置", "Site", "安装位置", "位置", "路口", "所在路口"),
-        _f("built_on", DATE, "建成日期", "Built on", "建成日期", "建设时间", "建成时间", "安装日期", "安装时间"),
-        _f("unit", TEXT, "管护单位", "Keeper", "管护单位", "责任单位", "使用单位", "运维单位"),
+        fld("height_m", REAL, "架设高度", "Mast height", "架设高度", "塔高", "高度", unit="米"),
+        fld("place", TEXT, "安装位置", "Site", "安装位置", "位置", "路口", "所在路口"),
+        fld("built_on", DATE, "建成日期", "Built on", "建成日期", "建设时间", "建成时间", "安装日期", "安装时间"),
+        fld("unit", TEXT, "管护单位", "Keeper", "管护单位", "责任单位", "使用单位", "运维单位"),
         *WHERE,
         VILLAGE,
         *ZONED,
@@ -103,19 +103,19 @@ HAZARD = Layer(
     rules="geo.fire.hazards",
     list_fields=("title", "hazard_category", "county", "township", "found_on", "unit", "assignee", "status"),
     fields=(
-        _f("title", TEXT, "隐患内容", "Hazard", "隐患名称", "隐患内容", "隐患描述", "问题描述", "名称", required=True),
-        _f("hazard_category", TEXT, "隐患类别", "Category", "隐患类别", "类别", "隐患类型", options=HAZARD_CATEGORIES),
-        _f("hazard_level", TEXT, "隐患等级", "Level", "隐患等级", "等级", options=("major", "general")),
-        _f("found_on", DATE, "发现日期", "Found on", "发现日期", "排查日期", "发现时间", "排查时间", required=True),
-        _f("found_by", TEXT, "排查人/单位", "Found by", "发现人", "排查人", "排查单位", "发现单位"),
-        _f("unit", TEXT, "责任单位", "Responsible unit", "责任单位", "整改单位", "属地单位"),
-        _f("assignee", TEXT, "整改责任人", "Responsible person", "责任人", "整改责任人", "林长"),
-        _f("assignee_post", INT, "责任林长岗位", "Chief's post", internal=True),
-        _f("deadline", DATE, "整改期限", "Deadline", "整改期限", "整改时限", "完成时限"),
-        _f("measure", TEXT, "整改措施", "Measure", "整改措施", "整改情况"),
-        _f("rectified_on", DATE, "整改完成日期", "Rectified on", "整改完成时间", "整改完成日期", "完成日期"),
-        _f("verified_on", DATE, "核查日期", "Verified on", "核查日期", "验收日期"),
-        _f("verified_by", TEXT, "核查人", "Verified by", "核查人", "验收人"),
+        fld("title", TEXT, "隐患内容", "Hazard", "隐患名称", "隐患内容", "隐患描述", "问题描述", "名称", required=True),
+        fld("hazard_category", TEXT, "隐患类别", "Category", "隐患类别", "类别", "隐患类型", options=HAZARD_CATEGORIES),
+        fld("hazard_level", TEXT, "隐患等级", "Level", "隐患等级", "等级", options=("major", "general")),
+        fld("found_on", DATE, "发现日期", "Found on", "发现日期", "排查日期", "发现时间", "排查时间", required=True),
+        fld("found_by", TEXT, "排查人/单位", "Found by", "发现人", "排查人", "排查单位", "发现单位"),
+        fld("unit", TEXT, "责任单位", "Responsible unit", "责任单位", "整改单位", "属地单位"),
+        fld("assignee", TEXT, "整改责任人", "Responsible person", "责任人", "整改责任人", "林长"),
+        fld("assignee_post", INT, "责任林长岗位", "Chief's post", internal=True),
+        fld("deadline", DATE, "整改期限", "Deadline", "整改期限", "整改时限", "完成时限"),
+        fld("measure", TEXT, "整改措施", "Measure", "整改措施", "整改情况"),
+        fld("rectified_on", DATE, "整改完成日期", "Rectified on", "整改完成时间", "整改完成日期", "完成日期"),
+        fld("verified_on", DATE, "核查日期", "Verified on", "核查日期", "验收日期"),
+        fld("verified_by", TEXT, "核查人", "Verified by", "核查人", "验收人"),
         *WHERE,
         VILLAGE,
         *ZONED,
@@ -159,15 +159,15 @@ FIREBREAK = Layer(
     rules="geo.fire.breaks",
     list_fields=("name", "year", "break_kind", "length_km", "planned_km", "cleared_km", "county", "status"),
     fields=(
-        _f("name", TEXT, "名称", "Name", "名称", "阻隔带名称", "防火带名称", "隔离带名称", required=True),
-        _f("year", INT, "年度", "Year", "年度", "年份", "计划年度", "清理年度", required=True),
-        _f("break_kind", TEXT, "类型", "Type", "类型", "阻隔带类型", options=BREAK_KINDS),
-        _f("width_m", REAL, "宽度", "Width", "宽度", "带宽", unit="米"),
-        _f("length_km", REAL, "长度", "Length", unit="公里"),
-        _f("planned_km", REAL, "计划清理", "Planned", "计划长度", "计划公里", "计划里程", "计划清理", unit="公里"),
-        _f("cleared_km", REAL, "已清理", "Cleared", "完成长度", "清理长度", "已清理", "完成公里", unit="公里"),
-        _f("cleared_on", DATE, "清理完成日期", "Cleared on", "完成日期", "清理日期", "清理完成日期"),
-        _f("unit", TEXT, "实施单位", "Crew", "实施单位", "责任单位", "施工单位"),
+        fld("name", TEXT, "名称", "Name", "名称", "阻隔带名称", "防火带名称", "隔离带名称", required=True),
+        fld("year", INT, "年度", "Year", "年度", "年份", "计划年度", "清理年度", required=True),
+        fld("break_kind", TEXT, "类型", "Type", "类型", "阻隔带类型", options=BREAK_KINDS),
+        fld("width_m", REAL, "宽度", "Width", "宽度", "带宽", unit="米"),
+        fld("length_km", REAL, "长度", "Length", unit="公里"),
+        fld("planned_km", REAL, "计划清理", "Planned", "计划长度", "计划公里", "计划里程", "计划清理", unit="公里"),
+        fld("cleared_km", REAL, "已清理", "Cleared", "完成长度", "清理长度", "已清理", "完成公里", unit="公里"),
+        fld("cleared_on", DATE, "清理完成日期", "Cleared on", "完成日期", "清理日期", "清理完成日期"),
+        fld("unit", TEXT, "实施单位", "Crew", "实施单位", "责任单位", "施工单位"),
         *WHERE,
         *ZONED,
         NOTE,
@@ -182,7 +182,7 @@ FIREBREAK = Layer(
     stamps={"cleared": {"cleared_on": "today"}},
     operations=(
         Operation("next_year", "列入下一年度计划", "Plan for next year", "geo.fire.breaks:op_next_year",
-                  fields=(_f("year", INT, "年度", "Year"),)),
+                  fields=(fld("year", INT, "年度", "Year"),)),
     ),
     figures=(
         Figure("planned_km", "计划清理阻隔带", "Fire breaks planned", kind="custom", unit="公里", digits=1),
@@ -193,9 +193,3 @@ FIREBREAK = Layer(
 )
 
 REGISTERS = (CAMERA, HAZARD, FIREBREAK)
-
-
-def demo(store, tx, ctx) -> int:
-    from geo.demo.fire import build
-
-    return build(store, tx, ctx)

@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from geo.core.errors import ImageryError
+from geo.core.config import load_settings
+from geo.imagery.scenes import open_raster, refuse
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MIME = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg"}
@@ -42,7 +44,6 @@ TILE = 256
 
 def _folder(folder) -> Path:
     if folder is None:
-        from geo.core.config import load_settings
 
         folder = load_settings().tiles_dir
     return Path(folder)
@@ -75,11 +76,9 @@ class _Source:
     def __init__(self, path: Path, bands):
         from rio_tiler.io import Reader
 
-        from geo.imagery.scenes import _open, _refuse
-
-        with _open(path, path.name) as src:
+        with open_raster(path, path.name) as src:
             if src.crs is None or src.transform.is_identity:
-                raise _refuse(path.name, "has no coordinate system or georeferencing", "没有坐标系或地理参考")
+                raise refuse(path.name, "has no coordinate system or georeferencing", "没有坐标系或地理参考")
             self.bands = _bands_of(src, bands)
         self.path = path
         with warnings.catch_warnings():

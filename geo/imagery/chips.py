@@ -20,6 +20,7 @@ from shapely.geometry import mapping, shape
 
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
+from geo.core.config import load_settings
 
 OUTLINE = (255, 230, 0)  # yellow: seen on green forest, brown soil and grey NDVI gaps alike
 MIN_SIDE_PX = 40  # a tiny polygon still shows this many pixels of its surroundings
@@ -177,7 +178,6 @@ def chips_for(store, feature: dict, kind: str = "rgb", *, size: int = 256, folde
     if kind not in ("rgb", "ndvi"):
         raise ValueError(f"kind must be 'rgb' or 'ndvi', not {kind!r}")
     if folder is None:
-        from geo.core.config import load_settings
 
         folder = load_settings().imagery_dir
     folder = Path(folder)

@@ -28,11 +28,13 @@ from rasterio.features import shapes
 from rasterio.windows import Window
 from scipy import ndimage
 
-from geo.declare import schema as S
+from geo.core import crs as C
 from geo.core.errors import ImageryError
 from geo.access.scope import unwrap
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
+from geo.ingest.batch import Options, commit, prepare
+from geo.core.timeutil import today_local
 
 SOURCE = "自动检测"
 STRIP_ROWS = 1024
@@ -109,7 +111,7 @@ def candidates(before: SC.Scene, after: SC.Scene, *, threshold: float = 0.2, min
     sum_b = np.bincount(lab, weights=b.ravel()[where], minlength=n + 1)
     sum_a = np.bincount(lab, weights=a.ravel()[where], minlength=n + 1)
     px_m2 = _pixel_area_m2(before)
-    area_mu = count * px_m2 / S.M2_PER_MU
+    area_mu = count * px_m2 / C.M2_PER_MU
     keep = area_mu >= min_area_mu
     keep[0] = False
     small = where[~keep[lab]]
@@ -136,7 +138,7 @@ def candidates(before: SC.Scene, after: SC.Scene, *, threshold: float = 0.2, min
     px = float(abs(transform.a))
     ids = sorted(parts)
     geoms = [_clean(shapely.union_all(parts[i]) if len(parts[i]) > 1 else parts[i][0], px,
-                    min_area_mu * S.M2_PER_MU * (px * px / px_m2)) for i in ids]
+                    min_area_mu * C.M2_PER_MU * (px * px / px_m2)) for i in ids]
     ids = np.asarray(ids, dtype=np.int64)
     cnt = count[ids] if len(ids) else np.zeros(0)
     mb = sum_b[ids] / np.maximum(cnt, 1) if len(ids) else np.zeros(0)
@@ -194,8 +196,6 @@ def register(store, found: gpd.GeoDataFrame, before: SC.Scene, after: SC.Scene, 
     """Store the candidates not already issued as a batch with source 自动检测 (through
     :func:`geo.ingest.batch.prepare` and ``commit``). Returns what happened: ``found``,
     ``already_issued``, ``stored``, ``batch_id`` (None when nothing new was found)."""
-    from geo.ingest.batch import Options, commit, prepare
-    from geo.core.timeutil import today_local
 
     access = unwrap(store, access)[1]
     if access is not None:

@@ -27,6 +27,8 @@ from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 from geo.imagery import zonal as Z
 from geo.access.scope import unwrap
+from geo.items import items
+from geo.core.timeutil import today_local
 
 REVEG_WORDS = ("恢复植被", "植被恢复", "补植", "补造", "复绿", "补播", "还林", "还草", "造林", "种草", "植树", "退耕")
 CHANGE_DONE = ("rectified", "accepted", "closed")
@@ -173,8 +175,6 @@ def regreen_figures(store, counties=None, folder=None) -> dict:
 def to_items(store, rows: pd.DataFrame, *, actor: str, deadline: str | None = None, access=None) -> list[int]:
     """One rectification item per county for its not-greened places (linked to them), for the
     next round. Returns the new item ids (none when everything greened)."""
-    from geo.items import items
-    from geo.core.timeutil import today_local
 
     failed = rows[rows["verdict"] == "not_greened"] if len(rows) else rows
     if failed.empty:

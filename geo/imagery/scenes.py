@@ -163,18 +163,18 @@ def _sha256(path: Path) -> str:
 
 
 # ------------------------------------------------------------------------------ checking a file
-def _refuse(name: str, en: str, zh: str, **details) -> ImageryError:
+def refuse(name: str, en: str, zh: str, **details) -> ImageryError:
     return ImageryError(f"{name}: {en}; nothing was registered", f"影像“{name}”：{zh}，未登记任何影像",
                         file=name, **details)
 
 
-def _open(path: Path, name: str):
+def open_raster(path: Path, name: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             return rasterio.open(path)
     except (RasterioError, OSError, ValueError) as ex:
-        raise _refuse(name, "cannot be read as a raster (not a GeoTIFF/COG, or damaged)",
+        raise refuse(name, "cannot be read as a raster (not a GeoTIFF/COG, or damaged)",
                       "无法作为影像读取（不是 GeoTIFF/COG 文件，或文件已损坏）") from ex
 
 
@@ -208,7 +208,7 @@ def _scale_of(tags: dict, dtype: str, given, name: str, ndvi: bool) -> float:
     if factor:
         f = float(factor)
         return 1.0 / f if f >= 100 else f  # MODIS HDF style "10000" means value / 10000
-    raise _refuse(name, "an integer NDVI band needs its scale (e.g. --scale 1e-4)",
+    raise refuse(name, "an integer NDVI band needs its scale (e.g. --scale 1e-4)",
                   "整数型 NDVI 波段需要给出缩放系数（如 --scale 1e-4）", option="scale")
 
 
@@ -254,47 +254,47 @@ def inspect(path: str | Path, *, name: str | None = None, bands=None, ndvi_band:
     path = Path(path)
     name = name or path.name
     roles = parse_bands(bands)
-    with _open(path, name) as src:
+    with open_raster(path, name) as src:
         tags = src.tags()
         if src.crs is None:
             if src.gcps[0]:
-                raise _refuse(name, "has only ground control points; warp it to a map projection first (gdalwarp)",
+                raise refuse(name, "has only ground control points; warp it to a map projection first (gdalwarp)",
                               "只有控制点，没有地图投影，请先做几何校正（如 gdalwarp）")
             if src.transform.is_identity:
-                raise _refuse(name, "is not georeferenced (no coordinate system, no position)",
+                raise refuse(name, "is not georeferenced (no coordinate system, no position)",
                               "没有地理参考（既无坐标系也无位置信息）")
-            raise _refuse(name, "has no coordinate system (CRS)", "没有坐标系（CRS）")
+            raise refuse(name, "has no coordinate system (CRS)", "没有坐标系（CRS）")
         if src.transform.is_identity:
-            raise _refuse(name, "is not georeferenced (pixel coordinates only)", "没有地理参考（只有像素坐标）")
+            raise refuse(name, "is not georeferenced (pixel coordinates only)", "没有地理参考（只有像素坐标）")
         if not roles and ndvi_band is None:
             roles = _roles_from(src)
             ndvi_tag = tags.get("NDVI_BAND")
             if not roles and ndvi_tag:
                 ndvi_band = int(ndvi_tag)
         if not roles and ndvi_band is None:
-            raise _refuse(name, f"say what its {src.count} band(s) are: band roles (--bands red=3,nir=4) "
+            raise refuse(name, f"say what its {src.count} band(s) are: band roles (--bands red=3,nir=4) "
                                 "or the NDVI band (--ndvi-band 1)",
                           f"请说明其 {src.count} 个波段的含义：波段角色（如 --bands red=3,nir=4）或 NDVI 波段（--ndvi-band 1）",
                           option="bands")
         for role, band in roles.items():
             if not isinstance(band, int) or not 1 <= band <= src.count:
-                raise _refuse(name, f"band role {role}={band} does not exist: the file has {src.count} band(s)",
+                raise refuse(name, f"band role {role}={band} does not exist: the file has {src.count} band(s)",
                               f"波段 {role}={band} 不存在：该文件只有 {src.count} 个波段", option="bands", role=role)
         if ndvi_band is not None and not 1 <= int(ndvi_band) <= src.count:
-            raise _refuse(name, f"NDVI band {ndvi_band} does not exist: the file has {src.count} band(s)",
+            raise refuse(name, f"NDVI band {ndvi_band} does not exist: the file has {src.count} band(s)",
                           f"NDVI 波段 {ndvi_band} 不存在：该文件只有 {src.count} 个波段", option="ndvi_band")
         when = parse_date(date) if date else date_from(path, tags)
         if when is None:
-            raise _refuse(name, "has no acquisition date in its tags or name; give it (--date 2024-07-20)",
+            raise refuse(name, "has no acquisition date in its tags or name; give it (--date 2024-07-20)",
                           "文件标签和文件名中都没有成像日期，请填写（如 --date 2024-07-20）", option="date")
         try:
             fp = footprint_of(src)
         except Exception as ex:  # noqa: BLE001 - PROJ cannot place it: it is not really georeferenced
-            raise _refuse(name, "cannot be placed on the map (its coordinates do not transform to CGCS2000)",
+            raise refuse(name, "cannot be placed on the map (its coordinates do not transform to CGCS2000)",
                           "无法定位到地图上（坐标无法转换为 CGCS2000）") from ex
         minx, miny, maxx, maxy = fp.bounds
         if not (fp.is_valid and -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or fp.area == 0:
-            raise _refuse(name, "lies outside the earth with its CRS (wrong CRS or georeferencing)",
+            raise refuse(name, "lies outside the earth with its CRS (wrong CRS or georeferencing)",
                           "按其坐标系不在地球范围内（坐标系或地理参考有误）")
         dtype = src.dtypes[(int(ndvi_band) if ndvi_band else 1) - 1]
         sensor = (sensor or tags.get("SENSOR") or tags.get("ASSOCIATEDSENSORSHORTNAME")
@@ -353,14 +353,14 @@ def _stack(folder: Path, roles: dict, work: Path, name: str) -> tuple[Path, dict
     files = {role: folder / str(f) for role, f in roles.items()}
     missing = [str(f) for f in files.values() if not f.is_file()]
     if missing:
-        raise _refuse(name, f"band files not found: {', '.join(missing)}", f"找不到波段文件：{'、'.join(missing)}",
+        raise refuse(name, f"band files not found: {', '.join(missing)}", f"找不到波段文件：{'、'.join(missing)}",
                       option="bands")
     grids = []
     for role, f in files.items():
-        with _open(f, f.name) as src:
+        with open_raster(f, f.name) as src:
             grids.append((src.crs, src.transform, src.width, src.height, src.dtypes[0], src.nodata))
     if len({(g[0].to_string() if g[0] else None, tuple(g[1]), g[2], g[3]) for g in grids}) != 1:
-        raise _refuse(name, "the band files are not on one grid (CRS, extent and size must match)",
+        raise refuse(name, "the band files are not on one grid (CRS, extent and size must match)",
                       "各波段文件不在同一网格上（坐标系、范围和大小须一致）", option="bands")
     crs, transform, width, height, dtype, nodata = grids[0]
     out = work / f"{_safe_stem(name)}_stack.tif"
@@ -535,7 +535,7 @@ def for_counties(store, counties: list[str] | None) -> list[Scene]:
 
 
 def visible(store) -> list[Scene]:
-    """The scenes the store's user may see (a :class:`~geo.access.auth.ScopedStore` limits them to the
+    """The scenes the store's user may see (a :class:`~geo.access.scope.ScopedStore` limits them to the
     user's counties)."""
     access = unwrap(store)[1]
     counties = None if access is None or access.counties is None else sorted(access.counties)

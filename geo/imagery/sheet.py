@@ -3,7 +3,6 @@ chips in true colour and NDVI, and blank lines for what the team finds on site (
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from geo.core.timeutil import today_local
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.imagery import chips as CH
 from geo.imagery import scenes as SC
 
@@ -47,7 +46,7 @@ def _value(v, digits: int = 4) -> str:
 def rows_for(store, feature: dict, lang: str = "zh") -> list[tuple[str, str]]:
     """The attributes the sheet lists, as (label, text)."""
     zh = lang == "zh"
-    lyr = S.CHANGE
+    lyr = S.layer("change")
 
     def lab(name):
         f = lyr.field(name)

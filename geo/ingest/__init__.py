@@ -12,16 +12,16 @@ Modules: :mod:`~geo.ingest.archive` (uploads, zip inspection), :mod:`~geo.ingest
 :mod:`~geo.ingest.read` (formats and layers), :mod:`~geo.ingest.validate` (geometry, counties,
 area), :mod:`~geo.ingest.fieldmap` (columns → fields), :mod:`~geo.ingest.dedupe` (duplicates and
 repeats), :mod:`~geo.ingest.batch` (the report and the transaction), :mod:`~geo.ingest.refusal`
-(refusals that name the file, in the person's language), :mod:`~geo.cli.ingest`.
+(refusals that name the file, in the person's language), :mod:`~geo.ingest.tables` (Excel/CSV lists
+into a register). The command line is :mod:`geo.cli.ingest`.
 """
 
 from __future__ import annotations
 
 from geo.ingest.archive import Limits, Upload
 from geo.ingest.batch import Options, Report, check, commit, load_for, prepare
-from geo.cli.ingest import run_cli
 from geo.ingest.fieldmap import mappable, parse_overrides, suggest
 from geo.ingest.read import Loaded, load
 
 __all__ = ["Limits", "Loaded", "Options", "Report", "Upload", "check", "commit", "load", "load_for",
-           "mappable", "parse_overrides", "prepare", "run_cli", "suggest"]
+           "mappable", "parse_overrides", "prepare", "suggest"]

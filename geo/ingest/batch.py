@@ -27,7 +27,7 @@ import shapely
 
 from geo.core import crs as C
 from geo.engine import official
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import IngestError
 from geo.ingest import dedupe as D
 from geo.ingest import fieldmap as F
@@ -36,6 +36,9 @@ from geo.ingest.archive import Limits, Upload
 from geo.ingest.read import Loaded, load, load_chunks
 from geo.ingest.staged import Staged
 from geo.access.scope import unwrap
+from geo.core.errors import GeoError
+from geo.declare.registry import rules_of
+from geo.engine.records import check_values
 
 CHUNK_ROWS = 50_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
@@ -565,9 +568,6 @@ class _Check:
         """Each feature of a register through its value lists and its ``validate`` rule (as a
         record added by hand or a list row): the values completed are kept, the flags added, and
         a feature refused is rejected with its reason."""
-        from geo.core.errors import GeoError
-        from geo.declare.registry import rules_of
-        from geo.engine.records import check_values
 
         lyr = S.layer(self.layer)
         rules = rules_of(lyr)
@@ -703,8 +703,10 @@ class _Check:
             out["mean_kmh"] = pd.Series(np.round(kmh, 2))
         # one plausibility rule everywhere (geo.fieldwork.patrols): top speed between points, gaps, points
         # outside the jurisdiction
-        from geo.fieldwork.patrols import assess
-
+        rules = rules_of(S.layer(self.layer))
+        assess = getattr(rules, "assess_track", None) if rules is not None else None
+        if assess is None:
+            return
         area = shapely.union_all(self.counties.geometry.values) if len(self.counties) else None
         times = self.lo.track_times or [None] * n
         plausible = [None] * n

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.declare import schema as S
+from geo.declare import registry as S
+from geo.store import rtree_bulk
 
 CHUNK = 20000
 REPEAT_OVERLAP = 0.5  # intersection / smaller area
@@ -183,7 +184,6 @@ class StoredBoxes:
         """The layer's boxes read once from the R-tree's leaves (the same 32-bit boxes a query
         returns, without walking the tree once per tile), when there are not too many."""
         if not self.every_read:
-            from geo.store import rtree_bulk
 
             self.every_read = True
             if int(tx.query_one(f"SELECT COUNT(*) FROM {rtree}_rowid")[0]) <= self.ALL_AT_ONCE:

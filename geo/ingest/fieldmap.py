@@ -18,7 +18,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import IngestError
 
 # fields the store, the workflow or the batch fill; a file never maps to them

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from geo.core import crs as C
 
 COUNTIES = [("152201", "乌兰浩特市"), ("152202", "阿尔山市"), ("152221", "科尔沁右翼前旗"),
             ("152222", "科尔沁右翼中旗"), ("152223", "扎赉特旗"), ("152224", "突泉县")]
@@ -128,7 +129,6 @@ def change_polygons(n: int, seed: int = 1, invalid: float = 0.04, box=(121.0, 45
     county = rng.integers(0, len(COUNTIES), n)
     ct = rng.integers(0, len(CHANGE_TYPES), n)
     ld = rng.integers(0, len(LAND), n)
-    from geo.core import crs as C
 
     ha, _mu, _c = C.areas_ha_mu(shapely.make_valid(geoms))
     frame = gpd.GeoDataFrame({

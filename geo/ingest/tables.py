@@ -25,11 +25,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.engine.place import locate, measures, placed_many
+from geo.engine.write import check_rows
+from geo.declare import registry as S
 from geo.core.errors import GeoError, IngestError, ValidationError
 from geo.declare.registry import rules_of
 from geo.access.scope import unwrap
 from geo.core.timeutil import now_utc
+from geo.ingest import fieldmap
+from geo.engine.records import check_values, point
 
 LON = ("经度", "东经", "LON", "LONGITUDE", "LNG", "X坐标", "X")
 LAT = ("纬度", "北纬", "LAT", "LATITUDE", "Y坐标", "Y")
@@ -166,7 +170,6 @@ def _find(columns, names) -> str | None:
 
 def read(path, layer: str, sheets: list[str] | None = None, overrides: dict | None = None) -> Preview:
     """The rows of an Excel/CSV file and the suggested mapping onto ``layer`` (nothing written)."""
-    from geo.ingest import fieldmap
 
     path = Path(path)
     lyr = S.layer(layer)
@@ -219,7 +222,6 @@ def _lonlat(text):
 
 def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
     """``(values per row, geometry per row, problems)`` — every row checked, nothing stored."""
-    from geo.engine.records import check_values, point
 
     lyr = S.layer(layer)
     rules = rules_of(lyr)
@@ -253,16 +255,12 @@ def rows(preview: Preview, layer: str) -> tuple[list[dict], list, list[dict]]:
 def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None, overrides=None,
                 dry_run: bool = False) -> dict:
     """Check every row of ``path`` and store them all in ``layer`` — or nothing, with the reasons."""
-    from geo.engine.records import _check_write, locate, placed_many
-
     raw, access = unwrap(store, access)
     lyr = S.layer(layer)
     preview = read(path, layer, sheets, overrides)
     values, geoms, problems = rows(preview, layer)
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "validate"):  # each row under the register's own rule
-        from geo.engine.records import measures
-
         for i, v in enumerate(values):
             try:
                 values[i] = rules.validate(raw, {**v, **measures(lyr, geoms[i])}, None)
@@ -302,7 +300,7 @@ def import_file(store, layer: str, path, *, actor: str, access=None, sheets=None
             geoms[i], values[i] = locate(raw, tx, lyr, v, g)
         for v, more in zip(values, placed_many(raw, tx, lyr, geoms, values)):
             v.update(more)
-            _check_write(lyr, access, v)
+        check_rows(access, layer, [v.get("county_code") for v in values])
         frame = gpd.GeoDataFrame(pd.DataFrame(values), geometry=list(geoms) if geoms else None, crs=4490) \
             if values else None
         if "extra" in frame:

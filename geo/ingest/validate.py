@@ -14,12 +14,13 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
+from geo.declare import registry as S
+from geo.ingest.coords import CHINA
 
 class _Families(dict):
     """Geometry family per layer; registers declared later answer from their geometry kind."""
 
     def __missing__(self, layer: str) -> str:
-        from geo.declare import schema as S
 
         return {"POINT": "point", "LINESTRING": "line", "MULTIPOLYGON": "polygon", "GEOMETRY": "mixed"}.get(
             S.layer(layer).geometry or "", "point")
@@ -245,7 +246,6 @@ def normalise(geoms: np.ndarray, family: str, numbers: np.ndarray, problems: Pro
 
 def outside_china(geoms: np.ndarray, numbers: np.ndarray, problems: Problems, rejected: np.ndarray) -> None:
     """Reject features whose centre is not in China (a wrong CRS; never stored elsewhere)."""
-    from geo.ingest.coords import CHINA
 
     live = np.flatnonzero(~rejected)
     if not len(live):

@@ -17,6 +17,23 @@ from geo.core.errors import PermissionDenied, TransitionError, ValidationError
 from geo.access.scope import unwrap
 from geo.store import Store
 from geo.core.timeutil import today_local
+from geo.core.errors import NotFoundError
+from geo.core.timeutil import now_utc
+from geo.core.errors import IngestError
+from geo.ingest import tables
+from geo.core.timeutil import as_date
+from geo.declare import registry as S
+
+from geo.declare.base import Transition
+from geo.engine.values import coerce
+
+# the steps of a rectification item
+ITEM_MACHINE = (
+    Transition(("in_progress",), "done", "完成整改", "Done"),
+    Transition(("in_progress",), "long_term", "转为长期坚持", "Long-term"),
+    Transition(("long_term",), "done", "完成整改", "Done"),
+    Transition(("done", "long_term"), "in_progress", "重新打开", "Reopen", comment=True),
+)
 
 ITEM_STATUSES = ("in_progress", "done", "long_term")
 EDIT_ROLES = {"admin", "staff"}
@@ -79,13 +96,12 @@ def transition(store: Store, item_id: int, to: str, *, actor: str, version: int 
     items = store.items()
     row = items[items["id"] == int(item_id)]
     if row.empty:
-        from geo.core.errors import NotFoundError
 
         raise NotFoundError(f"item #{item_id} does not exist", f"整改事项 #{item_id} 不存在")
     status = row["status"].iloc[0]
-    match = [t for t in W.ITEM_MACHINE if status in t.src and t.dst == to]
+    match = [t for t in ITEM_MACHINE if status in t.src and t.dst == to]
     if not match:
-        options = [t.dst for t in W.ITEM_MACHINE if status in t.src]
+        options = [t.dst for t in ITEM_MACHINE if status in t.src]
         raise TransitionError(
             f"an item in status '{status}' cannot go to '{to}'; allowed: {', '.join(options)}",
             f"整改事项当前为“{W.S.label('status', status)}”，不能变更为“{W.S.label('status', to)}”",
@@ -104,7 +120,7 @@ def edit(store: Store, item_id: int, *, actor: str, version: int | None, fields:
     if "status" in fields:
         raise ValidationError("use a transition to change the status", "状态只能通过流程操作变更")
     if "deadline" in fields and fields["deadline"]:
-        fields["deadline"] = W.coerce(W.S.CHANGE, "deadline", fields["deadline"])
+        fields["deadline"] = coerce(W.S.layer("change"), "deadline", fields["deadline"])
     if "manual_progress" in fields and fields["manual_progress"] is not None:
         value = float(fields["manual_progress"])
         if not 0 <= value <= 100:
@@ -121,7 +137,7 @@ def add(store: Store, *, actor: str, access=None, **values) -> int:
     if not (values.get("problem") or "").strip():
         raise ValidationError("an item needs its problem text", "请填写问题描述")
     if values.get("deadline"):
-        values["deadline"] = W.coerce(W.S.CHANGE, "deadline", values["deadline"])
+        values["deadline"] = coerce(W.S.layer("change"), "deadline", values["deadline"])
     with store.transaction() as tx:
         return store.add_item(tx, actor, **values)
 
@@ -129,8 +145,6 @@ def add(store: Store, *, actor: str, access=None, **values) -> int:
 def link(store: Store, item_id: int, layer: str, feature_ids, *, actor: str, access=None) -> None:
     """Link features to an item (recorded in the history as a ``link`` event)."""
     import json
-
-    from geo.core.timeutil import now_utc
 
     store, access = unwrap(store, access)
     _check(access)
@@ -205,9 +219,6 @@ def read_list(path, sheets=None):
     """The rows of a problem list (Excel/CSV) and the suggested mapping, nothing stored."""
     from pathlib import Path
 
-    from geo.core.errors import IngestError
-    from geo.ingest import tables
-
     path = Path(path)
     data = path.read_bytes()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -224,7 +235,6 @@ def read_list(path, sheets=None):
 def import_list(store, path, *, actor: str, access=None, overrides: dict | None = None, sheets=None,
                 dry_run: bool = False) -> dict:
     """Every row of a problem list as an item — all rows, or none with the reasons."""
-    from geo.core.timeutil import as_date, now_utc
 
     raw, access = unwrap(store, access)
     _check(access)
@@ -277,8 +287,6 @@ def link_query(store, item_id: int, layer: str, where: dict, *, actor: str, acce
     """Link every feature matching a saved query ("all illegal polygons of batch X in 突泉县") to an
     item, keep the query on the item (it can be applied again as new features arrive), and make the
     item's progress computed from them. Returns the number of features linked."""
-    from geo.declare import schema as S
-    from geo.core.timeutil import now_utc
 
     raw, access = unwrap(store, access)
     _check(access)
@@ -287,7 +295,7 @@ def link_query(store, item_id: int, layer: str, where: dict, *, actor: str, acce
     for key, value in list(where.items()):
         lyr.field(key)
         values = value if isinstance(value, (list, tuple)) else [value]
-        values = [W.coerce(lyr, key, v) for v in values]
+        values = [coerce(lyr, key, v) for v in values]
         where[key] = values if isinstance(value, (list, tuple)) else values[0]
     if not where:
         raise ValidationError("a saved query needs at least one condition", "请至少指定一个筛选条件")

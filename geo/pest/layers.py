@@ -15,11 +15,11 @@
 from __future__ import annotations
 
 from geo.declare.base import (
-    AREA, BOOL, COMMON, DATE, INT, TEXT, WHERE, ZONED, Deadline, Figure, Layer, Operation, Transition, _f,
+    AREA, BOOL, COMMON, DATE, INT, TEXT, WHERE, ZONED, Deadline, Figure, Layer, Operation, Transition, fld,
 )
 
-VILLAGE = _f("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "CUN", "所在村")
-NOTE = _f("note", TEXT, "备注", "Note", "备注", "说明")
+VILLAGE = fld("village", TEXT, "嘎查村", "Village", "村", "嘎查村", "CUN", "所在村")
+NOTE = fld("note", TEXT, "备注", "Note", "备注", "说明")
 METHODS = ("bagging", "chipping", "burning", "other")
 RESULTS = ("positive", "negative", "pending")
 WRITERS = ("admin", "staff", "inspector")
@@ -55,15 +55,15 @@ CONTRACTOR = Layer(
     rules="geo.pest.contractors",
     list_fields=("name", "cert_no", "cert_valid_from", "cert_valid_to", "contact", "phone", "status"),
     fields=(
-        _f("name", TEXT, "单位名称", "Name", "单位名称", "施工单位", "除治单位", "企业名称", "名称", required=True),
-        _f("credit_code", TEXT, "统一社会信用代码", "Credit code", "统一社会信用代码", "信用代码"),
-        _f("cert_no", TEXT, "资质证书编号", "Certificate no.", "资质证书编号", "证书编号", "资质证号", required=True),
-        _f("cert_kind", TEXT, "资质类别", "Certificate", "资质类别", "资质名称", "资质等级"),
-        _f("cert_valid_from", DATE, "有效期起", "Valid from", "有效期起", "发证日期", "有效期开始"),
-        _f("cert_valid_to", DATE, "有效期至", "Valid to", "有效期至", "有效期截止", "证书有效期", "有效期", required=True),
-        _f("contact", TEXT, "联系人", "Contact", "联系人", "负责人"),
-        _f("phone", TEXT, "联系电话", "Phone", "联系电话", "电话"),
-        _f("address", TEXT, "地址", "Address", "地址", "注册地址", "住所"),
+        fld("name", TEXT, "单位名称", "Name", "单位名称", "施工单位", "除治单位", "企业名称", "名称", required=True),
+        fld("credit_code", TEXT, "统一社会信用代码", "Credit code", "统一社会信用代码", "信用代码"),
+        fld("cert_no", TEXT, "资质证书编号", "Certificate no.", "资质证书编号", "证书编号", "资质证号", required=True),
+        fld("cert_kind", TEXT, "资质类别", "Certificate", "资质类别", "资质名称", "资质等级"),
+        fld("cert_valid_from", DATE, "有效期起", "Valid from", "有效期起", "发证日期", "有效期开始"),
+        fld("cert_valid_to", DATE, "有效期至", "Valid to", "有效期至", "有效期截止", "证书有效期", "有效期", required=True),
+        fld("contact", TEXT, "联系人", "Contact", "联系人", "负责人"),
+        fld("phone", TEXT, "联系电话", "Phone", "联系电话", "电话"),
+        fld("address", TEXT, "地址", "Address", "地址", "注册地址", "住所"),
         NOTE,
         *COMMON,
     ),
@@ -95,21 +95,21 @@ DEADTREE = Layer(
     list_fields=("tree_no", "surveyed_on", "tree_count", "test_result", "method", "removed_on", "contractor",
                  "county", "status"),
     fields=(
-        _f("tree_no", TEXT, "调查编号", "Survey no.", "编号", "枯死木编号", "疫木编号", "调查编号", "样株编号", "点位编号"),
-        _f("surveyed_on", DATE, "调查日期", "Surveyed on", "调查日期", "发现日期", "监测日期", "普查日期", "调查时间",
+        fld("tree_no", TEXT, "调查编号", "Survey no.", "编号", "枯死木编号", "疫木编号", "调查编号", "样株编号", "点位编号"),
+        fld("surveyed_on", DATE, "调查日期", "Surveyed on", "调查日期", "发现日期", "监测日期", "普查日期", "调查时间",
            required=True),
-        _f("tree_count", INT, "株数", "Trees", "株数", "枯死株数", "枯死松树株数", "数量", unit="株"),
-        _f("species", TEXT, "树种", "Species", "树种", "松树种类"),
-        _f("dbh_cm", INT, "胸径", "DBH", "胸径", unit="厘米"),
-        _f("sampled", BOOL, "是否取样", "Sampled", "是否取样", "取样", "是否采样"),
-        _f("test_result", TEXT, "检测结果", "Test result", "检测结果", "鉴定结果", "检测鉴定结果", options=RESULTS),
-        _f("method", TEXT, "除治方式", "Removal method", "除治方式", "处理方式", "清理方式", "除治方法", options=METHODS),
-        _f("contractor_id", INT, "施工单位（名录）", "Contractor (register)", ref="pest_contractor"),
-        _f("contractor", TEXT, "施工单位", "Contractor", "施工单位", "除治单位", "作业单位", "清理单位"),
-        _f("cert_no", TEXT, "资质证书编号", "Certificate no.", "资质证书编号", "证书编号", "资质证号"),
-        _f("cert_valid_to", DATE, "资质有效期至", "Certificate valid to", "资质有效期", "证书有效期", "有效期至",
+        fld("tree_count", INT, "株数", "Trees", "株数", "枯死株数", "枯死松树株数", "数量", unit="株"),
+        fld("species", TEXT, "树种", "Species", "树种", "松树种类"),
+        fld("dbh_cm", INT, "胸径", "DBH", "胸径", unit="厘米"),
+        fld("sampled", BOOL, "是否取样", "Sampled", "是否取样", "取样", "是否采样"),
+        fld("test_result", TEXT, "检测结果", "Test result", "检测结果", "鉴定结果", "检测鉴定结果", options=RESULTS),
+        fld("method", TEXT, "除治方式", "Removal method", "除治方式", "处理方式", "清理方式", "除治方法", options=METHODS),
+        fld("contractor_id", INT, "施工单位（名录）", "Contractor (register)", ref="pest_contractor"),
+        fld("contractor", TEXT, "施工单位", "Contractor", "施工单位", "除治单位", "作业单位", "清理单位"),
+        fld("cert_no", TEXT, "资质证书编号", "Certificate no.", "资质证书编号", "证书编号", "资质证号"),
+        fld("cert_valid_to", DATE, "资质有效期至", "Certificate valid to", "资质有效期", "证书有效期", "有效期至",
            "资质有效期至"),
-        _f("removed_on", DATE, "清理日期", "Removed on", "清理日期", "除治日期", "清理时间", "除治时间"),
+        fld("removed_on", DATE, "清理日期", "Removed on", "清理日期", "除治日期", "清理时间", "除治时间"),
         *WHERE,
         VILLAGE,
         *ZONED,
@@ -125,7 +125,7 @@ DEADTREE = Layer(
     ),
     operations=(
         Operation("sample", "取样检测", "Sample and test", "geo.pest.trees:op_sample", statuses=("found", "removed"),
-                  fields=(_f("test_result", TEXT, "检测结果", "Test result", options=RESULTS, required=True),)),
+                  fields=(fld("test_result", TEXT, "检测结果", "Test result", options=RESULTS, required=True),)),
     ),
     stamps={"removed": {"removed_on": "today"}},
     deadline=Deadline(start="surveyed_on", days=10, days_setting="pine_clear_days", open_statuses=("found",)),
@@ -161,12 +161,12 @@ SITE = Layer(
     rules="geo.pest.sites",
     list_fields=("name", "listed_year", "last_year", "last_year_status", "area_mu", "county", "status"),
     fields=(
-        _f("name", TEXT, "疫点名称", "Site", "疫点名称", "名称", "疫点", required=True),
-        _f("listed_year", INT, "认定年度", "Listed in", "认定年度", "发生年度", "年度", "疫情发生年度"),
-        _f("last_year", INT, "最近核查年度", "Last checked"),
-        _f("last_year_status", TEXT, "最近核查状态", "Last status", options=("new", "ongoing", "none")),
-        _f("revoked_on", DATE, "撤销日期", "Revoked on", "撤销日期"),
-        _f("revoke_doc", TEXT, "撤销文号", "Revocation no.", "撤销文号", "文号"),
+        fld("name", TEXT, "疫点名称", "Site", "疫点名称", "名称", "疫点", required=True),
+        fld("listed_year", INT, "认定年度", "Listed in", "认定年度", "发生年度", "年度", "疫情发生年度"),
+        fld("last_year", INT, "最近核查年度", "Last checked"),
+        fld("last_year_status", TEXT, "最近核查状态", "Last status", options=("new", "ongoing", "none")),
+        fld("revoked_on", DATE, "撤销日期", "Revoked on", "撤销日期"),
+        fld("revoke_doc", TEXT, "撤销文号", "Revocation no.", "撤销文号", "文号"),
         *WHERE,
         VILLAGE,
         *ZONED,
@@ -180,8 +180,8 @@ SITE = Layer(
     ),
     operations=(
         Operation("annual", "年度核查", "Yearly check", "geo.pest.sites:op_annual", fields=(
-            _f("last_year", INT, "核查年度", "Year", required=True),
-            _f("last_year_status", TEXT, "当年状态", "Status that year", options=("new", "ongoing", "none"),
+            fld("last_year", INT, "核查年度", "Year", required=True),
+            fld("last_year_status", TEXT, "当年状态", "Status that year", options=("new", "ongoing", "none"),
                required=True),
         )),
     ),
@@ -194,9 +194,3 @@ SITE = Layer(
 )
 
 REGISTERS = (CONTRACTOR, DEADTREE, SITE)
-
-
-def demo(store, tx, ctx) -> int:
-    from geo.demo.pest import build
-
-    return build(store, tx, ctx)

@@ -23,6 +23,8 @@ from geo.core.errors import ValidationError
 from geo.engine.figures import tally
 from geo.access.scope import unwrap
 from geo.core.timeutil import as_date, today_local
+from geo.engine.display import value_text
+from geo.pest.layers import SITE
 
 FIGURE_COLUMNS = ("listed_year",)
 QUIET_YEARS = 2
@@ -77,8 +79,6 @@ def op_annual(store, fid, values, *, actor, access=None, comment=None, **_) -> i
         raise ValidationError(f"the {site['last_year']} check is already recorded; checks are recorded year after year",
                               f"已录入 {site['last_year']} 年度核查，不能再补录更早的年度", field="last_year")
     fields = {"last_year": year, "last_year_status": values["last_year_status"]}
-    from geo.engine.display import value_text
-    from geo.pest.layers import SITE
 
     note = f"{year}年度核查：{value_text(SITE, 'last_year_status', values['last_year_status'])}"
     return workflow.edit(store, "pest_site", fid, actor=actor, access=access, action="annual",
@@ -114,8 +114,6 @@ def years(store, site: dict) -> pd.DataFrame:
 
 
 def details(store, record: dict, lang: str = "zh") -> list:
-    from geo.engine.display import value_text
-    from geo.pest.layers import SITE
 
     zh = lang == "zh"
     t = years(store, record)

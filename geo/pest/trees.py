@@ -29,6 +29,8 @@ from geo.core.errors import ValidationError
 from geo.pest.contractors import certificate_of, check, find_by_name
 from geo.engine.figures import deadline_days, tally, year_of
 from geo.core.timeutil import as_date, today_local
+from geo.pest.layers import DEADTREE
+from geo.engine import figures as F
 
 FIGURE_COLUMNS = ("surveyed_on", "removed_on", "tree_count", "method", "flags", "sampled", "test_result")
 CERT_FLAGS = ("cert_expired", "cert_missing", "contractor_barred")
@@ -45,7 +47,6 @@ def _d(value) -> dt.date | None:
 
 def clear_days(settings=None) -> int:
     """即死即清: the days from survey to removal (setting ``pine_clear_days``)."""
-    from geo.pest.layers import DEADTREE
 
     return int(deadline_days(DEADTREE.deadline, settings))
 
@@ -151,8 +152,6 @@ def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
 
 def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
     """Per county: the year's trees found and removed, what is waiting, overdue, flagged."""
-    from geo.engine import figures as F
-    from geo.pest.layers import DEADTREE
 
     zh = lang == "zh"
     figs = F.figures_of(store, DEADTREE)

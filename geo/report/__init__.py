@@ -23,6 +23,11 @@ from pathlib import Path
 from geo.core.config import Settings
 from geo.core.errors import ValidationError
 from geo.store import Store
+from geo.report.bulletin import bulletin
+from geo.report.plan import plan
+from geo.report.ledger import ledger
+from geo.docs.text import zh_date
+from geo.core.timeutil import today_local
 
 FORMATS = ("docx", "xlsx", "plan-docx")
 SUFFIX = {"docx": "docx", "xlsx": "xlsx", "plan-docx": "docx"}
@@ -65,14 +70,11 @@ def render(store: Store, fmt: str, *, settings: Settings, as_of: dt.date | None 
     """The report's bytes (the dashboard's download buttons use this directly)."""
     _check(fmt)
     if fmt == "docx":
-        from geo.report.bulletin import bulletin
 
         return bulletin(store, settings=settings, as_of=as_of, batch_ids=batch_ids, counties=counties)
     if fmt == "plan-docx":
-        from geo.report.plan import plan
 
         return plan(store, settings=settings, as_of=as_of, batch_ids=batch_ids, counties=counties)
-    from geo.report.ledger import ledger
 
     return ledger(store, settings=settings, as_of=as_of, batch_ids=batch_ids, counties=counties,
                   internal=internal)
@@ -80,8 +82,6 @@ def render(store: Store, fmt: str, *, settings: Settings, as_of: dt.date | None 
 
 def file_name(fmt: str, settings: Settings, as_of: dt.date | None = None, scope: str = "") -> str:
     """A name a person recognises: ``兴安盟林业和草原局突泉县整改进展情况通报（2023年12月9日）.docx``."""
-    from geo.docs.text import zh_date
-    from geo.core.timeutil import today_local
 
     day = zh_date(as_of or today_local())
     what = {"docx": "整改进展情况通报", "xlsx": "整改台账", "plan-docx": "整改方案（问题清单）"}[fmt]

@@ -18,9 +18,16 @@ import io
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.access.scope import unwrap
 from geo.core.timeutil import end_of_local_day_utc, to_utc_text, today_local
+from geo.engine import official
+from geo.stats import summary as stats
+from geo.change.closure import review_settings
+from geo.change.deadlines import change_deadlines
+from geo.docs.text import zh_date
+from geo.docs.blocks import Block
+from geo.docs.layout import BODY_FONT, SIZE_TABLE, render
 
 COUNTS = (("issued", "下发", "Issued"), ("verified", "核查", "Verified"), ("applied", "申请销号", "Applied"),
           ("approved", "审核通过", "Approved"), ("sent_back", "退回", "Sent back"), ("closed", "销号", "Closed"))
@@ -59,10 +66,6 @@ def _counts(raw, lo: str, hi: str, ids: set[int] | None) -> dict[str, int]:
 
 def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.date | None = None) -> dict:
     """The brief of the week holding ``week_of`` (default: the last full week before ``today``)."""
-    from geo.engine import official
-    from geo.stats import summary as stats
-    from geo.change.closure import review_settings
-    from geo.engine.workflow import change_deadlines
 
     today = today or today_local()
     start, end = week_bounds(week_of or (today - dt.timedelta(days=7)))
@@ -106,7 +109,6 @@ def brief(store, week_of: dt.date | None = None, *, settings=None, today: dt.dat
 
 
 def week_label(start: dt.date, end: dt.date) -> str:
-    from geo.docs.text import zh_date
 
     year, week, _ = start.isocalendar()
     if start.year == end.year:  # one line: the year once
@@ -166,8 +168,6 @@ def _hyperlink(paragraph, url: str, text: str, font: str, size: float) -> None:
 def brief_blocks(b: dict, settings) -> list:
     """The brief as bulletin blocks (geo.docs.blocks): title, week, three paragraphs, the table of
     polygons that became overdue, signature."""
-    from geo.docs.blocks import Block
-    from geo.docs.text import zh_date
 
     out = [Block("title", "林长制整改工作周报", lines=["林长制整改工作周报"]),
            Block("subtitle", week_label(b["start"], b["end"]))]
@@ -192,8 +192,6 @@ def brief_docx(b: dict, settings) -> bytes:
     """The brief as a one-page .docx in the bulletin's 公文 layout (geo.docs.layout), the polygon
     numbers of its table linking to the app."""
     from docx import Document
-
-    from geo.docs.layout import BODY_FONT, SIZE_TABLE, render
 
     data = render(brief_blocks(b, settings), title=f"林长制整改工作周报 {week_label(b['start'], b['end'])}",
                   author=settings.org_name, day=b["end"], historic=True)

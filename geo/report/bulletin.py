@@ -31,6 +31,7 @@ from geo.report.sections import Context, numbered, paragraphs, saved_text, unit_
 from geo.docs.text import batch_title, fixed, num, wan2, zh_date, zh_span
 from geo.core.timeutil import today_local
 from geo.access.scope import unwrap
+from geo.core.errors import PermissionDenied
 
 H1 = ("一、履行整改主体责任情况", "二、具体问题整改落实情况", "三、建立长效机制", "四、下一步工作安排")
 NONE = "—"  # a table cell with no figure
@@ -44,7 +45,6 @@ def context(store, *, settings: Settings, as_of: dt.date | None = None, batch_id
     counties = sorted({str(c) for c in counties or ()})
     allowed = getattr(unwrap(store)[1], "counties", None)
     if allowed is not None:
-        from geo.core.errors import PermissionDenied
 
         if not allowed:
             raise PermissionDenied("the account has no counties to report on", "您的账号未分配旗县，无法生成通报")
@@ -69,12 +69,12 @@ def title_tokens(ctx: Context) -> list[str]:
     rs = ctx.rs
     if rs.inspection:
         subject = rs.subject or "巡察"
-        return [ctx.issuer, "关于", *_subject_tokens(subject), "整改进展情况的通报"]
+        return [ctx.issuer, "关于", *subject_tokens(subject), "整改进展情况的通报"]
     scope = ctx.scope_name if ctx.counties else ""
     return [ctx.issuer, "关于", scope, rs.subject or "林长制", "整改进展情况的通报"]
 
 
-def _subject_tokens(subject: str) -> list[str]:
+def subject_tokens(subject: str) -> list[str]:
     """"兴安盟委第四轮（专项）巡察" → ["兴安盟委", "第四轮（专项）巡察"]: break before "第…轮"."""
     import re
 

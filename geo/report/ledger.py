@@ -32,7 +32,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from geo.engine import official
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.stats import summary as stats
 from geo.core.config import Settings
 from geo.report import problems
@@ -40,7 +40,7 @@ from geo.report.bulletin import context
 from geo.report.sections import unit_of
 from geo.docs.text import zh_date
 from geo.core.timeutil import LOCAL_TZ, parse_datetime
-from geo.engine.workflow import with_deadlines
+from geo.change.deadlines import with_deadlines
 from geo.access.scope import unwrap
 
 LAYER_SHEETS = ("change", "occupation", "restoration", "signboard", "patrol", "zone", "admin")

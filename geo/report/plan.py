@@ -20,7 +20,7 @@ from docx.shared import Mm, Pt
 from geo.core.config import Settings
 from geo.docs import layout as L
 from geo.report import problems
-from geo.report.bulletin import _subject_tokens, context
+from geo.report.bulletin import subject_tokens, context
 from geo.docs.text import zh_date
 
 HEAD = ["序号", "问题清单", "任务清单（整改措施）", "责任领导", "责任单位", "完成时限", "完成情况"]
@@ -30,7 +30,7 @@ WIDTHS = [12.0, 52.0, 88.0, 24.0, 32.0, 24.0, 45.0]  # mm, 277 mm across a lands
 def title_tokens(ctx) -> list[str]:
     rs = ctx.rs
     if rs.inspection:
-        return [ctx.issuer, "关于", *_subject_tokens(rs.subject or "巡察"), "反馈意见的整改方案"]
+        return [ctx.issuer, "关于", *subject_tokens(rs.subject or "巡察"), "反馈意见的整改方案"]
     scope = ctx.scope_name if ctx.counties else ""
     return [ctx.issuer, scope, rs.subject or "林长制", "整改方案"]
 

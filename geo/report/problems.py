@@ -24,6 +24,10 @@ from geo.access.scope import unwrap
 from geo.docs.blocks import Block
 from geo.report.sections import Context, paragraphs
 from geo.docs.text import cn_index, hectares, listing, mu_of, num, pct, wan2, zh_date
+from geo.docs.text import batch_title
+from geo.declare import registry as S
+from geo.report.settings import ReportSettings
+from geo.core.timeutil import today_local
 
 # how each linked layer says "done", and how the bulletin counts it
 DONE = stats.LINK_DONE
@@ -232,7 +236,6 @@ def change_text(ctx: Context) -> str | None:
 
 def batch_sentence(b: dict) -> str:
     """One batch in the bulletins' phrasing ("2023年第1期森林督查变化图斑共60个，……")."""
-    from geo.docs.text import batch_title
 
     s = f"{batch_title(b['name'])}共{b['total']}个，已完成核查{b['verified']}个"
     if b["illegal"]:
@@ -300,7 +303,6 @@ def restoration_text(store, ctx: Context) -> str | None:
 
 
 def signboard_text(ctx: Context) -> str | None:
-    from geo.declare import schema as S
 
     s = ctx.fig["signboards"]
     if not s["total"]:
@@ -319,7 +321,6 @@ def signboard_text(ctx: Context) -> str | None:
 
 
 def patrol_text(ctx: Context) -> str | None:
-    from geo.declare import schema as S
 
     p = ctx.fig["patrols"]
     if not p["count"]:
@@ -335,10 +336,6 @@ def patrol_text(ctx: Context) -> str | None:
 def marked_done_but_open(store, settings, as_of=None, counties=None) -> int:
     """How many items are marked done while some of their linked features are not (the bulletin
     calls them 正在整改): for the leaders' screen to say so."""
-    import datetime as dt
-
-    from geo.report.settings import ReportSettings
-    from geo.core.timeutil import today_local
 
     day = as_of or today_local()
     ctx = Context(settings=settings, rs=ReportSettings(), day=day, as_of=as_of, fig={},

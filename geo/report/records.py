@@ -18,6 +18,7 @@ import pandas as pd
 
 from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
 from geo.access.scope import unwrap
+from geo.core.timeutil import now_utc
 
 KINDS = {  # key: (Chinese, English)
     "meeting": ("会议", "Meeting"),
@@ -53,7 +54,6 @@ def _access(store, access):
 def add_action(store, *, on_date, kind: str, title: str, actor: str, doc_no: str | None = None,
                county_code: str | None = None, note: str | None = None, access=None) -> int:
     """Record an action; returns its id."""
-    from geo.core.timeutil import now_utc
 
     access = _access(store, access)
     _check(access)
@@ -121,7 +121,6 @@ def text(store, section: str, counties=None) -> str | None:
 
 def set_text(store, section: str, body: str | None, *, actor: str, counties=None, access=None) -> None:
     """Save (or, with an empty ``body``, clear) the bureau's text of a section."""
-    from geo.core.timeutil import now_utc
 
     access = _access(store, access)
     _check(access)

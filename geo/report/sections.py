@@ -39,9 +39,12 @@ from typing import Callable
 import pandas as pd
 
 from geo.core.config import Settings
+from geo.declare import registry as S
+from geo.declare.registry import GROUPS, rules_of
 from geo.docs.blocks import Block
 from geo.report.settings import ReportSettings
 from geo.docs.text import cn_index, pct, zh_date
+from geo.report.records import actions
 
 SECTION_KEYS = ("responsibility", "problems", "mechanism", "next_steps")
 
@@ -139,7 +142,6 @@ def _dates(rows: pd.DataFrame, year: int | None = None) -> list[str]:
 
 def recorded_actions(store, ctx: Context) -> list[Block]:
     """Section 一 from the recorded actions: leadership (groups, meetings), documents, supervision."""
-    from geo.report.records import actions
 
     acts = actions(store, as_of=ctx.day, counties=ctx.counties or None)
     if acts.empty:
@@ -173,7 +175,6 @@ def items_breakdown(store, ctx: Context) -> list[Block]:
 
 def rules_made(store, ctx: Context) -> list[Block]:
     """Section 三: rules the bureau recorded as made (kind ``system``)."""
-    from geo.report.records import actions
 
     acts = actions(store, as_of=ctx.day, counties=ctx.counties or None, kinds=["system"])
     return [Block("p", line + "。", head="健全制度。") for line in _dates(acts)]
@@ -230,5 +231,42 @@ register("mechanism", rules_made)
 register("mechanism", standing_practice)
 register("next_steps", figure_suggestions)
 
-# the registers' own paragraphs (geo.declare.registry: every register whose rules define ``bulletin``)
-from geo.report import register_sections  # noqa: E402,F401
+# ---- every register's paragraph: each register whose rules define ``bulletin(figures, ctx) -> str | None``
+# speaks, with its figures for the bulletin's day and scope (``ctx.fig["registers"]``), and the registers of
+# one menu group (防火, 松材线虫病, 林长制 …) make one numbered point of section 一 (the forest-chief system)
+# or 二 (the other registers), so a new register is in the bulletin as soon as it is declared.
+# the groups about the responsibility system itself open the bulletin (section 一)
+RESPONSIBILITY_GROUPS = ("chief",)
+
+
+def register_paragraphs(store, ctx: Context, groups) -> list[Block]:
+    regs = (ctx.fig or {}).get("registers") or {}
+    c = {"today": ctx.day, "as_of": ctx.as_of, "scope": ctx.scope_name, "counties": ctx.counties,
+         "settings": ctx.settings, "registers": regs}
+    by_group: dict[str, list[str]] = {}
+    for key, lyr in S.LAYERS.items():
+        if lyr.group not in groups:
+            continue
+        rules = rules_of(lyr)
+        if rules is None or not hasattr(rules, "bulletin"):
+            continue
+        text = rules.bulletin(regs.get(key) or {}, {**c, "layer": key})
+        if text and text not in by_group.get(lyr.group, []):
+            by_group.setdefault(lyr.group, []).append(text.strip())
+    out = []
+    for group, texts in by_group.items():
+        head = GROUPS.get(group, (group, group))[0]
+        out.append(Block("p", "".join(t if t.endswith("。") else t + "。" for t in texts), head=f"{head}工作。"))
+    return out
+
+
+def responsibility(store, ctx: Context) -> list[Block]:
+    return register_paragraphs(store, ctx, RESPONSIBILITY_GROUPS)
+
+
+def other_registers(store, ctx: Context) -> list[Block]:
+    return register_paragraphs(store, ctx, tuple(g for g in GROUPS if g not in RESPONSIBILITY_GROUPS))
+
+
+register("responsibility", responsibility)
+register("problems", other_registers)

@@ -32,113 +32,15 @@ Keys (all optional):
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, replace
 
-from geo.core.config import Settings
-from geo.core.errors import ConfigError, ValidationError
 from geo.access.scope import unwrap
-
-GENRES = ("progress", "inspection")
-TABLE_MODES = ("attachment", "inline")
-DATE_KEYS = ("inspection_start", "inspection_end", "feedback_date", "print_date")
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    genre: str = "progress"
-    issuer: str = ""
-    subject: str = ""
-    authority: str = ""
-    team: str = ""
-    inspection_kind: str = "巡察"
-    inspected: str = ""
-    inspection_start: str = ""
-    inspection_end: str = ""
-    feedback_date: str = ""
-    doc_number: str = ""
-    letterhead: str = ""
-    signer: str = ""
-    recipients: str = ""
-    cc: str = ""
-    printer: str = ""
-    print_date: str = ""
-    tables: str = "attachment"
-    contact: str = ""
-
-    @property
-    def inspection(self) -> bool:
-        """The seeds' form applies when the genre says so and the provenance is there."""
-        return self.genre == "inspection" and bool(self.team and self.feedback_date)
-
-    def date(self, key: str) -> dt.date | None:
-        value = getattr(self, key)
-        return dt.date.fromisoformat(value) if value else None
-
-
-KEYS = tuple(f.name for f in fields(ReportSettings))
-LABELS = {  # for the app's form: (Chinese, English)
-    "genre": ("通报类型", "Bulletin type"),
-    "issuer": ("发文机关（署名）", "Issuing body (signature)"),
-    "subject": ("通报事由（标题用）", "Subject (in the title)"),
-    "authority": ("统一部署机关", "Deployed by"),
-    "team": ("巡察组", "Inspection team"),
-    "inspection_kind": ("巡察类型", "Kind of inspection"),
-    "inspected": ("被巡察单位", "Inspected body"),
-    "inspection_start": ("巡察开始日期", "Inspection from"),
-    "inspection_end": ("巡察结束日期", "Inspection to"),
-    "feedback_date": ("反馈日期", "Feedback given on"),
-    "doc_number": ("发文字号", "Document number"),
-    "letterhead": ("发文机关标志（版头）", "Letterhead"),
-    "signer": ("签发人（上行文）", "Signed off by (upward documents)"),
-    "recipients": ("主送机关", "Addressed to"),
-    "cc": ("抄送机关", "Copied to"),
-    "printer": ("印发机关", "Printed by"),
-    "print_date": ("印发日期", "Printed on"),
-    "tables": ("统计表位置", "Tables"),
-    "contact": ("联系方式", "Contact paragraph"),
-}
-CHOICES = {"genre": {"progress": ("整改进展情况通报", "Progress report"),
-                     "inspection": ("巡察整改进展情况通报", "Inspection follow-up report")},
-           "tables": {"attachment": ("作为附件", "As attachments"), "inline": ("正文中", "In the text")}}
-
-
-def _clean(values: dict, where: str) -> dict:
-    out = {}
-    for key, value in values.items():
-        if key not in KEYS:
-            raise ValidationError(f"{where}: unknown bulletin setting '{key}'; known: {', '.join(KEYS)}",
-                                  f"{where}：未知的通报设置“{key}”")
-        if value is None:
-            value = ""
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        value = str(value).strip()
-        if key in DATE_KEYS and value:
-            try:
-                value = dt.date.fromisoformat(value[:10]).isoformat()
-            except ValueError:
-                raise ValidationError(f"{where}: {key} must be a date (YYYY-MM-DD), not '{value}'",
-                                      f"{where}：{LABELS[key][0]}应为日期（如 2023-08-17），而不是“{value}”") from None
-        if key == "genre" and value and value not in GENRES:
-            raise ValidationError(f"{where}: genre must be one of {GENRES}",
-                                  f"{where}：通报类型只能是 {'、'.join(GENRES)}")
-        if key == "tables" and value and value not in TABLE_MODES:
-            raise ValidationError(f"{where}: tables must be one of {TABLE_MODES}",
-                                  f"{where}：统计表位置只能是 {'、'.join(TABLE_MODES)}")
-        out[key] = value
-    return out
-
-
-def check_file_values(values, path) -> dict:
-    """The ``[bulletin]`` table of a settings file, checked (read by :mod:`geo.core.config`)."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"{path}: [bulletin] must be a table", f"配置文件 {path} 中 [bulletin] 应为表")
-    try:
-        return _clean(values, str(path))
-    except ValidationError as err:
-        raise ConfigError(err.en, err.zh) from None
-
+from geo.core.bulletin_settings import (  # noqa: F401  (what pages and reports read from here)
+    CHOICES, DATE_KEYS, GENRES, KEYS, LABELS, TABLE_MODES, ReportSettings, clean, check_file_values,
+)
+from geo.core.config import Settings
+from geo.core.errors import PermissionDenied
+from geo.core.timeutil import now_utc
 
 def stored(store) -> dict:
     """What was saved in the app."""
@@ -161,14 +63,12 @@ def load(store, settings: Settings) -> ReportSettings:
 def save(store, values: dict, *, actor: str, access=None) -> None:
     """Save settings in the store (an empty value removes the saved one, so the file's applies).
     Administrators, data staff and leaders of the whole jurisdiction may."""
-    from geo.core.errors import PermissionDenied
-    from geo.core.timeutil import now_utc
 
     access = unwrap(store, access)[1]
     if access is not None and (access.role not in ("admin", "staff", "leader") or access.counties is not None):
         raise PermissionDenied(f"role '{access.role}' may not change the bulletin settings",
                                "只有系统管理员、数据管理员和全域领导账号可以修改通报设置")
-    values = _clean(values, "通报设置")
+    values = clean(values, "通报设置")
     raw = unwrap(store)[0]
     with raw.transaction() as tx:
         for key, value in values.items():

@@ -10,28 +10,29 @@ import datetime as dt
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.access.scope import unwrap
 from geo.store import Store
 from geo.store import visits
 from geo.store.visits import VISIT_METRES  # a track passing this close to a polygon's centre visited it
 from geo.core.timeutil import end_of_local_day_utc
-from geo.engine.asof import (
-    OPEN_STATUSES, PATROL_LEVELS, SIGNBOARD_LEVELS, SINCE, _pct, _replay, _since,
-)
+from geo.chief.signboards import stale as board_stale
+from geo.engine.asof import SINCE, pct, replay, since
+from geo.stats.state import OPEN_STATUSES, PATROL_LEVELS, SIGNBOARD_LEVELS
+from geo.store import facts
 
 
 # ---------------------------------------------------------------------------- other layers
-def _layer_state(store: Store, layer: str, columns: list[str], cutoff: str | None,
+def layer_rows(store: Store, layer: str, columns: list[str], cutoff: str | None,
                  counties, geometry: bool = False) -> pd.DataFrame:
     frame = store.read_layer(layer, columns=columns, geometry=geometry,
                              where={"county_code": counties} if counties else None)
     if cutoff is not None:
-        frame = _replay(store, layer, frame, cutoff)
+        frame = replay(store, layer, frame, cutoff)
     return frame
 
 
-def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batches, state,
+def other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batches, state,
                   change_counties=None) -> dict:
     per_county: dict[str, dict] = {}
 
@@ -42,14 +43,14 @@ def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batch
 
     out: dict = {}
     # ---- illegal-occupation plots
-    occ = _layer_state(store, "occupation", ["status", "fine_yuan", "county_code", "area_ha",
+    occ = layer_rows(store, "occupation", ["status", "fine_yuan", "county_code", "area_ha",
                                              "found_on"], cutoff, counties)
-    occ = _since(occ, SINCE["occupation"], as_of, cutoff)
+    occ = since(occ, SINCE["occupation"], as_of, cutoff)
     if len(occ):
         fines = pd.to_numeric(occ["fine_yuan"], errors="coerce")
         out["occupation"] = {
             "total": int(len(occ)),
-            "by_stage": {s: int((occ["status"] == s).sum()) for s in S.OCCUPATION.statuses},
+            "by_stage": {s: int((occ["status"] == s).sum()) for s in S.layer("occupation").statuses},
             "delisted": int((occ["status"] == "delisted").sum()),
             "area_ha": round(float(pd.to_numeric(occ["area_ha"], errors="coerce").sum()), 2),
             "fines_yuan": round(float(fines.sum()), 2) if fines.notna().any() else None,
@@ -61,37 +62,37 @@ def _other_layers(store: Store, as_of, cutoff, batch_ids, counties, today, batch
         out["occupation"] = {"total": 0, "by_stage": {}, "delisted": None, "area_ha": None,
                              "fines_yuan": None}
     # ---- restoration areas
-    rest = _layer_state(store, "restoration", ["status", "project", "year", "type", "planned_mu",
+    rest = layer_rows(store, "restoration", ["status", "project", "year", "type", "planned_mu",
                                                "completed_mu", "budget_yuan", "paid_yuan",
                                                "county_code", "county"], cutoff, counties)
-    rest = _since(rest, SINCE["restoration"], as_of, cutoff)
-    out["restoration"] = _restoration_figures(rest, (as_of or today).year)
+    rest = since(rest, SINCE["restoration"], as_of, cutoff)
+    out["restoration"] = restoration_figures(rest, (as_of or today).year)
     focal = out["restoration"].get("year")
     for row in out["restoration"].get("year_by_county", []):
         put(row["county_code"], restoration_planned_wanmu=row["planned_wanmu"],
             restoration_completed_wanmu=row["completed_wanmu"],
             restoration_paid_pct=row["paid_pct"], restoration_year=focal)
     # ---- signboards
-    boards = _layer_state(store, "signboard", ["status", "level", "chief_name", "zone_id", "post_id", "content_on",
+    boards = layer_rows(store, "signboard", ["status", "level", "chief_name", "zone_id", "post_id", "content_on",
                                                "county_code", "installed_on"], cutoff, counties)
-    boards = _since(boards, SINCE["signboard"], as_of, cutoff)
-    out["signboards"] = _signboard_figures(store, boards, cutoff)
+    boards = since(boards, SINCE["signboard"], as_of, cutoff)
+    out["signboards"] = signboard_figures(store, boards, cutoff)
     if len(boards):
-        stale = _stale_mask(store, boards, cutoff)
+        stale = board_stale(store, boards, cutoff)
         for code, idx in boards.groupby("county_code").groups.items():
             put(code, signboards=int(len(idx)), signboards_stale=int(stale.loc[idx].sum()))
     # ---- patrols
-    out["patrols"], pat_county = _patrol_figures(store, as_of, cutoff, batch_ids, counties, batches,
+    out["patrols"], pat_county = patrol_figures(store, as_of, cutoff, batch_ids, counties, batches,
                                                  state, change_counties)
     for code, values in pat_county.items():
         put(code, **values)
     # ---- rectification items
-    out["items"] = _item_figures(item_state(store, as_of), today)
+    out["items"] = item_figures(item_state(store, as_of), today)
     out["per_county"] = per_county
     return out
 
 
-def _restoration_figures(rest: pd.DataFrame, year: int) -> dict:
+def restoration_figures(rest: pd.DataFrame, year: int) -> dict:
     empty = {"planned_wanmu": None, "completed_wanmu": None, "completed_pct": None,
              "accepted_wanmu": None, "budget_yuan": None, "paid_yuan": None, "paid_pct": None,
              "by_year": [], "by_county": [], "year": None, "year_figures": None,
@@ -110,9 +111,9 @@ def _restoration_figures(rest: pd.DataFrame, year: int) -> dict:
         paid = float(part["paid_yuan"].sum())
         accepted = float(part.loc[part["status"] == "accepted", "completed_mu"].sum())
         return {"planned_wanmu": round(planned / 1e4, 4), "completed_wanmu": round(completed / 1e4, 4),
-                "completed_pct": _pct(completed, planned), "accepted_wanmu": round(accepted / 1e4, 4),
+                "completed_pct": pct(completed, planned), "accepted_wanmu": round(accepted / 1e4, 4),
                 "budget_yuan": round(budget, 2), "paid_yuan": round(paid, 2),
-                "paid_pct": _pct(paid, budget), "projects": int(len(part))}
+                "paid_pct": pct(paid, budget), "projects": int(len(part))}
 
     out = figures(rest)
     out["by_year"] = [{"year": int(y), **figures(p)} for y, p in rest.groupby("year") if y == y]
@@ -131,34 +132,18 @@ def _restoration_figures(rest: pd.DataFrame, year: int) -> dict:
     return out
 
 
-def _zone_chiefs(store: Store, cutoff: str | None) -> dict:
+def zone_chiefs(store: Store, cutoff: str | None) -> dict:
     zones = store.read_layer("zone", columns=["chief_name"], geometry=False)
     if cutoff is not None:
-        zones = _replay(store, "zone", zones, cutoff)
+        zones = replay(store, "zone", zones, cutoff)
     return dict(zip(zones["id"].astype("int64"), zones["chief_name"]))
 
 
-def _stale_mask(store: Store, boards: pd.DataFrame, cutoff: str | None) -> pd.Series:
-    """Stale boards: recorded as stale, or their post changed hands after the board's content was
-    last updated (geo.chief.chiefs, from the appointments recorded by then); boards not tied to a post
-    are compared with the zone's recorded chief."""
-    from geo.chief.chiefs import stale_boards
-
-    moved = stale_boards(store, boards, until=cutoff)
-    chief = _zone_chiefs(store, cutoff)
-    zone = pd.to_numeric(boards["zone_id"], errors="coerce")
-    current = zone.map(lambda z: chief.get(int(z)) if z == z else None)
-    shown = boards["chief_name"].astype(object)
-    loose = boards["post_id"].isna() if "post_id" in boards else True
-    mismatch = loose & zone.notna() & current.notna() & (current.astype(object) != shown)
-    return ((boards["status"] == "stale") | mismatch | moved) & (boards["status"] != "retired")
-
-
-def _signboard_figures(store: Store, boards: pd.DataFrame, cutoff: str | None) -> dict:
+def signboard_figures(store: Store, boards: pd.DataFrame, cutoff: str | None) -> dict:
     if boards.empty:
         return {"total": 0, "by_level": {}, "ok": None, "stale": None, "stale_recorded": None,
                 "stale_unrecorded": None, "damaged": None}
-    stale = _stale_mask(store, boards, cutoff)
+    stale = board_stale(store, boards, cutoff)
     recorded = boards["status"] == "stale"
     return {
         "total": int(len(boards)),
@@ -171,11 +156,11 @@ def _signboard_figures(store: Store, boards: pd.DataFrame, cutoff: str | None) -
     }
 
 
-def _patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, state,
+def patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, state,
                     change_counties=None):
-    pats = _layer_state(store, "patrol", ["actor_level", "length_km", "duration_h", "started_at",
+    pats = layer_rows(store, "patrol", ["actor_level", "length_km", "duration_h", "started_at",
                                           "county_code"], cutoff, counties, geometry=True)
-    pats = _since(pats, SINCE["patrol"], as_of, cutoff)
+    pats = since(pats, SINCE["patrol"], as_of, cutoff)
     per_county: dict[str, dict] = {}
     if pats.empty:
         return ({"count": 0, "km": None, "hours": None, "by_level": {}, "open_total": None,
@@ -190,21 +175,20 @@ def _patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, s
                          "hours": round(float(hours[sel].sum()), 1)}
     for code, idx in pats.groupby("county_code").groups.items():
         per_county[str(code)] = {"patrols": int(len(idx)), "patrol_km": round(float(km.loc[idx].sum()), 1)}
-    open_total, visited = _open_visited(store, pats, batch_ids, change_counties or counties, batches, state)
+    open_total, visited = open_visited(store, pats, batch_ids, change_counties or counties, batches, state)
     return ({"count": int(len(pats)), "km": round(float(km.sum()), 1),
              "hours": round(float(hours.sum()), 1), "by_level": by_level,
              "open_total": open_total, "open_visited": visited,
-             "open_visited_pct": _pct(visited, open_total), "visit_metres": VISIT_METRES},
+             "open_visited_pct": pct(visited, open_total), "visit_metres": VISIT_METRES},
             per_county)
 
 
-def _open_visited(store: Store, pats, batch_ids, counties, batches, state):
+def open_visited(store: Store, pats, batch_ids, counties, batches, state):
     """How many open (not closed) polygons a patrol track passed within VISIT_METRES of, after
     the polygon's batch was issued: ``(open, visited)``. Now: counted from the pre-aggregated
     facts, where every polygon carries its ``visited`` flag (kept on every write, see
     :mod:`geo.store.visits`), so neither grows with the polygons. ``state``: the polygons
     replayed as of a date; then the visits are recomputed from the tracks of that date."""
-    from geo.store import facts
 
     if state is None:
         with unwrap(store)[0].transaction(write=False) as tx:
@@ -244,12 +228,12 @@ def item_state(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
         items = items.copy()
         items["id"] = items["id"].astype("int64")
     if as_of is not None and len(items):
-        items = _replay(store, "item", items, end_of_local_day_utc(as_of))
+        items = replay(store, "item", items, end_of_local_day_utc(as_of))
     items["linked"] = 0
     items["linked_done"] = 0
     if as_of is None and len(items):
         # now: counted by the database (a bulletin item may link thousands of polygons)
-        agg = _link_counts(store)
+        agg = link_counts(store)
         items["linked"] = items["id"].map(agg["linked"]).fillna(0).astype(int)
         items["linked_done"] = items["id"].map(agg["linked_done"]).fillna(0).astype(int)
         return items
@@ -265,7 +249,7 @@ def item_state(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
             state = store.read_layer(layer, ids=part["feature_id"].unique().tolist(),
                                      columns=["status"], geometry=False)
             if as_of is not None:
-                state = _replay(store, layer, state, end_of_local_day_utc(as_of))
+                state = replay(store, layer, state, end_of_local_day_utc(as_of))
             status = dict(zip(state["id"].astype("int64"), state["status"]))
             links.loc[part.index, "done"] = part["feature_id"].map(
                 lambda f, ok=done.get(layer, ()): status.get(f) in ok)
@@ -282,7 +266,7 @@ LINK_DONE = {"change": ("closed",), "occupation": ("delisted", "accepted"),
              "restoration": ("accepted",), "signboard": ("ok",), "patrol": ("active",)}
 
 
-def _link_counts(store: Store) -> pd.DataFrame:
+def link_counts(store: Store) -> pd.DataFrame:
     """Per item: linked features that exist (``linked``) and those done (``linked_done``)."""
     rows = []
     with unwrap(store)[0].transaction(write=False) as tx:
@@ -301,7 +285,7 @@ def _link_counts(store: Store) -> pd.DataFrame:
     return frame.groupby("item_id").sum()
 
 
-def _item_figures(items: pd.DataFrame, today: dt.date) -> dict:
+def item_figures(items: pd.DataFrame, today: dt.date) -> dict:
     if items.empty:
         return {"total": 0, "done": None, "in_progress": None, "long_term": None, "overdue": None}
     status = items["status"].astype(object)

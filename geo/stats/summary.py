@@ -26,22 +26,30 @@ import time
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.core import crs as C
+from geo.declare import registry as S
 from geo.access.scope import unwrap
 from geo.store import Store
 from geo.core.timeutil import end_of_local_day_utc, today_local
-from geo.engine.workflow import change_deadlines
-# the rows the figures are computed from, and the other layers' figures, live in their own modules;
-# every name is re-exported here so ``from geo.stats.summary import …`` keeps working
-from geo.stats.layers import (  # noqa: F401
-    LINK_DONE, _item_figures, _layer_state, _link_counts, _open_visited, _other_layers, _patrol_figures,
-    _restoration_figures, _signboard_figures, _stale_mask, _zone_chiefs, item_state,
-)
+from geo.change.deadlines import change_deadlines
+# the rows the figures are computed from (geo.stats.state, geo.engine.asof) and the other layers'
+# figures (geo.stats.layers) live in their own modules; the names pages and reports read are
+# re-exported here
 from geo.engine.asof import (  # noqa: F401
-    _FEW, _NONE, AGEING, CHANGE_COLS, DEADLINE_STAGES, FUNNEL, GROUP_KEYS, OPEN_STATUSES, PATROL_LEVELS, RANK,
-    SIGNBOARD_LEVELS, SINCE, VERIFIED_OR_LATER, _groups_now, _groups_of, _in, _pct, _query, _replay, _rows,
-    _scan, _since, _text, change_state, layer_state, token,
+    FEW_BY_ID, SINCE, in_clause, layer_state, pct, query_frame, query_rows, replay, scan_hint, since,
+    text_or_none, token,
 )
+from geo.stats.layers import (  # noqa: F401
+    LINK_DONE, item_figures, item_state, layer_rows, link_counts, open_visited, other_layers, patrol_figures,
+    restoration_figures, signboard_figures, zone_chiefs,
+)
+from geo.stats.state import (  # noqa: F401
+    AGEING, CHANGE_COLS, DEADLINE_STAGES, FUNNEL, GROUP_KEYS, NONE_KEY, OPEN_STATUSES, PATROL_LEVELS, RANK,
+    SIGNBOARD_LEVELS, VERIFIED_OR_LATER, change_state, groups_now, groups_of,
+)
+from geo.engine import official
+from geo.engine.figures import all_figures
+from geo.change.review_figures import figures as review_figures
 
 _NOWHERE = "\u2205"  # a county code no feature has: the filter of a scope with nothing in it
 _cache: dict = {}  # (token, filters) -> (computed at, figures)
@@ -73,7 +81,7 @@ def _with_due(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> pd.Data
 
 
 def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> dict:
-    """Every change-polygon figure from grouped rows (see :func:`_groups_of`)."""
+    """Every change-polygon figure from grouped rows (see :func:`groups_of`)."""
     n = g["n"].to_numpy(dtype="int64") if len(g) else np.zeros(0, "int64")
     total = int(n.sum())
     if total == 0:
@@ -111,11 +119,11 @@ def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
     out = {
         "total": total,
         "verified": verified,
-        "verified_pct": _pct(verified, total),
+        "verified_pct": pct(verified, total),
         "illegal": illegal_n,
         **reached,
         "closed": closed,
-        "closed_pct": _pct(closed, total),
+        "closed_pct": pct(closed, total),
         "illegal_closed": count(illegal & (status == "closed").to_numpy()),
         "open": total - closed,
         "overdue": overdue_n,
@@ -123,8 +131,8 @@ def _change_figures(g: pd.DataFrame, batches: pd.DataFrame, today: dt.date) -> d
         "fines_yuan": fines_yuan,
         "fines_wan": None if fines_yuan is None else round(fines / 10000.0, 6),
         "illegal_area_ha": round(ill_ha, 4),
-        "illegal_area_mu": round(round(ill_ha, 4) * S.MU_PER_HA, 2),  # from the total, not summed parts
-        "by_status": {s: count(status == s) for s in S.CHANGE_STATUSES},
+        "illegal_area_mu": round(round(ill_ha, 4) * C.MU_PER_HA, 2),  # from the total, not summed parts
+        "by_status": {s: count(status == s) for s in S.layer("change").statuses},
         "ageing": ageing,
     }
     out["funnel"] = {k: out[k] for k, _, _ in FUNNEL}
@@ -152,21 +160,21 @@ def _trend(store: Store, cutoff: str | None, where: dict | None, minus: tuple[st
     if where:
         parts = []
         for col, values in where.items():
-            clause, p = _in(col, values)
+            clause, p = in_clause(col, values)
             parts.append(clause)
             params += p
-        extra += f" AND feature_id IN (SELECT id FROM {S.CHANGE.table} WHERE {' AND '.join(parts)})"
+        extra += f" AND feature_id IN (SELECT id FROM {S.layer('change').table} WHERE {' AND '.join(parts)})"
     if not where:  # the store keeps these counts per hour (geo.store.facts): no history scan
         hours_params: list = ["change"] + ([cutoff[:13]] if cutoff is not None else [])
-        ev = _query(store, "SELECT h, to_status, n FROM event_hours WHERE layer = ? AND to_status IN "
+        ev = query_frame(store, "SELECT h, to_status, n FROM event_hours WHERE layer = ? AND to_status IN "
                            "('verified', 'closed') AND n <> 0" + (" AND h < ?" if cutoff is not None else ""),
                     hours_params)
         if minus is not None and len(ev):
             hour = _hour_expr(store)
             cut = " AND at < ?" if cutoff is not None else ""
-            less = _query(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events WHERE layer = ? "
+            less = query_frame(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events WHERE layer = ? "
                                  "AND action = 'transition' AND to_status IN ('verified', 'closed')" + cut
-                                 + f" AND feature_id IN (SELECT id FROM {S.CHANGE.table} WHERE {minus[0]}) "
+                                 + f" AND feature_id IN (SELECT id FROM {S.layer('change').table} WHERE {minus[0]}) "
                                  f"GROUP BY {hour}, to_status",
                           ["change", *([cutoff] if cutoff is not None else []), *minus[1]])
             if len(less):
@@ -177,7 +185,7 @@ def _trend(store: Store, cutoff: str | None, where: dict | None, minus: tuple[st
                 ev = ev.loc[ev["n"] != 0, ["h", "to_status", "n"]]
     else:
         hour = _hour_expr(store)
-        ev = _query(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events{_scan(store)} "
+        ev = query_frame(store, f"SELECT {hour} AS h, to_status, COUNT(*) AS n FROM events{scan_hint(store)} "
                            "WHERE layer = ? AND action = 'transition' AND to_status IN ('verified', "
                            f"'closed'){extra} GROUP BY {hour}, to_status", params)
     if ev.empty:
@@ -261,9 +269,6 @@ def _keep(key, figures: dict) -> None:
 
 def _extras(store: Store, as_of, batch_ids, counties, today) -> dict:
     """The weekly trend, the registers' figures and the closure review (see :func:`summary`)."""
-    from geo.engine import official
-    from geo.engine.figures import all_figures
-    from geo.change.review_figures import figures as review_figures
 
     cutoff = end_of_local_day_utc(as_of) if as_of is not None else None
     sc = official.scope(store, store.batches("change"), as_of, batch_ids, counties)
@@ -285,7 +290,6 @@ def _extras(store: Store, as_of, batch_ids, counties, today) -> dict:
 
 def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
     """Every figure but :func:`_extras`."""
-    from geo.engine import official
 
     cutoff = end_of_local_day_utc(as_of) if as_of is not None else None
     batches = store.batches("change")  # (a batch is listed as of a day if its polygons existed)
@@ -308,10 +312,10 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
         where["county_code"] = counties
     state = None  # the replayed polygons (as-of only): their status decides which are open
     if cutoff is None:
-        groups = _groups_now(store, batch_ids, counties)
+        groups = groups_now(store, batch_ids, counties)
     else:
         state = change_state(store, as_of, where=where or None)
-        groups = _groups_of(state)
+        groups = groups_of(state)
     groups = _with_due(groups, batches, today)
     county_names = _county_names(store, groups, counties)
     out = {
@@ -332,7 +336,7 @@ def _compute(store: Store, as_of, batch_ids, counties, today) -> dict:
                 fig.pop(k)
             out["by_batch"].append({"batch_id": int(b), "name": names.get(int(b), f"#{int(b)}"),
                                     "kind": kinds.get(int(b)), **fig})
-    others = _other_layers(store, as_of, cutoff, batch_ids, layer_counties, today, batches, state,
+    others = other_layers(store, as_of, cutoff, batch_ids, layer_counties, today, batches, state,
                            change_counties=counties)
     out.update({k: v for k, v in others.items() if k != "per_county"})
     per_county = others["per_county"]
@@ -362,9 +366,9 @@ def _county_names(store: Store, groups: pd.DataFrame, counties) -> dict[str, str
             names[str(code)] = name
     if len(groups):
         for code, name in zip(groups["county_code"], groups["county"]):
-            code = _text(code)
+            code = text_or_none(code)
             if code and code not in names:
-                names[code] = _text(name) or code
+                names[code] = text_or_none(name) or code
     if counties:
         names = {c: n for c, n in names.items() if c in counties}
     return dict(sorted(names.items()))

@@ -6,6 +6,8 @@ import threading
 
 from geo.core.errors import StoreError
 from geo.store.base import Store, Tx
+from geo.store.postgis import PostgisStore
+from geo.store.gpkg import GpkgStore
 
 _migrated: set[str] = set()
 _lock = threading.Lock()
@@ -29,7 +31,6 @@ def open_store(url: str, *, create: bool = False) -> Store:
     """
     url = str(url)
     if url.startswith(("postgresql://", "postgres://")):
-        from geo.store.postgis import PostgisStore
 
         store: Store = PostgisStore(url)
         if create:
@@ -42,7 +43,6 @@ def open_store(url: str, *, create: bool = False) -> Store:
             f"FOREST_DB must be a .gpkg path or a postgresql:// URL, not '{url}'",
             f"FOREST_DB 应为 .gpkg 文件路径或 postgresql:// 地址，而不是“{url}”",
         )
-    from geo.store.gpkg import GpkgStore
 
     store = GpkgStore(url)
     if create:

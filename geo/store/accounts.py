@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from geo.core.errors import NotFoundError
-from geo.store.values import _dumps
+from geo.store.values import dumps_json
 from geo.core.timeutil import now_utc
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class AccountsMixin:
         values.setdefault("created_at", now_utc())
         values.setdefault("disabled", False)
         if "counties" in values:
-            values["counties"] = _dumps(values["counties"])
+            values["counties"] = dumps_json(values["counties"])
         cols = list(values)
         tx.execute(
             f"INSERT INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
@@ -50,7 +50,7 @@ class AccountsMixin:
 
     def update_user(self, tx: Tx, name: str, **values) -> None:
         if "counties" in values:
-            values["counties"] = _dumps(values["counties"])
+            values["counties"] = dumps_json(values["counties"])
         sets = ", ".join(f"{k} = ?" for k in values)
         n = tx.execute(f"UPDATE users SET {sets} WHERE name = ?", [*values.values(), name])
         if n != 1:
@@ -71,5 +71,5 @@ class AccountsMixin:
         tx.execute(
             "INSERT INTO field_profiles (source, layer, mapping, encoding, crs, updated_at, "
             "updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [source, layer, _dumps(mapping), encoding, crs, now_utc(), actor],
+            [source, layer, dumps_json(mapping), encoding, crs, now_utc(), actor],
         )

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import ConflictError, NotFoundError, ValidationError
 from geo.store import cells, facts, visits
 from geo.store.accounts import AccountsMixin
@@ -29,13 +29,15 @@ from geo.store.reading import ReadMixin
 from geo.store.records import RecordsMixin
 # the DDL and value conversion live in their own modules; re-exported here for existing imports
 from geo.store.tables import (  # noqa: F401
-    _INT_COLUMNS, _REAL_COLUMNS, _TOKEN_TYPES, BACKFILL_PURPOSE, DERIVED_TABLES, EVENT_COLS, INDEXES,
+    INT_COLUMNS, REAL_COLUMNS, TOKEN_TYPES, BACKFILL_PURPOSE, DERIVED_TABLES, EVENT_COLS, INDEXES,
     RETIRED_INDEXES, TABLES,
-    _table_columns, _table_fields,
+    table_columns, table_fields,
 )
-from geo.store.values import _dumps, column_to_db, to_db_value  # noqa: F401
+from geo.store.values import dumps_json, column_to_db, to_db_value  # noqa: F401
 from geo.core.timeutil import fmt_local, now_utc
 from geo.core.types import BBox
+from geo.core.geometry import geom_hashes
+from geo.store.attribution import for_features
 
 SCHEMA_VERSION = 1
 
@@ -157,10 +159,10 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
             tables_missing = [name for name in TABLES if not self._columns(tx, name)]
             # columns added to a kept table since the store was made (nullable ones only)
             missing += [(name, f) for name in TABLES if name not in tables_missing and name not in DERIVED_TABLES
-                        for f in _table_fields(name) if f.name not in self._columns(tx, name)]
+                        for f in table_fields(name) if f.name not in self._columns(tx, name)]
             # a derived table whose columns changed is counted anew, not altered
             stale = [name for name in DERIVED_TABLES
-                     if name not in tables_missing and self._columns(tx, name) != _table_columns(name)]
+                     if name not in tables_missing and self._columns(tx, name) != table_columns(name)]
             retired = sorted(set(RETIRED_INDEXES) & self._indexes(tx))
         if not missing and not tables_missing and not stale and not retired:
             return []
@@ -188,7 +190,6 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
         return added + tables_missing + stale + [f"-{name}" for name in retired]
 
     def _backfill_geom_hash(self, tx: Tx) -> None:
-        from geo.core.geometry import geom_hashes
 
         rows = tx.query(f"SELECT id, {self._geom_select()} FROM change_polygons")
         if rows:
@@ -274,12 +275,10 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
         if batch_id is not None and "batch_id" in known:
             data["batch_id"] = [int(batch_id)] * n
         if "geom_hash" in known and "geom_hash" not in data:
-            from geo.core.geometry import geom_hashes
 
             data["geom_hash"] = geom_hashes(frame.geometry.values)
         b = shapely.bounds(frame.geometry.values)
         if lyr.attributed and "zones" in known and "zones" not in data:
-            from geo.store.attribution import for_features
 
             zone_id, zones = for_features(self, tx, frame.geometry.values)
             if any(z is not None for z in zones):
@@ -293,7 +292,7 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
         # a batch's import events (one per feature, all alike but for the id and status) written
         # by the database from the rows just stored, where the backend can (no Python per row)
         by_sql = not raw and not record_values and n >= 5000 and self._events_by_sql
-        fields_json = _dumps({"batch_id": batch_id}) if batch_id is not None else None
+        fields_json = dumps_json({"batch_id": batch_id}) if batch_id is not None else None
 
         def derived():
             """The aggregate rows and the import events of these features (pure Python/pandas)."""
@@ -310,7 +309,7 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
             elif record_values:
                 kept = [k for k in data if k not in ("status", "version", "created_at", "updated_at", "updated_by")]
                 events = [(layer, fid, at, actor, action, None, st,
-                           _dumps({k: data[k][i] for k in kept if data[k][i] is not None}) or None, comment, None, 1)
+                           dumps_json({k: data[k][i] for k in kept if data[k][i] is not None}) or None, comment, None, 1)
                           for i, (fid, st) in enumerate(zip(ids, data["status"]))]
             else:
                 events = [(layer, fid, at, actor, action, None, st, fields_json, comment, None, 1)
@@ -421,7 +420,7 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
             )
         from_status, version = current[0], int(current[1])
         if expected_version is not None and int(expected_version) != version:
-            raise self._conflict(lyr, fid, expected_version, version, tx)
+            raise self.conflict(lyr, fid, expected_version, version, tx)
         values = {k: to_db_value(v, types[k]) for k, v in changes.items()}
         moves_cell = layer == "change" and (geometry is not None or set(changes) & set(cells.DIMS))
         if moves_cell:
@@ -438,7 +437,7 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
         )
         if count != 1:  # lost a race between the read above and this write
             now = tx.query_one(f"SELECT version FROM {lyr.table} WHERE id = ?", [int(fid)])
-            raise self._conflict(lyr, fid, version, now[0] if now else None, tx)
+            raise self.conflict(lyr, fid, version, now[0] if now else None, tx)
         if geometry is not None:
             self._update_geometry(tx, lyr, fid, geometry)
             self._after_layer_write(tx, lyr)
@@ -462,16 +461,16 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
                     action,
                     from_status,
                     to_status,
-                    _dumps(changed) if changed else None,
+                    dumps_json(changed) if changed else None,
                     comment,
-                    _dumps(attachments) if attachments else None,
+                    dumps_json(attachments) if attachments else None,
                     version + 1,
                 )
             ],
         )
         return version + 1
 
-    def _conflict(self, lyr, fid, expected, actual, tx) -> ConflictError:
+    def conflict(self, lyr, fid, expected, actual, tx) -> ConflictError:
         last = tx.query_one(
             "SELECT actor, at, to_status FROM events WHERE layer = ? AND feature_id = ? "
             "ORDER BY id DESC LIMIT 1",

@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import StoreError
 from geo.store.base import INDEXES, TABLES, Store, Tx
 from geo.core.types import BBox

@@ -19,7 +19,7 @@ from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import StoreError
 from geo.store.base import INDEXES, TABLES, Store, Tx
 from geo.store.gpkg import prepare_geoms

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.store import cells, facts, visits
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ class PrecountMixin:
 
     # ---------------------------------------------------------------- pre-counted map cells
     def _cell_frame(self, tx: Tx, where_sql: str = "", params=()) -> pd.DataFrame:
-        lyr = S.CHANGE
+        lyr = S.layer("change")
         cx, cy = self._center_selects(lyr)
         names, rows = tx.columns(
             f"SELECT batch_id, county_code, status, verdict, {cx}, {cy} FROM {lyr.table}{where_sql}",

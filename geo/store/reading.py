@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import NotFoundError
 from geo.store import cells
 from geo.core.types import BBox

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.errors import ConflictError, NotFoundError, ValidationError
-from geo.store.tables import _INT_COLUMNS, _REAL_COLUMNS, EVENT_COLS, TABLES
-from geo.store.values import _dumps
+from geo.store.purpose import check_purpose, default_purpose
+from geo.store.tables import INT_COLUMNS, REAL_COLUMNS, EVENT_COLS, TABLES
+from geo.store.values import dumps_json
 from geo.core.timeutil import now_utc
 
 if TYPE_CHECKING:
@@ -92,18 +93,16 @@ class RecordsMixin:
 
     # ---------------------------------------------------------------- batches
     def add_batch(self, tx: Tx, **values) -> int:
-        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.engine.official.default_purpose`)."""
-        from geo.engine import official
-
+        """Insert a batch row; its ``purpose`` defaults by its source (:func:`geo.store.purpose.default_purpose`)."""
         values.setdefault("uploaded_at", now_utc())
         if "official" in values:  # official=True/False as a shorthand
             flag = values.pop("official")
-            values.setdefault("purpose", "official" if flag else official.default_purpose(values.get("source"), False))
-        values["purpose"] = official.check_purpose(values.get("purpose") or official.default_purpose(values.get("source")))
+            values.setdefault("purpose", "official" if flag else default_purpose(values.get("source"), False))
+        values["purpose"] = check_purpose(values.get("purpose") or default_purpose(values.get("source")))
         cols = list(values)
         for key in ("field_mapping",):
             if key in values:
-                values[key] = _dumps(values[key])
+                values[key] = dumps_json(values[key])
         bid = self._reserve_ids(tx, "batches", 1)[0]
         tx.execute(
             f"INSERT INTO batches (id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
@@ -149,9 +148,9 @@ class RecordsMixin:
             names, rows = tx.columns(sql, params)
         frame = pd.DataFrame(rows, columns=names, dtype=object)
         for col in frame.columns:
-            if col in _INT_COLUMNS:
+            if col in INT_COLUMNS:
                 frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
-            elif col in _REAL_COLUMNS:
+            elif col in REAL_COLUMNS:
                 frame[col] = pd.to_numeric(frame[col]).astype("float64")
         return frame
 
@@ -208,7 +207,7 @@ class RecordsMixin:
             "status", "version", "created_at", "updated_at", "updated_by") and v is not None}
         self.add_events(
             tx, [("item", iid, at, actor, "create", None, values["status"],
-                  _dumps(initial) if initial else None, None, None, 1)]
+                  dumps_json(initial) if initial else None, None, None, 1)]
         )
         return iid
 
@@ -270,6 +269,6 @@ class RecordsMixin:
         self.add_events(
             tx,
             [("item", int(item_id), at, actor, "edit", row[0], to_status,
-              _dumps(changed) if changed else None, comment, None, int(row[1]) + 1)],
+              dumps_json(changed) if changed else None, comment, None, int(row[1]) + 1)],
         )
         return int(row[1]) + 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 
 # Non-spatial tables. Types are tokens the backend replaces: {pk} {int} {real} {text} {date}
 # {ts} {bool} {blob}.
@@ -103,20 +103,20 @@ TABLES: dict[str, str] = {
 DERIVED_TABLES = ("change_cells", "change_facts", "event_hours", "change_cells_moved")
 
 
-def _table_columns(name: str) -> set[str]:
+def table_columns(name: str) -> set[str]:
     """The column names a table of :data:`TABLES` is declared with."""
     return set(re.findall(r"(\w+) \{", TABLES[name]))
 
 
-_TOKEN_TYPES = {"int": S.INT, "real": S.REAL, "text": S.TEXT, "date": S.DATE, "ts": S.DATETIME, "bool": S.BOOL}
+TOKEN_TYPES = {"int": S.INT, "real": S.REAL, "text": S.TEXT, "date": S.DATE, "ts": S.DATETIME, "bool": S.BOOL}
 
 
-def _table_fields(name: str) -> list[S.Field]:
+def table_fields(name: str) -> list[S.Field]:
     """The declared columns of a table of :data:`TABLES` that a migration can add (not keys)."""
     out = []
     for col, token, rest in re.findall(r"(\w+) \{(\w+)\}([^,]*)", TABLES[name]):
-        if token in _TOKEN_TYPES and "PRIMARY KEY" not in rest and "NOT NULL" not in rest:
-            out.append(S.Field(col, _TOKEN_TYPES[token], col, col))
+        if token in TOKEN_TYPES and "PRIMARY KEY" not in rest and "NOT NULL" not in rest:
+            out.append(S.Field(col, TOKEN_TYPES[token], col, col))
     return out
 # a batch stored before batches had a purpose: automatic detection is a candidate, the rest official
 BACKFILL_PURPOSE = ("UPDATE batches SET purpose = CASE WHEN source LIKE '自动检测%' THEN 'candidate' "
@@ -142,8 +142,8 @@ INDEXES = [
 # about a third of its storing time.
 RETIRED_INDEXES = ["ix_change_hash"]
 
-_INT_COLUMNS = {"id", "version", "feature_count", "size", "item_id", "feature_id"}
-_REAL_COLUMNS = {"manual_progress"}
+INT_COLUMNS = {"id", "version", "feature_count", "size", "item_id", "feature_id"}
+REAL_COLUMNS = {"manual_progress"}
 
 EVENT_COLS = (
     "layer",

@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
+from geo.core.timeutil import to_utc_text
 
 
-def _dumps(value) -> str | None:
+def dumps_json(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -26,7 +27,7 @@ def to_db_value(value, ftype: str):
     if isinstance(value, float) and math.isnan(value):
         return None
     if ftype == S.JSON:
-        return _dumps(value)
+        return dumps_json(value)
     if isinstance(value, np.generic):
         value = value.item()
     if ftype == S.INT:
@@ -40,7 +41,6 @@ def to_db_value(value, ftype: str):
             value = value.date() if callable(value.date) else value
         return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
     if ftype == S.DATETIME:
-        from geo.core.timeutil import to_utc_text
 
         return to_utc_text(value)
     return str(value)

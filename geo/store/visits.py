@@ -21,6 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 import shapely
+from geo.store import facts
 
 VISIT_METRES = 200.0
 M_PER_DEG = 111_195.0
@@ -96,7 +97,6 @@ def for_new_polygons(store, tx, bounds: np.ndarray, batch_ids) -> list[int]:
 
 def after_new_tracks(store, tx, lines: np.ndarray, started) -> int:
     """Mark the change polygons near newly inserted tracks; returns how many became visited."""
-    from geo.store import facts
 
     lines = np.asarray(lines, dtype=object)
     if not len(lines):

@@ -17,10 +17,11 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo.declare import schema as S
+from geo.declare import registry as S
 from geo.core.crs import crs_label
 from geo.core.errors import ValidationError
 from geo.store import Store
+from geo.chief.chiefs import chief_columns
 
 FORMATS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "kml": "KML", "xlsx": None}
 
@@ -33,7 +34,6 @@ def selection(store: Store, layer: str, ids=None, where: dict | None = None, bbo
     lyr = S.layer(layer)
     frame = store.read_layer(layer, ids=ids, where=where, bbox=bbox)
     if lyr.attributed and lyr.has("zones") and len(frame):
-        from geo.chief.chiefs import chief_columns
 
         frame = chief_columns(store, frame).drop(columns=["zones"])
     return lyr, frame

@@ -6,17 +6,16 @@ import io
 
 import pandas as pd
 
-from geo.declare import schema as S
+from geo.declare import registry as S
+from geo.chief.signboards import stale
 from geo.store import Store
 
 
 def signboards(store: Store) -> pd.DataFrame:
-    """Signboards with ``chief_changed``: the post the board shows changed hands after the board
-    was last updated (geo.chief.chiefs), so the board has gone stale even if nobody has reported it yet."""
-    from geo.chief.chiefs import stale_boards
-
+    """Signboards with ``chief_changed``: stale by the one rule (:func:`geo.chief.signboards.stale`)
+    though nobody has recorded it yet — the post changed hands after the board was last updated."""
     boards = store.read_layer("signboard", geometry=True)
-    boards["chief_changed"] = stale_boards(store, boards) & boards["status"].ne("retired")
+    boards["chief_changed"] = stale(store, boards) & boards["status"].ne("stale")
     return boards
 
 

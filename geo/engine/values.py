@@ -1,0 +1,81 @@
+"""A field value as people write it (form text, a CLI argument, a spreadsheet cell) in the field's
+declared type, and value lists by key or label — the same conversion and the same refusals for
+every layer and every way in."""
+
+from __future__ import annotations
+
+import math
+
+from geo.core.errors import ValidationError
+from geo.core.timeutil import as_date, to_utc_text
+from geo.declare import registry as S
+
+
+def coerce(lyr: S.Layer, name: str, value):
+    """A field value from a form or the CLI (text) in the field's type, or ValidationError."""
+    f = lyr.field(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if f.type == S.REAL:
+            out = float(value)
+            if math.isnan(out) or out < 0:
+                raise ValueError
+            return out
+        if f.type == S.INT:
+            return int(value)
+        if f.type == S.DATE:
+            return as_date(value).isoformat()
+        if f.type == S.DATETIME:
+            return to_utc_text(value)
+        if f.type == S.BOOL:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "是", "y"):
+                    return True
+                if value.lower() in ("0", "false", "no", "否", "n"):
+                    return False
+                raise ValueError
+            return bool(value)
+    except (TypeError, ValueError):
+        kind = {S.REAL: "a number ≥ 0", S.INT: "a whole number", S.DATE: "a date YYYY-MM-DD",
+                S.DATETIME: "a date and time", S.BOOL: "yes or no"}[f.type]
+        kind_zh = {S.REAL: "不小于 0 的数字", S.INT: "整数", S.DATE: "日期（年-月-日）",
+                   S.DATETIME: "日期时间", S.BOOL: "是或否"}[f.type]
+        raise ValidationError(
+            f"{f.en} ({name}) must be {kind}, not '{value}'",
+            f"“{f.zh}”应为{kind_zh}，而不是“{value}”",
+            field=name,
+        ) from None
+    return str(value).strip()
+
+
+def check_values(lyr: S.Layer, values: dict) -> dict:
+    """``values`` in their fields' types, with value lists and unknown names checked."""
+    out = {}
+    for name, value in values.items():
+        f = lyr.field(name)
+        v = coerce(lyr, name, value)
+        if v is not None and f.options and v not in f.options:  # a list may say "满意" for satisfied
+            v = next((o for o in f.options if v in (S.label(name, o, "zh"), S.label(name, o, "en"))), v)
+        if v is not None and f.options and v not in f.options:
+            v = option_key(f, v)
+        if v is not None and f.options and v not in f.options:
+            labels = "、".join(S.label(name, o) for o in f.options)
+            raise ValidationError(f"{f.en} must be one of {', '.join(f.options)}, not '{v}'",
+                                  f"“{f.zh}”只能是：{labels}（而不是“{v}”）", field=name)
+        out[name] = v
+    return out
+
+
+def option_key(f: S.Field, value):
+    """The key of a value-list entry written as people write it — its Chinese or English label
+    ("打包" for ``bagging``), any case, spaces ignored — or ``value`` unchanged."""
+    text = "".join(str(value).split()).lower()
+    for key in f.options:
+        pair = S.LABELS.get(f.name, {}).get(key)
+        names = {str(key).lower(), *(("".join(p.split()).lower() for p in pair) if pair else ())}
+        if pair:
+            names.add("".join(pair[0].split()).rstrip("级"))  # "旗县" for 旗县级
+        if text in names:
+            return key
+    return value
