@@ -75,8 +75,8 @@ def answer(user: dict, params) -> tuple[int, str]:
     if parsed is None:
         return 400, '{"error": "bbox=w,s,e,n and zoom=0..22"}'
     box, zoom = parsed
-    store = web._store()
-    cap = web._settings().map_max_features
+    store = web.shared_store()
+    cap = web.app_settings().map_max_features
     mode, n, data = _layer(store.url, token(store), fmap.snap_bbox(box, zoom), zoom, kept[1], cap,
                            _Who(user), today_local())
     return 200, f'{{"mode": "{mode}", "n": {int(n)}, "data": {data}}}'
@@ -107,5 +107,5 @@ def _layer(url: str, tok: str, bbox, zoom: int, filters, cap: int, who: _Who, to
     from geo.change import mapview as mv
     from geo.access.auth import scoped
 
-    view = mv.viewport(scoped(web._store(), who.user), bbox, zoom, filters, cap=cap, today=today, scope=who.access)
+    view = mv.viewport(scoped(web.shared_store(), who.user), bbox, zoom, filters, cap=cap, today=today, scope=who.access)
     return fmap.view_payload(view, zoom)

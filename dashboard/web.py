@@ -38,21 +38,21 @@ def text(key: str, lang: str, **kw) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _settings():
+def app_settings():
     return load_settings()
 
 
 @functools.lru_cache(maxsize=1)
-def _store():
+def shared_store():
     from geo.store import open_store
 
-    return open_store(_settings().db)
+    return open_store(app_settings().db)
 
 
 def policy():
     from geo.access.sessions import Policy
 
-    return Policy.from_settings(_settings())
+    return Policy.from_settings(app_settings())
 
 
 def sso_configured() -> bool:
@@ -71,7 +71,7 @@ def session_user(token: str | None) -> dict | None:
     from geo.access import sessions
 
     try:
-        return sessions.user_of(_store(), token, policy())
+        return sessions.user_of(shared_store(), token, policy())
     except StoreError:
         return None
 
@@ -81,7 +81,7 @@ def sign_in(name: str, password: str, ip: str | None, lang: str):
     from geo.access import sessions
 
     try:
-        _user, token = sessions.sign_in(_store(), name, password, policy(), ip=ip)
+        _user, token = sessions.sign_in(shared_store(), name, password, policy(), ip=ip)
     except StoreError:
         return text("unavailable", lang)
     except GeoError as err:
@@ -117,7 +117,7 @@ a{color:#1a7837}
 
 def signin_html(lang: str, nxt: str, message: str | None = None, name: str = "", sso: bool = False) -> str:
     e = html.escape
-    s = _settings()
+    s = app_settings()
     if message is None and not _has_accounts():
         message = text("no_accounts", lang)
     msg = f'<p class="msg" role="alert">{e(message)}</p>' if message else ""
@@ -141,7 +141,7 @@ def signin_html(lang: str, nxt: str, message: str | None = None, name: str = "",
 
 def _has_accounts() -> bool:
     try:
-        return not _store().users().empty
+        return not shared_store().users().empty
     except (StoreError, GeoError):
         return True
 
@@ -159,7 +159,7 @@ def board_page(number: str, lang: str = "zh") -> tuple[int, str]:
     from geo.chief import signboards as boards
 
     try:
-        card = boards.public_card(_store(), number)
+        card = boards.public_card(shared_store(), number)
     except StoreError:
         return 503, boards.not_found_html(lang, unavailable=True)
     if card is None:

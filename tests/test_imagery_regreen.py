@@ -15,7 +15,7 @@ from tests.imagery_data import field, write_scene
 from tests.test_imagery_zonal import _poly_4490
 
 
-def _setup(store, tmp_path):
+def setup_page(store, tmp_path):
     """Three places in 突泉县 over a 2023-07 / 2024-07 pair: A (closed, 恢复植被) green again,
     B (closed, 补植补造) still bare, C (restoration accepted in 2023) green again; D (closed, but
     rectified by removing a building) is not a re-vegetation and is not checked."""
@@ -44,7 +44,7 @@ def _setup(store, tmp_path):
 
 
 def test_the_check_flags_what_did_not_green(store, tmp_path):
-    ids, rid, folder = _setup(store, tmp_path)
+    ids, rid, folder = setup_page(store, tmp_path)
     rows = R.check(store, folder=folder).set_index("label")
     assert sorted(rows.index) == ["2023年突泉退化林修复", "A", "B"]  # D was no re-vegetation
     assert rows.loc["A", "verdict"] == "greened" and rows.loc["2023年突泉退化林修复", "verdict"] == "greened"
@@ -62,7 +62,7 @@ def test_the_check_flags_what_did_not_green(store, tmp_path):
 
 
 def test_without_imagery_after_the_date_there_is_no_verdict(store, tmp_path):
-    ids, rid, folder = _setup(store, tmp_path)
+    ids, rid, folder = setup_page(store, tmp_path)
     only = [s for s in SC.all_scenes(store) if s.acquired_on.year == 2023]
     rows = R.check(store, folder=folder, scenes=only)
     assert set(rows["verdict"]) == {"no_imagery"}
@@ -71,7 +71,7 @@ def test_without_imagery_after_the_date_there_is_no_verdict(store, tmp_path):
 def test_not_greened_places_become_items_for_the_next_round(store, tmp_path):
     from geo.items import items
 
-    ids, rid, folder = _setup(store, tmp_path)
+    ids, rid, folder = setup_page(store, tmp_path)
     rows = R.check(store, folder=folder)
     made = R.to_items(store, rows, actor="staff", deadline="2025-06-30")
     assert len(made) == 1
@@ -88,7 +88,7 @@ def test_cli_regreen(tmp_path, capsys, monkeypatch):
 
     db = str(tmp_path / "c.gpkg")
     store = open_store(db, create=True)
-    ids, rid, folder = _setup(store, tmp_path)
+    ids, rid, folder = setup_page(store, tmp_path)
     monkeypatch.setenv("FOREST_IMAGERY_DIR", str(folder))
     assert main(["imagery", "regreen", "--db", db, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -15,7 +15,7 @@ from shapely.geometry import box
 from geo.engine import workflow
 from geo.core.errors import TransitionError, ValidationError
 from geo.engine import records
-from geo.cli.registers import operate
+from geo.engine.operations import operate
 from geo.core.timeutil import today_local
 from tests.helpers import jpeg
 from tests.test_cli import geo
@@ -66,7 +66,7 @@ def flags(v) -> dict:
 
 
 def test_a_dead_tree_list_is_placed_and_its_past_removals_checked(trees):
-    _store, out, f = trees
+    shared_store, out, f = trees
     assert out["stored"] == 6 and out["problems"] == []
     assert f["status"].to_dict() == {"SC001": "removed", "SC002": "removed", "SC003": "removed",
                                      "SC004": "found", "SC005": "found", "SC006": "found"}

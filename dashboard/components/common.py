@@ -12,23 +12,23 @@ from geo.store import Store, open_store
 
 
 @st.cache_resource(show_spinner=False)
-def _settings() -> Settings:
+def app_settings() -> Settings:
     return load_settings()
 
 
 def settings() -> Settings:
-    return _settings()
+    return app_settings()
 
 
 @st.cache_resource(show_spinner=False)
-def _store(url: str) -> Store:
+def shared_store(url: str) -> Store:
     # A Store holds no connection (each action opens its own), so one object can serve every
     # session's thread.
     return open_store(url)
 
 
 def store() -> Store:
-    return _store(settings().db)
+    return shared_store(settings().db)
 
 
 def lang() -> str:

@@ -21,7 +21,7 @@ from geo.core.timeutil import fmt_local
 HIDDEN = {"flags", "extra", "times", "version", "created_at", "updated_at", "updated_by", "geom_hash"}
 
 
-def _value(layer: str, name: str, value):
+def value_text(layer: str, name: str, value):
     if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
         return None
     if name == "status":
@@ -46,7 +46,7 @@ def attributes_table(layer: str, feat: dict) -> pd.DataFrame:
     for f in S.layer(layer).fields:
         if f.name in HIDDEN or f.name == "zones":  # (zones: shown as the chiefs, not as JSON)
             continue
-        v = _value(layer, f.name, feat.get(f.name))
+        v = value_text(layer, f.name, feat.get(f.name))
         if v is not None:
             rows.append((field_label(layer, f.name), v))
     extra = feat.get("extra") or {}
@@ -59,7 +59,7 @@ def history_table(events: list[dict], layer: str) -> pd.DataFrame:
     rows = []
     for e in events:
         fields = e.get("fields") or {}
-        shown = "；".join(f"{field_label(layer, k) if k in S.layer(layer).names else k}：{_value(layer, k, v)}"
+        shown = "；".join(f"{field_label(layer, k) if k in S.layer(layer).names else k}：{value_text(layer, k, v)}"
                          for k, v in fields.items() if k != "batch_id")
         rows.append({
             t("history.at"): fmt_local(e["at"]),

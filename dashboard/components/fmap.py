@@ -480,7 +480,7 @@ def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
             outlines,
             name="counties",
             style_function=lambda f: {"color": "#333333", "weight": 1.6, "fill": False},
-            on_each_feature=JsCode(_TEXT_TOOLTIP_JS.replace("__FIELD__", "n")),
+            on_each_feature=JsCode(TEXT_TOOLTIP_JS.replace("__FIELD__", "n")),
             interactive=False,
         ).add_to(m)
     if loader is not None:
@@ -489,7 +489,7 @@ def base_map(center, zoom: int, basemap: str = "none", tianditu_key: str = "",
     return m
 
 
-_TEXT_TOOLTIP_JS = """
+TEXT_TOOLTIP_JS = """
 function(feature, layer) {
   var v = feature.properties.__FIELD__;
   if (v !== undefined && v !== null) {

@@ -199,7 +199,7 @@ def choropleth(frame, value: str, key: str) -> None:
         return {"color": "#555555", "weight": 0.8, "fillColor": steps[min(4, int(v // 20))], "fillOpacity": 0.75}
 
     folium.GeoJson(fc, style_function=style,
-                   on_each_feature=folium.utilities.JsCode(fmap._TEXT_TOOLTIP_JS.replace("__FIELD__", "n"))).add_to(group)
+                   on_each_feature=folium.utilities.JsCode(fmap.TEXT_TOOLTIP_JS.replace("__FIELD__", "n"))).add_to(group)
     fmap.localise(group)
     st_folium(m, key=key, height=420, use_container_width=True, feature_group_to_add=[group], returned_objects=[])
 

@@ -22,7 +22,7 @@ from geo.declare.registry import rules_of
 from geo.engine import display
 from geo.engine import records
 from geo.engine import figures as rfig
-from geo.cli.registers import operate
+from geo.engine.operations import operate
 from geo.engine.asof import token
 from geo.core.timeutil import today_local
 

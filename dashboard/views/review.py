@@ -228,7 +228,7 @@ with right:
         if rule is not None:
             need = closure.needs(feat)
             st.caption(need.note(lang()))
-            facts = [(need.label(n, lang()), fp._value("change", n, feat.get(n)) or "—")
+            facts = [(need.label(n, lang()), fp.value_text("change", n, feat.get(n)) or "—")
                      for n in ("verdict", *need.requires, *need.optional) if n in S.layer("change").names]
             facts += [(S.layer("change").field("area_ha").label(lang()), f"{feat.get('area_ha') or 0:.4f}"),
                       (S.layer("change").field("after_date").label(lang()), feat.get("after_date") or "—")]

@@ -27,7 +27,7 @@ from geo.declare import registry as S
 from geo.change.closure import review_settings
 from geo.access.scope import unwrap
 from geo.core.timeutil import today_local
-from geo.change.deadlines import with_deadlines
+from geo.change.deadlines import RECTIFY_STAGE, VERIFY_STAGE, with_deadlines
 from geo.docs.blocks import Block
 from geo.docs.text import zh_date
 from geo.docs.layout import render
@@ -62,8 +62,7 @@ def overdue_polygons(store, today: dt.date | None = None) -> pd.DataFrame:
     cols = ["polygon_no", "county_code", "county", "township", "status", "verdict", "batch_id", "deadline", "zones",
             "zone_id", "flags"]
     frame = store.read_layer("change", columns=cols, geometry=False,
-                             where={"status": ["issued", "verifying", "verified", "case_filed", "penalized",
-                                               "rectifying", "rectified", "returned"]})
+                             where={"status": [*VERIFY_STAGE, *RECTIFY_STAGE]})
     if frame.empty:
         return frame.assign(due=None, overdue=False, days_overdue=0)
     # official batches only (geo.engine.official: candidates and tests carry no deadline anyone answers for)

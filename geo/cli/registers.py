@@ -8,21 +8,16 @@ had (``ingest``, ``transition``, ``history``, ``export``). Changes name an accou
 
 from __future__ import annotations
 
-import importlib
 import json
 
 from geo.declare import registry as S
 from geo.cli.common import emit as _print
 from geo.cli.common import pairs as _pairs
 from geo.core.errors import ValidationError
-from geo.engine import records
+from geo.engine import operations, records
 from geo.core import evidence
 from geo.engine import workflow
 from geo.ingest import tables
-from geo.core.errors import PermissionDenied
-from geo.engine.records import check_values
-from geo.access.scope import unwrap
-from geo.access.scope import ScopedStore
 
 
 def _geometry(args):
@@ -116,7 +111,7 @@ def run(args, settings, store, access, actor) -> int:
         _print({"layer": args.layer, "id": args.id, "version": v}, args.json)
         return 0
     if cmd == "op":
-        result = operate(store, args.layer, args.id, args.operation, _pairs(args.field, "--field"), actor=actor,
+        result = operations.operate(store, args.layer, args.id, args.operation, _pairs(args.field, "--field"), actor=actor,
                          access=access, comment=args.comment, attachments=evidence.read_files(args.attach),
                          geometry=_geometry(args))
         _print({"layer": args.layer, "id": args.id, "operation": args.operation, "result": result}, args.json)
@@ -128,48 +123,3 @@ def run(args, settings, store, access, actor) -> int:
         _print(report, args.json)
         return 0
     raise AssertionError(cmd)
-
-
-def operation(layer: str, key: str):
-    lyr = S.layer(layer)
-    for op in lyr.operations:
-        if op.key == key:
-            return op
-    names = "、".join(f"{o.key}（{o.zh}）" for o in lyr.operations) or "无"
-    raise ValidationError(f"{lyr.en} has no operation '{key}'", f"{lyr.zh}没有操作“{key}”。可用：{names}")
-
-
-def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, access=None, comment=None,
-            attachments=None, geometry=None):
-    """Run a register operation (also what the page's operation forms call)."""
-
-    raw, access = unwrap(store, access)
-    op = operation(layer, key)
-    if access is not None and op.roles and access.role not in op.roles and not access.is_admin:
-        raise PermissionDenied(f"role '{access.role}' may not {op.en.lower()}", f"当前角色不能办理“{op.zh}”")
-    if op.statuses:
-        current = raw.get_feature(layer, int(fid))
-        if current.get("status") not in op.statuses:
-            lyr = S.layer(layer)
-            raise ValidationError(
-                f"'{op.en}' is not offered for a {lyr.en} record in status '{current.get('status')}'",
-                f"{lyr.zh}当前状态为“{S.label('status', current.get('status'))}”，不能办理“{op.zh}”")
-    declared = {f.name: f for f in op.fields}
-    unknown = set(values) - set(declared)
-    if unknown:
-        raise ValidationError(f"'{op.key}' takes {', '.join(declared) or 'no fields'}",
-                              f"“{op.zh}”可填写：{'、'.join(f.zh for f in op.fields) or '无'}")
-    missing = [f.zh for f in op.fields if f.required and values.get(f.name) in (None, "")]
-    if missing:
-        raise ValidationError(f"{op.en}: required fields are missing", f"“{op.zh}”需要填写：{'、'.join(missing)}")
-    carrier = S.Layer(key=op.key, table="", geometry=None, zh=op.zh, en=op.en, fields=op.fields)
-    values = check_values(carrier, values)
-    module, func = op.run.split(":")
-    fn = getattr(importlib.import_module(module), func)
-    return fn(store if access is None else _scoped(raw, access), fid, values, actor=actor, access=access,
-              comment=comment, attachments=attachments or [], geometry=geometry)
-
-
-def _scoped(raw, access):
-
-    return ScopedStore(raw, access)

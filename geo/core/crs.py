@@ -34,7 +34,7 @@ def gk3_epsg_for_lon(lon: float) -> int:
 
 
 @lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
+def transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
@@ -43,7 +43,7 @@ def transform_geoms(geoms: np.ndarray, src, dst) -> np.ndarray:
     src, dst = CRS.from_user_input(src).to_string(), CRS.from_user_input(dst).to_string()
     if src == dst:
         return geoms
-    tr = _transformer(src, dst)
+    tr = transformer(src, dst)
 
     def fn(xy):
         x, y = tr.transform(xy[:, 0], xy[:, 1])
@@ -95,7 +95,7 @@ def _simple_polygon_areas(geoms: np.ndarray, dst: str) -> np.ndarray:
     polygons that copy was most of the time, and held the GIL)."""
     xy = shapely.get_coordinates(geoms)
     counts = shapely.get_num_coordinates(geoms)
-    x, y = _transformer(CGCS2000, CRS.from_user_input(dst).to_string()).transform(xy[:, 0], xy[:, 1])
+    x, y = transformer(CGCS2000, CRS.from_user_input(dst).to_string()).transform(xy[:, 0], xy[:, 1])
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     ring = np.repeat(np.arange(len(geoms)), counts)
     x, y = x - x[start[ring]], y - y[start[ring]]

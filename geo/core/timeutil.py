@@ -105,6 +105,18 @@ def as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(text.replace("/", "-"))
 
 
+def optional_date(value) -> dt.date | None:
+    """A date from whatever a record holds (date, datetime, ISO or office text such as 2025年3月4日),
+    or None when it holds none or something that is not a date (长期坚持, NaN): the one lenient
+    reading of an optional date field, for rules and figures that skip what they cannot date."""
+    if value is None:
+        return None
+    try:
+        return as_date(value)
+    except (TypeError, ValueError):  # pandas' NA refuses comparison; NaN and free text do not parse
+        return None
+
+
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 

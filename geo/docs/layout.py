@@ -109,7 +109,7 @@ def _cuts(n: int, lines: int):
 
 
 # ---------------------------------------------------------------------------- runs and paragraphs
-def _fonts(run, east: str, size: float, bold: bool = False, latin: str = LATIN_FONT, color=None) -> None:
+def set_fonts(run, east: str, size: float, bold: bool = False, latin: str = LATIN_FONT, color=None) -> None:
     if size == SIZE_BODY:  # 三号 characters a little narrower than the grid's pitch (see CONDENSE)
         run.font._element.get_or_add_rPr()
         sp = OxmlElement("w:spacing")
@@ -149,7 +149,7 @@ def _no_grid(p) -> None:
     _ppr(p, el)
 
 
-def _para(doc_or_cell, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars: float = 2, line: float = LINE,
+def paragraph(doc_or_cell, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars: float = 2, line: float = LINE,
           left_chars: float = 0.0, right_chars: float = 0.0, before: float = 0.0, grid: bool = False):
     p = doc_or_cell.add_paragraph()
     fmt = p.paragraph_format
@@ -178,13 +178,13 @@ def _para(doc_or_cell, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars: float 
     return p
 
 
-def _blank(doc, n: int = 1) -> None:
+def blank_line(doc, n: int = 1) -> None:
     for _ in range(n):
-        _para(doc, indent_chars=0)
+        paragraph(doc, indent_chars=0)
 
 
 # ---------------------------------------------------------------------------- the page
-def _setup(doc, title: str, author: str, day: dt.date, historic: bool) -> None:
+def setup_page(doc, title: str, author: str, day: dt.date, historic: bool) -> None:
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Mm(210), Mm(297)
@@ -260,7 +260,7 @@ def _page_number(footer, align) -> None:
 
     def run(text: str | None = None, fld: str | None = None, instr: str | None = None):
         r = p.add_run(text or "")
-        _fonts(r, PAGE_FONT, SIZE_PAGE, latin=PAGE_FONT)
+        set_fonts(r, PAGE_FONT, SIZE_PAGE, latin=PAGE_FONT)
         if fld:
             el = OxmlElement("w:fldChar")
             el.set(qn("w:fldCharType"), fld)
@@ -281,7 +281,7 @@ def _page_number(footer, align) -> None:
     run(" —")
 
 
-def _font_table(doc) -> None:
+def font_table(doc) -> None:
     """Declare the official-document fonts (charset GB2312, PANOSE, family) for substitution."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from lxml import etree
@@ -338,18 +338,18 @@ def _el(tag: str, **attrs):
 def _letterhead(doc, mark: str, number: str, signer: str) -> None:
     mm = 80 if signer else 35
     size = min(48.0, (TEXT_W_MM * 72 / 25.4) / max(width(mark), 1) * 0.96)
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=size * 1.2,
+    p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=size * 1.2,
               before=mm * 72 / 25.4 - size * 0.2, grid=False)
-    _fonts(p.add_run(mark), TITLE_FONT, size, color=RED)
-    _blank(doc, 1)
+    set_fonts(p.add_run(mark), TITLE_FONT, size, color=RED)
+    blank_line(doc, 1)
     if signer:
-        p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=1)
+        p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=1)
         p.paragraph_format.tab_stops.add_tab_stop(Pt((CHARS - 1) * CHAR), WD_TAB_ALIGNMENT.RIGHT)
-        _fonts(p.add_run(number + "\t签发人："), BODY_FONT, SIZE_BODY)
-        _fonts(p.add_run(signer), H2_FONT, SIZE_BODY)
+        set_fonts(p.add_run(number + "\t签发人："), BODY_FONT, SIZE_BODY)
+        set_fonts(p.add_run(signer), H2_FONT, SIZE_BODY)
     else:
-        p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
-        _fonts(p.add_run(number), BODY_FONT, SIZE_BODY)
+        p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
+        set_fonts(p.add_run(number), BODY_FONT, SIZE_BODY)
     # the red rule, 4 mm below the number, as wide as the 版心
     bdr = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -370,7 +370,7 @@ def _record(doc, cc: str, printer: str, printed: str) -> None:
         rows.append(("print", f"{printer}\t{printed}印发" if printed else printer))
     if not rows:
         return
-    anchor = _para(doc, indent_chars=0)
+    anchor = paragraph(doc, indent_chars=0)
     table = doc.add_table(rows=len(rows), cols=1)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _tblpr(table, _el("tblpPr", leftFromText=0, rightFromText=0, vertAnchor="margin", horzAnchor="margin",
@@ -402,15 +402,15 @@ def _record(doc, cc: str, printer: str, printed: str) -> None:
         else:
             fmt.left_indent = Pt(SIZE_PAGE)
             fmt.tab_stops.add_tab_stop(Pt(TEXT_W_MM * 72 / 25.4 - SIZE_PAGE), WD_TAB_ALIGNMENT.RIGHT)
-        _fonts(p.add_run(value), BODY_FONT, SIZE_PAGE)
+        set_fonts(p.add_run(value), BODY_FONT, SIZE_PAGE)
     anchor._p.addnext(table._tbl)
     # a paragraph after it: the floating table anchors to it, and a document does not end in a table
-    tail = _para(doc, indent_chars=0, line=1)
+    tail = paragraph(doc, indent_chars=0, line=1)
     table._tbl.addnext(tail._p)
 
 
 # ---------------------------------------------------------------------------- tables
-def _table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) -> None:
+def add_table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) -> None:
     ncol = len(rows[0])
     table = doc.add_table(rows=len(rows), cols=ncol)
     table.style = "Table Grid"
@@ -445,7 +445,7 @@ def _table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) -> 
             fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             fmt.line_spacing = Pt(size + 6)
             _no_grid(p)
-            _fonts(p.add_run(str(value)), H1_FONT if i == 0 else BODY_FONT, size, bold=total)
+            set_fonts(p.add_run(str(value)), H1_FONT if i == 0 else BODY_FONT, size, bold=total)
 
 
 # ---------------------------------------------------------------------------- the document
@@ -454,81 +454,81 @@ def render(blocks: list[Block], *, title: str, author: str, day: dt.date, histor
            printed: str = "") -> bytes:
     """The .docx bytes of ``blocks`` (see :mod:`geo.docs.blocks` for the kinds)."""
     doc = Document()
-    _setup(doc, title, author, day, historic)
-    _font_table(doc)
+    setup_page(doc, title, author, day, historic)
+    font_table(doc)
     body = doc.element.body
     for p in list(body.findall(qn("w:p"))):  # the template's empty first paragraph
         if not "".join(t.text or "" for t in p.iter(qn("w:t"))):
             body.remove(p)
     if letterhead or number:
         _letterhead(doc, letterhead, number, signer)
-        _blank(doc, 2)  # the title two lines below the rule
+        blank_line(doc, 2)  # the title two lines below the rule
     signs = []
     for i, b in enumerate(blocks):
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         if b.kind == "title":
             lines = b.lines or [b.text]
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36, grid=False)
+            p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36, grid=False)
             for k, line in enumerate(lines):  # one paragraph, a manual line break between lines
                 r = p.add_run(line)
-                _fonts(r, TITLE_FONT, SIZE_TITLE)
+                set_fonts(r, TITLE_FONT, SIZE_TITLE)
                 if k < len(lines) - 1:
                     r.add_break(WD_BREAK.LINE)
             if nxt is None or nxt.kind != "subtitle":
-                _blank(doc, 1)
+                blank_line(doc, 1)
         elif b.kind == "subtitle":
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
-            _fonts(p.add_run(b.text), H2_FONT, SIZE_BODY)
-            _blank(doc, 1)
+            p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
+            set_fonts(p.add_run(b.text), H2_FONT, SIZE_BODY)
+            blank_line(doc, 1)
         elif b.kind == "recipients":
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0)
-            _fonts(p.add_run(b.text.rstrip("：:") + "："), BODY_FONT, SIZE_BODY)
+            p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0)
+            set_fonts(p.add_run(b.text.rstrip("：:") + "："), BODY_FONT, SIZE_BODY)
         elif b.kind == "h1":
-            p = _para(doc)
+            p = paragraph(doc)
             p.paragraph_format.keep_with_next = True
-            _fonts(p.add_run(b.text), H1_FONT, SIZE_BODY)
+            set_fonts(p.add_run(b.text), H1_FONT, SIZE_BODY)
         elif b.kind == "h2":
-            p = _para(doc)
+            p = paragraph(doc)
             p.paragraph_format.keep_with_next = True
-            _fonts(p.add_run(b.text), H2_FONT, SIZE_BODY)
+            set_fonts(p.add_run(b.text), H2_FONT, SIZE_BODY)
         elif b.kind == "table":
             if b.caption:
-                cap = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, grid=False)
+                cap = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, grid=False)
                 cap.paragraph_format.keep_with_next = True
-                _fonts(cap.add_run(b.caption), H1_FONT, SIZE_TABLE + 2)
-            _table(doc, b.rows, b.widths or _widths(b.rows))
-            _para(doc, indent_chars=0)
+                set_fonts(cap.add_run(b.caption), H1_FONT, SIZE_TABLE + 2)
+            add_table(doc, b.rows, b.widths or _widths(b.rows))
+            paragraph(doc, indent_chars=0)
         elif b.kind == "attach_note":
-            _blank(doc, 1)
+            blank_line(doc, 1)
             for k, line in enumerate(b.text.split("\n")):
                 if k == 0:
-                    p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=2)
+                    p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=2)
                 else:  # later names align with the first one, after "附件："
-                    p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=5)
-                _fonts(p.add_run(line), BODY_FONT, SIZE_BODY)
+                    p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=5)
+                set_fonts(p.add_run(line), BODY_FONT, SIZE_BODY)
         elif b.kind == "sign":
             signs.append(b.text)
             if nxt is None or nxt.kind != "sign":
                 _signature(doc, signs)
                 signs = []
         elif b.kind == "attachment":
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0)
+            p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0)
             p.paragraph_format.page_break_before = True
-            _fonts(p.add_run(b.text), H1_FONT, SIZE_BODY)
-            _blank(doc, 1)
+            set_fonts(p.add_run(b.text), H1_FONT, SIZE_BODY)
+            blank_line(doc, 1)
             lines = b.caption.split(BREAK)
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36, grid=False)
+            p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36, grid=False)
             for k, line in enumerate(lines):
                 r = p.add_run(line)
-                _fonts(r, TITLE_FONT, SIZE_TITLE)
+                set_fonts(r, TITLE_FONT, SIZE_TITLE)
                 if k < len(lines) - 1:
                     r.add_break(WD_BREAK.LINE)
         else:  # lead, p, contact (left-aligned: an e-mail address does not break)
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT if b.kind == "contact" else WD_ALIGN_PARAGRAPH.JUSTIFY)
+            p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT if b.kind == "contact" else WD_ALIGN_PARAGRAPH.JUSTIFY)
             if b.head:
                 kai = b.head_style == "kai"
-                _fonts(p.add_run(b.head), H2_FONT if kai else BODY_FONT, SIZE_BODY, bold=not kai)
-            _fonts(p.add_run(b.text), BODY_FONT, SIZE_BODY)
+                set_fonts(p.add_run(b.head), H2_FONT if kai else BODY_FONT, SIZE_BODY, bold=not kai)
+            set_fonts(p.add_run(b.text), BODY_FONT, SIZE_BODY)
     _record(doc, cc, printer, printed)
     buf = io.BytesIO()
     doc.save(buf)
@@ -546,7 +546,7 @@ def _signature(doc, lines: list[str]) -> None:
     """落款 without a seal (GB/T 9704 §7.3.5.2): one blank line; the issuer two characters from the
     right; the date below, its first character two characters right of the issuer's first — or,
     when the date is the longer, the date two characters from the right and the issuer moved left."""
-    _blank(doc, 1)
+    blank_line(doc, 1)
     if len(lines) == 1:
         lines = [lines[0], ""]
     issuer, date = lines[0], lines[1]
@@ -560,5 +560,5 @@ def _signature(doc, lines: list[str]) -> None:
     for text, start in ((issuer, start_i), (date, start_d)):
         if not text:
             continue
-        p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=max(start, 0))
-        _fonts(p.add_run(text), BODY_FONT, SIZE_BODY)
+        p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=max(start, 0))
+        set_fonts(p.add_run(text), BODY_FONT, SIZE_BODY)

@@ -207,6 +207,12 @@ def check_rows(access: Access | None, layer: str, counties) -> None:
     """An import of many records: the actor may add to ``layer``, and every row's county
     (``counties``, one per row) is within the actor's counties."""
     check_rights(access, layer)
+    check_counties(access, layer, counties)
+
+
+def check_counties(access: Access | None, layer: str, counties) -> None:
+    """Every row's county (``counties``, one per row) is within the actor's counties (a batch
+    upload, whose right is the upload role's, checks only this)."""
     if access is None or access.counties is None or not S.layer(layer).has("county_code"):
         return
     outside = sorted({str(c) for c in counties if c not in access.counties and c not in (None, "")})

@@ -34,6 +34,7 @@ from geo.core.config import load_settings
 from geo.ingest.archive import Limits, inspect_zip, read_member
 from geo.ingest import Options, commit, prepare
 from geo.store.attribution import zones_in_force
+from geo.core.text import decode_or_refuse
 
 
 @dataclass(frozen=True)
@@ -169,14 +170,7 @@ def _col(frame: pd.DataFrame, names) -> str | None:
 
 
 def _csv_tracks(data: bytes, source: str) -> list[Track]:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise IngestError(f"{source}: not UTF-8 or GBK text", f"“{source}”既不是 UTF-8 也不是 GBK 编码的文本")
+    text = decode_or_refuse(data, source)
     frame = pd.read_csv(io.StringIO(text), dtype=str)
     lon, lat, tm = _col(frame, _LON), _col(frame, _LAT), _col(frame, _TIME)
     if not (lon and lat):

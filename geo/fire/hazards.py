@@ -20,19 +20,12 @@ import pandas as pd
 
 from geo.core.errors import ValidationError
 from geo.engine.figures import deadline_days, tally, year_of
-from geo.core.timeutil import as_date
+from geo.core.timeutil import optional_date
 from geo.fire.layers import HAZARD
 from geo.engine import figures as F
 
 FIGURE_COLUMNS = ("found_on", "rectified_on")
 LEVELS_FINE_FIRST = ("grid", "village", "township", "banner", "league")
-
-
-def _d(value) -> dt.date | None:
-    try:
-        return as_date(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def zone_chief(store, record: dict) -> dict | None:
@@ -57,7 +50,7 @@ def zone_chief(store, record: dict) -> dict | None:
 
 def validate(store, values: dict, current: dict | None) -> dict:
     merged = {**(current or {}), **values}
-    found, deadline, rectified = _d(merged.get("found_on")), _d(merged.get("deadline")), _d(merged.get("rectified_on"))
+    found, deadline, rectified = optional_date(merged.get("found_on")), optional_date(merged.get("deadline")), optional_date(merged.get("rectified_on"))
     if found and deadline and deadline < found:
         raise ValidationError("the deadline is before the hazard was found",
                               f"整改期限（{deadline}）早于发现日期（{found}）", field="deadline")

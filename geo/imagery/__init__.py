@@ -10,4 +10,7 @@
 * :mod:`~geo.demo.imagery` — synthetic imagery over 兴安盟 for the demo store.
 
 Offline basemap tiles built from GeoTIFFs live in :mod:`geo.imagery.basemap`.
+
+Uses the engine, :mod:`geo.ingest` and the layers below them; of the other parts only
+:mod:`geo.items` (the re-greening check turns its findings into items).
 """

@@ -7,7 +7,6 @@ size — a changed polygon gets a new version, hence new chips.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 from pathlib import Path
@@ -21,20 +20,10 @@ from shapely.geometry import mapping, shape
 from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 from geo.core.config import load_settings
+from geo.core.timeutil import optional_date
 
 OUTLINE = (255, 230, 0)  # yellow: seen on green forest, brown soil and grey NDVI gaps alike
 MIN_SIDE_PX = 40  # a tiny polygon still shows this many pixels of its surroundings
-
-
-def _as_date(v) -> dt.date | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(str(v)[:10])
-    except ValueError:
-        return None
 
 
 def ndvi_colours(values: np.ndarray) -> np.ndarray:
@@ -48,7 +37,7 @@ def ndvi_colours(values: np.ndarray) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-def _stretch(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def stretch(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Bands (3, h, w) to uint8 (h, w, 3), all three by one 2–98 % range of the valid pixels (one
     range keeps the colours' balance: green forest stays green)."""
     vals = data[:, valid]
@@ -111,7 +100,7 @@ def render(src, scene: SC.Scene, geom, kind: str = "rgb", size: int = 256, pad: 
         data = src.read(idx, window=window, out_shape=(3, size, size), boundless=True, fill_value=fill)
         data = data.astype("float32")
         valid = np.any(data != fill, axis=0)
-        rgb = _stretch(data, valid)
+        rgb = stretch(data, valid)
     img = Image.fromarray(rgb)
     draw = ImageDraw.Draw(img)
     x0, y0 = cx - side / 2, cy - side / 2
@@ -158,7 +147,7 @@ def pair_for(scenes: list[SC.Scene], geom, before, after, kind: str = "rgb"):
         rgb = [s for s in cover if s.can_rgb]
         if len({s.acquired_on for s in rgb}) >= 2:
             cover = rgb
-    return SC.pick_pair(cover, _as_date(before), _as_date(after))
+    return SC.pick_pair(cover, optional_date(before), optional_date(after))
 
 
 def _cache_file(folder: Path, store, scene: SC.Scene, feature: dict, kind: str, size: int) -> Path:

@@ -115,7 +115,7 @@ def overlay(image: Image, max_size: int = 1024) -> tuple[bytes, tuple[float, flo
     bounds = transform_bounds("EPSG:3857", "EPSG:4326", west, south, east, north)
     if image.kind == "rgb":
         valid = data.sum(0) > 0
-        rgb = CH._stretch(data, valid)
+        rgb = CH.stretch(data, valid)
     else:
         valid = data[0] != fill
         rgb = CH.ndvi_colours(np.where(valid, data[0] * image.scale, np.nan))

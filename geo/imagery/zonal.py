@@ -17,7 +17,6 @@ goes stale because imagery was processed.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +31,7 @@ from geo.imagery import ndvi as N
 from geo.imagery import scenes as SC
 from geo.core.timeutil import now_utc
 from geo.access.scope import unwrap
+from geo.core.timeutil import optional_date
 
 STRIP_ROWS = 1024
 NDVI_FIELDS = ("ndvi_before", "ndvi_before_median", "ndvi_after", "ndvi_after_median", "ndvi_change",
@@ -175,15 +175,6 @@ def scene_stats(scene: SC.Scene, geoms, folder=None, strip: int = STRIP_ROWS, cr
                              local, strip)
 
 
-def _date(v) -> dt.date | None:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return None
-    try:
-        return dt.date.fromisoformat(str(v)[:10])
-    except ValueError:
-        return None
-
-
 def choose_pairs(polys: gpd.GeoDataFrame, scenes: list[SC.Scene]) -> tuple[np.ndarray, np.ndarray]:
     """For each polygon the ids of its before and after scenes (0 where none): among the NDVI
     scenes covering it (wholly if any does, else partly), those nearest its imagery dates."""
@@ -205,8 +196,8 @@ def choose_pairs(polys: gpd.GeoDataFrame, scenes: list[SC.Scene]) -> tuple[np.nd
     for _, idx in keys.groupby(["sig", "b", "a"], sort=False).indices.items():
         i0 = idx[0]
         mine = [s for k, s in enumerate(usable) if cover[k, i0]]
-        b, a = SC.pick_pair(mine, _date(polys["before_date"].iat[i0]) if "before_date" in polys else None,
-                            _date(polys["after_date"].iat[i0]) if "after_date" in polys else None)
+        b, a = SC.pick_pair(mine, optional_date(polys["before_date"].iat[i0]) if "before_date" in polys else None,
+                            optional_date(polys["after_date"].iat[i0]) if "after_date" in polys else None)
         if b is not None and a is not None:
             before[idx], after[idx] = b.id, a.id
     return before, after

@@ -14,6 +14,9 @@ area), :mod:`~geo.ingest.fieldmap` (columns → fields), :mod:`~geo.ingest.dedup
 repeats), :mod:`~geo.ingest.batch` (the report and the transaction), :mod:`~geo.ingest.refusal`
 (refusals that name the file, in the person's language), :mod:`~geo.ingest.tables` (Excel/CSV lists
 into a register). The command line is :mod:`geo.cli.ingest`.
+
+Uses the engine and the layers below it; a layer's own rules (e.g. a patrol track's
+plausibility) are called through its declaration's hooks.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from geo.core.errors import IngestError
+from geo.core.text import decode
 
 MB = 1024 * 1024
 SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix", ".fix", ".qmd",
@@ -85,10 +86,10 @@ class Upload:
                 f"'{path}' is a folder; give the .shp (its .dbf/.shx/.prj are taken with it) or a .zip",
                 f"“{path}”是文件夹：请指定其中的 .shp 文件（同名 .dbf/.shx/.prj 会一并读取），或上传 .zip",
                 path=str(path))
-        if _ext(p.name) in SHAPEFILE_PARTS:
-            stem = _stem(p.name).lower()
+        if ext_of(p.name) in SHAPEFILE_PARTS:
+            stem = stem_of(p.name).lower()
             files = {q.name: q for q in sorted(p.parent.iterdir())
-                     if q.is_file() and _stem(q.name).lower() == stem and _ext(q.name) in SHAPEFILE_PARTS}
+                     if q.is_file() and stem_of(q.name).lower() == stem and ext_of(q.name) in SHAPEFILE_PARTS}
             return cls(files, name=p.name)
         return cls({p.name: p}, name=p.name)
 
@@ -117,8 +118,8 @@ class Upload:
         if len(self.files) == 1:
             return _sha(next(iter(self.files.values())))
         h = hashlib.sha256()
-        for name in sorted(self.files, key=lambda n: _ext(n)):
-            h.update(_ext(name).encode() + b"\0" + _sha(self.files[name]).encode())
+        for name in sorted(self.files, key=lambda n: ext_of(n)):
+            h.update(ext_of(name).encode() + b"\0" + _sha(self.files[name]).encode())
         return h.hexdigest()
 
     def check_size(self, limits: Limits) -> None:
@@ -153,20 +154,20 @@ def _sha(v: bytes | Path) -> str:
     return h.hexdigest()
 
 
-def _ext(name: str) -> str:
+def ext_of(name: str) -> str:
     low = name.lower()
     if low.endswith(".shp.xml"):
         return ".shp.xml"
     return PurePosixPath(low).suffix
 
 
-def _stem(name: str) -> str:
-    ext = _ext(name)
+def stem_of(name: str) -> str:
+    ext = ext_of(name)
     return name[: len(name) - len(ext)] if ext else name
 
 
 def _common_stem(names: list[str]) -> str:
-    shp = [n for n in names if _ext(n) == ".shp"]
+    shp = [n for n in names if ext_of(n) == ".shp"]
     return shp[0] if shp else names[0]
 
 
@@ -181,7 +182,7 @@ class Member:
 
     @property
     def ext(self) -> str:
-        return _ext(self.name)
+        return ext_of(self.name)
 
 
 def display_name(info: zipfile.ZipInfo) -> str:
@@ -193,12 +194,7 @@ def display_name(info: zipfile.ZipInfo) -> str:
         raw = info.filename.encode("cp437")
     except UnicodeEncodeError:
         return info.filename
-    for codec in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
+    return decode(raw, ("utf-8", "gb18030")) or info.filename
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -274,7 +270,7 @@ def inspect_zip(path: Path, limits: Limits, label: str) -> list[Member]:
                 "batch — it was refused without unpacking",
                 f"压缩包“{label}”中的“{name}”压缩比高达 {ratio:,.0f} 倍，属于“压缩炸弹”特征，已拒绝（未解压）",
                 file=label, entry=name, ratio=round(ratio))
-        if _ext(name) in ARCHIVES:
+        if ext_of(name) in ARCHIVES:
             raise IngestError(
                 f"'{label}' contains another archive '{name}'; nested archives are not opened — "
                 "upload that inner file (or unpack it and zip the data files once)",
@@ -344,7 +340,7 @@ def zip_datasets(zip_path: Path, members: list[Member], label: str, limits: Limi
         ext = m.ext
         if ext in SHAPEFILE_PARTS:
             folder = "/".join(parts[:-1])
-            groups.setdefault((folder, _stem(parts[-1]).lower()), {})[ext] = m
+            groups.setdefault((folder, stem_of(parts[-1]).lower()), {})[ext] = m
         elif ext in SINGLE_FORMATS:
             kind = SINGLE_FORMATS[ext]
             ds = Dataset(kind, f"{label} › {m.name}", _vsizip(zip_path, m.gdal))

@@ -39,6 +39,7 @@ from geo.access.scope import unwrap
 from geo.core.errors import GeoError
 from geo.declare.registry import rules_of
 from geo.engine.records import check_values
+from geo.engine.write import check_counties
 
 CHUNK_ROWS = 50_000  # features read and checked at a time by prepare()
 AREA_TOLERANCE = 0.10  # relative difference between reported and computed area that is flagged
@@ -905,6 +906,8 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
             with store.bulk_load(tx, layer):
                 for part in parts:
                     features = part.drop(columns=["number"])
+                    if "county_code" in features:
+                        check_counties(access, layer, features["county_code"].dropna().unique().tolist())
                     if layer == "change" and opts.kind:
                         features["kind"] = opts.kind
                     store.insert_features(tx, layer, features, actor=actor, batch_id=bid,

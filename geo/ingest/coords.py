@@ -90,7 +90,7 @@ def _in_china(x, y) -> np.ndarray:
     return (x >= CHINA[0]) & (x <= CHINA[2]) & (y >= CHINA[1]) & (y <= CHINA[3])
 
 
-def _centres(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def centres(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     b = shapely.bounds(geoms)
     return (b[:, 0] + b[:, 2]) / 2.0, (b[:, 1] + b[:, 3]) / 2.0, ok
@@ -111,7 +111,7 @@ def _prefix_zone_epsg(zone: np.ndarray) -> np.ndarray:
 
 
 def _land(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    tr = C._transformer(CRS.from_user_input(crs).to_string(), C.CGCS2000)
+    tr = C.transformer(CRS.from_user_input(crs).to_string(), C.CGCS2000)
     return tr.transform(x, y)
 
 
@@ -132,7 +132,7 @@ def _refuse(en: str, zh: str, **details):
     raise IngestError(en, zh, option="crs", **details)
 
 
-def _suggest(x, y, ok) -> tuple[str | None, bool]:
+def suggest_crs(x, y, ok) -> tuple[str | None, bool]:
     """A CRS the numbers clearly fit (for hints only): (crs, swapped)."""
     for sx, sy, swapped in ((x, y, False), (y, x, True)):
         if _share(_in_china(sx, sy), ok) >= 0.9:
@@ -168,7 +168,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
     IngestError
         When the CRS cannot be determined safely; ``details['candidates']`` may list CRSs.
     """
-    x, y, ok = _centres(geoms)
+    x, y, ok = centres(geoms)
     idx_all = np.arange(len(geoms))
     if not ok.any():
         return CrsChoice(describe("EPSG:4490"), "none", [(idx_all, "EPSG:4490")])
@@ -179,7 +179,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
         text = crs_text(crs)
         lon, lat = _land(x[ok], y[ok], text)
         if _share(_in_china(lon, lat), np.ones(len(lon), bool)) < 0.5:
-            sugg, _ = _suggest(x, y, ok)
+            sugg, _ = suggest_crs(x, y, ok)
             hint_en = f"; the numbers look like {sugg}" if sugg else ""
             hint_zh = f"（数据看起来像 {sugg}）" if sugg else ""
             _refuse(
@@ -206,7 +206,7 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
                         return CrsChoice(describe(crs), "swapped", [(idx_all, text)], swap=True, notes=[(
                             "坐标的经度与纬度写反了（纬度超过 90°），已自动对调",
                             "latitude and longitude were swapped (latitudes over 90°); swapped back")])
-                    sugg, swapped = _suggest(x, y, ok)
+                    sugg, swapped = suggest_crs(x, y, ok)
                     _refuse(
                         f"the file says its coordinates are degrees ({describe(crs)}) but they are "
                         f"not (e.g. {x[ok][0]:.1f}, {y[ok][0]:.1f}); its .prj is wrong — choose the "
@@ -222,14 +222,14 @@ def choose(geoms: np.ndarray, declared: str | None, *, override: str | None = No
             # projected: must give plausible lon/lat
             lon, lat = _land(x[ok], y[ok], text)
             if np.isfinite(lon).mean() < 0.9:
-                sugg, _ = _suggest(x, y, ok)
+                sugg, _ = suggest_crs(x, y, ok)
                 _refuse(
                     f"the file's CRS ({describe(crs)}) does not fit its coordinates; choose the "
                     f"right one with --crs{f' (they look like {sugg})' if sugg else ''}",
                     f"文件声明的坐标系（{describe(crs, 'zh')}）与坐标值不符，请选择正确的坐标系"
                     f"{f'（看起来像 {sugg}）' if sugg else ''}", candidates=[sugg] if sugg else [])
             if _share(_in_china(lon, lat), np.ones(len(lon), bool)) < 0.5:
-                sugg, swapped = _suggest(x, y, ok)
+                sugg, swapped = suggest_crs(x, y, ok)
                 if sugg and sugg != text:
                     _refuse(
                         f"with the file's own CRS ({describe(crs)}) the features land outside China "
@@ -307,7 +307,7 @@ def reuse(choice: CrsChoice, geoms: np.ndarray) -> CrsChoice:
     idx_all = np.arange(len(geoms))
     if choice.how != "gk_prefix":
         return CrsChoice(choice.label, choice.how, [(idx_all, choice.groups[0][1])], swap=choice.swap)
-    x, y, _ok = _centres(geoms)
+    x, y, _ok = centres(geoms)
     sx = y if choice.swap else x
     codes = _prefix_zone_epsg(np.floor(np.nan_to_num(sx) / 1e6).astype(int))
     known = {c for _, c in choice.groups}

@@ -96,9 +96,9 @@ def _stage(upload: A.Upload, tmp: Path, limits: A.Limits, override_encoding: str
     groups: dict[str, dict[str, str]] = {}
     unsupported: list[str] = []
     for k, name in enumerate(upload.files):
-        ext = A._ext(name)
+        ext = A.ext_of(name)
         if ext in A.SHAPEFILE_PARTS:
-            groups.setdefault(A._stem(name).lower(), {})[ext] = name
+            groups.setdefault(A.stem_of(name).lower(), {})[ext] = name
             continue
         if ext in (".zip", ".kmz"):
             dest = tmp / f"u{k}.zip"
@@ -153,7 +153,7 @@ def _stage(upload: A.Upload, tmp: Path, limits: A.Limits, override_encoding: str
         datasets.append(ds)
     if not datasets:
         shown = "、".join(unsupported)
-        exts = sorted({A._ext(n) or n for n in unsupported})
+        exts = sorted({A.ext_of(n) or n for n in unsupported})
         raise IngestError(
             f"unsupported file type {', '.join(exts)} ({', '.join(unsupported)}); upload one of: {A.SUPPORTED_EN}",
             f"不支持的文件类型 {'、'.join(exts)}（{shown}）。请上传：{A.SUPPORTED_ZH}",
@@ -416,7 +416,7 @@ def _arrow_has_curves(column) -> bool:
 def _has_curves(wkb: np.ndarray) -> bool:
     """True if any WKB is a curve type (CircularString … MultiSurface, ISO codes 8–14)."""
     for blob in wkb:
-        t = V._wkb_type(blob) if blob is not None else None
+        t = V.wkb_type(blob) if blob is not None else None
         if t in _CURVES:
             return True
     return False
@@ -658,7 +658,7 @@ def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, cou
     V.outside_china(geoms, numbers, problems, rejected)
     hint = None
     if rejected.all() and (~shapely.is_missing(raw_x)).any():
-        hint, swapped = coords._suggest(*coords._centres(raw_x))
+        hint, swapped = coords.suggest_crs(*coords.centres(raw_x))
         if hint and swapped:
             hint += "（X/Y 对调）"
     return geoms, rejected, repaired & ~rejected, problems, choice, notes, hint

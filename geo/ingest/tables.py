@@ -34,6 +34,7 @@ from geo.access.scope import unwrap
 from geo.core.timeutil import now_utc
 from geo.ingest import fieldmap
 from geo.engine.records import check_values, point
+from geo.core.text import decode
 
 LON = ("经度", "东经", "LON", "LONGITUDE", "LNG", "X坐标", "X")
 LAT = ("纬度", "北纬", "LAT", "LATITUDE", "Y坐标", "Y")
@@ -114,7 +115,7 @@ def _table_from_grid(grid: list[list], merged_rows: set[int]) -> pd.DataFrame:
     return frame[~notes].reset_index(drop=True) if len(frame) else frame
 
 
-def _excel(data: bytes, sheets: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
+def excel_frames(data: bytes, sheets: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
     from openpyxl import load_workbook
 
     try:
@@ -142,14 +143,9 @@ def _excel(data: bytes, sheets: list[str] | None) -> tuple[pd.DataFrame, list[st
     return pd.concat([f.reindex(columns=cols) for f in frames], ignore_index=True), used
 
 
-def _csv(data: bytes) -> pd.DataFrame:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+def csv_frame(data: bytes) -> pd.DataFrame:
+    text = decode(data)
+    if text is None:
         raise IngestError("the CSV is neither UTF-8 nor GBK text", "CSV 文件既不是 UTF-8 也不是 GBK 编码的文本")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False)
@@ -179,9 +175,9 @@ def read(path, layer: str, sheets: list[str] | None = None, overrides: dict | No
         raise IngestError(f"cannot read {path.name}", f"无法读取文件“{path.name}”") from None
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        frame, used = _excel(data, sheets)
+        frame, used = excel_frames(data, sheets)
     elif suffix == ".csv":
-        frame, used = _csv(data), []
+        frame, used = csv_frame(data), []
     else:
         raise IngestError(f"{path.name}: use an Excel (.xlsx) or CSV file",
                           f"“{path.name}”不是可导入的表格：请使用 Excel（.xlsx）或 CSV 文件")

@@ -70,7 +70,7 @@ def _reason_zh(reason: str) -> str:
     return reason
 
 
-def _wkb_type(blob) -> int | None:
+def wkb_type(blob) -> int | None:
     try:
         b = bytes(blob)
         order = "<" if b[0] == 1 else ">"
@@ -94,7 +94,7 @@ def parse_wkb(wkb: np.ndarray, problems: Problems, numbers: np.ndarray) -> tuple
                 geoms[i] = None
     bad = np.flatnonzero(shapely.is_missing(geoms) & pd.notna(pd.Series(wkb, dtype=object)).to_numpy())
     for i in bad:
-        t = _wkb_type(wkb[i])
+        t = wkb_type(wkb[i])
         if t in (15, 16, 17):
             problems.add(numbers[i], "geometry", "rejected",
                          "几何类型为 TIN/多面体表面，不受支持；请在 GIS 软件中转换为普通面后再上传",

@@ -222,9 +222,9 @@ def read_list(path, sheets=None):
     path = Path(path)
     data = path.read_bytes()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame, _ = tables._excel(data, sheets)
+        frame, _ = tables.excel_frames(data, sheets)
     elif path.suffix.lower() == ".csv":
-        frame = tables._csv(data)
+        frame = tables.csv_frame(data)
     else:
         raise IngestError(f"{path.name}: use an Excel (.xlsx) or CSV file",
                           f"“{path.name}”不是可导入的表格：请使用 Excel（.xlsx）或 CSV 文件")

@@ -7,27 +7,19 @@ it on the removal date.
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pandas as pd
 
 from geo.core.errors import NotFoundError, ValidationError
 from geo.engine.figures import tally
-from geo.core.timeutil import as_date
+from geo.core.timeutil import optional_date
 
 FIGURE_COLUMNS = ("cert_valid_to",)
 
 
-def _d(value) -> dt.date | None:
-    try:
-        return as_date(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def validate(store, values: dict, current: dict | None) -> dict:
     merged = {**(current or {}), **values}
-    start, end = _d(merged.get("cert_valid_from")), _d(merged.get("cert_valid_to"))
+    start, end = optional_date(merged.get("cert_valid_from")), optional_date(merged.get("cert_valid_to"))
     if start and end and end < start:
         raise ValidationError("the certificate ends before it starts",
                               f"资质证书有效期至（{end}）早于有效期起（{start}）", field="cert_valid_to")
@@ -39,16 +31,16 @@ def check(cert: dict, day) -> tuple[str | None, str | None, str | None]:
     optionally ``cert_valid_from`` and ``status``) covers ``day``. Returns ``(flag, zh, en)``:
     ``(None, None, None)`` when it does; otherwise the flag key (``cert_missing``,
     ``cert_expired``, ``contractor_barred``) and the reason in both languages."""
-    day = _d(day)
+    day = optional_date(day)
     name = cert.get("contractor") or cert.get("name") or ""
     if cert.get("status") == "barred":
         return ("contractor_barred", f"施工单位“{name}”已暂停承接疫木除治，不能登记其清理作业",
                 f"contractor '{name}' is barred from removal work")
-    end = _d(cert.get("cert_valid_to"))
+    end = optional_date(cert.get("cert_valid_to"))
     if not name or not cert.get("cert_no") or end is None:
         return ("cert_missing", "清理需登记施工单位及其资质证书（编号和有效期），防止无资质施工",
                 "a removal needs the contractor and their qualification certificate (number and validity)")
-    start = _d(cert.get("cert_valid_from"))
+    start = optional_date(cert.get("cert_valid_from"))
     if day is not None and (end < day or (start is not None and day < start)):
         when = f"有效期至 {end}" if end < day else f"有效期自 {start} 起"
         return ("cert_expired",

@@ -28,7 +28,7 @@ from geo.engine import workflow
 from geo.core.errors import ValidationError
 from geo.pest.contractors import certificate_of, check, find_by_name
 from geo.engine.figures import deadline_days, tally, year_of
-from geo.core.timeutil import as_date, today_local
+from geo.core.timeutil import optional_date, today_local
 from geo.pest.layers import DEADTREE
 from geo.engine import figures as F
 
@@ -36,13 +36,6 @@ FIGURE_COLUMNS = ("surveyed_on", "removed_on", "tree_count", "method", "flags", 
 CERT_FLAGS = ("cert_expired", "cert_missing", "contractor_barred")
 REMOVAL_FIELDS = {"removed_on", "surveyed_on", "contractor", "contractor_id", "cert_no", "cert_valid_to"}
 DONE = ("removed", "accepted")
-
-
-def _d(value) -> dt.date | None:
-    try:
-        return as_date(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def clear_days(settings=None) -> int:
@@ -62,7 +55,7 @@ def _flags(value) -> dict:
 
 def validate(store, values: dict, current: dict | None) -> dict:
     merged = {**(current or {}), **values}
-    surveyed, removed = _d(merged.get("surveyed_on")), _d(merged.get("removed_on"))
+    surveyed, removed = optional_date(merged.get("surveyed_on")), optional_date(merged.get("removed_on"))
     if surveyed and removed and removed < surveyed:
         raise ValidationError("removed before it was surveyed",
                               f"清理日期（{removed}）早于调查日期（{surveyed}）", field="removed_on")
@@ -185,7 +178,7 @@ def details(store, record: dict, lang: str = "zh") -> list:
     """The record's 即死即清 deadline and the certificate check on its removal date."""
     zh = lang == "zh"
     days = clear_days()
-    surveyed, removed = _d(record.get("surveyed_on")), _d(record.get("removed_on"))
+    surveyed, removed = optional_date(record.get("surveyed_on")), optional_date(record.get("removed_on"))
     rows = []
     if surveyed:
         due = surveyed + dt.timedelta(days=days)

@@ -11,6 +11,8 @@ Modules: :mod:`.bulletin` (content), :mod:`.layout` (the 公文 layout), :mod:`.
 :mod:`.sections` (drafts of the editable sections; the hook registers add paragraphs through),
 :mod:`.settings` (genre, provenance, 公文 details), :mod:`.records` (recorded actions, the bureau's own
 section texts), :mod:`.ledger`, :mod:`.plan`, :mod:`.text` (numbers and dates).
+
+Uses :mod:`geo.stats`, every part of the system and the layers below them.
 """
 
 from __future__ import annotations

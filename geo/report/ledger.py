@@ -42,6 +42,7 @@ from geo.docs.text import zh_date
 from geo.core.timeutil import LOCAL_TZ, parse_datetime
 from geo.change.deadlines import with_deadlines
 from geo.access.scope import unwrap
+from geo.core.timeutil import optional_date
 
 LAYER_SHEETS = ("change", "occupation", "restoration", "signboard", "patrol", "zone", "admin")
 INTERNAL = {"version", "created_at", "updated_at", "updated_by", "area_crs", "geom_hash", "flags", "extra",
@@ -162,14 +163,12 @@ def _sheet(wb: Workbook, name: str, title: str, header: list[str], rows: list[li
 
 # ------------------------------------------------------------------------------ values
 def _as_date(value):
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return None
-    if isinstance(value, dt.date):
-        return value if not isinstance(value, dt.datetime) else value.date()
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
+    """A cell's date, or its text when it holds something else (长期坚持), or None when empty."""
+    day = optional_date(value)
+    if day is not None or value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) \
+            or value == "":
+        return day
+    return str(value)
 
 
 def _as_local_time(value):

@@ -50,8 +50,8 @@ def plan(store, *, settings: Settings, as_of: dt.date | None = None, batch_ids=N
     ctx = context(store, settings=settings, as_of=as_of, batch_ids=batch_ids, counties=counties)
     title = "".join(title_tokens(ctx))
     doc = Document()
-    L._setup(doc, title, ctx.issuer, ctx.day, ctx.as_of is not None)
-    L._font_table(doc)
+    L.setup_page(doc, title, ctx.issuer, ctx.day, ctx.as_of is not None)
+    L.font_table(doc)
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.LANDSCAPE
     sec.page_width, sec.page_height = Mm(297), Mm(210)
@@ -62,27 +62,27 @@ def plan(store, *, settings: Settings, as_of: dt.date | None = None, batch_ids=N
     for p in list(body.findall(L.qn("w:p"))):
         if not "".join(t.text or "" for t in p.iter(L.qn("w:t"))):
             body.remove(p)
-    p = L._para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36)
+    p = L.paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36)
     lines = L.title_lines(title_tokens(ctx), max_chars=34)
     for k, line in enumerate(lines):
         r = p.add_run(line)
-        L._fonts(r, L.TITLE_FONT, L.SIZE_TITLE)
+        L.set_fonts(r, L.TITLE_FONT, L.SIZE_TITLE)
         if k < len(lines) - 1:
             r.add_break(L.WD_BREAK.LINE)
-    p = L._para(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
+    p = L.paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
     scope = f"{ctx.scope_name}，" if ctx.counties else ""
-    L._fonts(p.add_run(f"（问题清单、任务清单、责任清单，{scope}截至{zh_date(ctx.day)}）"), L.H2_FONT, L.SIZE_BODY)
-    L._blank(doc, 1)
+    L.set_fonts(p.add_run(f"（问题清单、任务清单、责任清单，{scope}截至{zh_date(ctx.day)}）"), L.H2_FONT, L.SIZE_BODY)
+    L.blank_line(doc, 1)
     if len(ctx.items):
-        L._table(doc, rows(ctx), WIDTHS)
+        L.add_table(doc, rows(ctx), WIDTHS)
         for row in doc.tables[-1].rows[1:]:  # long texts read better left-aligned
             for j in (1, 2, 6):
                 row.cells[j].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     else:
-        p = L._para(doc)
-        L._fonts(p.add_run("尚未录入整改事项。"), L.BODY_FONT, L.SIZE_BODY)
-    p = L._para(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, indent_chars=0, before=Pt(12).pt)
-    L._fonts(p.add_run(f"{ctx.issuer}　{zh_date(ctx.day)}"), L.BODY_FONT, L.SIZE_BODY)
+        p = L.paragraph(doc)
+        L.set_fonts(p.add_run("尚未录入整改事项。"), L.BODY_FONT, L.SIZE_BODY)
+    p = L.paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, indent_chars=0, before=Pt(12).pt)
+    L.set_fonts(p.add_run(f"{ctx.issuer}　{zh_date(ctx.day)}"), L.BODY_FONT, L.SIZE_BODY)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

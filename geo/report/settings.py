@@ -1,33 +1,7 @@
-"""The bulletin's genre, provenance and 公文 details, as settings a bureau can change without code.
-
-Three layers, later ones winning: the defaults here (a plain progress report of ``org_name``);
-the ``[bulletin]`` table of ``forest.toml``; what was saved in the app (the store's
-``report_settings`` table, so a bureau without access to the server's files can edit them).
-
-Keys (all optional):
-
-``genre``
-    ``inspection`` — a 巡察整改进展情况通报 as in the seeds: it opens with where the feedback came
-    from and is signed by the issuing body; ``progress`` (default) — a plain 整改进展情况通报.
-``issuer``
-    发文机关署名 and the title's first words, e.g. "中共兴安盟林业和草原局党组" (default ``org_name``).
-``subject``
-    what the bulletin is about, in the title: "兴安盟委第四轮（专项）巡察" (inspection) or
-    "林长制" (progress, the default).
-``authority``, ``team``, ``inspection_kind``, ``inspected``
-    "根据{authority}统一部署", "{team}对{inspected}开展了{inspection_kind}" — e.g. "兴安盟委",
-    "盟委第三巡察组", "专项巡察", "兴安盟林业和草原局党组".
-``inspection_start``, ``inspection_end``, ``feedback_date``
-    the inspection's dates and the day the feedback was given (YYYY-MM-DD).
-``doc_number``, ``letterhead``, ``signer``
-    发文字号 ("兴林草党字〔2023〕41号"), 发文机关标志 (default the issuer when a number is set) and
-    签发人 (only for documents sent upward).
-``recipients``, ``cc``, ``printer``, ``print_date``
-    主送机关, 抄送机关 (版记), 印发机关 and 印发日期 (default the date of the bulletin).
-``tables``
-    ``attachment`` (default: the county tables as 附件 after the signature) or ``inline``.
-``contact``
-    the contact paragraph (default: ``contact`` of the settings).
+"""Where the bulletin's settings are kept and how they are loaded: three layers, later ones winning —
+the defaults, the ``[bulletin]`` table of ``forest.toml``, and what was saved in the app (the
+store's ``report_settings`` table, so a bureau without access to the server's files can edit them).
+What each setting means and which values it takes: :mod:`geo.core.bulletin_settings`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Stores: one interface (:class:`Store`), a GeoPackage file or a PostGIS database behind it."""
+"""Stores: one interface (:class:`Store`), a GeoPackage file or a PostGIS database behind it.
+
+Uses :mod:`geo.declare` (the tables come from the declarations) and :mod:`geo.core`.
+"""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from geo.core.errors import StoreError
 from geo.store.base import INDEXES, TABLES, Store, Tx
 from geo.core.types import BBox
 from geo.store import rtree_bulk
+from geo.store.tables import column_sql
 
 _TYPES = {
     "{pk}": "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -434,7 +435,7 @@ class GpkgStore(Store):
     def _create_feature_table(self, tx: Tx, lyr: S.Layer) -> None:
         cols = ["id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{GEOM} {lyr.storage_geometry}"]
         for f in lyr.fields:
-            decl = f"{f.name} {_FIELD_TYPES[f.type]}" + (f" DEFAULT {S.DEFAULTS[f.name]}" if f.name in S.DEFAULTS else "")
+            decl = column_sql(f, _FIELD_TYPES)
             if f.name in ("status", "version"):
                 decl += " NOT NULL"
             cols.append(decl)
@@ -464,8 +465,7 @@ class GpkgStore(Store):
         return {r[0] for r in tx.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
     def _add_column(self, tx: Tx, table: str, field: S.Field) -> None:
-        tx.execute(f"ALTER TABLE {table} ADD COLUMN {field.name} {_FIELD_TYPES[field.type]}"
-                   + (f" DEFAULT {S.DEFAULTS[field.name]}" if field.name in S.DEFAULTS else ""))
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN {column_sql(field, _FIELD_TYPES)}")
 
     # ------------------------------------------------------------------ geometry I/O
     def _geom_select(self) -> str:

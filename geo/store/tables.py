@@ -159,3 +159,9 @@ EVENT_COLS = (
     "version",
 )
 
+
+def column_sql(field: S.Field, types: dict) -> str:
+    """``name TYPE [DEFAULT …]`` of a declared field in a backend's column ``types``; a constant
+    default (:data:`geo.declare.registry.DEFAULTS`) lets a big table gain the column without a rewrite."""
+    default = f" DEFAULT {S.DEFAULTS[field.name]}" if field.name in S.DEFAULTS else ""
+    return f"{field.name} {types[field.type]}{default}"
