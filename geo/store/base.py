@@ -157,6 +157,8 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
                 if f.name not in (cols := self._columns(tx, lyr.table)) and cols
             ]
             tables_missing = [name for name in TABLES if not self._columns(tx, name)]
+            # a register declared since the store was made (its table is created below)
+            tables_missing += [lyr.table for lyr in S.LAYERS.values() if not self._columns(tx, lyr.table)]
             # columns added to a kept table since the store was made (nullable ones only)
             missing += [(name, f) for name in TABLES if name not in tables_missing and name not in DERIVED_TABLES
                         for f in table_fields(name) if f.name not in self._columns(tx, name)]
