@@ -14,7 +14,7 @@ import shapely
 
 from geo.declare import registry as S
 from geo.core.errors import ValidationError
-from geo.engine import records
+from geo.engine import place, records
 from geo.ingest import tables
 from geo.engine.overview import PALETTE, classes
 
@@ -42,7 +42,7 @@ def hooked(monkeypatch):
         return {**values, "chief_post": (values.get("chief_post") or "").upper() or None}
 
     rules = SimpleNamespace(placed=placed, locate=locate, validate=validate)
-    for mod in (records, tables):
+    for mod in (records, place, tables):  # where the rules are looked up
         monkeypatch.setattr(mod, "rules_of", lambda layer: rules if layer.key == "signboard" else None)
     return calls
 

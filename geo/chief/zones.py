@@ -22,13 +22,14 @@ import shapely
 from geo.core import crs as C
 from geo.declare import registry as S
 from geo.store.attribution import LEVEL_ORDER, attribute, zones_in_force
-from geo.core.errors import PermissionDenied, ValidationError
+from geo.core.errors import ValidationError
 from geo.access.scope import unwrap
 from geo.core.timeutil import now_utc, today_local
 from geo.chief.chiefs import chiefs_of_zone
 from geo.engine.display import table
 from geo.ingest import Options, prepare
 from geo.engine.records import option_key
+from geo.engine.write import check_rows
 
 TOLERANCE_MU = 1.0  # slivers smaller than this (digitising noise) are not reported
 FIGURE_COLUMNS = ("level", "valid_to")
@@ -153,10 +154,7 @@ def replace(store, county_code: str, zones: gpd.GeoDataFrame, *, valid_from=None
     columns ``name``, ``level`` and optionally ``code``, ``parent_code``). Returns the new version,
     counts, the re-attributed features and the check of the new set."""
     raw, access = unwrap(store, access)
-    if access is not None and not access.can_write_layer("zone"):
-        raise PermissionDenied("your role may not change zones", "当前角色不能调整责任区")
-    if access is not None and access.counties is not None and county_code not in access.counties:
-        raise PermissionDenied("that county is outside your scope", "该旗县不在您的权限范围内")
+    check_rows(access, "zone", [county_code])  # the write path's rights and county scope, for a whole set
     if zones is None or zones.empty:
         raise ValidationError("the new zones file holds no zones", "新的责任区文件中没有任何责任区")
     bad = sorted(set(zones["level"].astype(str)) - set(LEVEL_ORDER) - {"county"})
