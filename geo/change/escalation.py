@@ -31,6 +31,7 @@ from geo.change.deadlines import RECTIFY_STAGE, VERIFY_STAGE, with_deadlines
 from geo.docs.blocks import Block
 from geo.docs.text import zh_date
 from geo.docs.layout import render
+from geo.core.timeutil import optional_date
 
 LEVEL_ZH = {"league": "盟级", "banner": "旗县级", "township": "苏木乡镇级", "village": "嘎查村级"}
 COLUMNS = ["id", "polygon_no", "county_code", "county", "township", "status", "verdict", "due", "days_overdue",
@@ -136,7 +137,7 @@ def overdue_items(store, today: dt.date | None = None, settings=None) -> pd.Data
     if items.empty or not rules:
         return pd.DataFrame(columns=["id", "code", "problem", "deadline", "days_overdue", "unit", "leader"])
     items = items[items["status"] == "in_progress"].copy()
-    items["days_overdue"] = [(today - dt.date.fromisoformat(str(d)[:10])).days if d else 0 for d in items["deadline"]]
+    items["days_overdue"] = [(today - day).days if (day := optional_date(d)) else 0 for d in items["deadline"]]
     items = items[items["days_overdue"] >= rules[0].days]
     return items[["id", "code", "problem", "deadline", "days_overdue", "unit", "leader"]].reset_index(drop=True)
 

@@ -119,6 +119,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "active": ("在用", "Active"),
         "done": ("已完成", "Done"),
         "long_term": ("长期坚持", "Long-term"),
+        "withdrawn": ("已撤销", "Withdrawn"),
     },
     "verdict": {
         "legal": ("合法", "Legal"),

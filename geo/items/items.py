@@ -9,6 +9,7 @@ of signboards in order) and otherwise is the manual figure staff enter.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ from geo.core.errors import NotFoundError
 from geo.core.timeutil import now_utc
 from geo.core.errors import IngestError
 from geo.ingest import tables
-from geo.core.timeutil import as_date
+from geo.core.timeutil import optional_date
 from geo.declare import registry as S
 
 from geo.declare.base import Transition
@@ -33,9 +34,14 @@ ITEM_MACHINE = (
     Transition(("in_progress",), "long_term", "转为长期坚持", "Long-term"),
     Transition(("long_term",), "done", "完成整改", "Done"),
     Transition(("done", "long_term"), "in_progress", "重新打开", "Reopen", comment=True),
+    Transition(("in_progress", "long_term", "done"), "withdrawn", "撤销事项", "Withdraw", comment=True),
+    Transition(("withdrawn",), "in_progress", "恢复事项", "Restore", comment=True),
 )
 
-ITEM_STATUSES = ("in_progress", "done", "long_term")
+ITEM_STATUSES = ("in_progress", "done", "long_term", "withdrawn")
+# what a list writes in 完成时限 for a task with no end date: 长期坚持 is a category of its own,
+# counted apart from overdue (the item's status ``long_term``), never a date to compare
+LONG_TERM_WORDS = ("长期坚持", "长期推进", "持续推进", "常态化", "长期")
 EDIT_ROLES = {"admin", "staff"}
 
 
@@ -47,13 +53,38 @@ def _check(access) -> None:
         )
 
 
+def deadline_of(value) -> tuple[str | None, bool]:
+    """``(ISO date or None, long-term)`` of what an item's 完成时限 holds: a date in any of the
+    offices' ways of writing one, nothing, or a long-term wording (长期坚持 …); anything else is
+    refused in Chinese."""
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None, False
+    text = str(value).strip()
+    if any(text.startswith(w) for w in LONG_TERM_WORDS):
+        return None, True
+    day = optional_date(text)
+    if day is None:
+        raise ValidationError(f"'{text}' is not a deadline (a date, or 长期坚持)",
+                              f"完成时限“{text}”无法识别：请填写日期（如 2024-06-30），或“长期坚持”")
+    return day.isoformat(), False
+
+
+def overdue(items: pd.DataFrame, today) -> pd.Series:
+    """The one rule of a late item: still in progress and its dated deadline has passed (an item
+    with no deadline, a long-term one or a withdrawn one is never late)."""
+    if items.empty:
+        return pd.Series([], dtype=bool, index=items.index)
+    late = [status == "in_progress" and (day := optional_date(d)) is not None and day < today
+            for status, d in zip(items["status"], items["deadline"])]
+    return pd.Series(late, index=items.index, dtype=bool)
+
+
 def progress(store: Store, items: pd.DataFrame | None = None) -> pd.DataFrame:
     """``items`` with ``links`` (count), ``progress_pct`` and ``overdue`` columns."""
     items = store.items() if items is None else items.copy()
     if items.empty:
         return items.assign(links=[], progress_pct=[], overdue=[])
     links = store.item_links()
-    today = today_local().isoformat()
     pct, count = [], []
     for iid, mode, manual in zip(items["id"], items["progress_mode"], items["manual_progress"]):
         mine = links[links["item_id"] == iid] if len(links) else links
@@ -66,7 +97,7 @@ def progress(store: Store, items: pd.DataFrame | None = None) -> pd.DataFrame:
         pct.append(value)
     items["links"] = count
     items["progress_pct"] = pct
-    items["overdue"] = (items["status"] == "in_progress") & (items["deadline"].astype(str) < today)
+    items["overdue"] = overdue(items, today_local())
     return items
 
 
@@ -119,8 +150,12 @@ def edit(store: Store, item_id: int, *, actor: str, version: int | None, fields:
     _check(access)
     if "status" in fields:
         raise ValidationError("use a transition to change the status", "状态只能通过流程操作变更")
-    if "deadline" in fields and fields["deadline"]:
-        fields["deadline"] = coerce(W.S.layer("change"), "deadline", fields["deadline"])
+    if "deadline" in fields:  # a date, or cleared; 长期坚持 is the step 转为长期坚持
+        day, long_term = deadline_of(fields["deadline"])
+        if long_term:
+            raise ValidationError("make the item long-term with its step, not by its deadline",
+                                  "“长期坚持”请通过“转为长期坚持”办理；完成时限只填日期，或留空")
+        fields["deadline"] = day
     if "manual_progress" in fields and fields["manual_progress"] is not None:
         value = float(fields["manual_progress"])
         if not 0 <= value <= 100:
@@ -136,16 +171,17 @@ def add(store: Store, *, actor: str, access=None, **values) -> int:
     _check(access)
     if not (values.get("problem") or "").strip():
         raise ValidationError("an item needs its problem text", "请填写问题描述")
-    if values.get("deadline"):
-        values["deadline"] = coerce(W.S.layer("change"), "deadline", values["deadline"])
+    values["deadline"], long_term = deadline_of(values.get("deadline"))
     with store.transaction() as tx:
-        return store.add_item(tx, actor, **values)
+        iid = store.add_item(tx, actor, **values)
+        if long_term:
+            store.update_item(tx, iid, expected_version=1, changes={"status": "long_term"}, actor=actor,
+                              comment="完成时限：长期坚持")
+        return iid
 
 
 def link(store: Store, item_id: int, layer: str, feature_ids, *, actor: str, access=None) -> None:
     """Link features to an item (recorded in the history as a ``link`` event)."""
-    import json
-
     store, access = unwrap(store, access)
     _check(access)
     ids = [int(f) for f in feature_ids]
@@ -217,8 +253,6 @@ def _status_of(text) -> str:
 
 def read_list(path, sheets=None):
     """The rows of a problem list (Excel/CSV) and the suggested mapping, nothing stored."""
-    from pathlib import Path
-
     path = Path(path)
     data = path.read_bytes()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -253,16 +287,14 @@ def import_list(store, path, *, actor: str, access=None, overrides: dict | None 
         values = {k: (str(v).strip() if not isinstance(v, (int, float)) or k != "code" else str(v)) for k, v in values.items()}
         if not values.get("problem"):
             continue  # a spacer or sub-heading row
-        if values.get("deadline"):
-            try:
-                d = as_date(values["deadline"]) if not str(values["deadline"]).startswith("长期") else None
-            except (TypeError, ValueError):
-                d = None
-            if d is None and not str(values["deadline"]).startswith("长期"):
-                problems.append(f"第 {i} 行：完成时限“{values['deadline']}”不是有效日期")
-                continue
-            values["deadline"] = d.isoformat() if d else None
+        try:
+            values["deadline"], long_term = deadline_of(values.get("deadline"))
+        except ValidationError:
+            problems.append(f"第 {i} 行：完成时限“{values['deadline']}”不是日期，也不是“长期坚持”")
+            continue
         values["status"] = _status_of(values.get("status"))
+        if long_term and values["status"] == "in_progress":
+            values["status"] = "long_term"
         rows.append(values)
     if problems:
         raise ValidationError(f"{len(problems)} row(s) could not be read; nothing was imported",

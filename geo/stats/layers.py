@@ -20,6 +20,7 @@ from geo.chief.signboards import stale as board_stale
 from geo.engine.asof import SINCE, pct, replay, since
 from geo.stats.state import OPEN_STATUSES, PATROL_LEVELS, SIGNBOARD_LEVELS
 from geo.store import facts
+from geo.items.items import overdue as item_overdue
 
 
 # ---------------------------------------------------------------------------- other layers
@@ -286,12 +287,11 @@ def link_counts(store: Store) -> pd.DataFrame:
 
 
 def item_figures(items: pd.DataFrame, today: dt.date) -> dict:
-    if items.empty:
+    if items.empty or not (items["status"].astype(object) != "withdrawn").any():
         return {"total": 0, "done": None, "in_progress": None, "long_term": None, "overdue": None}
+    items = items[items["status"].astype(object) != "withdrawn"]  # a withdrawn item is no longer on the list
     status = items["status"].astype(object)
-    deadline = items["deadline"].astype(object).map(
-        lambda d: str(d)[:10] if d is not None and d == d else None)
-    late = (status == "in_progress") & deadline.map(lambda d: d is not None and d < today.isoformat())
+    late = item_overdue(items, today)
     return {
         "total": int(len(items)),
         "done": int((status == "done").sum()),

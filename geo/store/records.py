@@ -17,7 +17,7 @@ from geo.core.errors import ConflictError, NotFoundError, ValidationError
 from geo.store.purpose import check_purpose, default_purpose
 from geo.store.tables import INT_COLUMNS, REAL_COLUMNS, EVENT_COLS, TABLES
 from geo.store.values import dumps_json
-from geo.core.timeutil import now_utc
+from geo.core.timeutil import fmt_local, now_utc
 
 if TYPE_CHECKING:
     from geo.store.base import Tx
@@ -247,12 +247,16 @@ class RecordsMixin:
         if row is None:
             raise NotFoundError(f"item #{item_id} does not exist", f"整改事项 #{item_id} 不存在")
         if expected_version is not None and int(expected_version) != int(row[1]):
+            last = tx.query_one("SELECT actor, at FROM events WHERE layer = 'item' AND feature_id = ? "
+                                "ORDER BY id DESC LIMIT 1", [int(item_id)])
+            who, when = (last[0], fmt_local(last[1])) if last else ("?", "?")
             raise ConflictError(
-                f"item #{item_id} was changed meanwhile (now version {row[1]}, you had "
+                f"item #{item_id} was changed by {who} at {when} (now version {row[1]}, you had "
                 f"{expected_version}); reload and try again",
-                f"整改事项 #{item_id} 已被他人修改（当前版本 {row[1]}），请刷新后重试",
-                id=int(item_id),
-                current_version=int(row[1]),
+                f"整改事项 #{item_id} 已被 {who} 于 {when} 修改（当前版本 {row[1]}，您看到的是版本 "
+                f"{expected_version}），您的修改未保存，请刷新后重新填写",
+                id=int(item_id), expected_version=int(expected_version),
+                current_version=int(row[1]), changed_by=who, changed_at=when,
             )
         values = dict(changes, updated_at=at, updated_by=actor)
         sets = ", ".join(f"{k} = ?" for k in values) + ", version = version + 1"
