@@ -15,7 +15,7 @@ import shapely
 
 from geo.fieldwork import patrols
 from geo.core.errors import IngestError, ValidationError
-from geo.cli.registers import operate
+from geo.engine.operations import operate
 from tests.test_cli import geo
 
 TUQUAN = "152224"

@@ -90,7 +90,7 @@ def test_a_chief_changing_post_flags_exactly_the_boards_of_that_post(demo_store)
     after = signboards(demo_store)
     assert set(after[after["chief_changed"]]["id"]) == before | mine
     # updating a board to the current holder clears it, and only it
-    from geo.cli.registers import operate
+    from geo.engine.operations import operate
 
     board = sorted(mine)[0]
     operate(demo_store, "signboard", board, "refresh", {}, actor="admin")

@@ -20,7 +20,7 @@ from geo.declare import registry as S
 from geo.access.auth import Access
 from geo.core.errors import PermissionDenied, ValidationError
 from geo.ingest import tables
-from geo.cli.registers import operate
+from geo.engine.operations import operate
 from geo.engine.figures import figures_of
 from tests.helpers import jpeg
 

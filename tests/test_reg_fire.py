@@ -244,7 +244,7 @@ def test_fire_breaks_from_a_projected_file_to_km_planned_and_cleared(placed, tmp
     assert got["cleared_pct"]["total"] == pytest.approx(round(100 * 11.5 / 17.5, 1), abs=0.1)
     assert store.get_feature("firebreak", one)["cleared_on"] == today_local().isoformat()
     # next year's plan on the same line; not twice
-    from geo.cli.registers import operate
+    from geo.engine.operations import operate
 
     new = operate(store, "firebreak", one, "next_year", {}, actor="staff")
     nxt = store.get_feature("firebreak", new)

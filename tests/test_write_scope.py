@@ -169,3 +169,30 @@ def test_the_command_line_refuses_an_edit_into_another_county(prepared, tmp_path
               "--field", f"county_code={OTHER}", "--actor", "tuquan_inspector", "--json", db=copy)
     assert out.returncode == 2 and "其他旗县" in out.stdout
     assert _dump(copy) == before
+
+
+def test_a_record_placed_outside_every_county_is_refused_unless_data_staff_confirm(prepared, tmp_path):
+    path, _, _ = prepared
+    copy = tmp_path / "copy.gpkg"
+    open_store(str(path)).backup(copy)
+    store = open_store(str(copy))
+    beijing = shapely.Point(116.40, 39.90)
+    camera = {"name": "天安门监控", "camera_kind": "camera"}
+    for who in (Access("staff", "staff"), Access("tuquan_inspector", "inspector", frozenset({HOME}))):
+        with pytest.raises(GeoError) as refused:
+            records.add(store, "camera", camera, geometry=beijing, actor=who.user, access=who)
+        assert "不在本辖区任何旗县内" in refused.value.zh
+    before = store.count("camera")
+    with pytest.raises(GeoError):  # an inspector cannot confirm it
+        records.add(store, "camera", camera, geometry=beijing, actor="tuquan_inspector", outside_ok=True,
+                    access=Access("tuquan_inspector", "inspector", frozenset({HOME})))
+    fid = records.add(store, "camera", camera, geometry=beijing, actor="staff", access=Access("staff", "staff"),
+                      outside_ok=True)
+    rec = store.get_feature("camera", fid)
+    assert store.count("camera") == before + 1 and rec["flags"]["outside_jurisdiction"] is True
+    assert rec["county_code"] in (None, "")
+    # moving a record there is refused the same way
+    hazard = store.read_layer("hazard", where={"county_code": HOME}, columns=["version"], geometry=False).iloc[0]
+    with pytest.raises(GeoError, match="outside every county"):
+        workflow.edit(store, "hazard", int(hazard["id"]), actor="staff", fields={}, geometry=beijing,
+                      access=Access("staff", "staff"))

@@ -52,6 +52,9 @@ def add_parsers(sub, common, writer, reader) -> None:
     p.add_argument("--wkt", help="the record's geometry as WKT (EPSG:4490)")
     p.add_argument("--attach", action="append", default=[], metavar="FILE")
     p.add_argument("--comment")
+    p.add_argument("--outside", action="store_true",
+                   help="confirm a place outside every county of the jurisdiction (data staff, administrators); "
+                        "the record is flagged as out of area")
 
     p = sub.add_parser("edit", help="change fields of one record (not its status)")
     common(p)
@@ -101,7 +104,8 @@ def run(args, settings, store, access, actor) -> int:
         return 0
     if cmd == "add":
         fid = records.add(store, args.layer, _pairs(args.field, "--field"), geometry=_geometry(args), actor=actor,
-                          access=access, comment=args.comment, attachments=evidence.read_files(args.attach))
+                          access=access, comment=args.comment, attachments=evidence.read_files(args.attach),
+                          outside_ok=args.outside)
         _print({"layer": args.layer, "id": fid, "version": 1}, args.json)
         return 0
     if cmd == "edit":

@@ -54,6 +54,16 @@ def _where_they_lie(store, tx, geoms: np.ndarray) -> list[dict]:
     return out
 
 
+def outside_jurisdiction(store, tx, geom) -> bool:
+    """Whether ``geom`` lies in none of the store's counties (False when the store has no county
+    units to judge by)."""
+    if geom is None or shapely.is_empty(geom):
+        return False
+    if not tx.query_one("SELECT 1 FROM admin_units WHERE level = 'county' LIMIT 1"):
+        return False
+    return "county_code" not in _where_they_lie(store, tx, np.array([geom], dtype=object))[0]
+
+
 def placed_many(store, tx, lyr: S.Layer, geoms, keeps: list[dict] | None = None) -> list[dict]:
     """The place fields of records at ``geoms`` (county, township, zones, and what the register's
     ``placed`` rule derives), except those each record's ``keep`` already holds. The admin units and

@@ -20,8 +20,11 @@ from geo.engine.write import Change, apply
 
 
 def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=None, comment: str | None = None,
-        attachments: list[tuple[str, bytes]] | None = None, at: str | None = None, action: str = "create") -> int:
-    """Add one record; returns its id. ``geometry`` in EPSG:4490 (None for registers without a place)."""
+        attachments: list[tuple[str, bytes]] | None = None, at: str | None = None, action: str = "create",
+        outside_ok: bool = False) -> int:
+    """Add one record; returns its id. ``geometry`` in EPSG:4490 (None for registers without a place).
+    A place outside every county of the jurisdiction is refused unless data staff confirm it
+    (``outside_ok``), and the record is then flagged as out of area."""
     lyr = S.layer(layer)
     values = check_values(lyr, {k: v for k, v in values.items() if v not in (None, "")})
     if lyr.spatial and geometry is None and not lyr.place_optional:
@@ -43,7 +46,8 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
         return values
 
     return apply(store, Change(layer, None, action, actor, values, geometry, comment=comment,
-                               attachments=list(attachments or []), at=at), access=access, guard=guard)
+                               attachments=list(attachments or []), at=at, outside_ok=outside_ok),
+                 access=access, guard=guard)
 
 
 def listing(store, layer: str, *, where: dict | None = None, columns=None, geometry: bool = False):

@@ -37,7 +37,7 @@ from geo.core import evidence as ev
 from geo.core.errors import PermissionDenied, ValidationError
 from geo.core.timeutil import now_utc
 from geo.declare import registry as S
-from geo.engine.place import locate, measures, placed
+from geo.engine.place import locate, measures, outside_jurisdiction, placed
 
 # roles that may file a record under any county (when their account lists none)
 REFILE_ROLES = frozenset({"admin", "staff"})
@@ -63,6 +63,7 @@ class Change:
     at: str | None = None
     roles: tuple[str, ...] = ()  # the step's or operation's own roles (empty: the layer's writers)
     step: str = ""  # the step's or operation's name, for the refusal
+    outside_ok: bool = False  # placed outside every county on purpose (data staff, confirmed): flagged
 
 
 def writers(layer: str) -> frozenset[str]:
@@ -131,6 +132,18 @@ def check_after(access: Access | None, layer: str, before: dict | None, after: d
         f"{'其他旗县' if code else '辖区以外'}，未作任何修改", county_code=code)
 
 
+def check_outside(access: Access | None, lyr, confirmed: bool) -> None:
+    """A record placed outside every county of the jurisdiction is refused; data staff and
+    administrators may place one on purpose (``confirmed``), and it is flagged as out of area."""
+    if confirmed and (access is None or access.role in REFILE_ROLES):
+        return
+    raise ValidationError(
+        f"the place given for this {lyr.en} record lies outside every county of the jurisdiction",
+        f"所填位置不在本辖区任何旗县内，{lyr.zh}未保存：请检查经纬度（经度在前）或坐标系"
+        + ("" if access is None or access.role in REFILE_ROLES else "；如确属辖区外，请联系数据管理员"),
+        field="geometry")
+
+
 def county_note(access: Access | None, before: dict, after: dict, names: dict[str, str]) -> str | None:
     """The sentence an event carries when a record changes county (re-filed by a role bound to
     no county): both counties named."""
@@ -171,6 +184,10 @@ def apply(store, change: Change, *, access: Access | None = None,
         if current is None and geometry is None:  # a register whose records may arrive without a place
             geometry, values = locate(raw, tx, lyr, values, None)
         if geometry is not None:
+            if lyr.has("county_code") and outside_jurisdiction(raw, tx, geometry):
+                check_outside(access, lyr, change.outside_ok)
+                values["flags"] = {**((current or {}).get("flags") or {}), **(values.get("flags") or {}),
+                                   "outside_jurisdiction": True}
             values.update(placed(raw, tx, lyr, geometry, keep=values))
         after = {**(current or {}), **values}
         check_after(access, change.layer, current, after, moved=change.geometry is not None)
