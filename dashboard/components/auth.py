@@ -3,16 +3,20 @@
 The session credential is an ``HttpOnly; SameSite=Strict`` cookie set by the server on
 ``/signin`` (``dashboard/server.py``): the page's scripts never see it. Each script run checks it
 against the store (:func:`geo.access.sessions.user_of`: idle and absolute expiry, sign-out), so a session
-ended elsewhere ends here at the next click. Signing out deletes the session on the server.
+ended elsewhere ends here at the next click. Signing out is a form POSTed to the server's
+``/signout`` (checked to come from this site), which deletes the session on the server and the
+cookie in the browser — and, for an identity provider's sign-in, goes on to Streamlit's own sign-out.
 """
 
 from __future__ import annotations
 
+import html
 from urllib.parse import quote
 
 import streamlit as st
 
 from dashboard.components.common import lang, settings, show_error, store
+from dashboard.components.text import plain
 from geo.access import auth
 from geo.access import sessions
 from geo.core.errors import GeoError, StoreError
@@ -96,10 +100,7 @@ def login_form() -> None:
         path = "/" + path.split("://", 1)[-1].split("/", 1)[1] if "://" in path and "/" in path.split("://", 1)[-1] else "/"
     except Exception:
         path = "/"
-    if st.session_state.pop("signed_out", False):
-        st.success("您已退出登录。" if zh else "You have signed out.")
-    else:
-        st.info("请先登录（会话已结束或尚未登录）。" if zh else "Please sign in (no session, or it has ended).")
+    st.info("请先登录（会话已结束或尚未登录）。" if zh else "Please sign in (no session, or it has ended).")
     st.link_button("登录" if zh else "Sign in", f"/signin?next={quote(path, safe='')}" + ("" if zh else "&lang=en"),
                    type="primary")
     if sso_configured():
@@ -114,19 +115,24 @@ def sidebar_user() -> None:
     zh = lang() == "zh"
     role = auth.ROLE_LABELS[user["role"]][0 if zh else 1]
     scope = "、".join(user.get("counties") or []) or ("全部旗县" if zh else "all counties")
-    st.caption(f":material/person: {user.get('display_name') or user['name']}（{role}；{scope}）")
-    if st.button("退出登录" if zh else "Sign out", key="logout"):
-        try:
-            sessions.end(store(), st.session_state.get("token") or _cookie())
-        except StoreError:
-            pass
-        for k in ("user", "token", "sso"):
-            st.session_state.pop(k, None)
-        st.session_state["signed_out"] = True
-        if sso_configured():
-            try:
-                if st.user.is_logged_in:
-                    st.logout()
-            except Exception:
-                pass
-        st.rerun()
+    st.caption(f":material/person: {plain(user.get('display_name') or user['name'])}（{role}；{plain(scope)}）")
+    st.html(signout_form(zh))
+
+
+# a form, not a Streamlit button: the browser POSTs it to the server, which alone can drop the HttpOnly
+# cookie; styled as Streamlit's secondary buttons
+_SIGNOUT_CSS = (
+    "form.forest-signout{margin:0}form.forest-signout button{font:inherit;font-size:.875rem;"
+    "padding:.25rem .75rem;min-height:2.5rem;border-radius:.5rem;cursor:pointer;"
+    "border:1px solid rgba(49,51,63,.2);background:#fff;color:inherit}"
+    "form.forest-signout button:hover{border-color:#1a7837;color:#1a7837}"
+)
+
+
+def signout_form(zh: bool) -> str:
+    """The sign-out control: a POST to ``/signout`` (dashboard/server.py)."""
+    label = html.escape("退出登录" if zh else "Sign out")
+    return (f"<style>{_SIGNOUT_CSS}</style>"
+            f'<form class="forest-signout" method="post" action="/signout">'
+            f'<input type="hidden" name="lang" value="{"zh" if zh else "en"}">'
+            f'<button type="submit">{label}</button></form>')

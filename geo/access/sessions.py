@@ -7,10 +7,13 @@ password guessing.
 * It ends after :attr:`Policy.idle_minutes` without use or :attr:`Policy.absolute_hours` after
   sign-in, whichever comes first, and at once when the user signs out (the row is deleted: a copied
   cookie is worthless afterwards) or an administrator resets the password or disables the account.
-* Failed sign-ins are counted per account and per client address over a window. After
-  :attr:`Policy.slow_after` failures each further attempt waits longer; after
-  :attr:`Policy.lock_after` the account (or address) is locked for :attr:`Policy.lock_minutes`,
-  right password or not. Every attempt, failed or not, is written to the audit log.
+* Failed sign-ins are counted per account and per client address (``signin_throttle``). After
+  :attr:`Policy.slow_after` failures of either, each further attempt waits longer. After
+  :attr:`Policy.lock_after` failures the *account* is locked for :attr:`Policy.lock_minutes`, right
+  password or not; an address is never locked, only slowed — a whole bureau may share one NAT
+  address, and nobody there can lock the others out. An attempt is counted before its password is
+  checked, in one statement, so parallel guesses cannot check more than ``lock_after`` passwords.
+  Every attempt, failed or not, is written to the audit log.
 """
 
 from __future__ import annotations
@@ -113,20 +116,42 @@ def end(store, token: str | None) -> None:
 
 
 # ------------------------------------------------------------------------------ signing in
-def _keys(name: str, ip: str | None) -> list[str]:
-    keys = [f"user:{(name or '').strip().lower()}"]
-    if ip:
-        keys.append(f"ip:{ip}")
-    return keys
+def _user_key(name: str) -> str:
+    return f"user:{(name or '').strip().lower()}"
 
 
-def _failures(tx, keys: list[str], since: str) -> dict[str, list[str]]:
-    rows = tx.query(f"SELECT key, at FROM signin_failures WHERE at >= ? AND key IN ({', '.join('?' * len(keys))}) "
-                    "ORDER BY at", [since, *keys])
-    out: dict[str, list[str]] = {k: [] for k in keys}
-    for key, at in rows:
-        out[key].append(at)
-    return out
+def _ip_key(ip: str | None) -> str | None:
+    return f"ip:{ip}" if ip else None
+
+
+def _cuts(policy: Policy, now: dt.datetime) -> tuple[str, str]:
+    """``(reset, lock)``: a run of failures whose latest is older than *reset* is over; a lock whose
+    latest failure is older than *lock* has ended."""
+    reset = now - dt.timedelta(minutes=max(policy.window_minutes, policy.lock_minutes))
+    return to_utc_text(reset), to_utc_text(now - dt.timedelta(minutes=policy.lock_minutes))
+
+
+# One statement counts an attempt of an account before its password is checked, and only while the
+# account is not locked: it adds one to the account's row (a new run when the last failure is old) or
+# changes nothing and returns no row. The row is locked by the statement itself (SQLite: the write
+# transaction; PostgreSQL: ON CONFLICT DO UPDATE re-reads the row another transaction just changed), so
+# parallel attempts are counted one after the other and no more than ``lock_after`` passwords are
+# ever checked per lock period. A right password then clears the row; a wrong one leaves it counted.
+_RESERVE = (
+    "INSERT INTO signin_throttle (key, n, last_at) VALUES (?, 1, ?) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "n = CASE WHEN signin_throttle.last_at < ? THEN 1 ELSE signin_throttle.n + 1 END, "
+    "last_at = excluded.last_at "
+    "WHERE signin_throttle.n < ? OR signin_throttle.last_at < ? "
+    "RETURNING n"
+)
+# an address's failures: counted, never a lock (a whole bureau may sit behind one NAT address)
+_COUNT = (
+    "INSERT INTO signin_throttle (key, n, last_at) VALUES (?, 1, ?) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "n = CASE WHEN signin_throttle.last_at < ? THEN 1 ELSE signin_throttle.n + 1 END, "
+    "last_at = excluded.last_at"
+)
 
 
 def _audit(store, tx, actor: str, action: str, fields: dict) -> None:
@@ -134,56 +159,87 @@ def _audit(store, tx, actor: str, action: str, fields: dict) -> None:
                            json.dumps(fields, ensure_ascii=False), None, None, None)])
 
 
-def lock_state(store, name: str, ip: str | None, policy: Policy = Policy(), *, now=None) -> tuple[int, float]:
-    """``(failures in the window, seconds until the lock ends or 0)`` for the worse of the account
-    and the address."""
+def _counts(store, name: str, ip: str | None, policy: Policy, now: dt.datetime) -> dict[str, tuple[int, str]]:
+    """``{key: (failures in the current run, latest)}`` of the account and the address."""
+    reset, _ = _cuts(policy, now)
+    keys = [k for k in (_user_key(name), _ip_key(ip)) if k]
+    with store.transaction(write=False) as tx:
+        rows = tx.query(f"SELECT key, n, last_at FROM signin_throttle WHERE key IN ({', '.join('?' * len(keys))})",
+                        keys)
+    return {key: (int(n), last) for key, n, last in rows if _at(last) >= _at(reset)}
+
+
+def _delay(policy: Policy, failures: int) -> float:
+    if failures < policy.slow_after:
+        return 0.0
+    return min(policy.max_delay_s, 0.5 * 2 ** (failures - policy.slow_after))
+
+
+def lock_state(store, name: str, ip: str | None = None, policy: Policy = Policy(), *,
+               now: dt.datetime | None = None) -> tuple[int, float]:
+    """``(failures of the account in the current run, seconds until its lock ends or 0)``. An
+    address is never locked: its failures only slow sign-ins from it (:func:`delay`)."""
     store, _ = unwrap(store)
     now = now or _now()
-    since = to_utc_text(now - dt.timedelta(minutes=max(policy.window_minutes, policy.lock_minutes)))
-    with store.transaction(write=False) as tx:
-        fails = _failures(tx, _keys(name, ip), since)
-    worst, wait = 0, 0.0
-    for times in fails.values():
-        recent = [t for t in times if _at(t) >= now - dt.timedelta(minutes=policy.window_minutes)]
-        worst = max(worst, len(recent))
-        if len(times) >= policy.lock_after:
-            until = _at(times[-1]) + dt.timedelta(minutes=policy.lock_minutes)
-            wait = max(wait, (until - now).total_seconds())
-    return worst, max(wait, 0.0)
+    n, last = _counts(store, name, None, policy, now).get(_user_key(name), (0, None))
+    if n < policy.lock_after:
+        return n, 0.0
+    until = _at(last) + dt.timedelta(minutes=policy.lock_minutes)
+    return n, max((until - now).total_seconds(), 0.0)
+
+
+def delay(store, name: str, ip: str | None, policy: Policy = Policy(), *, now: dt.datetime | None = None) -> float:
+    """Seconds to wait before the next password of ``name`` from ``ip`` is checked: longer and longer
+    after :attr:`Policy.slow_after` failures of the account or of the address (at most
+    :attr:`Policy.max_delay_s`). A wait, never a refusal: another account's right password from a busy
+    address still signs in."""
+    store, _ = unwrap(store)
+    counts = _counts(store, name, ip, policy, now or _now())
+    return _delay(policy, max((n for n, _ in counts.values()), default=0))
+
+
+def _locked(store, name: str, ip: str | None, policy: Policy) -> SignInLocked:
+    _, wait = lock_state(store, name, None, policy)
+    with store.transaction() as tx:
+        _audit(store, tx, name or "?", "signin_locked", {"user": name, "ip": ip})
+    minutes = max(1, round(wait / 60))
+    return SignInLocked(
+        f"too many failed sign-ins for this account; try again in about {minutes} min",
+        f"该账号登录失败次数过多，已暂时锁定，请约 {minutes} 分钟后再试",
+        retry_after=int(wait))
 
 
 def sign_in(store, name: str, password: str, policy: Policy = Policy(), *, ip: str | None = None,
             sleep=time.sleep) -> tuple[dict, str]:
     """Check a name and password and start a session: ``(user, token)``.
 
-    Refused with :class:`SignInLocked` while the account or address is locked (even with the right
-    password); slowed down after a few failures; every attempt is audited.
+    Refused with :class:`SignInLocked` while the account is locked (even with the right password);
+    slowed down (``sleep``) after a few failures of the account or of the address — a caller that
+    waited :func:`delay` itself passes a ``sleep`` that does nothing; every attempt is audited.
     """
     raw, _ = unwrap(store)
     name = (name or "").strip()
-    failures, wait = lock_state(raw, name, ip, policy)
+    now = _now()
+    reset, lock_cut = _cuts(policy, now)
+    with raw.transaction() as tx:
+        row = tx.query_one(_RESERVE, [_user_key(name), to_utc_text(now), reset, policy.lock_after, lock_cut])
+    if row is None:
+        raise _locked(raw, name, ip, policy)
+    ip_failures = _counts(raw, name, ip, policy, now).get(_ip_key(ip), (0, None))[0] if ip else 0
+    wait = _delay(policy, max(int(row[0]) - 1, ip_failures))
     if wait > 0:
-        with raw.transaction() as tx:
-            _audit(raw, tx, name or "?", "signin_locked", {"user": name, "ip": ip})
-        minutes = max(1, round(wait / 60))
-        raise SignInLocked(
-            f"too many failed sign-ins for this account or address; try again in about {minutes} min",
-            f"登录失败次数过多，该账号或地址已暂时锁定，请约 {minutes} 分钟后再试",
-            retry_after=int(wait))
-    if failures >= policy.slow_after:
-        sleep(min(policy.max_delay_s, 0.5 * 2 ** (failures - policy.slow_after)))
+        sleep(wait)
     try:
         user = authenticate(raw, name, password)
     except (ValidationError, PermissionDenied) as err:
         with raw.transaction() as tx:
-            now = to_utc_text(_now())
-            tx.executemany("INSERT INTO signin_failures (key, at) VALUES (?, ?)",
-                           [(k, now) for k in _keys(name, ip)])
+            if ip:
+                tx.execute(_COUNT, [_ip_key(ip), to_utc_text(_now()), reset])
+            tx.execute("DELETE FROM signin_throttle WHERE last_at < ?", [reset])  # runs long over
             _audit(raw, tx, name or "?", "signin_failed", {"user": name, "ip": ip})
         raise err
     token = start(raw, user, policy, ip=ip)
     with raw.transaction() as tx:
-        tx.execute("DELETE FROM signin_failures WHERE key = ?", [_keys(name, None)[0]])
+        tx.execute("DELETE FROM signin_throttle WHERE key = ?", [_user_key(name)])
         _audit(raw, tx, user["name"], "signin", {"user": user["name"], "ip": ip})
     return user, token
-

@@ -58,6 +58,9 @@ SIGNBOARD = Layer(
         fld("last_inspected_on", DATE, "最近检查", "Last inspected"),
         fld("post_id", INT, "公示岗位", "Post shown", ref="post"),
         fld("content_on", DATE, "牌面更新日期", "Content updated on", "更新日期", "牌面更新日期"),
+        # the random part of the board's public link (its QR code): the board number is printed on the
+        # board and runs in sequence, so a link by number would let anyone list every board
+        fld("public_token", TEXT, "公示链接码", "Public link token", internal=True),
         *COMMON,
     ),
 )

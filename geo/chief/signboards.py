@@ -9,11 +9,18 @@ The public page: a passer-by sees exactly what the board itself shows — the ch
 supervision phone, the duties and the responsibility zone (name and outline) — and nothing
 internal: no change polygons, no other boards, no fines, no ids. :func:`public_card` is the one
 place that decides which fields leave the store; the page is built only from its result.
+
+A board's QR code opens ``/board/<token>``: ``public_token`` is random (:func:`validate` gives a
+new board one; the store's migration gives one to boards stored before), so nobody can list the
+boards by counting. Links by board number — the ones printed before — are answered only while the
+caller allows them (the transition period of ``board_number_links_days``, dashboard/web.py).
 """
 
 from __future__ import annotations
 
 import html
+import re
+import secrets
 
 import pandas as pd
 import shapely
@@ -31,6 +38,17 @@ PUBLIC_FIELDS = ("board_no", "level", "chief_name", "chief_post", "phone", "duti
 LEVELS = {"league": ("盟级", "League"), "banner": ("旗县级", "Banner/county"), "county": ("旗县级", "County"),
           "township": ("苏木乡镇级", "Township"), "village": ("嘎查村级", "Village"), "grid": ("网格", "Grid")}
 RETIRED = "retired"
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")  # secrets.token_urlsafe(16): 22 such characters
+
+
+def validate(store, values: dict, current: dict | None) -> dict:
+    """A new board gets its random public link token; nobody sets or changes one by hand."""
+    if current is None:
+        values["public_token"] = secrets.token_urlsafe(16)
+    elif "public_token" in values and values["public_token"] != current.get("public_token"):
+        raise ValidationError("a board's public link token is kept by the system",
+                              "公示牌二维码链接由系统生成，不能修改", field="public_token")
+    return values
 
 
 def op_inspect(store, fid, values, *, actor, access=None, comment=None, attachments=(), **_):
@@ -72,10 +90,11 @@ def _status_label(key: str) -> str:
     return S.label("status", key)
 
 
-def public_url(base: str, number: str) -> str:
+def public_url(base: str, token: str) -> str:
+    """The board's public page: ``<base>/board/<token>`` (the QR code opens it)."""
     from urllib.parse import quote
 
-    return f"{base.rstrip('/')}/board/{quote(str(number))}"
+    return f"{base.rstrip('/')}/board/{quote(str(token))}"
 
 
 def qr_png(url: str) -> bytes:
@@ -93,7 +112,13 @@ def images(store, record: dict, lang: str = "zh", base_url: str = "") -> list[tu
     """The register page's pictures of a board: its QR code, opening the public page."""
     if not record.get("board_no") or record.get("status") == RETIRED:
         return []
-    url = public_url(base_url or "", record["board_no"])
+    token = record.get("public_token")
+    if not token and record.get("id") is not None:
+        raw, _ = unwrap(store)
+        token = raw.get_feature("signboard", int(record["id"])).get("public_token")
+    if not token:  # (the store's migration gives every board one when it is opened)
+        return []
+    url = public_url(base_url or "", token)
     return [(("扫码查看公示信息：" if lang == "zh" else "Public page: ") + url, qr_png(url))]
 
 
@@ -136,15 +161,22 @@ def stale(store, boards: pd.DataFrame, until: str | None = None) -> pd.Series:
     return ((status == "stale") | mismatch | moved) & (status != RETIRED)
 
 
-def public_card(store, number: str) -> dict | None:
-    """The published fields of the board numbered ``number``, or ``None`` (unknown or retired)."""
+def public_card(store, key: str, *, by_number: bool = False) -> dict | None:
+    """The published fields of the board whose link token is ``key`` — or, with ``by_number``
+    (old printed links, during their transition period), whose board number is ``key`` — or
+    ``None`` (unknown or retired)."""
     raw, _ = unwrap(store)
-    number = (number or "").strip()
-    if not number or len(number) > 64:
+    key = (key or "").strip()
+    if not key or len(key) > 64:
         return None
-    frame = raw.read_layer("signboard", where={"board_no": number}, geometry=False,
-                           columns=["board_no", "level", "chief_name", "chief_post", "phone", "duties", "zone_id",
-                                    "zone_desc", "status", "post_id"])
+    columns = ["board_no", "level", "chief_name", "chief_post", "phone", "duties", "zone_id", "zone_desc",
+               "status", "post_id"]
+    frame = raw.read_layer("signboard", where={"public_token": key}, geometry=False, columns=columns) \
+        if TOKEN.match(key) else None
+    if (frame is None or frame.empty) and by_number:
+        frame = raw.read_layer("signboard", where={"board_no": key}, geometry=False, columns=columns)
+    if frame is None:
+        return None
     frame = frame[frame["status"] != RETIRED]
     if frame.empty:
         return None
@@ -227,3 +259,15 @@ def not_found_html(lang: str = "zh", unavailable: bool = False) -> str:
     return (f'<!doctype html><html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(msg)}</title>'
             f'<style>{_CSS}</style></head><body><main><h1>{html.escape(msg)}</h1></main></body></html>')
+
+
+def busy_html(lang: str = "zh") -> str:
+    """The answer to an address that opened too many board pages in a short time (HTTP 429)."""
+    zh = lang == "zh"
+    msg = "查询过于频繁，请稍后再试。" if zh else "Too many requests; please try again in a minute."
+    note = ("如需举报破坏森林草原资源的行为，请拨打公示牌上的监督电话。" if zh
+            else "To report damage to forest or grassland, call the supervision phone on the board.")
+    return (f'<!doctype html><html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(msg)}</title>'
+            f'<style>{_CSS}</style></head><body><main><h1>{html.escape(msg)}</h1>'
+            f'<p class="no">{html.escape(note)}</p></main></body></html>')

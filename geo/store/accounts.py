@@ -1,7 +1,7 @@
 """User accounts and saved field profiles (how a source's columns map onto a layer).
 
-A mixin of :class:`geo.store.base.Store`; sessions and sign-in failures are kept by
-:mod:`geo.access.auth` through :meth:`Store.table` and transactions.
+A mixin of :class:`geo.store.base.Store`; sessions and the sign-in throttle (tables ``sessions`` and
+``signin_throttle``) are kept by :mod:`geo.access.sessions` through transactions.
 """
 
 from __future__ import annotations

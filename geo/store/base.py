@@ -10,6 +10,7 @@ and its event) share one :class:`Tx`: all of it lands or none of it does.
 """
 
 import json
+import secrets
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from geo.store.records import RecordsMixin
 # the DDL and value conversion live in their own modules; re-exported here for existing imports
 from geo.store.tables import (  # noqa: F401
     INT_COLUMNS, REAL_COLUMNS, TOKEN_TYPES, BACKFILL_PURPOSE, DERIVED_TABLES, EVENT_COLS, INDEXES,
-    RETIRED_INDEXES, TABLES,
+    RETIRED_INDEXES, TABLES, TOKEN_BYTES, TOKEN_FIELDS,
     table_columns, table_fields,
 )
 from geo.store.values import dumps_json, column_to_db, to_db_value  # noqa: F401
@@ -166,7 +167,11 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
             stale = [name for name in DERIVED_TABLES
                      if name not in tables_missing and self._columns(tx, name) != table_columns(name)]
             retired = sorted(set(RETIRED_INDEXES) & self._indexes(tx))
-        if not missing and not tables_missing and not stale and not retired:
+            # records without their random token (stored before the field existed, or by another tool)
+            untokened = [(layer, col) for layer, col in TOKEN_FIELDS if self._columns(tx, S.layer(layer).table)
+                         and (col not in self._columns(tx, S.layer(layer).table) or tx.query_one(
+                             f"SELECT 1 FROM {S.layer(layer).table} WHERE {col} IS NULL LIMIT 1"))]
+        if not missing and not tables_missing and not stale and not retired and not untokened:
             return []
         added = []
         with self.transaction() as tx:
@@ -184,12 +189,26 @@ class Store(ReadMixin, PrecountMixin, RecordsMixin, AccountsMixin, ABC):
             self._create_schema(tx)
             if "change_polygons.geom_hash" in added:
                 self._backfill_geom_hash(tx)
+            for layer, col in untokened:
+                if self._fill_tokens(tx, layer, col):
+                    added.append(f"{S.layer(layer).table}.{col} (filled)")
             if "attachment_links" in tables_missing:
                 self._link_attachments(tx, tx.query(
                     "SELECT layer, feature_id, attachment_ids FROM events WHERE attachment_ids IS NOT NULL"))
             if set(DERIVED_TABLES) & set(tables_missing + stale) or "change_polygons.visited" in added:
                 self.rebuild_cells(tx)
         return added + tables_missing + stale + [f"-{name}" for name in retired]
+
+    def _fill_tokens(self, tx: Tx, layer: str, col: str) -> int:
+        """A random token for each record of ``layer`` without one (:data:`TOKEN_FIELDS`); the
+        first day this happened is kept in meta ``tokens_since:<layer>``. Returns how many."""
+        table = S.layer(layer).table
+        ids = [r[0] for r in tx.query(f"SELECT id FROM {table} WHERE {col} IS NULL")]
+        tx.executemany(f"UPDATE {table} SET {col} = ? WHERE id = ?",
+                       [(secrets.token_urlsafe(TOKEN_BYTES), i) for i in ids])
+        if ids and tx.query_one("SELECT value FROM meta WHERE key = ?", [f"tokens_since:{layer}"]) is None:
+            tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [f"tokens_since:{layer}", now_utc()])
+        return len(ids)
 
     def _backfill_geom_hash(self, tx: Tx) -> None:
 

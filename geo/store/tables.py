@@ -73,7 +73,11 @@ TABLES: dict[str, str] = {
         "token_hash {text} PRIMARY KEY, user_name {text} NOT NULL, created_at {ts}, "
         "expires_at {ts} NOT NULL, last_seen {ts}, ip {text}"
     ),
-    "signin_failures": "id {pk}, key {text} NOT NULL, at {ts} NOT NULL",
+    # failed sign-ins of one account ("user:<name>") or one client address ("ip:<address>"): how many
+    # in the current run (attempts in progress included) and the latest; one row per key, so a sign-in
+    # counts itself with one statement (geo.access.sessions). (Stores made before it also hold
+    # signin_failures, one row per failure, which nothing reads any more.)
+    "signin_throttle": "key {text} PRIMARY KEY, n {int} NOT NULL, last_at {ts} NOT NULL",
     # the bulletin's settings, editable sections and the bureau's recorded actions (geo.report.records)
     "report_settings": "key {text} PRIMARY KEY, value {text}, updated_at {ts}, updated_by {text}",
     "report_texts": (
@@ -118,6 +122,14 @@ def table_fields(name: str) -> list[S.Field]:
         if token in TOKEN_TYPES and "PRIMARY KEY" not in rest and "NOT NULL" not in rest:
             out.append(S.Field(col, TOKEN_TYPES[token], col, col))
     return out
+# layer fields holding a random token each record has: a signboard's public link (its QR code,
+# geo.chief.signboards), which cannot be guessed from its board number. New records get theirs from
+# the register's ``validate`` rule; records stored before the field existed (or by another tool) get
+# one from migrate, which also keeps in meta ``tokens_since:<layer>`` the day that first happened.
+TOKEN_FIELDS = (("signboard", "public_token"),)
+TOKEN_BYTES = 16
+
+
 # a batch stored before batches had a purpose: automatic detection is a candidate, the rest official
 BACKFILL_PURPOSE = ("UPDATE batches SET purpose = CASE WHEN source LIKE '自动检测%' THEN 'candidate' "
                     "ELSE 'official' END WHERE purpose IS NULL")
@@ -128,7 +140,6 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_batches_sha ON batches (file_sha256)",
     "CREATE INDEX IF NOT EXISTS ix_item_links_feature ON item_links (layer, feature_id)",
     "CREATE INDEX IF NOT EXISTS ix_attachment_links_sha ON attachment_links (sha256)",
-    "CREATE INDEX IF NOT EXISTS ix_signin_failures ON signin_failures (key, at)",
     "CREATE INDEX IF NOT EXISTS ix_change_batch ON change_polygons (batch_id)",
     "CREATE INDEX IF NOT EXISTS ix_change_no ON change_polygons (source, polygon_no)",
     # the closure review's steps (geo.change.review_figures reads them with this very predicate)
