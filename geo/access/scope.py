@@ -12,6 +12,11 @@ exposes only what it has decided about: every public name of :class:`geo.store.S
 
 Anything not listed is refused, so a method added to the store later cannot leak: a test
 enumerates the store's public names and fails on any that is in none of the tables.
+
+Records of some registers belong to several counties and carry no ``county_code``: a 林长令 is
+addressed to zones of several counties. Their rules say which counties each record belongs to
+(the ``record_counties`` hook, :func:`shared_counties`); a user bound to counties sees such a record
+when it belongs to one of theirs (lists, counts, the record, its history and events).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Iterable
 import pandas as pd
 
 from geo.declare import registry as S
+from geo.declare.registry import rules_of
 from geo.core.errors import NotFoundError, PermissionDenied
 from geo.core.types import BBox
 
@@ -36,13 +42,15 @@ SAFE: dict[str, str] = {
 }
 
 NARROWED: dict[str, str] = {
-    "read_layer": "features of county layers limited to the user's counties",
-    "count": "counts only the user's counties",
+    "read_layer": "features of county layers limited to the user's counties; several-county records "
+                  "(orders) to those concerning them",
+    "count": "counts only the user's counties (and several-county records concerning them)",
     "grid_counts": "map cell counts only of the user's counties",
-    "get_feature": "refuses a feature of another county",
+    "get_feature": "refuses a feature of another county (a several-county record concerning none of theirs)",
     "extent": "the extent of what the user may see",
     "history": "refuses the history of a feature of another county",
-    "events": "only events of features in the user's counties (no account or system events)",
+    "events": "only events of features in the user's counties, and of several-county records concerning "
+              "them (no account or system events)",
     "get_attachment": "only evidence attached to a feature the user may see",
     "batches": "only batches with features in the user's counties",
     "batch": "refuses a batch with nothing in the user's counties",
@@ -70,6 +78,28 @@ PUBLIC_LAYERS = frozenset({"item"})
 
 # tables ``table()`` answers for a scoped user, and how
 SCOPED_TABLES = ("batches", "items", "item_links", "field_profiles", "users")
+
+
+def shared_counties(layer: str):
+    """The ``record_counties(store, frame) -> [set of county codes]`` hook of a layer whose records
+    belong to several counties (and have no ``county_code``), or None."""
+    lyr = S.LAYERS.get(layer)
+    if lyr is None or "county_code" in lyr.names:
+        return None
+    return getattr(rules_of(lyr), "record_counties", None) if lyr.rules else None
+
+
+def in_counties(store, layer: str, frame: pd.DataFrame, counties) -> pd.Series:
+    """Which rows of ``frame`` (records of ``layer``) belong to one of ``counties``: by their
+    ``county_code``, or by the layer's ``record_counties`` hook. All of them when the layer has
+    neither (league-wide records)."""
+    wanted = {str(c) for c in counties}
+    if "county_code" in S.layer(layer).names and "county_code" in frame:
+        return frame["county_code"].astype(object).isin(wanted)
+    hook = shared_counties(layer)
+    if hook is None or frame.empty:
+        return pd.Series(True, index=frame.index)
+    return pd.Series([bool(set(c) & wanted) for c in hook(store, frame)], index=frame.index, dtype=bool)
 
 
 def _json_list(value) -> list:
@@ -132,17 +162,38 @@ class ScopedStore:
     def _check(self, layer: str, feat: dict) -> dict:
         if layer in SCOPED_LAYERS:
             self.access.check_feature(layer, feat)
+        elif self._counties is not None and shared_counties(layer) is not None:
+            if not in_counties(self._store, layer, pd.DataFrame([feat]), self._counties).all():
+                raise PermissionDenied(
+                    f"{self.access.user} may not see {layer} #{feat.get('id')}: it concerns none of "
+                    f"{', '.join(sorted(self._counties))}",
+                    f"您（{self.access.user}）无权查看该记录：它不涉及您负责的旗县", id=feat.get("id"))
         return feat
+
+    def _shared_ids(self, layer: str) -> set[int] | None:
+        """The ids of a several-county layer's records the user may see (None: not such a layer,
+        or a user of every county)."""
+        if self._counties is None or shared_counties(layer) is None:
+            return None
+        frame = self._store.read_layer(layer, geometry=False)
+        keep = in_counties(self._store, layer, frame, self._counties)
+        return set(frame.loc[keep.to_numpy(), "id"].astype("int64").tolist())
 
     # ------------------------------------------------------------------ narrowed reads
     def read_layer(self, layer: str, *, where: dict | None = None, **kw):
         w = self._where(layer, where)
         if w is None:  # nothing of this layer is visible: an empty frame of the right shape
             w = {"id": []}
+        seen = self._shared_ids(layer)
+        if seen is not None:
+            asked = kw.pop("ids", None)
+            kw["ids"] = sorted(seen if asked is None else seen & {int(i) for i in asked})
         return self._store.read_layer(layer, where=w, **kw)
 
     def count(self, layer: str, where: dict | None = None, bbox: BBox | None = None) -> int:
         w = self._where(layer, where)
+        if w is not None and self._shared_ids(layer) is not None:
+            return len(self.read_layer(layer, where=w, bbox=bbox, columns=[], geometry=False))
         return 0 if w is None else self._store.count(layer, w, bbox)
 
     def grid_counts(self, layer: str, bbox, cell_w: float, cell_h: float, where: dict | None = None,
@@ -174,8 +225,22 @@ class ScopedStore:
             return self._store.events(layer, feature_id, until=until, actions=actions)
         layers = [layer] if layer is not None else sorted(SCOPED_LAYERS)
         layers = [lyr for lyr in layers if lyr in SCOPED_LAYERS]
-        return self._store.events(layer, feature_id, until=until, actions=actions,
-                                  scope=(layers, self._counties))
+        frame = self._store.events(layer, feature_id, until=until, actions=actions,
+                                   scope=(layers, self._counties))
+        shared = [layer] if layer is not None else sorted(S.LAYERS)
+        parts = [frame]
+        for key in shared:  # several-county records: the events of those the user may see
+            seen = self._shared_ids(key)
+            if seen is None:
+                continue
+            more = self._store.events(key, feature_id, until=until, actions=actions)
+            parts.append(more[more["feature_id"].astype("int64").isin(seen)])
+        if len(parts) == 1:
+            return frame
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return frame
+        return pd.concat(parts, ignore_index=True).sort_values("id", kind="stable").reset_index(drop=True)
 
     def get_attachment(self, sha: str) -> dict:
         refs = self._store.attachment_refs(sha)

@@ -9,6 +9,11 @@ stays consistent. ``responses`` is text people can read in the ledger and export
 response — ``2024-06-03 突泉县旗县级责任区：已部署落实（tuquan_inspector）`` — kept by the
 ``respond`` operation (one event per response, so the figures "as of" a date see only the
 responses received by then) and read back by :func:`responses_of`.
+
+An order has no county of its own: it belongs to the counties of the zones it addresses
+(:func:`record_counties`, the register's ``record_counties`` hook). An account bound to counties
+sees only the orders addressing zones of its counties — in its lists, the ledger and the figures
+— and counts only its own zones' responses.
 """
 
 from __future__ import annotations
@@ -111,15 +116,33 @@ def status_of_zones(store, order: dict, today: dt.date, zones: pd.DataFrame | No
     return out
 
 
+def record_counties(store, frame: pd.DataFrame, zones: pd.DataFrame | None = None) -> list[frozenset]:
+    """The counties each order (a row of ``frame``) belongs to: those of the zones it addresses,
+    resolved now. An order addressing zones of three counties belongs to all three; one
+    addressing only league-level zones to none (the whole jurisdiction's). The county gate
+    (:mod:`geo.access.scope`), the ledger and the figures scope orders by these."""
+    if frame.empty or "addressed" not in frame:
+        return [frozenset()] * len(frame)
+    zones = _zones(store) if zones is None else zones
+    return [frozenset(str(z["county_code"]) for z in addressed_zones(store, text, zones)[0] if z.get("county_code"))
+            for text in frame["addressed"].tolist()]
+
+
 # ------------------------------------------------------------------------------ figures and details
 def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
-    """Responses received and overdue responses, per addressed zone's county."""
+    """Responses received and overdue responses, per addressed zone's county — of the counties
+    asked for (``ctx["counties"]``, else those of the account the store is scoped to)."""
     today = ctx.get("today") or today_local()
     zones = _zones(store)
+    access = unwrap(store)[1]
+    counties = ctx.get("counties") or (access.counties if access is not None else None)
+    wanted = {str(c) for c in counties} if counties else None
     got: dict[str, int] = {}
     late: dict[str, int] = {}
     for rec in frame.to_dict("records"):
         for z in status_of_zones(store, rec, today, zones):
+            if wanted is not None and str(z.get("county_code")) not in wanted:
+                continue  # (another county's zone the same order addresses)
             code = str(z.get("county_code") or "∅")
             if z["responded_on"]:
                 got[code] = got.get(code, 0) + 1

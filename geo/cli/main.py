@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from geo.cli.common import add_common as _common
 from geo.cli.common import add_reader as _actor
 from geo.cli.common import add_writer as _writer
 from geo.cli.common import emit as _print
+from geo.cli.common import errors_to_log, log_unexpected
 from geo.cli.common import pairs as _pairs
 from geo.core.config import Settings, load_settings
-from geo.core.errors import GeoError, ValidationError
+from geo.core.errors import GeoError, PermissionDenied, ValidationError
 from geo.declare import registry as S
 from geo.cli.imagery import add_parsers as imagery_parsers
 from geo.store import open_store
@@ -155,14 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-columns", action="store_true",
                    help="ledger: keep the store's own columns too (版本, 更新人, 面积计算坐标系 …)")
 
-    p = sub.add_parser("backup", help="a consistent copy of the live store")
+    p = sub.add_parser("backup", help="a consistent copy of the live store (recorded in its history)")
     _common(p)
     p.add_argument("--out", required=True)
+    _writer(p, "; must be an administrator")
 
-    p = sub.add_parser("restore", help="bring a backup back as the store")
+    p = sub.add_parser("restore", help="bring a backup back as the store (recorded: which backup replaced what)")
     _common(p)
     p.add_argument("backup")
     p.add_argument("--force", action="store_true", help="replace an existing store")
+    _writer(p, "; must be an administrator of the store being replaced (with no store yet: --system)")
 
     p = sub.add_parser("users", help="list, add, reset or disable accounts")
     _common(p)
@@ -195,27 +199,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except GeoError as err:  # a settings file that cannot be used: its message, no traceback
+        lang = "en" if os.environ.get("FOREST_LANG") == "en" else "zh"
+        print(err.message(lang), file=sys.stderr)
+        return err.exit_code
     if args.db:
         settings = dataclasses.replace(settings, db=args.db)
-    try:
-        return _run(args, settings)
-    except GeoError as err:
-        if getattr(args, "json", False):
-            print(json.dumps(err.as_dict(settings.lang), ensure_ascii=False, default=str))
-        else:
+    with errors_to_log(settings) as log_path:  # (tracebacks go to the log, never to the terminal)
+        try:
+            return _run(args, settings)
+        except GeoError as err:
+            if getattr(args, "json", False):
+                print(json.dumps(err.as_dict(settings.lang), ensure_ascii=False, default=str))
+            else:
+                print(err.message(settings.lang), file=sys.stderr)
+            return err.exit_code
+        except KeyboardInterrupt:
+            print("已中断" if settings.lang == "zh" else "interrupted", file=sys.stderr)
+            return 130
+        except Exception as ex:  # noqa: BLE001 - the CLI promises a message, never a traceback
+            if os.environ.get("FOREST_DEBUG"):
+                raise
+            log_unexpected(ex, argv)
+            where_en = f"; the details are in {log_path}" if log_path else ""
+            where_zh = f"（详细记录见 {log_path}）" if log_path else ""
+            err = GeoError(f"the command failed unexpectedly ({type(ex).__name__}); nothing was changed — please "
+                           f"report this with the command you ran{where_en}",
+                           f"命令执行时发生意外错误，未作任何修改。请将所执行的命令报告给系统管理员{where_zh}")
             print(err.message(settings.lang), file=sys.stderr)
-        return err.exit_code
-    except Exception as ex:  # noqa: BLE001 - the CLI promises a message, never a traceback
-        import os
-
-        if os.environ.get("FOREST_DEBUG"):
-            raise
-        err = GeoError(f"the command failed unexpectedly ({type(ex).__name__}); nothing was changed — please "
-                       "report this with the command you ran",
-                       "命令执行时发生意外错误，未作任何修改。请将所执行的命令报告给系统管理员")
-        print(err.message(settings.lang), file=sys.stderr)
-        return 1
+            return 1
 
 
 def _run(args, settings: Settings) -> int:
@@ -234,9 +248,10 @@ def _run(args, settings: Settings) -> int:
 
         return imagery_run(args, settings)
     if cmd == "restore":
-
-        restore(args.backup, settings.db, force=args.force)
-        _print({"restored": settings.db, "from": args.backup}, args.json)
+        actor = _restore_actor(args, settings)
+        facts = restore(args.backup, settings.db, force=args.force, actor=actor)
+        _print({"restored": settings.db, "from": args.backup, "actor": actor, "sha256": facts["sha256"],
+                "replaced": facts["replaced"]}, args.json)
         return 0
 
     store = open_store(settings.db)
@@ -296,9 +311,11 @@ def _run(args, settings: Settings) -> int:
                args.json)
         return 0
     if cmd == "backup":
-
-        out = backup(store, args.out)
-        _print({"backup": str(out), "store": settings.db}, args.json)
+        store, access, actor = resolve(store, args.actor, args.system)
+        if not access.is_admin:
+            raise PermissionDenied("only administrators make backups", "只有系统管理员可以备份数据库")
+        out = backup(store, args.out, actor=actor)
+        _print({"backup": str(out), "store": settings.db, "actor": actor}, args.json)
         return 0
     if cmd == "users":
 
@@ -327,6 +344,26 @@ def _run(args, settings: Settings) -> int:
     if cmd == "batches":
         return _batches(store, args, settings)
     return _register_command(args, settings, store)
+
+
+def _restore_actor(args, settings: Settings) -> str:
+    """Who restores: an administrator of the store the backup replaces (``--actor``), or the
+    system operator (``--system``; the only way when there is no store yet)."""
+    if not args.actor:
+        return resolve(None, None, args.system)[2]  # (refuses when neither is given)
+    try:
+        store = open_store(settings.db)
+    except GeoError:
+        store = None
+    if store is None or not store.exists():
+        raise ValidationError(
+            f"there is no store at {settings.db} to check the account '{args.actor}' against; restore with --system",
+            f"{settings.db} 处还没有数据库，无法核对账号“{args.actor}”，请以管理员身份使用 --system 恢复",
+            option="actor")
+    _, access, actor = resolve(store, args.actor, args.system)
+    if not access.is_admin:
+        raise PermissionDenied("only administrators restore backups", "只有系统管理员可以恢复数据库备份")
+    return actor
 
 
 def _official_batches(store, batch_ids) -> None:

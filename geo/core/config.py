@@ -176,9 +176,14 @@ class Settings:
     map_max_features: int = 3000
     session_hours: float = 8.0  # a session ends this long after sign-in, used or not
     session_idle_minutes: float = 30.0  # … or after this long without use
-    signin_lock_after: int = 6  # failed sign-ins (per account / per address) before a lock
+    signin_lock_after: int = 6  # failed sign-ins of one account before it is locked (an address is only slowed)
     signin_lock_minutes: float = 15.0
     password_min_length: int = 10
+    # the public signboard page (/board/…): a board's QR code carries a random token; links by board
+    # number, printed before, keep working this many days after the store gave its boards tokens
+    # (0: no longer); and one address may open at most this many board pages a minute
+    board_number_links_days: int = 365
+    board_pages_per_minute: int = 12
     # patrols (geo.fieldwork.patrols.Rule): one plausibility rule for uploads, the CLI and the demo
     patrol_max_kmh: float = 80.0  # top speed between two consecutive points
     patrol_max_gap_min: float = 60.0  # longest break in recording
@@ -202,6 +207,27 @@ class Settings:
     complaint_link_m: float = 1000.0  # change polygons and plots this close to a complaint are linked
     carbon_factors: str = str(PROJECT_ROOT / "data" / "carbon" / "factors.csv")  # the factor table
     review: ReviewSettings = field(default_factory=ReviewSettings)  # [review]: closure review
+
+    # ---- what a file handed in may hold (checked before anything is converted or written)
+    # a raster's uncompressed size as its header declares it (width × height × bands × bytes per
+    # sample; geo.imagery.scenes.check_size). 8 GiB: the largest single scene a bureau receives
+    # (a GF-2 pan-sharpened 4-band 16-bit scene, about 29,000 × 28,000 × 4 × 2 ≈ 6.5 GB) fits; the
+    # conversion to a COG works block by block, so it is the disk (the COG, its overviews and a
+    # temporary copy: about the declared size again) and the time (minutes per gigabyte on two
+    # cores) that grow with it — a larger raster is a mosaic, to be cut into sheets first
+    raster_max_bytes: int = 8 * 1024 ** 3
+    # an uploaded batch (geo.ingest.archive.Limits): features in the file; vertices of all its
+    # features together (a 500,000-polygon national batch of ~40 vertices each is 20 million;
+    # the coordinates are held several times over while they are checked, repaired and
+    # reprojected, at 16 bytes a copy); vertices of one feature (a county boundary
+    # traced at 1 m has ~200,000; repairing one geometry of millions ties up a core for minutes)
+    upload_max_features: int = 2_000_000
+    upload_max_vertices: int = 50_000_000
+    upload_max_feature_vertices: int = 1_000_000
+    # where unexpected errors are written with their traceback (the CLI prints only a short
+    # message); "" = logs/forest-errors.log beside a GeoPackage store, or in data/ for a PostGIS
+    # store — else, when that folder is not writable, in $XDG_STATE_HOME/forest (geo.cli.common)
+    error_log: str = ""
 
     @property
     def is_postgis(self) -> bool:

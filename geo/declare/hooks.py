@@ -29,6 +29,11 @@ class Rules(Protocol):
         operation), ``current`` the record as it is (None for a new one). Return the changes to
         store, possibly completed; raise :class:`geo.core.errors.ValidationError` to refuse."""
 
+    def record_counties(self, store, frame: pd.DataFrame) -> list:
+        """For a register whose records have no ``county_code`` but concern several counties (an
+        order addressed to zones): the set of county codes of each row of ``frame``. The county
+        gate, the ledger and the figures scope its records by these."""
+
     def figures(self, store, frame: pd.DataFrame, ctx: dict) -> dict:
         """The register's ``custom`` figures: ``{figure key: {"total": v, "by_county": {code: v}}}``
         (``frame``: its records as of ``ctx["as_of"]``)."""

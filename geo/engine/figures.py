@@ -16,6 +16,7 @@ from geo.declare.registry import rules_of
 from geo.core.timeutil import today_local
 from geo.core.config import current
 from geo.engine.asof import layer_state
+from geo.access.scope import in_counties
 from geo.core.config import load_settings
 
 NO_COUNTY = "∅"
@@ -90,7 +91,10 @@ def register_frame(store, lyr: S.Layer, as_of: dt.date | None, counties=None) ->
     cols = _columns(lyr)
     extra = getattr(rules_of(lyr), "FIGURE_COLUMNS", ()) if rules_of(lyr) else ()
     cols = list(dict.fromkeys(cols + [c for c in extra if lyr.has(c)]))
-    return layer_state(store, lyr.key, as_of, columns=cols, where=where)
+    frame = layer_state(store, lyr.key, as_of, columns=cols, where=where)
+    if counties and not lyr.has("county_code"):  # records of several counties (orders): by their rules
+        frame = frame[in_counties(store, lyr.key, frame, counties).to_numpy()]
+    return frame
 
 
 def figures_of(store, lyr: S.Layer, *, as_of: dt.date | None = None, counties=None, today: dt.date | None = None,

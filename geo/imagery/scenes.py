@@ -33,6 +33,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping, shape
 
+from geo.core.config import current
 from geo.core.errors import ImageryError, NotFoundError
 from geo.core.timeutil import now_utc
 from geo.access.scope import unwrap
@@ -42,6 +43,7 @@ ROLE_ALIASES = {"swir": "swir1", "r": "red", "g": "green", "b": "blue", "nir1": 
 ROLE_ZH = {"red": "红", "green": "绿", "blue": "蓝", "nir": "近红外", "swir1": "短波红外1", "swir2": "短波红外2"}
 RASTER_SUFFIXES = (".tif", ".tiff")
 LARGE_PX = 1024  # a scene wider or taller than this gets overviews (rio-cogeo adds them)
+GIB = 1 << 30
 _COLS = ("id", "name", "path", "acquired_on", "sensor", "bands", "ndvi_band", "value_scale", "value_offset",
          "nodata", "footprint", "minx", "miny", "maxx", "maxy", "crs", "width", "height", "band_count",
          "dtype", "res_m", "cog", "synthetic", "file_sha256", "size_bytes", "added_by", "added_at", "note")
@@ -169,13 +171,41 @@ def refuse(name: str, en: str, zh: str, **details) -> ImageryError:
 
 
 def open_raster(path: Path, name: str):
+    """The raster at ``path``, open — refused (naming ``name``) when it cannot be read or when it
+    declares more pixels than the size limit allows (:func:`check_size`)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(path)
+            src = rasterio.open(path)
     except (RasterioError, OSError, ValueError) as ex:
         raise refuse(name, "cannot be read as a raster (not a GeoTIFF/COG, or damaged)",
                       "无法作为影像读取（不是 GeoTIFF/COG 文件，或文件已损坏）") from ex
+    try:
+        check_size(name, src.width, src.height, src.dtypes)
+    except ImageryError:
+        src.close()
+        raise
+    return src
+
+
+def _gb(n: float) -> str:
+    gb = n / GIB
+    return f"{gb:.0f}" if gb >= 10 or gb == int(gb) else f"{gb:.1f}"
+
+
+def check_size(name: str, width: int, height: int, dtypes, limit: int | None = None) -> int:
+    """The bytes a raster of ``width`` × ``height`` with bands of ``dtypes`` holds uncompressed —
+    what its header declares, whatever the file's size on disk (a few megabytes of sparse,
+    compressed tiles can declare hundreds of gigabytes) — refused above ``limit`` (default: the
+    ``raster_max_bytes`` setting), before anything reads, converts or stacks it."""
+    limit = current().raster_max_bytes if limit is None else limit
+    size = int(width) * int(height) * sum(np.dtype(d).itemsize for d in dtypes)
+    if limit and size > limit:
+        raise refuse(name, f"declares {width}×{height}×{len(dtypes)} bands (about {_gb(size)} GB uncompressed), "
+                           f"over the limit of {_gb(limit)} GB (setting raster_max_bytes); cut it into sheets",
+                      f"声明尺寸 {width}×{height}×{len(dtypes)} 波段（约 {_gb(size)} GB），超过上限 {_gb(limit)} GB"
+                      f"（可分幅后再导入）", option="raster_max_bytes", declared_bytes=size, limit_bytes=int(limit))
+    return size
 
 
 def footprint_of(src) -> shapely.Geometry:
@@ -363,6 +393,7 @@ def _stack(folder: Path, roles: dict, work: Path, name: str) -> tuple[Path, dict
         raise refuse(name, "the band files are not on one grid (CRS, extent and size must match)",
                       "各波段文件不在同一网格上（坐标系、范围和大小须一致）", option="bands")
     crs, transform, width, height, dtype, nodata = grids[0]
+    check_size(name, width, height, [g[4] for g in grids])  # the stack: every band file together
     out = work / f"{_safe_stem(name)}_stack.tif"
     profile = {"driver": "GTiff", "width": width, "height": height, "count": len(files), "dtype": dtype,
                "crs": crs, "transform": transform, "nodata": nodata, "tiled": True, "compress": "deflate"}

@@ -38,7 +38,10 @@ SUPPORTED_EN = "zipped shapefile (.zip), a shapefile set (.shp/.dbf/.shx/.prj), 
 
 @dataclass(frozen=True)
 class Limits:
-    """What an upload may be. ``max_upload_mb`` is Streamlit's ``server.maxUploadSize``."""
+    """What an upload may be. ``max_upload_mb`` is Streamlit's ``server.maxUploadSize``; the
+    feature and vertex counts are the settings ``upload_max_features``, ``upload_max_vertices``
+    (all features of the file together) and ``upload_max_feature_vertices`` (one feature), checked
+    by :mod:`geo.ingest.read` before a geometry is repaired, reprojected or stored."""
 
     max_upload_mb: int = 200
     max_entries: int = 2000
@@ -46,10 +49,17 @@ class Limits:
     max_ratio: float = 300.0  # uncompressed / compressed, for entries bigger than ratio_from_mb
     ratio_from_mb: float = 4.0
     max_features: int = 2_000_000
+    max_vertices: int = 50_000_000
+    max_feature_vertices: int = 1_000_000
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
-        return cls(max_upload_mb=int(settings.upload_max_mb))
+        base = cls()
+        return cls(max_upload_mb=int(settings.upload_max_mb),
+                   max_features=int(getattr(settings, "upload_max_features", base.max_features)),
+                   max_vertices=int(getattr(settings, "upload_max_vertices", base.max_vertices)),
+                   max_feature_vertices=int(getattr(settings, "upload_max_feature_vertices",
+                                                    base.max_feature_vertices)))
 
 
 # ------------------------------------------------------------------------------ the upload

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
+from geo.core.cells import neutralise_sheet
 from geo.engine import official
 from geo.declare import registry as S
 from geo.core.errors import IngestError
@@ -218,6 +219,8 @@ class Report:
                                  for k, v in s.items() if k != "errors"], columns=["项目" if lang == "zh" else "Item",
                                                                                   "值" if lang == "zh" else "Value"])
             meta.to_excel(xw, sheet_name="概况" if lang == "zh" else "Summary", index=False)
+            for ws in xw.sheets.values():  # a file's values quoted in the problems stay text
+                neutralise_sheet(ws)
         return buf.getvalue()
 
 

@@ -372,12 +372,59 @@ def _read_table(path: str, layer: str, encoding: str | None, limits: A.Limits, n
             raise _gdal_error(ex, name) from ex
     if redecode:
         frame = _redecode(frame, codec)
-    if len(frame) > limits.max_features:
-        raise IngestError(
-            f"'{name}' holds more than {limits.max_features:,} features; split the batch",
-            f"“{name}”的要素超过 {limits.max_features:,} 个，请拆分批次后上传", file=name)
+    if len(frame) > limits.max_features:  # (counted whole only now, to name the number)
+        raise too_many_features(name, _count(path, layer, force=True), limits)
     frame.index = pd.RangeIndex(len(frame))
     return meta, frame, wkb
+
+
+def too_many_features(name: str, count: int | None, limits: A.Limits) -> IngestError:
+    """The refusal of a file holding more features than ``limits`` allow (``count``: how many it
+    declares, when it says without being read whole)."""
+    if count is None:
+        return IngestError(
+            f"'{name}' holds more than {limits.max_features:,} features (the limit, setting "
+            "upload_max_features); split the batch",
+            f"“{name}”的要素超过上限 {limits.max_features:,} 个，未导入，请拆分批次后上传",
+            file=name, limit=limits.max_features, option="upload_max_features")
+    return IngestError(
+        f"'{name}' holds {count:,} features, over the limit of {limits.max_features:,} (setting "
+        "upload_max_features); nothing was stored; split the batch",
+        f"“{name}”共有 {count:,} 个要素，超过上限 {limits.max_features:,} 个，未导入，请拆分批次后上传",
+        file=name, features=count, limit=limits.max_features, option="upload_max_features")
+
+
+def check_vertices(geoms: np.ndarray, numbers: np.ndarray, limits: A.Limits | None, tally: list | None,
+                   name: str) -> None:
+    """Refuse a file whose features hold more vertices than ``limits`` allow — one feature, or all
+    of them together (``tally``: the running total over the chunks of one file) — before they
+    are repaired, reprojected or stored."""
+    if limits is None or not len(geoms):
+        return
+    counts = shapely.get_num_coordinates(geoms)
+    worst = int(np.argmax(counts))
+    if int(counts[worst]) > limits.max_feature_vertices:
+        n = int(counts[worst])
+        raise IngestError(
+            f"'{name}': feature #{int(numbers[worst])} has {n:,} vertices, over the limit of "
+            f"{limits.max_feature_vertices:,} for one feature (setting upload_max_feature_vertices); "
+            "nothing was stored; simplify it first",
+            f"“{name}”第 {int(numbers[worst])} 个要素有 {n:,} 个节点，超过单个要素上限 "
+            f"{limits.max_feature_vertices:,} 个，未导入，请先化简图形",
+            file=name, feature=int(numbers[worst]), vertices=n, limit=limits.max_feature_vertices,
+            option="upload_max_feature_vertices")
+    total = int(counts.sum()) + (tally[0] if tally else 0)
+    if tally is not None:
+        tally[0] = total
+    if total > limits.max_vertices:
+        partial = tally is not None and int(numbers[0]) > 1  # a later chunk: the features so far
+        zh = f"前 {int(numbers[-1]):,} 个要素" if partial else ""
+        en = f" in its first {int(numbers[-1]):,} features" if partial else ""
+        raise IngestError(
+            f"'{name}' holds {total:,} vertices{en}, over the limit of {limits.max_vertices:,} (setting "
+            "upload_max_vertices); nothing was stored; split the batch or simplify it",
+            f"“{name}”{zh}共有 {total:,} 个节点，超过上限 {limits.max_vertices:,} 个，未导入，请拆分批次或化简后上传",
+            file=name, vertices=total, limit=limits.max_vertices, option="upload_max_vertices")
 
 
 _CURVES = {8, 9, 10, 11, 12, 13, 14}
@@ -565,12 +612,14 @@ def load_chunks(upload: A.Upload, *, layer: str = "change", limits: A.Limits | N
         choices = [l[0] for l in layers if l[3] is not None]
         whole = dict(file_name=upload.name, sha256=sha, size=upload.total_size, format=ds.kind, dataset=label,
                      choices=choices, family=family, encoding=guess)
-        total = _count(ds, layer_name) if chunk_rows and ds.kind == "shapefile" and not ds.missing_shx else None
+        # (a shapefile's or GeoPackage's header says how many features it holds: refused here,
+        # with the number, before any is read; other formats are cut off after the limit)
+        declared = _count(ds, layer_name) if ds.kind in ("shapefile", "gpkg") and not ds.missing_shx else None
+        if declared is not None and declared > limits.max_features:
+            raise too_many_features(label, declared, limits)
+        place.update(limits=limits, tally=[0])
+        total = declared if chunk_rows and ds.kind == "shapefile" else None
         if total is not None and total > chunk_rows:
-            if total > limits.max_features:
-                raise IngestError(
-                    f"'{label}' holds more than {limits.max_features:,} features; split the batch",
-                    f"“{label}”的要素超过 {limits.max_features:,} 个，请拆分批次后上传", file=label)
             yield from _chunks(ds, layer_name, gdal_encoding, limits, codec, on_frame, place, whole, notes,
                                total, chunk_rows)
             return
@@ -598,13 +647,14 @@ def load_chunks(upload: A.Upload, *, layer: str = "change", limits: A.Limits | N
                  problems=problems, crs=choice, notes=notes, crs_hint=hint, track_times=times, **whole)
 
 
-def _count(ds, layer: str) -> int | None:
-    """How many features a dataset's layer holds, when it can tell without reading them."""
+def _count(ds, layer: str, force: bool = False) -> int | None:
+    """How many features a dataset's layer (``ds``: a dataset or its path) holds, when it can tell
+    without reading them (``force``: count them if need be)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            n = pyogrio.read_info(ds.path, layer=layer)["features"]
-    except _GDAL_ERRORS:
+            n = pyogrio.read_info(getattr(ds, "path", ds), layer=layer, force_feature_count=force)["features"]
+    except (*_GDAL_ERRORS, UnicodeDecodeError):  # (the read itself says what is wrong)
         return None
     return int(n) if n is not None and n >= 0 else None
 
@@ -633,14 +683,17 @@ def _chunks(ds, layer_name, gdal_encoding, limits, codec, on_frame, place, whole
 
 
 def _place(wkb: np.ndarray, meta: dict, *, family: str, crs, remembered_crs, counties_bbox, label: str,
-           gcj02: bool, first: int = 1, choice: coords.CrsChoice | None = None):
+           gcj02: bool, first: int = 1, choice: coords.CrsChoice | None = None, limits: A.Limits | None = None,
+           tally: list | None = None):
     """The geometries parsed, placed in EPSG:4490 and checked for the layer: ``(geoms, rejected,
     repaired, problems, crs choice, notes, crs hint)``. ``first``: the number of the first
-    feature; ``choice``: the CRS already chosen (for a later chunk of a file)."""
+    feature; ``choice``: the CRS already chosen (for a later chunk of a file); ``limits`` and
+    ``tally``: the vertex limits, and the vertices of the file's earlier chunks."""
     notes = []
     numbers = np.arange(first, first + len(wkb))
     problems = V.Problems()
     geoms, rejected = V.parse_wkb(wkb, problems, numbers)
+    check_vertices(geoms, numbers, limits, tally, label)
     if choice is None or choice.how == "none":
         choice = coords.choose(geoms, meta.get("crs"), override=crs, remembered=remembered_crs,
                                counties_bbox=counties_bbox, what=label)

@@ -3,6 +3,8 @@
 Every exported feature carries ``id``, ``status`` and ``version`` so a script can find a feature
 and move it. Files are written to a temporary name beside the target and renamed into place, so a
 failed export never leaves half a file, and an existing file is replaced whole or not at all.
+In Excel, text that begins like a formula (``=``, ``+``, ``-``, ``@``) is a text cell, never a
+formula (:mod:`geo.core.cells`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from geo.core.cells import neutralise_sheet
 from geo.declare import registry as S
 from geo.core.crs import crs_label
 from geo.core.errors import ValidationError
@@ -106,6 +109,7 @@ def _write_xlsx(frame, lyr, out: Path, lang: str) -> Path:
             sheet = lyr.zh if lang == "zh" else lyr.en[:31]
             table.to_excel(xw, sheet_name=sheet, index=False)
             ws = xw.sheets[sheet]
+            neutralise_sheet(ws)  # text typed as "=…" is a text cell, never a formula
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = ws.dimensions
             for i, col in enumerate(table.columns, start=1):

@@ -10,7 +10,8 @@ Every sheet: a title row with the scope and the as-of date; Chinese headers, fro
 with filters; printed landscape on A4, fitted to the page width, the title and header rows repeated
 on every page; 宋体 throughout (the workbook's default font). Keyed values are their Chinese labels,
 yes/no values 是/否, dates and times real dates (Beijing time), amounts rounded (元 and 亩 to 2,
-公顷 to 4 decimals) with a number format. The store's own bookkeeping columns (版本, 更新人,
+公顷 to 4 decimals) with a number format; text that begins like a formula (``=``, ``+``, ``-``, ``@``)
+is a text cell, never a formula (:mod:`geo.core.cells`). The store's own bookkeeping columns (版本, 更新人,
 面积计算坐标系 …) are left out unless ``internal=True``.
 
 Written with openpyxl in write-only mode, so a ledger of 100,000 polygons streams row by row.
@@ -31,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from geo.core.cells import as_text, xlsx_cell
 from geo.engine import official
 from geo.declare import registry as S
 from geo.stats import summary as stats
@@ -41,12 +43,11 @@ from geo.report.sections import unit_of
 from geo.docs.text import zh_date
 from geo.core.timeutil import LOCAL_TZ, parse_datetime
 from geo.change.deadlines import with_deadlines
-from geo.access.scope import unwrap
-from geo.core.timeutil import optional_date
+from geo.access.scope import in_counties, unwrap
 
 LAYER_SHEETS = ("change", "occupation", "restoration", "signboard", "patrol", "zone", "admin")
 INTERNAL = {"version", "created_at", "updated_at", "updated_by", "area_crs", "geom_hash", "flags", "extra",
-            "times", "source_file", "derived"}
+            "times", "source_file", "derived", "public_token"}
 KEYED = {"status": "status", "verdict": "verdict", "level": "level", "kind": "kind",
          "actor_level": "actor_level"}
 YES_NO_INTS = {"visited"}  # 0/1 columns that mean yes/no
@@ -125,14 +126,14 @@ def _sheet(wb: Workbook, name: str, title: str, header: list[str], rows: list[li
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
     ws.merged_cells.add(f"A1:{last}1")
-    cell = WriteOnlyCell(ws, value=title)
+    cell = as_text(WriteOnlyCell(ws, value=title))
     cell.font = _TITLE_FONT
     cell.alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 24
     ws.append([cell])
     head = []
     for h in header:
-        cell = WriteOnlyCell(ws, value=h)
+        cell = as_text(WriteOnlyCell(ws, value=h))
         cell.font, cell.fill, cell.border, cell.alignment = _HEAD_FONT, _HEAD_FILL, _HEAD_BORDER, _HEAD_ALIGN
         head.append(cell)
     ws.append(head)
@@ -142,13 +143,13 @@ def _sheet(wb: Workbook, name: str, title: str, header: list[str], rows: list[li
     for k, row in enumerate(rows):
         bold = bold_last and k == len(rows) - 1
         if not styled and not wrap and not bold:
-            ws.append([_clean(v) for v in row])
+            ws.append([xlsx_cell(ws, _clean(v)) for v in row])  # text typed as "=…" stays text
             continue
         out = []
         for j, v in enumerate(row):
             v = _clean(v)
             if j in styled or j in wrap or bold:
-                c = WriteOnlyCell(ws, value=v)
+                c = as_text(WriteOnlyCell(ws, value=v))
                 if j in styled and isinstance(v, (int, float)) and not isinstance(v, bool):
                     c.number_format = styled[j]
                 if j in wrap:
@@ -157,18 +158,22 @@ def _sheet(wb: Workbook, name: str, title: str, header: list[str], rows: list[li
                     c.font = _BOLD
                 out.append(c)
             else:
-                out.append(v)
+                out.append(xlsx_cell(ws, v))
         ws.append(out)
 
 
 # ------------------------------------------------------------------------------ values
 def _as_date(value):
-    """A cell's date, or its text when it holds something else (长期坚持), or None when empty."""
-    day = optional_date(value)
-    if day is not None or value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) \
-            or value == "":
-        return day
-    return str(value)
+    """A date cell: the date a value starts with (stored dates are ISO text), or the value's text
+    when it is something else (长期坚持), or None when empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value if not isinstance(value, dt.datetime) else value.date()
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
 
 
 def _as_local_time(value):
@@ -223,6 +228,8 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
     else:
         where = None
     frame = stats.layer_state(store, layer, ctx.as_of, where=where)
+    if ctx.counties and layer != "admin" and "county_code" not in lyr.names:  # orders: by the zones addressed
+        frame = frame[in_counties(store, layer, frame, ctx.counties).to_numpy()]
     fields = [f for f in lyr.fields if f.name in frame.columns and (internal or f.name not in INTERNAL)]
     header = ["编号"]
     columns = [frame["id"].tolist() if len(frame) else []]

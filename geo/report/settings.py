@@ -6,6 +6,7 @@ What each setting means and which values it takes: :mod:`geo.core.bulletin_setti
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, replace
 
 from geo.access.scope import unwrap
@@ -36,7 +37,8 @@ def load(store, settings: Settings) -> ReportSettings:
 
 def save(store, values: dict, *, actor: str, access=None) -> None:
     """Save settings in the store (an empty value removes the saved one, so the file's applies).
-    Administrators, data staff and leaders of the whole jurisdiction may."""
+    Administrators, data staff and leaders of the whole jurisdiction may. A save that changes
+    something writes one event (``report_setting``) with each changed key before and after."""
 
     access = unwrap(store, access)[1]
     if access is not None and (access.role not in ("admin", "staff", "leader") or access.counties is not None):
@@ -45,11 +47,23 @@ def save(store, values: dict, *, actor: str, access=None) -> None:
     values = clean(values, "通报设置")
     raw = unwrap(store)[0]
     with raw.transaction() as tx:
-        for key, value in values.items():
+        was = {k: v for k, v in tx.query("SELECT key, value FROM report_settings")}
+        changes = {key: [was.get(key) or None, value or None] for key, value in values.items()
+                   if (was.get(key) or None) != (value or None)}
+        if not changes:
+            return
+        at = now_utc()
+        for key in changes:
+            value = values[key]
             tx.execute("DELETE FROM report_settings WHERE key = ?", [key])
             if value:
                 tx.execute("INSERT INTO report_settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-                           [key, value, now_utc(), actor])
+                           [key, value, at, actor])
+        # the history (geo.report.records.history): one event per save, each key before → after
+        raw.add_events(tx, [("report_setting", 0, at, actor, "edit", None, None,
+                             json.dumps({"before": {k: b for k, (b, _) in changes.items()},
+                                         "after": {k: a for k, (_, a) in changes.items()}}, ensure_ascii=False),
+                             None, None, None)])
 
 
 def as_dict(rs: ReportSettings) -> dict:
