@@ -201,7 +201,7 @@ def plan_of(frame: gpd.GeoDataFrame, specs, rng, today: dt.date):
 def timelines(frame, final, verdict, specs, rng, today, actors, evidence):
     """Events and final attribute values for each polygon, walking the workflow in time order."""
     by_key = {s.key: s for s in specs}
-    now = dt.datetime.now(LOCAL_TZ)
+    now = dt.datetime.now(LOCAL_TZ).replace(minute=0, second=0, microsecond=0)  # on the hour: the same demo all hour
     events = []  # (row index, at, actor, from, to, fields, comment, attachments)
     attrs = {k: [None] * len(frame) for k in (
         "verdict", "verified_cause", "land_use_nature", "approval_no", "verified_by", "verified_on",

@@ -30,7 +30,7 @@ def _at(t: dt.datetime) -> str:
 def build(store, *, seed: int = 20231209, log=print) -> dict:
 
     rng = random.Random(seed + 11)
-    now = dt.datetime.now(LOCAL_TZ).replace(microsecond=0)
+    now = dt.datetime.now(LOCAL_TZ).replace(minute=0, second=0, microsecond=0)  # on the hour: the same demo all hour
     files = evidence_files()
     photo = [(n, d) for n, d, _ in files["photo"]]
     sheets = [(n, d) for n, d, _ in files["pdf"]]
