@@ -5,8 +5,6 @@ the draft). The page only collects and shows; :mod:`geo.report` checks and store
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 

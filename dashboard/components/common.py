@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.components.text import plain
 from dashboard.i18n import translate
 from geo.declare import registry as S
 from geo.core.config import Settings, load_settings
@@ -62,9 +63,10 @@ _SHOW = {
 
 
 def show_error(err: GeoError) -> None:
+    """The refusal in the user's language (as text: a message may quote a value or a file name)."""
     for cls, how in _SHOW.items():
         if isinstance(err, cls):
-            getattr(st, how)(err.message(lang()), icon="⚠️" if how == "warning" else "🚫")
+            getattr(st, how)(plain(err.message(lang())), icon="⚠️" if how == "warning" else "🚫")
             return
 
 

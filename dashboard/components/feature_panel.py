@@ -1,7 +1,8 @@
 """The details panel of one feature: attributes, history, evidence, imagery and the action form.
 
 Everything shown comes from :mod:`geo`; everything done goes through :mod:`geo.engine.workflow`.
-Values are rendered by ``st.dataframe``/``st.text``/``st.caption`` (escaped), never as HTML.
+Values are rendered by ``st.dataframe`` (text as it is), or through
+:func:`dashboard.components.text.plain` wherever Streamlit reads Markdown; never as HTML.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.common import field_label, label, lang, show_error, t
+from dashboard.components.common import field_label, label, lang, t
+from dashboard.components.text import plain
 from geo.change.layers import VERDICTS
 from geo.declare import registry as S
 from geo.engine import workflow
@@ -88,9 +90,9 @@ def evidence(store, events: list[dict]) -> None:
         att = store.get_attachment(sha)
         with cols[i % 3]:
             if att["mime"].startswith("image/"):
-                st.image(att["data"], caption=att["name"], width="stretch")
+                st.image(att["data"], caption=plain(att["name"]), width="stretch")
             else:
-                st.caption(att["name"])
+                st.caption(plain(att["name"]))
             st.download_button(t("common.download"), att["data"], file_name=att["name"],
                                mime=att["mime"], key=f"dl-{sha[:12]}-{i}")
 
@@ -217,7 +219,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
     fields = list(dict.fromkeys((*need.requires, *need.optional)))
     with st.form(form_key, clear_on_submit=False):
         if need.note(lang()):
-            st.caption(need.note(lang()))
+            st.caption(plain(need.note(lang())))
         for name in fields:
             _input(layer, name, f"{form_key}-{name}", need, feat.get(name))
         st.text_area(t("act.comment_required") if tr.comment else t("act.comment"), key=f"{form_key}-comment")
@@ -241,7 +243,8 @@ def clear_flash() -> None:
 def flash(page: str | None = None) -> None:
     """Show the last action's outcome until the user's next action replaces or clears it (a
     refusal stays; a success goes with the next action). A message belongs to the page it was
-    first shown on, so it does not follow the user to another page."""
+    first shown on, so it does not follow the user to another page. Shown as text: messages quote
+    values (names, reasons, refusals), and none is Markdown."""
     import sys
 
     msg = st.session_state.get("flash")
@@ -255,4 +258,4 @@ def flash(page: str | None = None) -> None:
     if where != page:
         st.session_state.pop("flash", None)
         return
-    getattr(st, kind)(text)
+    getattr(st, kind)(plain(text))

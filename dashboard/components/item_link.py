@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components.common import lang, show_error
+from dashboard.components.text import plain
 from geo.items import items as gitems
 from geo.core.errors import GeoError
 
@@ -22,7 +23,7 @@ def panel(store, layer: str, feat: dict, actor: str | None, access) -> None:
     if linked.empty:
         st.caption("未关联整改事项" if zh else "Not linked to any item")
     for row in linked.to_dict("records"):
-        st.markdown(f"- {_name(row)}")
+        st.markdown("- " + plain(_name(row)))
     if actor is None or access is None or access.role not in gitems.EDIT_ROLES or others.empty:
         return
     names = {int(r["id"]): _name(r) for r in others.to_dict("records")}
@@ -39,4 +40,4 @@ def panel(store, layer: str, feat: dict, actor: str | None, access) -> None:
             except GeoError as err:
                 show_error(err)
                 return
-            st.success((f"已关联到“{names[choice]}”" if zh else f"Linked to “{names[choice]}”"))
+            st.success(plain(f"已关联到“{names[choice]}”" if zh else f"Linked to “{names[choice]}”"))

@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 
 from dashboard.components import fmap
 from dashboard.components.common import lang, settings, show_error
+from dashboard.components.text import plain
 from geo.declare import registry as S
 from geo.core.errors import GeoError
 from geo.engine import display
@@ -122,7 +123,7 @@ def run_safely(fn, success: str) -> bool:
 def flash() -> None:
     msg = st.session_state.pop("reg_flash", None)
     if msg:
-        getattr(st, msg[0])(msg[1])
+        getattr(st, msg[0])(plain(msg[1]))  # (an outcome may quote a value: text, not Markdown)
 
 
 def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "reg_map", overlays=(),
@@ -170,13 +171,14 @@ def records_map(lyr: S.Layer, frame, selected: int | None = None, key: str = "re
     out = st_folium(m, key=key, height=460, use_container_width=True, feature_group_to_add=[*groups, group],
                     returned_objects=["last_active_drawing"])
     if overlays:
-        st.caption("；".join(f"{ov['name']}：{ov.get('legend', '')}".rstrip("：") for ov in overlays))
+        st.caption(plain("；".join(f"{ov['name']}：{ov.get('legend', '')}".rstrip("：") for ov in overlays)))
     props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
     return props.get("id")
 
 
-def choropleth(frame, value: str, key: str) -> None:
-    """Polygons shaded by a 0–100 value (share), with the value in the tooltip; no clicks."""
+def share_map(frame, value: str, key: str) -> None:
+    """Polygons shaded by a 0–100 value (share), with the value in the tooltip; no clicks. (A
+    register's period overview; :func:`choropleth` draws an overview panel.)"""
     if frame is None or frame.empty:
         st.caption("暂无数据" if _zh() else "No data")
         return
@@ -214,23 +216,24 @@ def show_error_of(err: GeoError) -> None:
 
 # ------------------------------------------------------------------------------ overview panels
 def overview(panels, key: str) -> None:
-    """A register's overview (geo.engine.overview panels), above its list."""
+    """A register's overview (geo.engine.overview panels), above its list. Their texts are the
+    register's and may quote records (a file name, a place): shown as text."""
     from geo.engine import overview as O
 
     for i, p in enumerate(panels or []):
         if isinstance(p, O.Notice):
-            getattr(st, p.level if p.level in ("info", "warning", "success") else "info")(p.text)
+            getattr(st, p.level if p.level in ("info", "warning", "success") else "info")(plain(p.text))
         elif isinstance(p, O.Metrics):
             if p.title:
-                st.caption(p.title)
+                st.caption(plain(p.title))
             cols = st.columns(max(1, min(6, len(p.items))))
             for j, (label, value) in enumerate(p.items):
-                cols[j % len(cols)].metric(label, value)
+                cols[j % len(cols)].metric(plain(label), plain(value))
         elif isinstance(p, O.Table):  # (folded: the list and a record's details stay in view)
-            with st.expander(f"{p.title}（{len(p.frame)}）"):
+            with st.expander(f"{plain(p.title)}（{len(p.frame)}）"):
                 st.dataframe(p.frame, hide_index=True, width="stretch", key=f"{key}_ov_{i}", placeholder="")
         elif isinstance(p, O.Choropleth):
-            st.caption(p.title)
+            st.caption(plain(p.title))
             choropleth(p, key=f"{key}_ov_map_{i}")
 
 
@@ -269,4 +272,4 @@ function(feature, layer) {
     folium.GeoJson(fc, on_each_feature=JsCode(js)).add_to(group)
     fmap.localise(group)
     st_folium(m, key=key, height=420, use_container_width=True, feature_group_to_add=[group], returned_objects=[])
-    st.caption(panel.legend)
+    st.caption(plain(panel.legend))

@@ -51,7 +51,7 @@ with st.expander(t("admin.backup")):
         try:
             suffix = ".gpkg" if raw.backend == "gpkg" else ".dump"
             out = Path(tempfile.mkdtemp()) / f"forest-backup{suffix}"
-            backup(raw, out)
+            backup(raw, out, actor=access.user)
             st.download_button(t("common.download"), out.read_bytes(), file_name=out.name, key="backup_dl")
         except GeoError as err:
             show_error(err)

@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 
 from dashboard.components import fmap
 from dashboard.components.common import label, lang, settings, store_or_stop
+from dashboard.components.text import plain
 from geo.chief import chiefs
 from geo.stats import chief as chief_view
 from geo.declare import registry as S
@@ -48,7 +49,7 @@ if mode == "chief":
             store.get_feature("person", pid)
             choices[pid] = f"#{pid}"
         except GeoError as err:
-            st.warning(err.message(lang()))
+            st.warning(plain(err.message(lang())))
             st.session_state.pop("chief_pick")
     person_id = c2.selectbox("林长" if zh else "Chief", list(choices), key="chief_pick", format_func=choices.get,
                              index=None, placeholder="选择林长…" if zh else "Pick a chief…")
@@ -77,16 +78,16 @@ else:
 try:
     v = chief_view.view(store, person_id=person_id, zone_id=zone_id, start=start, end=end)
 except GeoError as err:
-    st.error(err.message(lang()))
+    st.error(plain(err.message(lang())))
     st.stop()
 
 if v["person"] is not None:
     p = v["person"]
-    st.markdown(f"**{p['name']}** · {p.get('unit') or ''} · {p.get('phone') or ''}")
+    st.markdown(f"**{plain(p['name'])}** · {plain(p.get('unit'))} · {plain(p.get('phone'))}")  # (as typed)
 if v["zones"] is None or v["zones"].empty:
     st.warning("该林长目前没有担任林长职务的责任区。" if zh else "This person holds no chief post with a zone.")
     st.stop()
-st.caption(("责任区：" if zh else "Zones: ") + "、".join(f"{n}（{label('level', lv)}）" for n, lv in
+st.caption(("责任区：" if zh else "Zones: ") + "、".join(f"{plain(n)}（{plain(label('level', lv))}）" for n, lv in
                                                      zip(v["zones"]["name"], v["zones"]["level"])))
 
 o = v["open"]

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import label, lang, settings, store_or_stop, t
+from dashboard.components.text import plain
 from geo.change import escalation as E
 from geo.chief.orders import status_of_zones
 from geo.report import brief as B
@@ -32,7 +33,7 @@ def _link_col(key: str):
 with tabs[0]:
     rules = sorted(settings().review.escalation, key=lambda r: r.days)
     st.caption(t("esc.rules", rules="；".join(
-        t("esc.rule", d=r.days, level=label("level", r.level), notice=r.notice) for r in rules)))
+        t("esc.rule", d=r.days, level=label("level", r.level), notice=plain(r.notice)) for r in rules)))
     frame = E.escalations(store, today=today, settings=settings())
     items = E.overdue_items(store, today, settings())
     groups = E.by_chief(frame, items)
@@ -44,11 +45,11 @@ with tabs[0]:
         st.info(t("esc.none"))
     for k, g in enumerate(groups, start=1):
         who = g["chief_title"] or g["zone"] or label("level", g["level"])
-        head = t("esc.group", notice=g["notice"], who=who, name=g["chief_name"] or "—", n=len(g["polygons"]),
-                 m=len(g["items"]))
+        head = t("esc.group", notice=plain(g["notice"]), who=plain(who), name=plain(g["chief_name"]) or "—",
+                 n=len(g["polygons"]), m=len(g["items"]))  # (a chief's, a zone's names: text, not Markdown)
         with st.expander(head, expanded=k == 1):
             if g.get("chief_phone"):
-                st.caption(t("esc.phone", phone=g["chief_phone"]))
+                st.caption(t("esc.phone", phone=plain(g["chief_phone"])))
             if len(g["polygons"]):
                 p = g["polygons"]
                 st.dataframe(pd.DataFrame({
@@ -64,7 +65,7 @@ with tabs[0]:
                     t("esc.item"): it["code"].fillna("") + it["problem"], t("detail.deadline"): it["deadline"],
                     t("esc.days"): it["days_overdue"], t("esc.unit"): it["unit"],
                 }), hide_index=True, width="stretch", placeholder="")
-            if st.button(t("esc.make", notice=g["notice"]), key=f"esc_make_{k}"):
+            if st.button(t("esc.make", notice=plain(g["notice"])), key=f"esc_make_{k}"):
                 st.download_button(t("common.download"), E.notice_docx(g, settings(), today, k),
                                    file_name=E.notice_name(g, today), mime=DOCX, key=f"esc_dl_{k}")
 
@@ -100,7 +101,7 @@ with tabs[2]:
     for col, (key, zh_name, en_name) in zip(cols, B.COUNTS):
         col.metric(zh_name if zh else en_name, b["counts"][key])
     for head, text in B.sentences(b):
-        st.markdown(f"**{head.rstrip('。')}**\u3000{text}")  # (bold needs no punctuation before its closing **)
+        st.markdown(f"**{plain(head.rstrip('。'))}**\u3000{plain(text)}")  # (bold needs no punctuation before its closing **)
     late = b["became_overdue"]
     if len(late):
         st.dataframe(pd.DataFrame({

@@ -10,6 +10,7 @@ from dashboard.components import feature_panel as fp
 from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
+from dashboard.components.text import plain
 from geo.stats import field as gfield
 from geo.declare import registry as S
 from geo.core.timeutil import fmt_local
@@ -100,7 +101,7 @@ if layer == "signboard":
         with left:
             preview(view.iloc[[i]], "signboard")
             if row["chief_changed"]:
-                st.warning(f"{t('field.stale_derived')}：{row['chief_name']}")
+                st.warning(f"{t('field.stale_derived')}：{plain(row['chief_name'])}")
         with right:
             st.image(gfield.qr_png(feat), caption=t("field.qr"), width=180)
             if user is not None:

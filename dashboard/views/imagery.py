@@ -19,6 +19,7 @@ from streamlit_folium import st_folium
 from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
+from dashboard.components.text import plain
 from geo.declare import registry as S
 from geo.core.errors import GeoError
 from geo.imagery import detect, regreen, zonal
@@ -132,7 +133,7 @@ with tabs[1]:
             except GeoError as err:
                 show_error(err)
             else:
-                st.success(t("im.added", n=len(added), names="、".join(_scene_label(a) for a in added)))
+                st.success(t("im.added", n=len(added), names=plain("、".join(_scene_label(a) for a in added))))
                 scenes = SC.visible(store)
 
 ndvi_scenes = [sc for sc in scenes if sc.can_ndvi]

@@ -9,10 +9,10 @@ import streamlit as st
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, show_error, store_or_stop, t
 from dashboard.components.feature_panel import flash
+from dashboard.components.text import plain
 from geo.items import items as gitems
 from geo.change.layers import VERDICTS
 from geo.declare import registry as S
-from geo.engine import workflow as W
 from geo.core.errors import ConflictError, GeoError
 from geo.core.timeutil import fmt_local
 
@@ -66,12 +66,13 @@ else:
     rows = event.selection.rows if event else []
     if rows:
         item = view.iloc[rows[0]].to_dict()
-        st.subheader(f"{item['code'] or ''} {item['problem']}")
+        # the item's texts as typed (never Markdown)
+        st.subheader(plain(f"{item['code'] or ''} {item['problem']}"), anchor=False)
         st.markdown(f"**{t('items.measures')}**")
         st.text(item["measures"] or "")
-        st.markdown(f"**{t('items.note')}**：{item['note'] or t('common.none')}")
-        st.caption(f"{t('items.unit')}：{item['unit'] or ''} · {t('items.leader')}：{item['leader'] or ''} · "
-                   f"{t('items.deadline')}：{item['deadline'] or ''} · v{item['version']}")
+        st.markdown(f"**{t('items.note')}**：{plain(item['note']) or t('common.none')}")
+        st.caption(f"{t('items.unit')}：{plain(item['unit'])} · {t('items.leader')}：{plain(item['leader'])} · "
+                   f"{t('items.deadline')}：{plain(item['deadline'])} · v{item['version']}")
         links = store.item_links(int(item["id"]))
         if len(links):
             counts = links.groupby("layer").size()
@@ -163,7 +164,7 @@ if can_edit:
                 fields = [None, *gitems.ITEM_COLUMNS]
                 chosen = {}
                 for col in frame_in.columns:
-                    chosen[col] = st.selectbox(str(col), fields, index=fields.index(mapping.get(col)),
+                    chosen[col] = st.selectbox(plain(col), fields, index=fields.index(mapping.get(col)),
                                                key=f"items_map_{col}",
                                                format_func=lambda f: ("（不导入）" if zh else "(skip)") if f is None
                                                else gitems.ITEM_LABELS[f][0 if zh else 1])

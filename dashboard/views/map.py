@@ -31,6 +31,7 @@ from dashboard.components import item_link
 from dashboard.components import warmup
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, store_or_stop, t
+from dashboard.components.text import plain
 from geo.report import export as gexport
 from geo.change import mapview as mv
 from geo.access import prefs
@@ -453,24 +454,25 @@ def draw_map(tok: str, sel_id, matches: Listing) -> None:
 
 
 def details(feat: dict, tok: str) -> None:
-    st.subheader(f"{feat.get('polygon_no') or '#' + str(feat['id'])}")
+    # (record values, a send-back reason, flags quoting attributes: text, never Markdown)
+    st.subheader(plain(feat.get("polygon_no") or f"#{feat['id']}"), anchor=False)
     banner = closure_review.banner(store, feat, lang())  # sent back / re-submitted: said first (geo.change.review)
     if banner:
-        getattr(st, banner[0])(banner[1])
+        getattr(st, banner[0])(plain(banner[1]))
     due, late = mv.deadline_of(store, feat, today)
-    st.markdown(f"**{label('status', feat['status'])}** · v{feat['version']} · "
-                f"{feat.get('county') or ''} {feat.get('township') or ''}")
+    st.markdown(f"**{plain(label('status', feat['status']))}** · v{feat['version']} · "
+                f"{plain(feat.get('county'))} {plain(feat.get('township'))}")
     facts = [f"**{t('detail.area_computed')}** {feat.get('area_ha') or 0:.4f} 公顷（{feat.get('area_mu') or 0:.2f} 亩）"]
     if feat.get("area_reported_ha") is not None:
         facts.append(f"**{t('detail.area_reported')}** {feat['area_reported_ha']:.4f} 公顷")
     if due:
-        facts.append(f"**{t('detail.deadline')}** {due}" + (f" :red[**{t('map.overdue')}**]" if late else ""))
+        facts.append(f"**{t('detail.deadline')}** {plain(due)}" + (f" :red[**{t('map.overdue')}**]" if late else ""))
     st.markdown(" · ".join(facts))
     if feat.get("area_crs"):
-        st.caption(t("detail.area_note", crs=crs_label(feat["area_crs"], lang())))
+        st.caption(t("detail.area_note", crs=plain(crs_label(feat["area_crs"], lang()))))
     for flag, value in (feat.get("flags") or {}).items():
         if value:
-            st.warning(fp.flag_text(flag, value))
+            st.warning(plain(fp.flag_text(flag, value)))
     base = str(getattr(st.context, "url", "") or "").split("?")[0]
     st.text_input(t("map.link"), value=f"{base}?id={feat['id']}", key=f"link-{feat['id']}")
     # Only the open tab's content runs (history, evidence and imagery cost reads the others skip).
@@ -504,7 +506,7 @@ def details(feat: dict, tok: str) -> None:
             else:
                 cols = st.columns(len(shots))
                 for col, (caption, png) in zip(cols, shots):
-                    col.image(png, caption=caption, width="stretch")
+                    col.image(png, caption=plain(caption), width="stretch")
 
 
 def attributes(feat: dict) -> None:

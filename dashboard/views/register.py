@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, settings, store_or_stop
+from dashboard.components.text import plain
 from geo.report import export as gexport
 from geo.declare import registry as S
 from geo.engine import workflow
@@ -69,14 +70,14 @@ def render(key: str) -> None:
     rules = rules_of(lyr)
     if rules is not None and hasattr(rules, "overview"):  # the register's own summary tables
         for caption, table in _hook(store, key, "overview", frame, access):
-            st.caption(caption)
+            st.caption(plain(caption))
             st.dataframe(table, hide_index=True, width="stretch", placeholder="")
     if rules is not None and hasattr(rules, "panels"):  # its panels (figures, maps, lists) above the list
         try:
             R.overview(rules.panels(store, {"lang": lang(), "access": access, "settings": settings(),
                                             "today": R.today()}), key)
         except GeoError as err:
-            st.warning(err.message(lang()))
+            st.warning(plain(err.message(lang())))
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -112,7 +113,7 @@ def render(key: str) -> None:
             try:
                 record = store.get_feature(key, int(sel))
             except (NotFoundError, PermissionDenied) as err:
-                st.warning(err.message(lang()))
+                st.warning(plain(err.message(lang())))
                 st.session_state.pop(f"{key}_sel", None)
         if record is None:
             st.info("在列表或地图中选择一条记录查看详情。" if zh else "Pick a record in the list or on the map.")
@@ -151,11 +152,11 @@ def _overview(store, lyr, rules) -> None:
     with st.spinner("正在计算…" if zh else "Computing…"):
         items = _overview_items(store.url, acc.key if acc else "-", lyr.key, period[0], period[1], lang())
     for item in items:
-        st.caption(item["title"])
+        st.caption(plain(item["title"]))
         if item["kind"] == "table":
             st.dataframe(item["frame"], hide_index=True, width="stretch", placeholder="")
         elif item["kind"] == "map":
-            R.choropleth(item["frame"], item["value"], key=f"{lyr.key}_ov_map")
+            R.share_map(item["frame"], item["value"], key=f"{lyr.key}_ov_map")
 
 
 def _hook(store, key: str, name: str, frame, access):
@@ -184,8 +185,9 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
     zh = lang() == "zh"
     key = lyr.key
     title = record.get(lyr.label_field) if lyr.has(lyr.label_field) else None
-    st.subheader(str(title or f"#{record['id']}"))
-    st.caption(f"{S.label('status', record.get('status'), lang(), layer=lyr.key)} · v{record.get('version')}")
+    # the record's values (and what its rules say of it) as typed: text, never Markdown
+    st.subheader(plain(title) or f"#{record['id']}", anchor=False)
+    st.caption(f"{plain(S.label('status', record.get('status'), lang(), layer=lyr.key))} · v{record.get('version')}")
     # keyed: after an action the page reruns (its outcome shows at the top) with the same tab open
     tabs = st.tabs(["详情" if zh else "Details", "办理" if zh else "Actions", "历史" if zh else "History"],
                    key=f"{lyr.key}_record_tabs", on_change="rerun")
@@ -194,13 +196,13 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
         rules = rules_of(lyr)
         if rules is not None and hasattr(rules, "details"):
             for caption, table in rules.details(store, record, lang()):
-                st.caption(caption)
+                st.caption(plain(caption))
                 st.dataframe(table, hide_index=True, width="stretch", placeholder="")
         if rules is not None and hasattr(rules, "images"):
             base = str(getattr(st.context, "url", "") or "")
             base = base.split("/", 3)[:3] if "://" in base else []
             for caption, png in rules.images(store, record, lang(), "/".join(base)):
-                st.image(png, caption=caption, width=200)
+                st.image(png, caption=plain(caption), width=200)
     with tabs[1]:
         if not can_write:
             st.caption("当前角色只能查看。" if zh else "Your role can only view.")
@@ -293,14 +295,14 @@ def _add_and_import(store, lyr, user, access) -> None:
                 path.write_bytes(up.getvalue())
                 preview = tables.read(path, key)
             except GeoError as err:
-                st.error(err.message(lang()))
+                st.error(plain(err.message(lang())))
                 return
             st.caption(("识别到 {n} 行；字段对应如下，可调整。" if zh else "{n} rows; the field mapping below can be changed.")
                        .format(n=len(preview.frame)))
             overrides = {}
             options = [None, *[f.name for f in lyr.fields if not f.internal]]
             for col, fld in preview.mapping.items():
-                choice = st.selectbox(str(col), options, index=options.index(fld) if fld in options else 0,
+                choice = st.selectbox(plain(col), options, index=options.index(fld) if fld in options else 0,
                                       key=f"{key}_map_{col}",
                                       format_func=lambda n: "（不导入，保存在其他属性）" if n is None and zh
                                       else ("(kept in other attributes)" if n is None else lyr.field(n).label(lang())))
@@ -325,4 +327,4 @@ def _export(store, lyr, frame) -> None:
                 st.download_button("下载" if zh else "Download", out.read_bytes(), file_name=out.name,
                                    key=f"{lyr.key}_exp_dl")
             except GeoError as err:
-                st.error(err.message(lang()))
+                st.error(plain(err.message(lang())))

@@ -18,6 +18,7 @@ from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
 from dashboard.components.review_summary import queue_layer, review_section
+from dashboard.components.text import plain
 from geo.change import closure
 from geo.change import review
 from geo.declare import registry as S
@@ -155,7 +156,7 @@ with left:
             st.caption(t("rv.nothing_to_draw"))
         for code, n in by.items():
             c1, c2 = st.columns([3, 1])
-            c1.write(t("rv.draw_line", county=county_names.get(code, code), n=int(n)))
+            c1.write(t("rv.draw_line", county=plain(county_names.get(code, code)), n=int(n)))
             if c2.button(t("rv.draw"), key=f"rv_draw_{code}"):
                 try:
                     rec = review.draw(store, code, level, actor=user["name"], access=access)
@@ -218,16 +219,17 @@ with right:
         st.info(t("rv.pick"))
     else:
         fid = int(feat["id"])
-        st.subheader(str(feat.get("polygon_no") or f"#{fid}"))
-        st.markdown(f"**{label('status', feat['status'])}** · v{feat['version']} · {feat.get('county') or ''} "
-                    f"{feat.get('township') or ''} · [{t('rv.open_map')}](/?id={fid})")
+        # (record values and the send-back reason: text, never Markdown)
+        st.subheader(plain(feat.get("polygon_no") or f"#{fid}"), anchor=False)
+        st.markdown(f"**{plain(label('status', feat['status']))}** · v{feat['version']} · {plain(feat.get('county'))} "
+                    f"{plain(feat.get('township'))} · [{t('rv.open_map')}](/?id={fid})")
         note = review.banner(store, feat, lang())
         if note:
-            getattr(st, note[0])(note[1])
+            getattr(st, note[0])(plain(note[1]))
         rule = closure.rule_for(feat)
         if rule is not None:
             need = closure.needs(feat)
-            st.caption(need.note(lang()))
+            st.caption(plain(need.note(lang())))
             facts = [(need.label(n, lang()), fp.value_text("change", n, feat.get(n)) or "—")
                      for n in ("verdict", *need.requires, *need.optional) if n in S.layer("change").names]
             facts += [(S.layer("change").field("area_ha").label(lang()), f"{feat.get('area_ha') or 0:.4f}"),
@@ -268,7 +270,7 @@ with right:
                     try:
                         review.approve(store, fid, actor=user["name"], version=int(feat["version"]), access=access)
                     except ConflictError as err:
-                        st.warning(err.message(lang()))
+                        st.warning(plain(err.message(lang())))
                     except GeoError as err:
                         show_error(err)
                     else:

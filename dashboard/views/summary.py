@@ -24,6 +24,7 @@ from streamlit_folium import st_folium
 from dashboard.components import bulletin_panel, fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
+from dashboard.components.text import plain
 from geo.core.errors import GeoError
 from geo import report
 from geo.engine import official
@@ -135,9 +136,9 @@ batch_ids = sorted(int(b) for b in f_batch)
 # of a fresh count, e.g. after any write) are counted once the figure tiles are on their way
 fig = stats.summary(store, as_of=as_of, batch_ids=batch_ids, counties=counties, extras=False)
 day = fig["as_of"]
-st.caption(t("sum.caption", org=settings().org_name, date=day))
+st.caption(t("sum.caption", org=plain(settings().org_name), date=day))
 if scoped:
-    st.caption(t("sum.scope_note", names="、".join(county_names.values())))
+    st.caption(t("sum.scope_note", names=plain("、".join(county_names.values()))))
 if historic:
     st.info(t("sum.historic", date=day), icon=":material/history:")
 
@@ -171,21 +172,22 @@ def tip(row: dict | None) -> str:
 
 
 def md_links(pairs: list[tuple[str, str]]) -> None:
-    """``label count`` pairs as links on one line (the labels are this app's own strings)."""
+    """``label count`` pairs as links on one line (the labels are this app's own strings, or a
+    code as stored when it has none: text either way)."""
     parts = []
     for text, key in pairs:
         if historic:
-            parts.append(text)
+            parts.append(plain(text))
         else:
             page, query = link_of(key)
-            parts.append(f"[{text}]({href(page, query)})")
+            parts.append(f"[{plain(text)}]({href(page, query)})")
     st.markdown(" · ".join(parts))
 
 
 # ------------------------------------------------------------------------------ what does not count
 sc = fig["scope"]
 if sc["excluded"] or sc["outside_jurisdiction"]:
-    parts = [t("sum.excluded_batch", name=b["name"], purpose=official.label(b["purpose"], lang()), n=b["n"])
+    parts = [t("sum.excluded_batch", name=plain(b["name"]), purpose=official.label(b["purpose"], lang()), n=b["n"])
              for b in sc["excluded"]]
     if sc["outside_jurisdiction"]:
         parts.append(t("sum.excluded_outside", n=sc["outside_jurisdiction"]))
@@ -212,8 +214,8 @@ REPORT_FILTERS = {"as_of": as_of, "batch_ids": batch_ids or None, "counties": co
 st.session_state["sum_report_filters"] = REPORT_FILTERS
 scope_name = "、".join(county_names.get(c, c) for c in counties) if counties else ""
 with st.expander(t("sum.reports"), icon=":material/description:"):
-    st.caption(t("sum.reports_for", scope=scope_name or t("sum.all_counties"),
-                 batches=("、".join(batch_names[b] for b in batch_ids) if batch_ids else t("sum.all_official")),
+    st.caption(t("sum.reports_for", scope=plain(scope_name) or t("sum.all_counties"),  # (names as typed)
+                 batches=(plain("、".join(batch_names[b] for b in batch_ids)) if batch_ids else t("sum.all_official")),
                  date=day))
     cols = st.columns(3)
     for col, fmt_, label_key in ((cols[0], "docx", "sum.bulletin"), (cols[1], "xlsx", "sum.ledger"),

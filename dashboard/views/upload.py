@@ -19,6 +19,7 @@ from dashboard.components import fmap
 from dashboard.components import upload_check as U
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
+from dashboard.components.text import plain
 from geo import ingest as I
 from geo.engine import official
 from geo.core.timeutil import fmt_local
@@ -46,7 +47,7 @@ if access is None or not access.can_upload:
 
 done = st.session_state.pop("up_done", None)
 if done:
-    st.success(t("up.done", id=done["id"], name=done["name"], n=done["n"]) + " " + t("up.done_view"))
+    st.success(t("up.done", id=done["id"], name=plain(done["name"]), n=done["n"]) + " " + t("up.done_view"))
 
 
 @st.cache_data(show_spinner=False)
@@ -134,14 +135,14 @@ with st.expander(t("up.advanced"), expanded=need in ("encoding", "crs", "source_
     a1.selectbox(t("up.encoding"), ENCODINGS, key="up_enc",
                  format_func=lambda e: t("up.auto") if not e else e, placeholder=t("common.choose"))
     if need == "encoding" and error.details.get("samples"):
-        a1.caption("；".join(f"{k}：{v}" for k, v in error.details["samples"].items()))
+        a1.caption(plain("；".join(f"{k}：{v}" for k, v in error.details["samples"].items())))  # (the file's text)
     crs_opts = crs_choices(cur_lang)
     a2.selectbox(t("up.crs"), ["", *crs_opts, "other"], key="up_crs", placeholder=t("common.choose"),
                  format_func=lambda c: t("up.auto") if not c else (t("up.crs_other") if c == "other" else crs_opts[c]))
     if st.session_state.get("up_crs") == "other":
         a2.text_input(t("up.crs_other"), key="up_crs_other", placeholder=t("up.crs_other_ph"))
     if need == "crs" and error.details.get("candidates"):
-        a2.caption(" / ".join(crs_opts.get(c) or crs_label(c, cur_lang) for c in error.details["candidates"]))
+        a2.caption(plain(" / ".join(crs_opts.get(c) or crs_label(c, cur_lang) for c in error.details["candidates"])))
     st.checkbox(t("up.gcj02"), key="up_gcj02")
     layer_choices = (error.details.get("choices") if need == "source_layer" else None) or \
         (loaded.choices if loaded is not None and len(loaded.choices) > 1 else None)
@@ -186,9 +187,11 @@ m[4].metric(t("up.duplicates"), f"{c['duplicates']:,}")
 m[5].metric(t("up.flagged"), f"{c['flagged']:,}")
 lo = report.loaded
 crs_shown = crs_label(lo.crs.source_crs, cur_lang) if lo.crs.source_crs else lo.crs.label
-st.caption(t("up.what", dataset=lo.dataset, enc=lo.encoding.gdal if lo.encoding else "UTF-8", crs=crs_shown))
+# the file's own names (data set, columns, values) as text: never Markdown
+st.caption(t("up.what", dataset=plain(lo.dataset), enc=plain(lo.encoding.gdal if lo.encoding else "UTF-8"),
+             crs=plain(crs_shown)))
 for note in report.notes:
-    st.info(note[0] if zh else note[1])
+    st.info(plain(note[0] if zh else note[1]))
 refusal = U.refusal(report)
 if refusal is not None:
     show_error(refusal)
@@ -214,9 +217,9 @@ with st.expander(t("up.mapping") + t("up.mapping_count", n=sum(1 for v in curren
             sample = "" if vals.empty else str(vals.iloc[0])[:30]
             now = current.get(col)
             picked[col] = grid[i % 3].selectbox(
-                col, choices, index=choices.index(now) if now in choices else 0, key=f"{form_id}_{i}",
+                plain(col), choices, index=choices.index(now) if now in choices else 0, key=f"{form_id}_{i}",
                 format_func=lambda f: t("up.extra") if f is None else label_of[f],
-                help=t("up.sample", v=sample) if sample else None, placeholder=t("common.choose"))
+                help=t("up.sample", v=plain(sample)) if sample else None, placeholder=t("common.choose"))
         applied = st.form_submit_button(t("up.mapping_apply"), type="secondary")
     if applied:
         used = pd.Series([f for f in picked.values() if f])
