@@ -13,12 +13,17 @@ so it is shown, sorted and filtered as typed and editing it does not turn it int
 app writes no CSV; one that did would prefix such text with ``'``, OWASP's remedy for a format
 without cell types.)
 
-Numbers stay numbers: a negative amount is a number, not text, and is left alone.
+Numbers stay numbers: a negative amount is a number, not text, and is left alone. Control
+characters a workbook cannot hold (a NUL padding a shapefile's attribute, a pasted form feed) are
+dropped from text (:func:`xlsx_text`), so no value a record holds can stop a workbook from being
+written.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 # what a spreadsheet may read as the start of a formula (OWASP "CSV injection")
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,9 +43,24 @@ def as_text(cell):
     return cell
 
 
+def xlsx_text(value):
+    """``value`` with the control characters a workbook cannot hold dropped (text only)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells hold nothing a workbook cannot (:func:`xlsx_text`)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(xlsx_text)
+    return out
+
+
 def xlsx_cell(ws, value):
     """What to append to a write-only sheet ``ws`` for ``value``: the value itself, or — for
     formula-like text — a text cell with the quote prefix."""
+    value = xlsx_text(value)
     if not formula_like(value):
         return value
     return as_text(WriteOnlyCell(ws, value=value))

@@ -22,7 +22,7 @@ import shapely
 
 from geo.core import crs as C
 from geo.core.errors import ValidationError
-from geo.core.timeutil import as_date
+from geo.core.timeutil import optional_date
 from geo.declare import registry as S
 from geo.core.config import current
 from geo.access.scope import unwrap
@@ -142,7 +142,7 @@ def figures(store, frame: pd.DataFrame, ctx: dict) -> dict:
     land_total = float(table["land_km2"].sum())
     covered_total = float(table["covered_km2"].sum())
     year = ctx["today"].year
-    built = frame["built_on"].map(lambda d: (as_date(d).year if d not in (None, "") and d == d else None)) \
+    built = frame["built_on"].map(lambda d: (day.year if (day := optional_date(d)) else None)) \
         if len(frame) and "built_on" in frame else pd.Series(dtype=object)
     new = frame[(built == year).to_numpy(dtype=bool)] if len(frame) else frame
     codes = new["county_code"].fillna("∅").astype(str) if len(new) else pd.Series(dtype=str)

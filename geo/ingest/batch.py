@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
-from geo.core.cells import neutralise_sheet
+from geo.core.cells import neutralise_sheet, xlsx_frame
 from geo.engine import official
 from geo.declare import registry as S
 from geo.core.errors import IngestError
@@ -213,12 +213,12 @@ class Report:
 
         buf = io.BytesIO()
         with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-            self.problem_table(lang).to_excel(xw, sheet_name="问题清单" if lang == "zh" else "Problems", index=False)
+            xlsx_frame(self.problem_table(lang)).to_excel(xw, sheet_name="问题清单" if lang == "zh" else "Problems", index=False)
             s = self.summary(lang)
             meta = pd.DataFrame([(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
                                  for k, v in s.items() if k != "errors"], columns=["项目" if lang == "zh" else "Item",
                                                                                   "值" if lang == "zh" else "Value"])
-            meta.to_excel(xw, sheet_name="概况" if lang == "zh" else "Summary", index=False)
+            xlsx_frame(meta).to_excel(xw, sheet_name="概况" if lang == "zh" else "Summary", index=False)
             for ws in xw.sheets.values():  # a file's values quoted in the problems stay text
                 neutralise_sheet(ws)
         return buf.getvalue()

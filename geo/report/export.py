@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo.core.cells import neutralise_sheet
+from geo.core.cells import neutralise_sheet, xlsx_frame
 from geo.declare import registry as S
 from geo.core.crs import crs_label
 from geo.core.errors import ValidationError
@@ -52,7 +52,7 @@ def labelled(frame: pd.DataFrame, lyr: S.Layer, lang: str = "zh") -> pd.DataFram
         col = frame[f.name]
         if f.name in ("status", "verdict", "level", "kind", "actor_level"):
             kind = "status" if f.name == "status" else f.name
-            col = col.map(lambda v, k=kind: S.label(k, v, lang) if v is not None and v == v else "")
+            col = col.map(lambda v, k=kind: S.label(k, v, lang) if pd.notna(v) else "")
         elif f.name == "area_crs":  # "CGCS2000 高斯-克吕格 3度带 第41带（中央经线 东经123°）· EPSG:4550"
             col = col.map(lambda v: crs_label(v, lang) if isinstance(v, str) else "")
         out[f.zh if lang == "zh" else f.en] = col
@@ -107,7 +107,7 @@ def _write_xlsx(frame, lyr, out: Path, lang: str) -> Path:
     try:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             sheet = lyr.zh if lang == "zh" else lyr.en[:31]
-            table.to_excel(xw, sheet_name=sheet, index=False)
+            xlsx_frame(table).to_excel(xw, sheet_name=sheet, index=False)
             ws = xw.sheets[sheet]
             neutralise_sheet(ws)  # text typed as "=…" is a text cell, never a formula
             ws.freeze_panes = "A2"

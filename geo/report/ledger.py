@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from geo.core.cells import as_text, xlsx_cell
+from geo.core.cells import as_text, xlsx_cell, xlsx_text
 from geo.engine import official
 from geo.declare import registry as S
 from geo.stats import summary as stats
@@ -149,7 +149,7 @@ def _sheet(wb: Workbook, name: str, title: str, header: list[str], rows: list[li
         for j, v in enumerate(row):
             v = _clean(v)
             if j in styled or j in wrap or bold:
-                c = as_text(WriteOnlyCell(ws, value=v))
+                c = as_text(WriteOnlyCell(ws, value=xlsx_text(v)))
                 if j in styled and isinstance(v, (int, float)) and not isinstance(v, bool):
                     c.number_format = styled[j]
                 if j in wrap:
@@ -239,7 +239,7 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
     for f in fields:
         col = frame[f.name]
         if f.name == "batch_id":
-            values = [names.get(int(v), str(v)) if v is not None and v == v else None for v in col.tolist()]
+            values = [names.get(int(v), str(v)) if pd.notna(v) else None for v in col.tolist()]
         elif f.name in KEYED or f.options:
             values = [S.label(KEYED.get(f.name, f.name), v) if isinstance(v, str) else None for v in col.tolist()]
         elif f.type == S.DATE:
