@@ -151,7 +151,7 @@ def test_polygons_uploaded_into_a_county_with_zones_get_their_chief(demo_store, 
     frame = tb(5, prefix="CH")
     path = tmp_path / "批次.zip"
     path.write_bytes(zipped(frame, stem="批次").files["批次.zip"])
-    res = json.loads(geo("ingest", path, "--layer", "change", "--batch", "2026年第1期", "--json", db=demo_store.url,
+    res = json.loads(geo("ingest", path, "--layer", "change", "--batch", "2026年第1期", "--system", "--json", db=demo_store.url,
                          check=0).stdout)
     new = demo_store.read_layer("change", where={"batch_id": res["batch_id"]}, columns=["zone_id", "zones"],
                                 geometry=False)
@@ -177,7 +177,7 @@ def test_uploading_into_a_store_without_zones_still_works(tmp_path):
     store = open_store(str(db), create=True)
     path = tmp_path / "批次.zip"
     path.write_bytes(zipped(tb(3, prefix="NZ")).files[next(iter(zipped(tb(3, prefix="NZ")).files))])
-    res = json.loads(geo("ingest", path, "--layer", "change", "--batch", "无责任区", "--json", db=db, check=0).stdout)
+    res = json.loads(geo("ingest", path, "--layer", "change", "--batch", "无责任区", "--system", "--json", db=db, check=0).stdout)
     feat = store.get_feature("change", int(store.read_layer("change", columns=[], geometry=False)["id"].iloc[0]))
     assert res["stored"] == 3 and feat["zone_id"] is None and chiefs.for_feature(store, feat) == []
 

@@ -134,3 +134,23 @@ def test_demo_refuses_to_replace_a_real_store(tmp_path):
 def test_history_of_a_missing_feature(demo_path):
     res = geo("history", "--layer", "change", "--id", 999999, db=demo_path, check=2)
     assert "不存在" in res.stderr
+
+
+def test_storing_a_batch_names_an_account_or_the_system(tmp_path, demo_path):
+    """``ingest`` stores a batch only for an account allowed to upload or ``--system``; a check
+    (``--dry-run``) needs neither."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    src = tmp_path / "b.geojson"
+    gpd.GeoDataFrame({"polygon_no": ["T1"]}, geometry=[box(121.0, 46.0, 121.01, 46.01)], crs=4490).to_file(
+        src, driver="GeoJSON")
+    base = ("ingest", src, "--layer", "change", "--batch", "测试批次", "--json")
+    assert geo(*base, "--dry-run", db=demo_path).returncode == 0
+    out = geo(*base, db=demo_path)
+    assert out.returncode == 2 and "--actor" in out.stdout and "--system" in out.stdout
+    assert geo(*base, "--actor", "tuquan_inspector", db=demo_path).returncode == 2  # may not upload
+    stored = json.loads(geo(*base, "--actor", "staff", db=demo_path, check=0).stdout)
+    from geo.store import open_store
+
+    assert open_store(str(demo_path)).batch(stored["batch_id"])["uploaded_by"] == "staff"

@@ -97,7 +97,7 @@ def test_an_upload_killed_at_any_moment_is_whole_or_absent(backend, tmp_path, re
         name = f"kill-{i}"
         upload = batch_zip(tmp_path / f"批次{i}.zip", n, seed=10 + i)
         proc = subprocess.Popen([sys.executable, "-m", "geo", "ingest", str(upload), "--db", url,
-                                 "--layer", "change", "--batch", name, "--source", f"kill-test-{i}"],
+                                 "--layer", "change", "--batch", name, "--source", f"kill-test-{i}", "--system"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.5, 4.0))
         proc.send_signal(signal.SIGKILL)

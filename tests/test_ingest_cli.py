@@ -19,7 +19,8 @@ KEYS = {"batch_id", "read", "stored", "repaired", "rejected", "duplicates", "err
 def ingest(db, *args, lang="zh"):
     env = {**os.environ, "FOREST_LANG": lang}
     env.pop("FOREST_DEBUG", None)
-    out = subprocess.run([sys.executable, "-m", "geo", "ingest", *map(str, args), "--db", str(db)],
+    who = [] if "--actor" in args or "--system" in args else ["--system"]
+    out = subprocess.run([sys.executable, "-m", "geo", "ingest", *map(str, args), *who, "--db", str(db)],
                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr
     return out

@@ -226,7 +226,7 @@ def test_fire_breaks_from_a_projected_file_to_km_planned_and_cleared(placed, tmp
                             "宽度": [20, 15]}, geometry=lines, crs="EPSG:4549")
     path = tmp_path / "阻隔带.geojson"
     src.to_file(path, driver="GeoJSON")
-    out = json.loads(geo("ingest", path, "--layer", "firebreak", "--batch", f"{year}年阻隔带", "--json",
+    out = json.loads(geo("ingest", path, "--layer", "firebreak", "--batch", f"{year}年阻隔带", "--system", "--json",
                          db=store.url, check=0).stdout)
     assert out["stored"] == 2
     frame = store.read_layer("firebreak", geometry=False).sort_values("name")

@@ -150,7 +150,7 @@ def test_ingest_sets_the_purpose(tmp_path):
         src2 = tmp_path / f"b{k}.geojson"
         polygons(2, x0=121.5 + 0.1 * k, polygon_no=[f"{want}{i}" for i in range(2)]).to_file(
             src2, driver="GeoJSON")
-        proc = geo("ingest", src2, "--layer", "change", "--batch", want, *args, "--json", "--db", path)
+        proc = geo("ingest", src2, "--layer", "change", "--batch", want, *args, "--system", "--json", "--db", path)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         bid = json.loads(proc.stdout)["batch_id"]
         assert open_store(str(path)).batch(bid)["purpose"] == want

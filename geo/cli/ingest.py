@@ -78,10 +78,9 @@ def run_cli(args, settings) -> int:
         if not args.dry_run:
             if not (args.batch or "").strip():
                 raise IngestError("give the batch a name with --batch", "请用 --batch 指定批次名称", option="batch")
-            # an account must be allowed to upload (staff, administrators); without --actor the
-            # batch is recorded as stored by the system operator (geo.access.actors)
-
-            store, access, actor = resolve(store, args.actor, args.system, default_system=True)
+            # who stores it: an account allowed to upload (staff, administrators), or --system for
+            # an administrator on the server (geo.access.actors); a check (--dry-run) needs neither
+            store, access, actor = resolve(store, args.actor, args.system)
             commit(report, store, actor=actor, access=access)
         summary = report.summary(lang, dry_run=bool(args.dry_run))
         if args.json:
