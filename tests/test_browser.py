@@ -12,28 +12,28 @@ from tests.conftest import DEMO_PASSWORDS
 pytestmark = pytest.mark.browser
 
 
-def test_map_page_draws_the_demo_polygons_with_no_internet(dashboard, page):
+def test_map_page_draws_the_demo_polygons_with_no_internet(shared_dashboard, page):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
-    login(page, dashboard.url, "admin", DEMO_PASSWORDS["admin"])
+    login(page, shared_dashboard.url, "admin", DEMO_PASSWORDS["admin"])
     frame = map_frame(page)
     drawn = wait_drawn(page, minimum=1000)
     from geo.store import open_store
 
     # every demo polygon, coloured by status: all lie in the league now, the automatically
     # detected ones included (found on the demo's synthetic imagery of 兴安盟)
-    assert drawn == open_store(dashboard.db).count("change") > 1675
+    assert drawn == open_store(shared_dashboard.db).count("change") > 1675
     scale = frame.locator(".leaflet-control-scale-line")
     assert scale.count() == 1 and scale.first.inner_text().endswith(("km", " m"))  # metric only, no miles
-    host = dashboard.url
+    host = shared_dashboard.url
     external = [u for u in requests if not u.startswith((host, "data:", "blob:", "about:"))]
     assert external == [], f"the page reached outside the app: {external[:5]}"
     assert any("/app/static/vendor/leaflet/leaflet.js" in u for u in requests)
 
 
-def test_streamlit_config_toml_is_the_configuration_in_effect(dashboard):
+def test_streamlit_config_toml_is_the_configuration_in_effect(shared_dashboard):
     # enableStaticServing is off by default; only streamlit_config.toml switches it on
-    with urllib.request.urlopen(dashboard.url + "/app/static/vendor/leaflet/leaflet.js") as r:
+    with urllib.request.urlopen(shared_dashboard.url + "/app/static/vendor/leaflet/leaflet.js") as r:
         assert r.status == 200
         assert "javascript" in r.headers["Content-Type"]
         assert b"Leaflet" in r.read(2000)

@@ -29,8 +29,11 @@ def outputs(tmp_path_factory) -> Path:
             pytest.fail("faketime is required by the test command but not installed")
         pytest.skip("faketime not installed (run the suite with `make test`)")
     out = tmp_path_factory.mktemp("golden")
+    # faketime reads the instant in the process's time zone: UTC, as when the files were made (a
+    # machine set to another zone would otherwise build the demo hours earlier or later)
+    env = {**os.environ, "TZ": "UTC"}
     subprocess.run([faketime, "-f", INSTANT, sys.executable, str(ROOT / "tests" / "golden_outputs.py"), str(out)],
-                   check=True, cwd=ROOT, timeout=900)
+                   check=True, cwd=ROOT, timeout=900, env=env)
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import login, wait_idle
-from tests.conftest import DEMO_PASSWORDS, Dashboard
+from tests.conftest import DEMO_PASSWORDS
 
 pytestmark = pytest.mark.browser
 
@@ -112,15 +112,11 @@ def open_everything(page) -> list:
     return found
 
 
-@pytest.fixture(scope="module")
-def app(demo_master, tmp_path_factory):
-    from geo.store import open_store
-
-    path = tmp_path_factory.mktemp("i18n") / "demo.gpkg"
-    open_store(str(demo_master)).backup(path)
-    d = Dashboard(path).start()
-    yield d
-    d.stop()
+@pytest.fixture
+def app(shared_dashboard):
+    """The shared app server: the scan only reads (it opens tabs, expanders and select lists, and
+    checks a batch on the upload page without importing it)."""
+    return shared_dashboard
 
 
 def feature_with_history(db: str, county: str | None) -> int:

@@ -66,7 +66,7 @@ def test_staff_use_the_imagery_page(dashboard, page, tmp_path):
     page.screenshot(path=str(tmp_path / "imagery.png"), full_page=True)
 
 
-def test_an_inspector_is_turned_away(dashboard, page):
-    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path="imagery")
+def test_an_inspector_is_turned_away(shared_dashboard, page):
+    login(page, shared_dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path="imagery")
     page.get_by_text("只有数据管理员和系统管理员可以使用影像管理").wait_for()
     assert page.locator("[data-testid='stTab']").count() == 0

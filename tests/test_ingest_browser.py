@@ -106,14 +106,14 @@ def test_staff_uploads_a_gbk_zip_sees_the_report_and_commits_once(dashboard, pag
     assert new["verify_deadline"] == "2030-06-30"  # the typed deadline
 
 
-def test_a_broken_file_and_a_gb2312_kml_on_the_page(dashboard, page, tmp_path):
+def test_a_broken_file_and_a_gb2312_kml_on_the_page(shared_dashboard, page, tmp_path):
     from tests.test_ingest_hostile import EXCEPTION_NAME, SERVER_PATH, kml_bytes
 
     broken = tmp_path / "损坏的图斑.gpkg"
     broken.write_bytes(b"not a geopackage" * 40)
     kml = tmp_path / "突泉县图斑.kml"
     kml.write_bytes(kml_bytes("GB2312", "gb2312"))
-    login(page, dashboard.url, "staff", DEMO_PASSWORDS["staff"], path="upload")
+    login(page, shared_dashboard.url, "staff", DEMO_PASSWORDS["staff"], path="upload")
     page.get_by_role("heading", name="批次上传").wait_for()
     picker = page.locator("[data-testid='stFileUploader'] input[type='file']")
     picker.set_input_files(str(broken))

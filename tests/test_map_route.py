@@ -50,29 +50,29 @@ def _ids(answer: dict) -> set[int]:
 
 
 @pytest.mark.browser
-def test_the_route_answers_only_a_live_session_with_its_own_ticket_and_counties(dashboard, browser):
-    store = open_store(dashboard.db)
+def test_the_route_answers_only_a_live_session_with_its_own_ticket_and_counties(shared_dashboard, browser):
+    store = open_store(shared_dashboard.db)
     jalaid_box = mv.area_extent(store, {JALAID})
     tuquan_box = mv.area_extent(store, {TUQUAN})
     jalaid_ids = set(store.read_layer("change", where={"county_code": JALAID}, columns=[], geometry=False)["id"])
     tuquan_ids = set(store.read_layer("change", where={"county_code": TUQUAN}, columns=[], geometry=False)["id"])
     assert jalaid_ids and tuquan_ids
 
-    ctx_i, cookie_i, ticket_i = _signed_in(browser, dashboard.url, "tuquan_inspector")
-    ctx_a, cookie_a, ticket_a = _signed_in(browser, dashboard.url, "admin")
+    ctx_i, cookie_i, ticket_i = _signed_in(browser, shared_dashboard.url, "tuquan_inspector")
+    ctx_a, cookie_a, ticket_a = _signed_in(browser, shared_dashboard.url, "admin")
     try:
         # no session, or a dead one: 401 and nothing else
-        assert _get(dashboard.url + _query(ticket_i, tuquan_box, 11))[0] == 401
-        assert _get(dashboard.url + _query(ticket_i, tuquan_box, 11), "forest_session=forged")[0] == 401
+        assert _get(shared_dashboard.url + _query(ticket_i, tuquan_box, 11))[0] == 401
+        assert _get(shared_dashboard.url + _query(ticket_i, tuquan_box, 11), "forest_session=forged")[0] == 401
         # the inspector's own county: its polygons (features or, zoomed out, counted cells)
-        status, own = _get(dashboard.url + _query(ticket_i, tuquan_box, 12), cookie_i)
+        status, own = _get(shared_dashboard.url + _query(ticket_i, tuquan_box, 12), cookie_i)
         assert status == 200 and own["n"] > 0 and own["mode"] in ("features", "aggregate")
         if own["mode"] == "features":
             assert _ids(own) and _ids(own) <= tuquan_ids
         # another county's box, closely: the admin sees its polygons there, the inspector nothing
-        status, seen = _get(dashboard.url + _query(ticket_a, jalaid_box, 13), cookie_a)
+        status, seen = _get(shared_dashboard.url + _query(ticket_a, jalaid_box, 13), cookie_a)
         assert status == 200 and seen["n"] > 0
-        status, other = _get(dashboard.url + _query(ticket_i, jalaid_box, 13), cookie_i)
+        status, other = _get(shared_dashboard.url + _query(ticket_i, jalaid_box, 13), cookie_i)
         assert status == 200 and not (_ids(other) & jalaid_ids) and other["n"] < seen["n"]
         if other["mode"] == "features":
             assert _ids(other) <= tuquan_ids  # at most 突泉县's polygons near the shared border
@@ -80,14 +80,14 @@ def test_the_route_answers_only_a_live_session_with_its_own_ticket_and_counties(
             assert other["n"] <= len(tuquan_ids)
         # zoomed out over the whole league: counted cells, never more than the inspector's county holds
         league = mv.area_extent(store)
-        status, far = _get(dashboard.url + _query(ticket_i, league, 7), cookie_i)
+        status, far = _get(shared_dashboard.url + _query(ticket_i, league, 7), cookie_i)
         assert status == 200 and far["n"] == len(tuquan_ids)
         # the admin's ticket with the inspector's cookie (or an unknown one): refused
-        assert _get(dashboard.url + _query(ticket_a, jalaid_box, 13), cookie_i)[0] == 403
-        assert _get(dashboard.url + _query("0" * 32, jalaid_box, 13), cookie_i)[0] == 404
+        assert _get(shared_dashboard.url + _query(ticket_a, jalaid_box, 13), cookie_i)[0] == 403
+        assert _get(shared_dashboard.url + _query("0" * 32, jalaid_box, 13), cookie_i)[0] == 404
         # a box that is not one
-        assert _get(dashboard.url + f"/mapdata/change?t={ticket_i}&zoom=11&bbox=1,2,x,4", cookie_i)[0] == 400
-        assert _get(dashboard.url + f"/mapdata/change?t={ticket_i}&zoom=99&bbox=120,45,121,46", cookie_i)[0] == 400
+        assert _get(shared_dashboard.url + f"/mapdata/change?t={ticket_i}&zoom=11&bbox=1,2,x,4", cookie_i)[0] == 400
+        assert _get(shared_dashboard.url + f"/mapdata/change?t={ticket_i}&zoom=99&bbox=120,45,121,46", cookie_i)[0] == 400
     finally:
         ctx_i.close()
         ctx_a.close()

@@ -7,8 +7,8 @@ from tests.browser import login, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 
 
-def test_the_carbon_page_shows_the_county_choropleth_and_its_figures(dashboard, page):
-    login(page, dashboard.url, "leader", DEMO_PASSWORDS["leader"], "r-subcompartment")
+def test_the_carbon_page_shows_the_county_choropleth_and_its_figures(shared_dashboard, page):
+    login(page, shared_dashboard.url, "leader", DEMO_PASSWORDS["leader"], "r-subcompartment")
     page.get_by_text("当前小班为合成演示数据").first.wait_for()
     for label in ("碳储量（万吨碳）", "年碳汇（万吨CO₂/年）", "违法图斑碳损失（吨碳）", "扣除后碳储量（万吨碳）"):
         page.get_by_text(label, exact=True).first.wait_for()

@@ -26,10 +26,10 @@ def _no_error(page):
     return body
 
 
-def test_every_register_page_renders(dashboard, page):
-    login(page, dashboard.url, "staff", DEMO_PASSWORDS["staff"], path="chief")
+def test_every_register_page_renders(shared_dashboard, page):
+    login(page, shared_dashboard.url, "staff", DEMO_PASSWORDS["staff"], path="chief")
     for key in PAGES:
-        _open(page, f"{dashboard.url}/r-{key}")
+        _open(page, f"{shared_dashboard.url}/r-{key}")
         page.get_by_role("heading", name=S.layer(key).zh).wait_for(timeout=60_000)
         body = _no_error(page)
         assert "记录" in body  # the counts above the list
@@ -55,28 +55,28 @@ def test_an_inspection_recorded_on_the_signboard_page_is_in_the_store(dashboard,
     assert demo_store.history("signboard", fid)[-1]["action"] == "inspect"
 
 
-def test_the_chiefs_view_opens_from_a_link_and_is_scoped(dashboard, browser, demo_store):
+def test_the_chiefs_view_opens_from_a_link_and_is_scoped(shared_dashboard, browser, shared_store):
     from geo.chief import chiefs
 
-    people = chiefs.chiefs_list(demo_store)
+    people = chiefs.chiefs_list(shared_store)
     tuquan_chief = int(people[(people["level"] == "banner") & (people["county"] == "突泉县")]["holder_id"].iloc[0])
     jalaid_chief = int(people[(people["level"] == "banner") & (people["county"] == "扎赉特旗")]["holder_id"].iloc[0])
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
     page = ctx.new_page()
     page.set_default_timeout(60_000)
-    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"chief?chief={tuquan_chief}")
+    login(page, shared_dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"chief?chief={tuquan_chief}")
     page.get_by_text("待办变化图斑").wait_for()
     body = _no_error(page)
     assert "突泉县" in body and "责任区" in body
     # another county's chief: refused with the reason, nothing of theirs shown
-    _open(page, f"{dashboard.url}/chief?chief={jalaid_chief}")
+    _open(page, f"{shared_dashboard.url}/chief?chief={jalaid_chief}")
     page.get_by_text("其他旗县").wait_for()
     assert "待办变化图斑" not in page.inner_text("body")
     # the inspector's register pages list only their county
-    _open(page, f"{dashboard.url}/r-post")
+    _open(page, f"{shared_dashboard.url}/r-post")
     page.get_by_role("heading", name="林长及护林员岗位").wait_for()
     shown = int(page.locator("[data-testid='stMetricValue']").first.inner_text().replace(",", ""))
-    assert shown == demo_store.count("post", where={"county_code": TUQUAN})
+    assert shown == shared_store.count("post", where={"county_code": TUQUAN})
     ctx.close()
 
 

@@ -315,7 +315,7 @@ def test_every_sheet_has_a_title_print_setup_and_a_chinese_font(ledger):
         assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
         assert all(isinstance(c.value, str) and re.search(r"[\u4e00-\u9fff]", c.value) for c in ws[2]), ws.title
         assert ws["A1"].font.name == "宋体" and ws["A2"].font.name == "宋体"
-    assert wb.set_fonts[0].name == "宋体"  # the default font of every plain cell
+    assert wb._fonts[0].name == "宋体"  # the default font of every plain cell
     items = wb["整改事项"]
     assert items.column_dimensions["E"].width <= 42 and items["E3"].alignment.wrap_text
 

@@ -194,10 +194,10 @@ def inside(view, ext, margin=0.0) -> bool:
     return ext[0] - margin <= lon <= ext[2] + margin and ext[1] - margin <= lat <= ext[3] + margin
 
 
-def test_the_map_opens_on_the_users_area_and_moves_to_filter_results(dashboard, page, browser):
-    store = open_store(dashboard.db)
+def test_the_map_opens_on_the_users_area_and_moves_to_filter_results(shared_dashboard, page, browser):
+    store = open_store(shared_dashboard.db)
     tuquan = mv.area_extent(store, {"152224"})
-    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
+    login(page, shared_dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
     wait_drawn(page, minimum=1)
     view = map_view(page)
     assert inside(view, tuquan) and view[0] >= 9, view  # his county, not the league at zoom 7
@@ -205,12 +205,12 @@ def test_the_map_opens_on_the_users_area_and_moves_to_filter_results(dashboard, 
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
     p = ctx.new_page()
     p.set_default_timeout(30_000)
-    login(p, dashboard.url, "admin", DEMO_PASSWORDS["admin"])
+    login(p, shared_dashboard.url, "admin", DEMO_PASSWORDS["admin"])
     wait_drawn(p, minimum=1)
     league = map_view(p)
     assert inside(league, mv.area_extent(store)) and league[0] < view[0]
     # ?county= (as the summary's links write it) moves the view to that county
-    p.goto(f"{dashboard.url}/?county=152223")
+    p.goto(f"{shared_dashboard.url}/?county=152223")
     wait_idle(p)
     p.wait_for_timeout(1500)
     jalaid = map_view(p)
@@ -219,16 +219,16 @@ def test_the_map_opens_on_the_users_area_and_moves_to_filter_results(dashboard, 
     batches = store.batches("change")
     far = int(batches["id"].iloc[-1])
     ext = mv.results_extent(store, mv.Filters(batch_ids=(far,)))
-    p.goto(f"{dashboard.url}/?batch={far}")
+    p.goto(f"{shared_dashboard.url}/?batch={far}")
     wait_idle(p)
     p.wait_for_timeout(1500)
     assert inside(map_view(p), ext, margin=0.05), (map_view(p), ext)
     ctx.close()
 
 
-def test_every_polygon_is_visible_and_the_legend_counts_them(dashboard, page):
-    store = open_store(dashboard.db)
-    login(page, dashboard.url, "admin", DEMO_PASSWORDS["admin"])
+def test_every_polygon_is_visible_and_the_legend_counts_them(shared_dashboard, page):
+    store = open_store(shared_dashboard.db)
+    login(page, shared_dashboard.url, "admin", DEMO_PASSWORDS["admin"])
     wait_drawn(page, minimum=1000)
     frame = page.frame(url=lambda u: "streamlit_folium" in u)
     kinds = frame.evaluate("""() => { let dots = 0, shapes = 0, tiny = 0;
@@ -246,12 +246,12 @@ def test_every_polygon_is_visible_and_the_legend_counts_them(dashboard, page):
     assert f"下发 {issued:,}" in legend
 
 
-def test_next_goes_to_the_open_overdue_polygons_first(dashboard, page):
-    store = open_store(dashboard.db)
+def test_next_goes_to_the_open_overdue_polygons_first(shared_dashboard, page):
+    store = open_store(shared_dashboard.db)
     acc = auth.access_for(store.user("tuquan_inspector"))
     order = mv.review_order(mv.candidates(store, mv.Filters(), scope=acc))
     assert order["overdue"].iloc[0]  # the demo has overdue polygons in 突泉县
-    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
+    login(page, shared_dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
     for fid in order["id"].tolist()[:3]:
         page.get_by_role("button", name="下一个 ▶").click()
         number = store.get_feature("change", fid)["polygon_no"]
@@ -288,13 +288,13 @@ def test_a_refusal_stays_until_the_next_action_and_replaces_the_success(dashboar
     assert page.get_by_text("需要填写").count() == 0
 
 
-def test_a_link_to_another_countys_polygon_says_why_after_sign_in(dashboard, page):
-    store = open_store(dashboard.db)
+def test_a_link_to_another_countys_polygon_says_why_after_sign_in(shared_dashboard, page):
+    store = open_store(shared_dashboard.db)
     other = store.read_layer("change", where={"county_code": "152223"}, columns=["polygon_no"],
                              geometry=False, limit=1)
     fid = int(other["id"].iloc[0])
     # opened before signing in: the link survives the sign-in, and the refusal says why
-    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"?id={fid}")
+    login(page, shared_dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path=f"?id={fid}")
     msg = page.get_by_text(f"无法打开链接中的图斑 #{fid}")
     msg.wait_for()
     assert "其他旗县" in msg.inner_text()
@@ -303,10 +303,10 @@ def test_a_link_to_another_countys_polygon_says_why_after_sign_in(dashboard, pag
     assert page.locator(f"{MAIN} h3", has_text=other["polygon_no"].iloc[0]).count() == 0
 
 
-def test_read_only_roles_see_details_and_history_without_an_action_form(dashboard, page):
-    store = open_store(dashboard.db)
+def test_read_only_roles_see_details_and_history_without_an_action_form(shared_dashboard, page):
+    store = open_store(shared_dashboard.db)
     fid, number = issued_in_tuquan(store)
-    login(page, dashboard.url, "leader", DEMO_PASSWORDS["leader"], path=f"?id={fid}")
+    login(page, shared_dashboard.url, "leader", DEMO_PASSWORDS["leader"], path=f"?id={fid}")
     page.locator(f"{MAIN} h3", has_text=number).wait_for()
     page.get_by_text("当前角色只能查看详情和历史，不能办理").wait_for()
     assert page.get_by_role("button", name="提交").count() == 0

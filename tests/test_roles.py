@@ -72,14 +72,14 @@ def seen_by(browser, url: str, who: str, fid: int, number: str) -> dict:
         ctx.close()
 
 
-def test_each_role_sees_only_what_it_may_use(dashboard, browser):
-    store = open_store(dashboard.db)
+def test_each_role_sees_only_what_it_may_use(shared_dashboard, browser):
+    store = open_store(shared_dashboard.db)
     frame = store.read_layer("change", where={"status": "issued", "county_code": "152224"},
                              columns=["polygon_no"], geometry=False, limit=1)
     fid, number = int(frame["id"].iloc[0]), frame["polygon_no"].iloc[0]
     report = {}
     for who, want in EXPECTED.items():
-        seen = seen_by(browser, dashboard.url, who, fid, number)
+        seen = seen_by(browser, shared_dashboard.url, who, fid, number)
         report[who] = seen
         assert seen["pages"] == want["pages"], (who, seen["pages"])
         assert seen["acts"] is want["acts"] and seen["read_only_note"] is (not want["acts"]), (who, seen)
@@ -103,10 +103,10 @@ def test_the_administration_counts_follow_the_scope(demo_store):
     assert 0 < mine == demo_store.count("change", where={"county_code": "152224"}) < demo_store.count("change")
 
 
-def test_the_as_of_date_applies_as_soon_as_typed_or_picked(dashboard, page):
+def test_the_as_of_date_applies_as_soon_as_typed_or_picked(shared_dashboard, page):
     """A leader types a past date (applied on Enter or on leaving the box, not only when a
     calendar closes), then picks another one from the calendar (applied at once)."""
-    login(page, dashboard.url, "leader", DEMO_PASSWORDS["leader"], path="summary")
+    login(page, shared_dashboard.url, "leader", DEMO_PASSWORDS["leader"], path="summary")
     page.get_by_role("heading", name="领导驾驶舱").first.wait_for()
     wait_idle(page)
     caption = page.locator(f"{MAIN} [data-testid='stCaptionContainer']").first

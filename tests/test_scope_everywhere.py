@@ -80,21 +80,21 @@ def test_the_cli_refuses_another_countys_records_to_each_inspector(demo_store, t
     assert len(demo_store.events()) == before  # nothing was changed
 
 
-def test_every_page_refuses_another_countys_record_by_url(dashboard, page, demo_store):
+def test_every_page_refuses_another_countys_record_by_url(shared_dashboard, page, shared_store):
     mine = "152224"
-    login(page, dashboard.url, INSPECTORS[mine], DEMO_PASSWORDS[INSPECTORS[mine]], path="")
-    feat = other_feature(demo_store, "change", mine)
-    page.goto(f"{dashboard.url}/?id={int(feat['id'])}")
+    login(page, shared_dashboard.url, INSPECTORS[mine], DEMO_PASSWORDS[INSPECTORS[mine]], path="")
+    feat = other_feature(shared_store, "change", mine)
+    page.goto(f"{shared_dashboard.url}/?id={int(feat['id'])}")
     wait_idle(page)
     page.get_by_text("其他旗县").first.wait_for(timeout=60_000)
     for layer in SCOPED:
         lyr = S.layer(layer)
         if not lyr.group:
             continue
-        feat = other_feature(demo_store, layer, mine)
+        feat = other_feature(shared_store, layer, mine)
         if feat is None:
             continue
-        page.goto(f"{dashboard.url}/r-{layer}?id={int(feat['id'])}")
+        page.goto(f"{shared_dashboard.url}/r-{layer}?id={int(feat['id'])}")
         wait_idle(page)
         page.get_by_role("heading", name=lyr.zh).first.wait_for(timeout=60_000)
         body = page.inner_text("body")
@@ -102,12 +102,12 @@ def test_every_page_refuses_another_countys_record_by_url(dashboard, page, demo_
     # the chief's view of another county's chief
     from geo.chief import chiefs
 
-    people = chiefs.chiefs_list(demo_store)
+    people = chiefs.chiefs_list(shared_store)
     other = int(people[(people["level"] == "banner") & (people["county"] != "突泉县")]["holder_id"].iloc[0])
-    page.goto(f"{dashboard.url}/chief?chief={other}")
+    page.goto(f"{shared_dashboard.url}/chief?chief={other}")
     wait_idle(page)
     page.get_by_text("其他旗县").first.wait_for(timeout=60_000)
     # the summary asked for another county shows only the inspector's own
-    page.goto(f"{dashboard.url}/summary?county=152223")
+    page.goto(f"{shared_dashboard.url}/summary?county=152223")
     wait_idle(page)
     assert "扎赉特旗" not in page.locator("[data-testid='stMain']").inner_text()

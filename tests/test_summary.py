@@ -148,15 +148,15 @@ def test_english(monkeypatch, demo_path):
 
 # ------------------------------------------------------------------------------ in a browser
 @pytest.mark.browser
-def test_the_summary_screen_in_chromium(dashboard, page, tmp_path):
+def test_the_summary_screen_in_chromium(shared_dashboard, page, tmp_path):
     import docx
 
     from tests.browser import login, wait_drawn, wait_idle
 
     requests = []
     page.on("request", lambda r: requests.append(r.url))
-    login(page, dashboard.url, "leader", DEMO_PASSWORDS["leader"], path="summary")
-    page.goto(dashboard.url + "/summary")
+    login(page, shared_dashboard.url, "leader", DEMO_PASSWORDS["leader"], path="summary")
+    page.goto(shared_dashboard.url + "/summary")
     wait_idle(page)
     page.wait_for_selector("[data-testid='stMetric']")
     # three charts (funnel, trend, ageing) drawn by the bundled Vega, and the county map
@@ -181,20 +181,20 @@ def test_the_summary_screen_in_chromium(dashboard, page, tmp_path):
     page.wait_for_url("**status=closed", timeout=30_000)
     wait_idle(page)
     assert page.get_by_role("heading", name="地图核查").count() == 1
-    host = dashboard.url
+    host = shared_dashboard.url
     external = [u for u in requests if not u.startswith((host, "data:", "blob:", "about:"))]
     assert external == [], f"the page reached outside the app: {external[:5]}"
 
 
 @pytest.mark.browser
-def test_the_map_page_loads_the_figure_tiles_element_types_out_of_sight(dashboard, page):
+def test_the_map_page_loads_the_figure_tiles_element_types_out_of_sight(shared_dashboard, page):
     """The map (every role's first page) draws one hidden figure and page link, so that the
     summary's figure tiles need no code loaded on its first visit (dashboard/components/warmup.py):
     nothing of it is visible or in the page's own content, and the summary opened from the
     map then shows its own figures."""
     from tests.browser import login, wait_idle
 
-    login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
+    login(page, shared_dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"])
     warm = page.locator(".st-key-frontend_warmup")
     warm.wait_for(state="attached", timeout=30_000)
     assert warm.locator("[data-testid='stMetric']").count() == 1
