@@ -57,8 +57,8 @@ def to_accepted(store, fid, measure: str = "恢复植被", access=None) -> int:
     W.transition(store, "change", fid, "penalized", actor="执法大队",
                  fields={"decision_no": "兴林草罚决字〔2024〕第001号", "fine_yuan": "1758"})
     W.transition(store, "change", fid, "rectifying", actor="核查员", fields={"measure": measure})
-    W.transition(store, "change", fid, "rectified", actor="核查员")
-    return W.transition(store, "change", fid, "accepted", actor="验收组")
+    W.transition(store, "change", fid, "rectified", actor="核查员", attachments=[("整改后.jpg", jpeg())])
+    return W.transition(store, "change", fid, "accepted", actor="验收组", attachments=[("验收意见.jpg", jpeg())])
 
 
 def apply(store, fid, access=TQ, **fields) -> int:

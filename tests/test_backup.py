@@ -39,9 +39,10 @@ def busy_writer(store, ids, stop, done):
         fid = ids[i % len(ids)]
         status = store.get_feature("change", fid)["status"]
         to, fields = NEXT[status]
-        files = [("p.jpg", jpeg())] if to == "closed" else None
+        files = [("p.jpg", jpeg())] if to in ("closed", "rectified", "accepted") else None
         comment = "回头看发现反弹" if status == "closed" else None
-        W.transition(store, "change", fid, to, actor="忙碌的核查员", fields=fields, attachments=files,
+        who = "忙碌的验收组" if to == "accepted" else "忙碌的核查员"  # acceptance is someone else's
+        W.transition(store, "change", fid, to, actor=who, fields=fields, attachments=files,
                      comment=comment)
         done.append(fid)
         i += 1

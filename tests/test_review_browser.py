@@ -165,8 +165,8 @@ def test_each_cause_refused_then_satisfied_on_the_map_page(review_dashboard, bro
     W.transition(store, "change", illegal, "penalized", actor="执法大队",
                  fields={"decision_no": "突林草罚决字〔2026〕第3号", "fine_yuan": "5000"})
     W.transition(store, "change", illegal, "rectifying", actor="tuquan_inspector", fields={"measure": "限期整改"})
-    W.transition(store, "change", illegal, "rectified", actor="tuquan_inspector")
-    W.transition(store, "change", illegal, "accepted", actor="盟林草局验收组")
+    W.transition(store, "change", illegal, "rectified", actor="tuquan_inspector", attachments=[("整改后.jpg", jpeg())])
+    W.transition(store, "change", illegal, "accepted", actor="盟林草局验收组", attachments=[("验收单.jpg", jpeg())])
     area = float(store.get_feature("change", logging)["area_ha"])
     photo, sheet = tmp_path / "现场照片.jpg", tmp_path / "许可证.pdf"
     photo.write_bytes(jpeg())

@@ -10,7 +10,7 @@ import pytest
 from geo.change.deadlines import change_deadlines, overdue
 from geo.engine import workflow as W
 from geo.engine.values import coerce
-from geo.core.errors import ConflictError, TransitionError, ValidationError
+from geo.core.errors import ConflictError, PermissionDenied, TransitionError, ValidationError
 from tests.helpers import add_batch, insert, jpeg, pdf, polygons
 
 
@@ -47,8 +47,17 @@ def test_the_illegal_road_from_issued_to_closed_with_every_guard(store, fid):
                  fields={"decision_no": "兴林草罚决字〔2024〕第001号", "fine_yuan": "1758"})
     W.transition(store, "change", fid, "rectifying", actor="核查员甲",
                  fields={"measure": "恢复植被", "deadline": "2024-10-31"})
-    W.transition(store, "change", fid, "rectified", actor="核查员甲")
-    W.transition(store, "change", fid, "accepted", actor="验收组")
+    with pytest.raises(TransitionError, match="evidence") as info:  # the rectification's own evidence
+        W.transition(store, "change", fid, "rectified", actor="核查员甲")
+    assert "整改完成的现场照片" in info.value.zh
+    W.transition(store, "change", fid, "rectified", actor="核查员甲", attachments=[("复绿后.jpg", jpeg())])
+    with pytest.raises(PermissionDenied) as info:  # never accepted by who recorded the rectification
+        W.transition(store, "change", fid, "accepted", actor="核查员甲", attachments=[("验收.pdf", pdf())])
+    assert "“验收通过”须由“整改完成”登记人以外的人员办理" in info.value.zh
+    with pytest.raises(TransitionError, match="evidence") as info:
+        W.transition(store, "change", fid, "accepted", actor="验收组")
+    assert "验收记录" in info.value.zh
+    W.transition(store, "change", fid, "accepted", actor="验收组", attachments=[("验收意见.pdf", pdf())])
     with pytest.raises(TransitionError, match="evidence"):
         W.transition(store, "change", fid, "closed", actor="验收组")
     v = W.transition(store, "change", fid, "closed", actor="验收组", comment="整改到位",
@@ -162,6 +171,8 @@ def test_other_layers_have_their_own_stages(store):
 
 
 def test_edit_changes_fields_with_history_but_never_the_status(store, fid):
+    with store.transaction() as tx:  # (work is assigned to an existing, enabled account only)
+        store.put_user(tx, name="tuquan_inspector", display_name="突泉县核查员", role="inspector", counties=["152224"])
     v = W.edit(store, "change", fid, actor="组长", fields={"assigned_to": "tuquan_inspector"}, version=1)
     assert v == 2 and store.get_feature("change", fid)["assigned_to"] == "tuquan_inspector"
     with pytest.raises(ValidationError, match="status"):

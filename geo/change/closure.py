@@ -62,6 +62,8 @@ class Rule:
     evidence: str = ""
     checks: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
+    rectified_evidence: str = ""  # what 整改完成 uploads for this cause (default: STEP_EVIDENCE)
+    accepted_evidence: str = ""  # what 验收通过 uploads
 
     def label(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
@@ -109,6 +111,8 @@ def _parse(data: dict, where: str) -> dict[str, Table]:
                 requires=_tuple(r.get("requires"), "requires", at), optional=_tuple(r.get("optional"), "optional", at),
                 evidence=str(r.get("evidence") or ""), checks=_tuple(r.get("checks"), "checks", at),
                 labels=tuple((str(k), str(v)) for k, v in (r.get("labels") or {}).items()),
+                rectified_evidence=str(r.get("rectified_evidence") or ""),
+                accepted_evidence=str(r.get("accepted_evidence") or ""),
             )
             for name in (*rule.requires, *rule.optional, *(k for k, _ in rule.labels)):
                 if not S.layer("change").has(name) or S.layer("change").field(name).internal:
@@ -235,11 +239,23 @@ def is_closing(src: str, dst: str) -> bool:
     return (src, dst) in CLOSING
 
 
+# the evidence of the steps where the act happens, unless the cause's rule names its own
+STEP_EVIDENCE = {("rectifying", "rectified"): ("rectified_evidence", "整改完成的现场照片或整改材料（复绿、拆除、补办手续的凭证）"),
+                 ("rectified", "accepted"): ("accepted_evidence", "验收记录（验收意见或验收单，验收组签字）")}
+
+
 def requirements(feature: dict, transition, settings=None) -> Requirements:
     """What ``transition`` needs for ``feature``: the cause's closure requirements for a closing
-    step, the transition's own guard otherwise."""
+    step, the evidence of 整改完成 and 验收 by the cause's rule, the transition's own guard
+    otherwise."""
     t = transition
     src = feature.get("status")
+    step = STEP_EVIDENCE.get((src, t.dst))
+    if step is not None:
+        rule = rule_for(feature, settings)
+        note = (getattr(rule, step[0], "") if rule is not None else "") or step[1]
+        return Requirements(tuple(t.requires), tuple(t.optional), dict(t.values), True, note,
+                            comment=bool(t.comment), layer=S.layer("change"))
     if not is_closing(src, t.dst):
         return Requirements(tuple(t.requires), tuple(t.optional), dict(t.values), bool(t.evidence),
                             comment=bool(t.comment), layer=S.layer("change"))

@@ -58,6 +58,9 @@ class Transition:
     optional: tuple[str, ...] = ()  # fields the form offers but does not require
     roles: tuple[str, ...] = ()  # who may make it (empty: the register's writers)
     stamps: dict = dc_field(default_factory=dict)  # field -> "today" | "actor", set when left empty
+    # separation of duties: the account whose step last brought the record into one of these
+    # statuses may not make this step (e.g. 验收 never by who recorded 整改完成)
+    not_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,23 @@ def transition(
         raise
 
 
+def check_separate(tx, lyr: S.Layer, current: dict, t: Transition, actor: str) -> None:
+    """Separation of duties (``Transition.not_by``): the account whose step last brought this
+    record into one of those statuses may not make this step."""
+    if not t.not_by:
+        return
+    marks = ", ".join("?" * len(t.not_by))
+    last = tx.query_one(f"SELECT actor, to_status FROM events WHERE layer = ? AND feature_id = ? AND action = "
+                        f"'transition' AND to_status IN ({marks}) ORDER BY id DESC LIMIT 1",
+                        [lyr.key, int(current["id"]), *t.not_by])
+    if last and last[0] == actor:
+        done = next((x.zh for x in lyr.transitions if x.dst == last[1]), S.label("status", last[1]))
+        raise PermissionDenied(
+            f"'{t.en}' must be made by someone other than {actor}, who recorded '{last[1]}' on this record",
+            f"“{t.zh}”须由“{done}”登记人以外的人员办理：本{lyr.zh}的“{done}”由您（{actor}）登记",
+            step=t.dst, recorded_by=actor)
+
+
 def step_values_check(lyr: S.Layer, fields: dict) -> None:
     """A keyed value a step of the layer accepts (a verdict) must be one some step allows."""
     allowed: dict[str, list] = {}
@@ -160,6 +177,7 @@ def _transition(store, layer, fid, to, *, actor, version, comment, fields, attac
                 f"role '{access.role}' may not {t.en.lower()}",
                 f"当前角色（{ROLE_LABELS.get(access.role, (access.role,))[0]}）不能办理“{t.zh}”",
             )
+        check_separate(tx, lyr, current, t, actor)
         step_values_check(lyr, values)
         merged = {**current, **values}
         for name, stamp in {**t.stamps, **lyr.stamps.get(to, {})}.items():
@@ -195,10 +213,12 @@ def _transition(store, layer, fid, to, *, actor, version, comment, fields, attac
         on_step = hook(layer, "on_transition")  # e.g. closure requirements by cause, review rules, stamps
         if on_step is not None:
             values.update(on_step(raw, tx, current, merged, t, values, files, comment, at, access))
-        if t.evidence and not files:
+        need = requirements(layer, current, t)
+        if (t.evidence or need.evidence) and not files:
+            what = need.evidence_note or "至少一份证据材料（照片或 PDF）"
             raise TransitionError(
                 f"to {t.en.lower()} attach at least one evidence file (photo or PDF)",
-                f"“{t.zh}”需要上传至少一份证据材料（照片或 PDF）",
+                f"“{t.zh}”需要上传：{what}",
                 missing=["evidence"],
             )
         return {**values, "status": to}
