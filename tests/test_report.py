@@ -442,3 +442,23 @@ def test_tables_inline_and_the_recipients_by_setting(demo_master, tmp_path):
     assert paras.index("二、具体问题整改落实情况") < caption < paras.index("三、建立长效机制")
     assert "各旗县市变化图斑核查整改情况见表1，生态修复、林长公示牌和巡林巡护情况见表2。" in paras
     assert not [p for p in paras if p.startswith(("附件：", "附件1"))]
+
+
+def test_control_characters_a_record_carries_do_not_break_a_document():
+    """A value holding control characters (a pasted form feed, a NUL from a broken export) is text
+    Word cannot hold: dropped, never an error that takes the whole bulletin with it (found by the
+    property tests)."""
+    import datetime as dt
+    import io
+
+    import docx
+
+    from geo.docs.blocks import Block
+    from geo.docs.layout import render
+
+    hostile = "û\x1e\x05i\x00 整改\x0b完成\x0c"
+    blocks = [Block("h1", hostile), Block("p", hostile, head=hostile),
+              Block("table", rows=[["序号", "名称"], [1, hostile], [2, None]], caption=hostile)]
+    data = render(blocks, title="测试", author="测试", day=dt.date(2026, 12, 7), historic=False)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    assert "ûi 整改完成" in text and "\x00" not in text and "\x1e" not in text

@@ -48,6 +48,14 @@ def xlsx_text(value):
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
+def xml_text(value) -> str:
+    """``value`` as text a Word document (XML 1.0) can hold: control characters other than tab and
+    line breaks dropped — python-docx refuses a run holding one, and a record may carry any."""
+    if value is None:
+        return ""
+    return ILLEGAL_CHARACTERS_RE.sub("", value if isinstance(value, str) else str(value))
+
+
 def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells hold nothing a workbook cannot (:func:`xlsx_text`)."""
     out = frame.copy()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from geo.core.cells import xml_text
+
 # kinds: title (lines), subtitle, recipients, lead, h1 (一、), h2 (（一）), p (body; ``head`` in bold
 # or 楷体 before the text), table, closing, attach_note (附件说明), sign (署名, 日期),
 # attachment (附件N + title, on a new page), note (a line not in the document proper)
@@ -25,6 +27,12 @@ class Block:
     lines: list = field(default_factory=list)  # title: its lines (manual breaks between them)
     head_style: str = "kai"  # "kai" (楷体, for （一）) or "bold" (仿宋 bold, for 1. and 整改落实情况：)
     widths: list = field(default_factory=list)  # table: column widths in mm (empty: the layout's own)
+
+    def __post_init__(self):
+        # what a record carries reaches the document as text Word can hold (geo.core.cells.xml_text)
+        self.text, self.head, self.caption = xml_text(self.text), xml_text(self.head), xml_text(self.caption)
+        self.lines = [xml_text(x) for x in self.lines]
+        self.rows = [[c if c is None or isinstance(c, (int, float)) else xml_text(c) for c in r] for r in self.rows]
 
 
 def text_of(blocks: list[Block]) -> str:

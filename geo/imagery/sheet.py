@@ -11,6 +11,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from geo.core.cells import xml_text
 from geo.core.timeutil import today_local
 from geo.declare import registry as S
 from geo.imagery import chips as CH
@@ -31,7 +32,7 @@ def _fonts(run, east: str = FONT, size: float = 10.5, bold: bool = False) -> Non
 def _text(cell_or_doc, text: str, **kw):
     p = cell_or_doc.add_paragraph() if not hasattr(cell_or_doc, "paragraphs") or cell_or_doc.paragraphs[0].text \
         else cell_or_doc.paragraphs[0]
-    _fonts(p.add_run(text), **kw)
+    _fonts(p.add_run(xml_text(text)), **kw)
     return p
 
 
@@ -118,7 +119,7 @@ def document(store, fid: int, *, folder=None, lang: str = "zh") -> bytes:
                 p.add_run().add_picture(io.BytesIO(png), width=Cm(7.8))
                 c = cell.add_paragraph()
                 c.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                _fonts(c.add_run(cap), size=8)
+                _fonts(c.add_run(xml_text(cap)), size=8)
     else:
         _text(doc, "没有覆盖该图斑的已登记影像。" if zh else "No registered scene covers this polygon.", size=9)
     if any("合成影像" in cap or "synthetic" in cap for cap, _ in pics):

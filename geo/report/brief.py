@@ -26,6 +26,7 @@ from geo.stats import summary as stats
 from geo.change.closure import review_settings
 from geo.change.deadlines import change_deadlines
 from geo.docs.text import zh_date
+from geo.core.cells import xml_text
 from geo.docs.blocks import Block
 from geo.docs.layout import BODY_FONT, SIZE_TABLE, render
 
@@ -157,7 +158,7 @@ def _hyperlink(paragraph, url: str, text: str, font: str, size: float) -> None:
     link.append(r)
     paragraph._p.append(link)
     run = Run(r, paragraph)
-    run.text = text
+    run.text = xml_text(text)
     run.font.size = Pt(size)
     run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x9A)
     run.font.underline = True

@@ -17,6 +17,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
+from geo.core.cells import xml_text
 from geo.core.config import Settings
 from geo.docs import layout as L
 from geo.report import problems
@@ -65,7 +66,7 @@ def plan(store, *, settings: Settings, as_of: dt.date | None = None, batch_ids=N
     p = L.paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=36)
     lines = L.title_lines(title_tokens(ctx), max_chars=34)
     for k, line in enumerate(lines):
-        r = p.add_run(line)
+        r = p.add_run(xml_text(line))
         L.set_fonts(r, L.TITLE_FONT, L.SIZE_TITLE)
         if k < len(lines) - 1:
             r.add_break(L.WD_BREAK.LINE)
