@@ -62,6 +62,7 @@ def answer(user: dict, params) -> tuple[int, str]:
     """``(HTTP status, JSON body)`` for ``user`` asking with ``params`` (``t``, ``bbox``, ``zoom``)."""
     from dashboard import web
     from dashboard.components import fmap
+    from geo.change import mapview as mv
     from geo.engine.asof import token
     from geo.core.timeutil import today_local
 
@@ -77,8 +78,10 @@ def answer(user: dict, params) -> tuple[int, str]:
     box, zoom = parsed
     store = web.shared_store()
     cap = web.app_settings().map_max_features
-    mode, n, data = _layer(store.url, token(store), fmap.snap_bbox(box, zoom), zoom, kept[1], cap,
-                           _Who(user), today_local())
+    mode, n, data, bounds = _layer(store.url, token(store), fmap.snap_bbox(box, zoom), zoom, kept[1], cap,
+                                   _Who(user), today_local())
+    # the layer is read for the snapped box (shared by nearby views); the note counts the map's own
+    n = mv.count_in_view(bounds, n, box)
     return 200, f'{{"mode": "{mode}", "n": {int(n)}, "data": {data}}}'
 
 
@@ -101,11 +104,12 @@ class _Who:
 
 @functools.lru_cache(maxsize=64)
 def _layer(url: str, tok: str, bbox, zoom: int, filters, cap: int, who: _Who, today):
-    """One view's layer for one user (cached by the store's change token, as the page's own)."""
+    """One view's layer for one user (cached by the store's change token, as the page's own):
+    ``(mode, count, serialised layer, the drawn polygons' bounding boxes or None)``."""
     from dashboard import web
     from dashboard.components import fmap
     from geo.change import mapview as mv
     from geo.access.auth import scoped
 
     view = mv.viewport(scoped(web.shared_store(), who.user), bbox, zoom, filters, cap=cap, today=today, scope=who.access)
-    return fmap.view_payload(view, zoom)
+    return (*fmap.view_payload(view, zoom), view.bounds())

@@ -9,6 +9,7 @@ demo's dates and the figures' "today" are the same on every machine and day.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _geo(db: Path, *args: str) -> str:
     env = {"FOREST_DB": str(db), "PATH": "/usr/bin:/bin", "FOREST_LANG": "zh", "HOME": str(db.parent),
            "PYTHONPATH": str(ROOT)}
+    # the fixed instant reaches the CLI too (faketime's library and its setting: without them the
+    # demo would be built at the real hour and day, and differ from one run to the next)
+    env.update({k: v for k, v in os.environ.items() if k.startswith("FAKETIME") or k in ("LD_PRELOAD", "TZ")})
     out = subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=600)
     if out.returncode != 0:

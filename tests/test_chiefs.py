@@ -145,7 +145,6 @@ def test_a_zones_file_outside_the_county_is_refused(demo_store, tmp_path):
 
 
 def test_polygons_uploaded_into_a_county_with_zones_get_their_chief(demo_store, tmp_path):
-    from geo.report import export
     from tests.test_ingest import tb, zipped
 
     frame = tb(5, prefix="CH")

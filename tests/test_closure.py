@@ -117,7 +117,7 @@ def test_the_county_applies_the_league_decides_and_nobody_forges_review_fields(s
         W.transition(store, "change", fid, "applied", actor="lg", access=LG, attachments=[("a.jpg", jpeg())])
     with pytest.raises(PermissionDenied):  # an inspector no longer closes on their own
         W.transition(store, "change", fid, "closed", actor="tq", access=TQ, attachments=[("a.jpg", jpeg())])
-    assert [t.dst for t in W.allowed("change", "verified", TQ)] == ["verifying", "case_filed", "applied"]
+    assert [t.dst for t in W.allowed("change", "verified", TQ)] == ["case_filed", "applied", "verifying"]  # forward first
     with pytest.raises(ValidationError, match="kept by the"):
         W.edit(store, "change", fid, actor="tq", access=TQ, fields={"check_result": "pass"})
     with pytest.raises(ValidationError):

@@ -1,6 +1,10 @@
-"""Nothing a user sees changes when the code moves: the demo's summary, ``stats --json``, and the
-text of the bulletin and ledger, each compared with the files saved before geo/ was reorganised
-(tests/data/golden, made by tests/golden_outputs.py under faketime at the same instant)."""
+"""Nothing a user sees changes unless it is meant to: the demo's summary, ``stats --json``, and the
+text of the bulletin and ledger, each compared with saved files (tests/data/golden, made by
+tests/golden_outputs.py under faketime at the same instant — the CLI it calls included). First
+saved before geo/ was reorganised; a change that alters what users see on purpose (a new figure, a
+ledger column) regenerates them in the same commit, whose diff then shows exactly that:
+``TZ=UTC faketime -f "@2026-12-08 10:17:23" python tests/golden_outputs.py OUT`` and copy (the
+ledger gzipped with ``gzip -9n``)."""
 
 from __future__ import annotations
 

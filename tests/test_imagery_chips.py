@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from geo.imagery import chips as CH
-from geo.imagery import scenes as SC
 from tests.test_imagery_zonal import _batch_with_imagery
 
 

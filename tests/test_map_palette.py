@@ -69,7 +69,18 @@ def test_the_outline_on_imagery_stands_out(vision):
 
 def test_overdue_and_selection_are_not_status_colours():
     assert fmap.OVERDUE_COLOR.lower() not in {c.lower() for c in fmap.STATUS_COLORS.values()}
-    assert len(set(fmap.STATUS_COLORS.values())) == len(fmap.STATUS_COLORS) == 9
+    assert len(set(fmap.STATUS_COLORS.values())) == len(fmap.STATUS_COLORS)
+
+
+def test_every_status_has_a_colour_and_a_place_in_the_legend():
+    from geo.declare import registry as S
+
+    statuses = S.layer("change").statuses
+    assert set(fmap.STATUS_COLORS) == set(statuses)  # the review states (待审核, 已退回, 待省级抽查) included
+    counts = {s: i + 1 for i, s in enumerate(statuses)}
+    legend = fmap.legend_html("zh", counts=counts)
+    for s in statuses:
+        assert f"{S.label('status', s)} <b>{counts[s]:,}</b>" in legend, s
 
 
 class _Cfg:

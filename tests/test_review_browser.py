@@ -132,6 +132,14 @@ def test_county_applies_league_samples_checks_sends_back_approves_county_resubmi
         assert {store.get_feature("change", f)["status"] for f in rest} == {"closed"}
         feat = store.get_feature("change", back)
         assert (feat["status"], feat["returned_reason"]) == ("returned", "现场照片无坐标和拍摄时间，请补拍后重新上报")
+        # landing on the map, the county is told what was sent back, with a link to only those
+        n_back = store.count("change", where={"status": "returned", "county_code": "152224"})
+        _open(county, d.url, "")
+        _see(county, f"有 {n_back} 个图斑被退回")
+        link = county.get_by_role("link", name="只看已退回的图斑")
+        assert link.get_attribute("href").endswith("/?status=returned")
+        _open(county, d.url, "?status=returned")  # (a Markdown link opens in a new tab: followed here)
+        _see(county, f"符合条件 {n_back} 个")
         # the county sees the reason first, and re-submits
         _open(county, d.url, f"?id={back}")
         county.get_by_text("现场照片无坐标和拍摄时间，请补拍后重新上报").first.wait_for()
@@ -203,5 +211,54 @@ def test_each_cause_refused_then_satisfied_on_the_map_page(review_dashboard, bro
             assert store.get_feature("change", fid)["status"] == "applied", fid
         assert store.get_feature("change", illegal)["measure_kind"] == "拆除"
         assert store.get_feature("change", approved)["approval_date"] == "2020-06-01"
+    finally:
+        ctx.close()
+
+
+def _options(page, label: str) -> list[str]:
+    """The options of the selectbox labelled ``label`` (opened, read, closed)."""
+    wait_idle(page)
+    combo = page.get_by_role("combobox", name=label, exact=True).first
+    box = page.locator("[data-testid='stSelectbox']").filter(has=combo).first
+    box.get_by_role("button", name="Open").click()
+    page.get_by_role("option").first.wait_for()
+    names = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return names
+
+
+def test_acceptance_is_not_offered_to_who_rectified_and_is_to_someone_else(dashboard, browser, tmp_path):
+    """Separation of duties on the page: the inspector who recorded 整改完成 sees 验收通过 and 验收退回
+    disabled with the reason, the form defaults to no backward step; the administrator accepts."""
+    store = open_store(dashboard.db)
+    fid = _issued(store, 1)[0]
+    _verified(store, fid, "illegal", "51 毁林(湿)开垦-种植")
+    W.transition(store, "change", fid, "case_filed", actor="执法大队", fields={"case_no": "突林草罚立字〔2026〕第9号"})
+    W.transition(store, "change", fid, "penalized", actor="执法大队",
+                 fields={"decision_no": "突林草罚决字〔2026〕第9号", "fine_yuan": "3000"})
+    W.transition(store, "change", fid, "rectifying", actor="tuquan_inspector", fields={"measure": "恢复植被"})
+    W.transition(store, "change", fid, "rectified", actor="tuquan_inspector", attachments=[("整改后.jpg", jpeg())])
+    ctx, page = _context(browser, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], f"?id={fid}")
+    try:
+        _see(page, "暂不可办理“验收通过”")
+        page.get_by_text("暂不可办理“验收退回”").first.wait_for()
+        assert "须由“整改完成”登记人以外的人员办理" in page.locator("[data-testid='stMain']").inner_text()
+        assert page.get_by_role("combobox", name="选择操作", exact=True).count() == 0  # nothing else to offer
+        page.screenshot(path=str(tmp_path / "same-account.png"), full_page=True)
+    finally:
+        ctx.close()
+    photo = tmp_path / "验收单.jpg"
+    photo.write_bytes(jpeg())
+    ctx, page = _context(browser, dashboard.url, "admin", DEMO_PASSWORDS["admin"], f"?id={fid}")
+    try:
+        _see(page, "选择操作")
+        options = _options(page, "选择操作")
+        assert options[0] == "验收通过（→ 已验收）", options  # forward by default
+        assert "验收退回（→ 整改中）" in options
+        assert page.get_by_text("暂不可办理").count() == 0
+        _upload(page, photo)
+        _submit(page)
+        _see(page, "→ 已验收")
+        assert store.get_feature("change", fid)["status"] == "accepted"
     finally:
         ctx.close()

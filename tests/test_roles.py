@@ -134,3 +134,30 @@ def test_the_as_of_date_applies_as_soon_as_typed_or_picked(shared_dashboard, pag
     page.get_by_text("日期格式：年-月-日").wait_for()
     shown = page.locator(f"{MAIN} [data-testid='stCaptionContainer']").all_inner_texts()
     assert any("统计截至 2023-12-15" in c for c in shown)  # the figures stay on the last good date
+
+
+@pytest.mark.browser
+def test_configuration_hints_are_for_administrators_only(shared_dashboard, browser):
+    """Where a rule lives in the configuration is told to who can change it (in Chinese, the key
+    in small print), never to an inspector, a leader or a reviewer (issue 21)."""
+    pages = {"escalation": "配置项 review.escalation", "review": "配置项 review.closure_rules"}
+    for who in ("admin", "leader", "league_reviewer"):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page = ctx.new_page()
+        page.set_default_timeout(45_000)
+        try:
+            login(page, shared_dashboard.url, who, DEMO_PASSWORDS[who], path="escalation")
+            for path, hint in pages.items():
+                if path == "review" and who == "leader":
+                    continue  # not a leader's page
+                page.goto(f"{shared_dashboard.url}/{path}")
+                wait_idle(page)
+                if path == "review":
+                    page.get_by_role("tab", name="销号要件").click()
+                    wait_idle(page)
+                page.get_by_text("督办规则" if path == "escalation" else "销号类别").first.wait_for()
+                text = page.locator("[data-testid='stMain']").inner_text()
+                assert "forest.toml" not in text and "[[review" not in text, (who, path)
+                assert (hint in text) == (who == "admin"), (who, path)
+        finally:
+            ctx.close()

@@ -3,7 +3,6 @@ safe with a reason, or refused — and what is narrowed holds only the user's co
 
 from __future__ import annotations
 
-import json
 
 import pytest
 

@@ -15,7 +15,7 @@ import pytest
 from geo.access import auth
 from geo.access import sessions
 from geo.core.errors import PermissionDenied, ValidationError
-from tests.browser import login, wait_idle
+from tests.browser import login
 from tests.conftest import DEMO_PASSWORDS
 
 

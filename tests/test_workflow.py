@@ -99,7 +99,7 @@ def test_only_allowed_next_statuses(store, fid):
     assert "可选：核查中" in info.value.zh
     with pytest.raises(TransitionError, match="not a status"):
         W.transition(store, "change", fid, "done", actor="x")
-    assert [t.dst for t in W.allowed("change", "verified")] == ["verifying", "closed", "case_filed", "applied"]
+    assert [t.dst for t in W.allowed("change", "verified")] == ["closed", "case_filed", "applied", "verifying"]  # forward first
 
 
 def test_verdict_and_numbers_are_validated(store, fid):

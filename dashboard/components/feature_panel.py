@@ -131,7 +131,8 @@ def _input(layer: str, name: str, key: str, transition: workflow.Transition, cur
         value = dt.date.fromisoformat(current) if isinstance(current, str) and current else None
         return st.date_input(text, value=value, key=key, format="YYYY-MM-DD")
     if f.type == S.REAL:
-        return st.number_input(text, min_value=0.0, value=float(current) if current is not None else None,
+        # no bound here: the write path refuses a negative number with a message in the user's words
+        return st.number_input(text, value=float(current) if current is not None else None,
                                key=key, step=100.0 if name == "fine_yuan" else 0.1)
     return st.text_input(text, value=current or "", key=key)
 
@@ -177,6 +178,10 @@ def _submit(store, layer: str, feat: dict, actor: str, access, tr, seen: int, fo
     fields = {k: v for k, v in values.items() if v not in (None, "")}
     comment = st.session_state.get(f"{form_key}-comment") or ""
     files = st.session_state.get(f"{form_key}-files") or []
+    unfilled = workflow.form_missing(layer, tr, workflow.requirements(layer, feat, tr), values, files, comment)
+    if unfilled is not None:
+        set_flash("error", unfilled.message(lang()))
+        return
     try:
         version = workflow.transition(
             store, layer, feat["id"], tr.dst, actor=actor, version=seen, comment=comment, fields=fields,
@@ -206,7 +211,12 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
         st.warning(t("act.changed", seen=seen, now=feat["version"]))
         st.button(t("act.refresh"), key=f"refresh-{layer}-{feat['id']}",
                   on_click=lambda: (clear_flash(), _set_seen(layer, feat["id"], feat["version"])))
-    options = workflow.allowed(layer, feat["status"], access=access)
+    steps = workflow.allowed(layer, feat["status"], access=access)  # forward steps first
+    why_not = {i: workflow.blocked(store, layer, feat, tr, actor) for i, tr in enumerate(steps)}
+    options = [tr for i, tr in enumerate(steps) if why_not[i] is None]
+    for i, tr in enumerate(steps):  # shown for guidance, not offered: what has to happen first
+        if why_not[i] is not None:
+            st.caption(plain(t("act.blocked", step=tr.zh if lang() == "zh" else tr.en, why=why_not[i].message(lang()))))
     if not options:
         st.caption(t("act.none"))
         return

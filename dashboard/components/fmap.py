@@ -28,6 +28,7 @@ from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
+from geo.change import mapview as mv
 from geo.declare import registry as S
 
 # branca wraps what each folium element renders (its JavaScript, with the GeoJSON data inside) in
@@ -111,13 +112,19 @@ STATUS_COLORS = {
     "rectifying": "#332288",  # indigo
     "rectified": "#999933",   # olive
     "accepted": "#117733",    # green
+    # the closure review (picked by tests/test_map_palette.py's distances from the nine above):
+    "applied": "#0066FF",     # blue: awaiting the league's review (待审核)
+    "returned": "#AA5577",    # dusky rose, near 下发's rose: back with the county (已退回)
+    "reviewed": "#AACCAA",    # pale green: passed the league, awaiting the province (待省级抽查)
     "closed": "#000000",      # black: done
 }
 OVERDUE_COLOR = "#ff0000"  # dashed outline: the dashes, not only the colour, say "overdue"
 # What each basemap mostly looks like (for the colour test and the outline around polygons):
 # polygons and markers get a dark outline on light basemaps and a white one on imagery.
 BASEMAP_BACKGROUNDS = {"none": "#eef0f2", "offline": "#f2efe9"}
-MARKER_PX = 8  # a polygon smaller than this on screen is drawn as a marker of its status colour
+# a polygon smaller than this on screen is drawn as a marker of its status colour: the rule and
+# its reason are geo.change.mapview.drawn_as_marker's
+MARKER_PX = mv.MARKER_PX
 LAYER_COLORS = {"occupation": "#8e0152", "restoration": "#4dac26", "patrol": "#7b3294",
                 "zone": "#999999", "signboard": "#1f78b4", "admin": "#444444"}
 
@@ -243,16 +250,12 @@ def simplify_for_zoom(geoms, zoom: int):
 
 
 def small_on_screen(geoms, zoom: int, min_px: int = MARKER_PX) -> np.ndarray:
-    """Whether each geometry's bounding box is smaller than ``min_px`` screen pixels both ways at
-    ``zoom`` (Web Mercator: a degree of latitude is 1/cos(lat) times longer than one of longitude)."""
+    """Whether each geometry is drawn as a marker at ``zoom``: its bounding box is smaller than
+    ``min_px`` screen pixels both ways (:func:`geo.change.mapview.drawn_as_marker`)."""
     b = shapely.bounds(np.asarray(geoms, dtype=object))
     if not len(b):
         return np.zeros(0, dtype=bool)
-    px_per_deg = TILE * 2**zoom / 360.0
-    w = (b[:, 2] - b[:, 0]) * px_per_deg
-    lat = np.radians(np.clip((b[:, 1] + b[:, 3]) / 2, -85, 85))
-    h = (b[:, 3] - b[:, 1]) * px_per_deg / np.cos(lat)
-    return (w < min_px) & (h < min_px)
+    return mv.drawn_as_marker(b, zoom, min_px)
 
 
 def feature_collection(frame, props: dict[str, str], zoom: int, points: bool = False,
@@ -525,7 +528,7 @@ def change_each_js(lang: str, dark: bool, selected: str, clear: bool = False) ->
 function(feature, layer) {
   var colors = %s, labels = %s, p = feature.properties, dot = !!layer.setRadius;
   if (p.id === %s) { p.sel = 1; }%s
-  var c = colors[p.s] || '#888888';
+  var c = colors[p.s] || '%s';
   layer.setStyle({color: p.sel ? '%s' : (p.o ? '%s' : (dot ? '%s' : c)),
                   weight: p.sel ? 4 : (p.o ? 2.5 : (dot ? 1.5 : 1.6)),
                   dashArray: p.o && !p.sel ? '5 3' : null, opacity: 1,
@@ -543,7 +546,7 @@ function(feature, layer) {
   layer.bindTooltip(box, {sticky: true});
 }
 """ % (json.dumps(STATUS_COLORS), json.dumps(labels, ensure_ascii=False), selected,
-       " else if (p.sel) { delete p.sel; }" if clear else "", "#ffff00" if dark else "#00e5ff",
+       " else if (p.sel) { delete p.sel; }" if clear else "", OTHER_COLOR, "#ffff00" if dark else "#00e5ff",
        OVERDUE_COLOR, halo, late, ha)
     return js.strip()
 
@@ -671,17 +674,47 @@ LAYER_NAMES = {"occupation": ("违法占用地块", "Illegal occupation"), "rest
                "township": ("苏木乡镇界线（推算）", "Townships (derived)")}
 
 
-def legend_html(lang: str, layers: list[str] = (), counts: dict | None = None, overdue: int | None = None) -> str:
-    """The legend: every status colour (with how many polygons of the current selection have it,
-    when ``counts`` is given), the overdue outline, and the other layers shown."""
-    def n(k):
-        return "" if counts is None else f" <b>{int(counts.get(k, 0)):,}</b>"
+OTHER_COLOR = "#888888"  # a status without a colour of its own (the change layer's JS draws it so too)
 
-    items = "".join(
+
+def legend_counts(counts: dict) -> dict[str, int]:
+    """``counts`` (polygons per status) as the legend shows them: every status of
+    :data:`STATUS_COLORS`, and anything else (a status without a colour, none) under ``""``, so
+    that the entries always add up to the polygons counted."""
+    out = {s: 0 for s in STATUS_COLORS}
+    for k, v in counts.items():
+        v = 0 if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)
+        key = k if k in out else ""
+        out[key] = out.get(key, 0) + v
+    if not out.get("", 1):
+        out.pop("")
+    return out
+
+
+def legend_html(lang: str, layers: list[str] = (), counts: dict | None = None, overdue: int | None = None) -> str:
+    """The legend: every status colour (with how many polygons of the current selection — the
+    filters, over the whole area, not only the map's view — have it, when ``counts`` is given,
+    after their total), the overdue outline, and the other layers shown."""
+    shown = None if counts is None else legend_counts(counts)
+
+    def n(k):
+        return "" if shown is None else f" <b>{shown.get(k, 0):,}</b>"
+
+    items = ""
+    if shown is not None:
+        total = sum(shown.values())
+        items += (f"<span style='margin-right:10px;white-space:nowrap'>"
+                  + (f"筛选结果共 <b>{total:,}</b> 个图斑：" if lang == "zh" else f"<b>{total:,}</b> polygons match the filters:")
+                  + "</span>")
+    colours = dict(STATUS_COLORS)
+    if shown is not None and "" in shown:
+        colours[""] = OTHER_COLOR
+    items += "".join(
         f"<span style='margin-right:10px;white-space:nowrap'><span style='display:inline-block;"
         f"width:12px;height:12px;background:{c};border:1px solid #222;border-radius:50%;margin-right:4px;"
-        f"vertical-align:-1px'></span>{safe_html(S.label('status', s, lang))}{n(s)}</span>"
-        for s, c in STATUS_COLORS.items()
+        f"vertical-align:-1px'></span>"
+        f"{safe_html(S.label('status', s, lang) if s else ('其他' if lang == 'zh' else 'other'))}{n(s)}</span>"
+        for s, c in colours.items()
     )
     late = "逾期（红色虚线边框）" if lang == "zh" else "overdue (dashed red outline)"
     items += (f"<span style='white-space:nowrap'><span style='display:inline-block;width:12px;height:12px;"

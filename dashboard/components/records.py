@@ -16,7 +16,7 @@ from dashboard.components.common import lang, settings, show_error
 from dashboard.components.text import plain
 from geo.declare import registry as S
 from geo.core.errors import GeoError
-from geo.engine import display
+from geo.engine import display, records
 from geo.core.timeutil import today_local
 
 
@@ -41,6 +41,8 @@ def ref_options(store, register: str) -> dict[int, str]:
 def field_input(store, f: S.Field, key: str, default=None):
     """One input for field ``f`` (its type, value list, or the records it points to)."""
     label = f.label(lang()) + (" *" if f.required else "") + (f"（{f.unit}）" if f.unit and f.unit not in f.zh else "")
+    if f.ref and f.type == S.TEXT:  # several records of the register (林长令's 下达责任区)
+        return several_input(store, f, label, key, default)
     if f.ref:
         options = ref_options(store, f.ref)
         ids = [None, *options]
@@ -64,6 +66,27 @@ def field_input(store, f: S.Field, key: str, default=None):
     return st.text_input(label, value="" if default is None else str(default), key=key)
 
 
+def several_input(store, f: S.Field, label: str, key: str, default=None):
+    """A multiselect of the records (in force) of ``f.ref`` the user may see; returns them as "#id"s
+    joined by 、 (the register's rule keeps their names), or the value as it was when the choice is
+    unchanged — so a value written before the records were chosen (text naming none) stays as it is."""
+    options = records.choices(store, f.ref)
+    by_name = {name: i for i, name in options.items()}
+    picked, other = [], []
+    for part in records.several(default):
+        bare = part.lstrip("#＃")
+        i = int(bare) if bare.isdigit() and int(bare) in options else by_name.get(part)
+        (picked if i is not None else other).append(i if i is not None else part)
+    if other:
+        st.caption(("原填写：{v}（其中“{o}”未对应到可选记录）" if _zh() else "As written: {v} ({o} not in the list)")
+                   .format(v=plain(str(default)), o=plain("、".join(other))))
+    chosen = st.multiselect(label, list(options), default=list(dict.fromkeys(picked)), key=key, select_all=False,
+                            format_func=lambda i: options.get(i, f"#{i}"), placeholder="请选择" if _zh() else "Choose")
+    if default not in (None, "") and sorted(chosen) == sorted(set(picked)):
+        return default
+    return "、".join(f"#{int(i)}" for i in chosen) or None
+
+
 def clean(values: dict) -> dict:
     out = {}
     for k, v in values.items():
@@ -80,7 +103,8 @@ def details(lyr: S.Layer, record: dict, store=None) -> None:
     if store is not None:
         record = dict(record)
         for f in lyr.fields:
-            if f.ref and record.get(f.name) not in (None, "") and record.get(f.name) == record.get(f.name):
+            if f.ref and f.type != S.TEXT and record.get(f.name) not in (None, "") \
+                    and record.get(f.name) == record.get(f.name):
                 try:
                     record[f.name] = ref_options(store, f.ref).get(int(record[f.name]), f"#{int(record[f.name])}")
                 except (GeoError, ValueError, TypeError):

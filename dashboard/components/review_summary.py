@@ -21,24 +21,29 @@ def _n(v, digits: int = 0) -> str:
     return f"{v:,.{digits}f}" if isinstance(v, float) else f"{v:,}"
 
 
-def review_section(review: dict | None, county_names: dict | None = None, title: str | None = None) -> None:
+def review_section(review: dict | None, county_names: dict | None = None, title: str | None = None,
+                   level: str | None = None, level_name: str | None = None) -> None:
     """The review's figures: one row per county and the total, each row linking to the map filtered
     to the polygons waiting for review there. (A table, not tiles: most of these figures count
-    steps — send-backs, checks — rather than polygons the map could show.)"""
+    steps — send-backs, checks — rather than polygons the map could show.) With ``level`` (the
+    review page, which works one level at a time), the waiting columns are that level's, as in
+    the page's header: the same figures, one definition (geo.change.review_figures)."""
     from urllib.parse import urlencode
 
     if not review:
         return
     st.subheader(title or t("rv.sum_title"))
     names = county_names or {}
-    waiting = "applied,reviewed"
+    waiting = {"league": "applied", "province": "reviewed"}.get(level, "applied,reviewed")
+    awaiting, oldest = (f"awaiting_{level}", f"oldest_{level}") if level else ("awaiting", "oldest_days")
+    awaiting_head = t("rv.awaiting", level=level_name) if level else t("rv.f_awaiting")
 
     def row(name, r, county=None):
         query = {"status": waiting, **({"county": county} if county else {})}
         return {
             t("map.county"): name,
-            t("rv.f_awaiting"): _n(r["awaiting"]),
-            t("rv.f_oldest_col"): _n(r["oldest_days"]),
+            awaiting_head: _n(r[awaiting]),
+            t("rv.f_oldest_col"): _n(r[oldest]),
             t("rv.f_approved"): _n(r["approved"]),
             t("rv.f_sent_back"): _n(r["sent_back"]),
             t("rv.f_rate_col"): "—" if r["sent_back_rate"] is None else f"{r['sent_back_rate']:.1f}%",

@@ -96,6 +96,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "history.fields": ("填写内容", "Fields"),
     "history.files": ("附件", "Files"),
     "act.choose": ("选择操作", "Choose an action"),
+    "map.sent_back": ("有 {n} 个图斑被退回，待您补充材料或重新核查、整改：[只看已退回的图斑](/?status=returned)",
+                      "{n} polygon(s) were sent back to you for more evidence, re-verification or rectification: "
+                      "[show only those sent back](/?status=returned)"),
+    "act.blocked": ("暂不可办理“{step}”：{why}", "“{step}” is not possible yet: {why}"),
     "act.none": ("当前状态没有可办理的操作。", "No action is possible from this status."),
     "act.comment": ("办理说明", "Comment"),
     "act.comment_required": ("办理说明（必填：请说明原因）", "Comment (required: say why)"),

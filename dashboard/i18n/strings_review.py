@@ -64,9 +64,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rv.r_evidence": ("须上传材料", "Evidence"),
     "rv.r_checks": ("自动核对", "Checks"),
     "rv.r_measures": ("整改方式", "Rectification kinds"),
-    "rv.rules_help": ("销号要件表可由各局在配置中修改（forest.toml 的 [review] closure_rules，模板为 geo/closure_rules.toml）。",
-                      "A bureau changes this table in its configuration ([review] closure_rules in forest.toml; "
-                      "template geo/closure_rules.toml)."),
+    # configuration hints: for administrators only, who can change the configuration
+    "rv.rules_help": ("系统管理员可在配置文件中调整销号要件表（配置项 review.closure_rules）。",
+                      "An administrator changes this table in the configuration file (setting review.closure_rules)."),
     "rv.bulk": ("批量审核通过（{n} 个可通过）", "Approve in bulk ({n} ready)"),
     "rv.bulk_help": ("已抽样且未抽中、或抽中且复核符合的图斑可批量通过（→ {target}）；抽中未复核的不在其内。",
                      "Drawn and not sampled, or sampled and checked as meeting the conditions, can be approved "
@@ -115,8 +115,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "esc.tab_list": ("逾期督办", "Escalated"),
     "esc.tab_orders": ("林长令反馈", "Chief orders"),
     "esc.tab_brief": ("工作周报", "Weekly brief"),
-    "esc.rules": ("督办规则：{rules}（在 forest.toml 的 [[review.escalation]] 中配置）",
-                  "Rules: {rules} (configured in [[review.escalation]] of forest.toml)"),
+    "esc.rules": ("督办规则：{rules}", "Rules: {rules}"),
+    "esc.rules_admin": ("系统管理员可在配置文件中调整督办规则（配置项 review.escalation）。",
+                        "An administrator changes these rules in the configuration file (setting review.escalation)."),
     "esc.rule": ("逾期 {d} 天 → {level}林长（{notice}）", "{d} days overdue → {level} chief ({notice})"),
     "esc.polygons": ("督办图斑", "Polygons escalated"),
     "esc.chiefs": ("涉及林长", "Chiefs"),
@@ -137,6 +138,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "esc.overdue": ("逾期未反馈", "OVERDUE"),
     "esc.responded": ("已反馈（{d}）", "Responded ({d})"),
     "esc.waiting": ("待反馈", "Awaiting"),
+    "esc.late": ("迟报（{d}反馈）", "Late (responded {d})"),
+    "esc.orders_slow": ("迟报（责任区）", "Late responses (zones)"),
     "esc.no_orders": ("暂无林长令。", "No orders yet."),
     "esc.orders_late": ("逾期未反馈（责任区）", "Overdue responses (zones)"),
     "esc.only_late": ("只看逾期未反馈", "Only overdue responses"),

@@ -1,5 +1,5 @@
 """督办与周报 — what is escalated to whom (with each chief's 提示单/督办单 as Word), the 林长令 whose
-responses are overdue, and the one-page weekly brief for any week (on screen and as Word).
+responses are overdue or came late (迟报), and the one-page weekly brief for any week (on screen and as Word).
 Everything comes from :mod:`geo.change.escalation`, :mod:`geo.chief.orders` and :mod:`geo.report.brief`."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.auth import current_access
 from dashboard.components.common import label, lang, settings, store_or_stop, t
 from dashboard.components.text import plain
 from geo.change import escalation as E
@@ -18,6 +19,8 @@ from geo.docs.text import zh_date
 from geo.core.timeutil import today_local
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# an addressed zone's response (geo.chief.orders.response_state) in the string tables' words
+STATE_KEYS = {"overdue": "esc.overdue", "late": "esc.late", "responded": "esc.responded", "awaiting": "esc.waiting"}
 store = store_or_stop()
 today = today_local()
 zh = lang() == "zh"
@@ -34,6 +37,9 @@ with tabs[0]:
     rules = sorted(settings().review.escalation, key=lambda r: r.days)
     st.caption(t("esc.rules", rules="；".join(
         t("esc.rule", d=r.days, level=label("level", r.level), notice=plain(r.notice)) for r in rules)))
+    viewer = current_access()
+    if viewer is not None and viewer.is_admin:  # only who can change them is told where
+        st.caption(t("esc.rules_admin"))
     frame = E.escalations(store, today=today, settings=settings())
     items = E.overdue_items(store, today, settings())
     groups = E.by_chief(frame, items)
@@ -77,18 +83,19 @@ with tabs[1]:
         for z in status_of_zones(store, rec, today):
             rows.append({t("esc.order"): rec["order_no"], t("esc.subject"): rec["subject"],
                          t("detail.deadline"): rec["deadline"], t("esc.zone"): z["zone"],
-                         t("esc.state"): t("esc.overdue") if z["overdue"] else
-                         (t("esc.responded", d=z["responded_on"]) if z["responded_on"] else t("esc.waiting")),
-                         "_late": z["overdue"]})
+                         t("esc.state"): t(STATE_KEYS[z["state"]], d=z["responded_on"] or ""),
+                         "_late": z["overdue"], "_slow": z["late"]})
     if not rows:
         st.info(t("esc.no_orders"))
     else:
         table = pd.DataFrame(rows)
         late = int(table["_late"].sum())
-        st.metric(t("esc.orders_late"), late)
+        c = st.columns(2)
+        c[0].metric(t("esc.orders_late"), late)
+        c[1].metric(t("esc.orders_slow"), int(table["_slow"].sum()))
         if st.toggle(t("esc.only_late"), value=late > 0, key="esc_only_late"):
             table = table[table["_late"]]
-        st.dataframe(table.drop(columns=["_late"]), hide_index=True, width="stretch", placeholder="")
+        st.dataframe(table.drop(columns=["_late", "_slow"]), hide_index=True, width="stretch", placeholder="")
         st.caption(t("esc.register_hint"))
 
 with tabs[2]:

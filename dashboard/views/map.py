@@ -84,8 +84,10 @@ def results_extent(url: str, tok: str, filters: mv.Filters, scope_key: str):
 @st.cache_data(show_spinner=False, max_entries=64)
 def change_layer_data(url: str, tok: str, bbox, zoom: int, filters: mv.Filters, cap: int, scope_key: str):
     """What the change layer draws for one view: ``(mode, count, serialised FeatureCollection or
-    cells)``. Serialised once here: a run that redraws the same view sends the cached text."""
-    return fmap.view_payload(mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access), zoom)
+    cells, the drawn polygons' bounding boxes or None)``. Serialised once here: a run that redraws
+    the same view sends the cached text."""
+    view = mv.viewport(store, bbox, zoom, filters, cap=cap, today=today, scope=access)
+    return (*fmap.view_payload(view, zoom), view.bounds())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)  # an all-county list at 500,000 is ~40 MB
@@ -169,8 +171,9 @@ def fly_to(lat: float, lon: float, zoom: int) -> None:
     # sub-millimetre nudge lets "go there again" move the map back after the user panned away.
     target = (round(lat, 6) + (seq % 2) * 1e-7, round(lon, 6), int(zoom))
     st.session_state["fly_to"] = target
-    bbox = fmap.snap_bbox(fmap.view_bbox(target[:2], target[2], MAP_W, MAP_H), target[2])
-    st.session_state["view"] = (bbox, target[2])
+    exact = fmap.view_bbox(target[:2], target[2], MAP_W, MAP_H)
+    st.session_state["view_box"] = exact  # what "当前视图 N 个图斑" counts (the layer is read for the snapped box)
+    st.session_state["view"] = (fmap.snap_bbox(exact, target[2]), target[2])
 
 
 def fit(ext, max_zoom: int = 14) -> None:
@@ -212,11 +215,12 @@ def on_map_change() -> None:
     (With the browser-side change layer only a zoom or a click is reported: the other layers'
     detail follows the zoom.)"""
     out = st.session_state.get("review_map") or {}
-    box = fmap.bounds_to_bbox(out.get("bounds"))
+    box = exact = fmap.bounds_to_bbox(out.get("bounds"))
     zoom = out.get("zoom")
     if box is None and zoom and st.session_state.get("view"):
         box = st.session_state["view"][0]
     if box is not None and zoom:
+        st.session_state["view_box"] = exact  # None when the map reported only its zoom
         view = (fmap.snap_bbox(box, int(zoom)), int(zoom))
         if view != st.session_state.get("view"):
             st.session_state["view"] = view
@@ -251,7 +255,8 @@ class Listing:
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
         self.ids = frame["id"].tolist()
-        self.counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+        # (dropna=False: a status outside the declared ones still counts, under "other" in the legend)
+        self.counts = frame["status"].value_counts(dropna=False).to_dict() if len(frame) else {}
         self.late = int(frame["overdue"].sum()) if len(frame) else 0
 
 
@@ -379,6 +384,10 @@ if "map_home" not in st.session_state:  # the base map's own view: fixed for the
     st.session_state["map_home"] = st.session_state["fly_to"]
 
 st.title(t("nav.map"))
+if access is not None and access.role == "inspector":  # what the league or the province sent back to him
+    n_back = closure_review.sent_back(store, access)
+    if n_back:
+        st.warning(t("map.sent_back", n=n_back))
 
 
 # ------------------------------------------------------------------------------ map + details
@@ -399,11 +408,12 @@ def draw_map(tok: str, sel_id, matches: Listing) -> None:
             # comes with the run instead of one more round trip (fragment runs send none)
             st.session_state["map_first_sent"] = FULL_RUN
             first = change_layer_data(store.url, tok, bbox, zoom, filters, cap, scope_key)
+            first = (first[0], mv.count_in_view(first[3], first[1], st.session_state.get("view_box")), first[2])
         groups.append(fmap.change_state(maplayer.ticket(uname, filters) if shown["change"] else "", sel_id,
                                         hashlib.sha256(tok.encode()).hexdigest()[:16], first))
     elif shown["change"]:
         data = change_layer_data(store.url, tok, bbox, zoom, filters, cap, scope_key)
-        mode, n, payload = data
+        mode, n, payload, _ = data
         if mode == "features":
             groups.append(fmap.change_layer(payload, lang(), dark=bm.dark, selected=sel_id))
         elif mode == "aggregate":
@@ -439,7 +449,8 @@ def draw_map(tok: str, sel_id, matches: Listing) -> None:
     st_folium(m, key="review_map", height=MAP_H, use_container_width=True, feature_group_to_add=fmap.finish(groups),
               center=fly[:2], zoom=fly[2], returned_objects=returned, on_change=on_map_change)
     if data is not None:
-        mode, n, _ = data
+        mode, _, _, drawn = data
+        n = mv.count_in_view(drawn, data[1], st.session_state.get("view_box"))  # the map's bounds, not the box read
         if mode == "aggregate":
             st.info(t("map.aggregated", n=n, cap=cap))
         elif mode == "empty":

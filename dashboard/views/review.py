@@ -187,7 +187,8 @@ with left:
             "requires": t("rv.r_requires"), "evidence": t("rv.r_evidence"), "checks": t("rv.r_checks"),
             "measures": t("rv.r_measures")}).drop(columns=["key"]), hide_index=True, width="stretch",
                          placeholder="")
-        st.caption(t("rv.rules_help"))
+        if access is not None and access.is_admin:  # only who can change the configuration
+            st.caption(t("rv.rules_help"))
 
 # ------------------------------------------------------------------------------ bulk approval
 ready = queue[queue["draw_no"].notna() & (~queue["sampled"].astype(bool) | (queue["check_result"] == "pass"))] \
@@ -293,4 +294,4 @@ with right:
             st.dataframe(fp.history_table(events, "change"), hide_index=True, width="stretch", placeholder="")
 
 # ------------------------------------------------------------------------------ per county
-review_section(figures(store), county_names, title=t("rv.by_county"))
+review_section(figures(store), county_names, title=t("rv.by_county"), level=level, level_name=_level_name(level))

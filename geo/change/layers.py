@@ -41,7 +41,7 @@ CHANGE_MACHINE = (
         stamps={"verified_on": "today", "verified_by": "actor"},
     ),
     Transition(("verified",), "verifying", "退回重新核查", "Send back for re-verification",
-               comment=True),
+               comment=True, back=True),
     Transition(
         ("verified",),
         "closed",
@@ -81,7 +81,7 @@ CHANGE_MACHINE = (
     Transition(("rectifying",), "rectified", "整改完成", "Rectified",
                optional=("rectified_area_mu",), evidence=True),
     Transition(("rectified",), "rectifying", "验收退回", "Return to rectification", comment=True,
-               not_by=("rectified",)),
+               not_by=("rectified",), back=True),
     Transition(("rectified",), "accepted", "验收通过", "Accept", evidence=True, not_by=("rectified",)),
     Transition(("accepted",), "closed", "销号", "Close", evidence=True, roles=("admin",)),
     Transition(
@@ -106,12 +106,12 @@ CHANGE_MACHINE = (
     Transition(("applied",), "reviewed", "盟市审核通过（报省级抽查）", "Approve (on to the province)",
                roles=("league_reviewer",), not_by=("applied",)),
     Transition(("applied",), "returned", "退回旗县", "Send back to the county", comment=True,
-               roles=("league_reviewer",)),
+               roles=("league_reviewer",), back=True),
     Transition(("reviewed",), "closed", "省级抽查通过（销号）", "Approve (close)", roles=("province_checker",),
                not_by=("applied", "reviewed")),
     Transition(("reviewed",), "returned", "退回旗县", "Send back to the county", comment=True,
-               roles=("province_checker",)),
-    Transition(("returned",), "verifying", "重新核查", "Verify again", comment=True, roles=("inspector",)),
+               roles=("province_checker",), back=True),
+    Transition(("returned",), "verifying", "重新核查", "Verify again", comment=True, roles=("inspector",), back=True),
     Transition(("returned",), "rectifying", "重新整改", "Rectify again", comment=True,
                optional=("measure", "deadline"), roles=("inspector",)),
 )

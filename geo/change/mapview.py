@@ -3,17 +3,21 @@
 The page never ships a whole batch to the browser. :func:`viewport` asks the store's spatial index
 for the polygons in the view (with the filters), and returns them for drawing when there are at
 most ``cap``; beyond that it returns counts on a grid of about ``cell_px`` screen pixels, computed
-from the index's bounding boxes without decoding a single geometry.
+from the index's bounding boxes without decoding a single geometry. Which of the polygons drawn
+are outlines and which are markers (too small on screen to click as shapes) is decided here too,
+per polygon at the view's zoom (:func:`drawn_as_marker`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.declare import registry as S
 from geo.store import Store
@@ -115,12 +119,74 @@ def candidates(store: Store, filters: Filters, *, bbox: BBox | None = None,
     return frame.reset_index(drop=True)
 
 
+# ------------------------------------------------------------------------------ marker or outline
+# A polygon is drawn as its outline once it is at least MARKER_PX screen pixels across (the larger
+# of its bounding box's width and height), and as a round marker of its status colour below that.
+# 8 px: a filled outline that size is a target a mouse hits (Leaflet hit-tests the whole fill, not
+# only the line), and its shape already says something a dot does not. Decided per polygon, by its
+# own size at the view's zoom: a 0.4 ha square at 46°N (about 63 m a side; batches hold many that
+# small) is 2.4 px at zoom 12, 4.7 px at 13 and 9.5 px at 14 — the 500 m scale bar, where inspectors
+# read polygons and asked to see it as itself, not as a dot; a 1.5 ha one switches at 13, a 10 ha
+# one at 12.
+MARKER_PX = 8
+EARTH_M_PER_PX = 156543.03392  # Web Mercator metres per pixel at the equator at zoom 0 (256 px tiles)
+M_PER_DEG = 2 * math.pi * 6378137.0 / 360.0  # metres per degree along the Web Mercator sphere's equator
+
+
+def metres_per_pixel(lat, zoom) -> np.ndarray:
+    """Ground metres per screen pixel of a Web Mercator map at latitude ``lat`` (degrees) and
+    ``zoom``: ``156543.03392 · cos(lat) / 2^zoom``."""
+    lat = np.clip(np.asarray(lat, dtype=float), -85.0, 85.0)
+    return EARTH_M_PER_PX * np.cos(np.radians(lat)) / 2.0 ** zoom
+
+
+def extent_px(bounds, zoom) -> np.ndarray:
+    """How many screen pixels each box of ``bounds`` (n×4 lon/lat: minx, miny, maxx, maxy) spans
+    at ``zoom``, the larger of its width and height, each measured at the box's middle latitude."""
+    b = np.asarray(bounds, dtype=float).reshape(-1, 4)
+    mid = (b[:, 1] + b[:, 3]) / 2
+    width_m = (b[:, 2] - b[:, 0]) * M_PER_DEG * np.cos(np.radians(np.clip(mid, -85.0, 85.0)))
+    height_m = (b[:, 3] - b[:, 1]) * M_PER_DEG
+    return np.maximum(width_m, height_m) / metres_per_pixel(mid, zoom)
+
+
+def drawn_as_marker(bounds, zoom, min_px: float = MARKER_PX) -> np.ndarray:
+    """The map's one rule for marker or outline: whether each polygon (its bounding box, as in
+    :func:`extent_px`) is smaller than ``min_px`` screen pixels at ``zoom``, and so drawn as a
+    marker; the others are drawn as their outlines (see :data:`MARKER_PX`)."""
+    return extent_px(bounds, zoom) < min_px
+
+
+def in_view(bounds, bbox: BBox) -> np.ndarray:
+    """Whether each polygon (its bounding box, n×4) meets the view ``bbox``: the spatial index's
+    own rule for "in the box", so a count of these is the database's count for that box."""
+    b = np.asarray(bounds, dtype=float).reshape(-1, 4)
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    return (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+
+
 @dataclass
 class View:
     mode: str  # "features" | "aggregate" | "empty"
     count: int
     features: gpd.GeoDataFrame | None = None
     cells: list[dict] = field(default_factory=list)
+
+    def bounds(self) -> np.ndarray | None:
+        """The bounding boxes (n×4) of the polygons drawn, or None when none are (grid cells)."""
+        if self.mode != "features" or self.features is None:
+            return None
+        return shapely.bounds(np.asarray(self.features.geometry.values, dtype=object))
+
+
+def count_in_view(bounds, count: int, bbox: BBox | None) -> int:
+    """How many polygons the view ``bbox`` holds. A layer is read for a box a little larger than
+    the map's own (snapped to a grid, so that nearby views share one answer): of its polygons
+    (``bounds``, from :meth:`View.bounds`) those meeting the map's bounds are counted. For grid
+    cells (``bounds`` None) the count of the box read (``count``) stands."""
+    if bounds is None or bbox is None:
+        return int(count)
+    return int(in_view(bounds, bbox).sum())
 
 
 def viewport(store: Store, bbox: BBox, zoom: int, filters: Filters, *, cap: int = 3000,

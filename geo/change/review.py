@@ -96,6 +96,29 @@ def offered(t, status: str, settings=None) -> bool:
     return True
 
 
+def sent_back(store, access=None, counties=None) -> int:
+    """How many polygons the league or the province sent back (已退回) wait in the counties
+    ``access`` may see (or ``counties``): the notice an inspector gets on landing."""
+    raw, access = unwrap(store, access)
+    where: dict = {"status": "returned"}
+    mine = access.counties if access is not None and access.counties is not None else None
+    if counties:
+        mine = sorted(set(counties) & set(mine)) if mine is not None else list(counties)
+    if mine is not None:
+        if not mine:
+            return 0
+        where["county_code"] = list(mine)
+    return int(raw.count("change", where=where))
+
+
+def not_by(t, settings=None) -> tuple[str, ...]:
+    """The statuses whose recorder may not make step ``t`` (its declaration), unless ``[review]
+    same_person`` lets one account make this step after the one before."""
+    if t.dst in closure.review_settings(settings).same_person:
+        return ()
+    return tuple(t.not_by)
+
+
 # ------------------------------------------------------------------------------ the workflow hook
 def on_transition(store, tx, current: dict, merged: dict, t, fields: dict, files: list, comment, at: str,
                   access=None) -> dict:

@@ -4,7 +4,11 @@
 All of them are read from the history, so "as of" a date is the same computation with a cutoff:
 
 * ``awaiting`` — polygons waiting for review at the end of the day (``awaiting_league``,
-  ``awaiting_province`` by level), and ``oldest_days``, how long the oldest of them has waited;
+  ``awaiting_province`` by level), and ``oldest_days``, how long the oldest of them has waited
+  (``oldest_league``, ``oldest_province`` by level). A polygon waits at a level from the step that
+  last put it there (申请销号 or 补充材料重新申报 for the league, the league's approval for the
+  province): the same definition as the review queue's (geo.change.review.queue, ``age_days``),
+  so the review page's header, its table and ``stats --json`` agree;
 * ``applied`` — applications made (first submissions and re-submissions), ``resubmitted`` the latter;
 * ``approved`` — polygons closed by a reviewer's approval; ``league_approved`` — the league's
   approvals (closing, or passing on to the province);
@@ -30,11 +34,17 @@ from geo.change.review import DRAW_LAYER, LEVEL_OF, levels
 from geo.access.scope import unwrap
 from geo.core.timeutil import end_of_local_day_utc, local_date, to_utc_text, today_local
 
-KEYS = ("awaiting", "awaiting_league", "awaiting_province", "oldest_days", "applied", "resubmitted", "approved",
+KEYS = ("awaiting", "awaiting_league", "awaiting_province", "oldest_days", "oldest_league", "oldest_province",
+        "applied", "resubmitted", "approved",
         "league_approved", "sent_back", "sent_back_rate", "sampled", "checked", "median_days")
+OLDEST = ("oldest_days", "oldest_league", "oldest_province")
 LABELS = {
     "awaiting": ("待审核", "Awaiting review"),
     "oldest_days": ("最久待审（天）", "Oldest waiting (days)"),
+    "awaiting_league": ("待盟市审核", "Awaiting league review"),
+    "awaiting_province": ("待省级抽查", "Awaiting province spot-check"),
+    "oldest_league": ("待盟市审核最久（天）", "Oldest awaiting the league (days)"),
+    "oldest_province": ("待省级抽查最久（天）", "Oldest awaiting the province (days)"),
     "applied": ("申请销号（次）", "Applications"),
     "resubmitted": ("重新申报（次）", "Re-submissions"),
     "approved": ("审核销号", "Approved and closed"),
@@ -100,7 +110,7 @@ def _draws(raw, cutoff: str | None) -> list[dict]:
 
 def _empty() -> dict:
     out = {k: 0 for k in KEYS}
-    out.update(oldest_days=None, sent_back_rate=None, median_days=None)
+    out.update(oldest_days=None, oldest_league=None, oldest_province=None, sent_back_rate=None, median_days=None)
     return out
 
 
@@ -135,6 +145,7 @@ def _polygon_figures(ev: list[tuple], today: dt.date) -> dict:
         out["awaiting"] = 1
         out[f"awaiting_{LEVEL_OF[state]}"] = 1
         out["oldest_days"] = (today - local_date(entered)).days if entered else None
+        out[f"oldest_{LEVEL_OF[state]}"] = out["oldest_days"]
     out["_days"] = days
     return out
 
@@ -187,8 +198,9 @@ def figures(store, *, as_of: dt.date | None = None, counties=None, batch_ids=Non
         for k in ("awaiting", "awaiting_league", "awaiting_province", "applied", "resubmitted", "approved",
                   "league_approved", "sent_back", "_decisions"):
             b[k] += fig[k]
-        if fig["oldest_days"] is not None:
-            b["oldest_days"] = max(b["oldest_days"] or 0, fig["oldest_days"])
+        for k in OLDEST:
+            if fig[k] is not None:
+                b[k] = max(b[k] or 0, fig[k])
         b["_days"].extend(fig["_days"])
     for d in draws:
         for fid in d.get("sample", []):
@@ -204,7 +216,7 @@ def figures(store, *, as_of: dt.date | None = None, counties=None, batch_ids=Non
     for code in sorted(per, key=str):
         b = per[code]
         for k in KEYS:
-            if k in ("oldest_days",):
+            if k in OLDEST:
                 if b[k] is not None:
                     total[k] = max(total[k] or 0, b[k])
             elif k not in ("sent_back_rate", "median_days"):

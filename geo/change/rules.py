@@ -27,5 +27,9 @@ def on_refused(store, layer: str, fid: int, error: Exception, actor: str) -> Non
         closure.record_finding(store, layer, fid, error, actor)
 
 
+def not_by(transition: Transition) -> tuple[str, ...]:
+    return review.not_by(transition)
+
+
 def protected_fields() -> frozenset[str]:
     return review.MANAGED

@@ -1,9 +1,11 @@
 """林长令: orders issued by forest chiefs ("共签发3张林长令…加强防火工作令"), addressed to the
 responsibility zones that must carry them out, with a deadline for their response.
 
-Each response (反馈) is recorded on the order with the ``respond`` operation (which zone, when,
+The zones addressed are chosen from the zones register (several: a multiselect on the page, names
+or ids on the command line). Each response (反馈) is recorded on the order with the ``respond`` operation (which zone, when,
 what was done, files); an addressed zone that has not responded by the deadline is an **overdue
-response** — flagged in the order's details and counted on the leaders' screen. An order is done
+response** — flagged in the order's details and counted on the leaders' screen; a response received
+after the deadline is **late** (迟报), flagged in the details, the 督办 page, the ledger and the bulletin. An order is done
 (已办结) when every addressed zone has responded, or when the office closes it. The rules live in
 :mod:`geo.chief.orders`.
 """
@@ -37,7 +39,9 @@ ORDER = Layer(
         fld("issuer", TEXT, "签发林长", "Issued by", "签发人", "签发林长", "林长"),
         fld("subject", TEXT, "事项", "Subject", "事项", "标题", "名称", required=True),
         fld("content", TEXT, "主要内容", "Content", "内容", "主要内容", "要求"),
-        fld("addressed", TEXT, "下达责任区", "Addressed zones", "下达对象", "责任区", "下达责任区", required=True),
+        # several zones of the zones register (a TEXT field with ``ref``: their names joined by 、)
+        fld("addressed", TEXT, "下达责任区", "Addressed zones", "下达对象", "责任区", "下达责任区", required=True,
+            ref="zone"),
         fld("deadline", DATE, "反馈时限", "Response deadline", "时限", "反馈时限", "办理时限", required=True),
         fld("responses", TEXT, "反馈情况", "Responses", internal=True),  # one line per response (geo.chief.orders)
         fld("note", TEXT, "备注", "Note", "备注"),

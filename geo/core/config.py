@@ -101,6 +101,11 @@ class Escalation:
     notice: str  # 提示单 or 督办单
 
 
+# the steps of a change polygon that are separated from the step before (geo.change.layers:
+# Transition.not_by), by their target status
+SEPARATED_STEPS = ("accepted", "rectifying", "reviewed", "closed")
+
+
 @dataclass(frozen=True)
 class ReviewSettings:
     """``[review]`` in forest.toml: how polygons are closed (geo.change.closure, geo.change.review,
@@ -115,6 +120,11 @@ class ReviewSettings:
     closure_rules: str = ""  # a TOML table replacing geo/closure_rules.toml (empty: the built-in one)
     escalation: tuple[Escalation, ...] = (Escalation(30, "banner", "提示单"), Escalation(90, "league", "督办单"))
     app_url: str = "http://localhost:8501"  # links in documents point here (?id=…)
+    # separation of duties: the steps (their target status: accepted, closed, reviewed, rectifying)
+    # one account may make after recording the step before (整改完成, 申请销号 …). Empty, the default:
+    # as in the seeds, acceptance is a separate 验收组's and review a higher level's, never the
+    # recorder's own. A bureau whose county inspector also accepts lists ["accepted"].
+    same_person: tuple[str, ...] = ()
 
     def share(self, level: str) -> tuple[float, int]:
         return (self.league_share, self.league_min) if level == "league" else (self.province_share,
@@ -147,6 +157,12 @@ def review_settings(data: dict | None, where: str = "forest.toml") -> ReviewSett
             raise ConfigError("[[review.escalation]] level must be village, township, banner or league",
                               "[[review.escalation]] 的 level 只能是 village、township、banner 或 league")
         data["escalation"] = tuple(sorted(rules, key=lambda r: r.days))
+    if "same_person" in data:
+        steps = tuple(str(s) for s in (data["same_person"] or ()))
+        if any(s not in SEPARATED_STEPS for s in steps):
+            raise ConfigError(f"[review] same_person may list only {list(SEPARATED_STEPS)}",
+                              f"[review] same_person 只能列出这些步骤：{'、'.join(SEPARATED_STEPS)}")
+        data["same_person"] = steps
     for key in ("league_share", "province_share"):
         if key in data and not 0 < float(data[key]) <= 1:
             raise ConfigError(f"[review] {key} must be a share between 0 and 1",

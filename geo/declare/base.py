@@ -61,6 +61,8 @@ class Transition:
     # separation of duties: the account whose step last brought the record into one of these
     # statuses may not make this step (e.g. 验收 never by who recorded 整改完成)
     not_by: tuple[str, ...] = ()
+    # a step back (退回, 重新核查 …): offered after the forward steps, never the form's default
+    back: bool = False
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,10 @@ class Rules(Protocol):
     def on_refused(self, store, layer: str, fid: int, error: Exception, actor: str) -> None:
         """After a step was refused: record what the refusal found (its own transaction)."""
 
+    def not_by(self, transition: Transition) -> tuple[str, ...]:
+        """Separation of duties as configured: the statuses whose recorder may not make this step
+        (default: the declaration's ``Transition.not_by``; a bureau may allow one person both)."""
+
     def protected_fields(self) -> frozenset[str]:
         """Fields only the rules write: an edit may not set them."""
 

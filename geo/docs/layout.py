@@ -409,6 +409,61 @@ def _record(doc, cc: str, printer: str, printed: str) -> None:
     table._tbl.addnext(tail._p)
 
 
+# ---------------------------------------------------------------------------- keeping things together
+# No page may hold only the 落款 (issuer and date) or only a table's last row. Word and LibreOffice
+# both honour keep-with-next (w:keepNext) on a paragraph and on the paragraphs of a table row (the
+# row stays on the page of what follows it), rows that do not split (w:cantSplit), and widow and
+# orphan control (w:widowControl: no line of a paragraph left alone at a page break).
+def keep_with_next(element, *, lines: bool = False) -> None:
+    """``element`` — a paragraph, a table row, or a table (its last row), as python-docx objects
+    or their XML — stays on the page of what follows it; with ``lines``, its paragraphs also leave
+    no single line behind at a page break (widow and orphan control)."""
+    el = getattr(element, "_element", element)
+    if el.tag == qn("w:tbl"):
+        el = el.findall(qn("w:tr"))[-1]
+    paras = [el] if el.tag == qn("w:p") else list(el.iter(qn("w:p")))
+    for p in paras:
+        ppr = p.get_or_add_pPr()
+        for tag in ("keepNext", "widowControl") if lines else ("keepNext",):
+            if ppr.find(qn(f"w:{tag}")) is None:
+                ppr.insert_element_before(OxmlElement(f"w:{tag}"),
+                                          *(f"w:{t}" for t in _PPR_ORDER[_PPR_ORDER.index(tag) + 1:]))
+
+
+def keep_rows(table) -> None:
+    """No page holds only the table's last row: no row breaks across pages (w:cantSplit), the
+    header row keeps with the first row and the row before the last with the last one, so a page
+    break moves the last two rows together (Word; LibreOffice too, by its table-row-keep rule
+    for Word documents, which moves a break up above a row that keeps with the next). Only those
+    two: a chain of kept rows from the top would make LibreOffice move the whole table."""
+    rows = table._tbl.findall(qn("w:tr"))
+    for tr in rows:
+        trpr = tr.get_or_add_trPr()
+        if trpr.find(qn("w:cantSplit")) is None:
+            trpr.append(OxmlElement("w:cantSplit"))
+    if len(rows) >= 2:
+        keep_with_next(rows[0])
+        keep_with_next(rows[-2])
+
+
+def keep_lead_in(body) -> None:
+    """What ends ``body`` so far travels with what is added next (the 落款): the empty paragraphs at
+    its end and the last paragraph with text (at least two lines of it), or a table's last row.
+    A document should end its body with a paragraph, not a table: LibreOffice does not carry a
+    table's last rows over to the next page with the paragraphs that keep with them, so only Word
+    would keep a 落款 that follows a table from standing alone."""
+    for el in reversed(list(body)):
+        if el.tag == qn("w:tbl"):
+            keep_with_next(el)
+            return
+        if el.tag != qn("w:p"):
+            continue
+        text = "".join(t.text or "" for t in el.iter(qn("w:t"))).strip()
+        keep_with_next(el, lines=bool(text))
+        if text:
+            return
+
+
 # ---------------------------------------------------------------------------- tables
 def add_table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) -> None:
     ncol = len(rows[0])
@@ -430,7 +485,6 @@ def add_table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) 
     for i, row in enumerate(rows):
         tr = table.rows[i]
         trpr = tr._tr.get_or_add_trPr()
-        trpr.append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
         if i == 0:  # the header row repeats on every page
             trpr.append(OxmlElement("w:tblHeader"))
         total = row[0] == "合计"
@@ -446,6 +500,7 @@ def add_table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) 
             fmt.line_spacing = Pt(size + 6)
             _no_grid(p)
             set_fonts(p.add_run(str(value)), H1_FONT if i == 0 else BODY_FONT, size, bold=total)
+    keep_rows(table)  # no row breaks across pages; the last row never alone on one
 
 
 # ---------------------------------------------------------------------------- the document
@@ -545,7 +600,10 @@ def _widths(rows: list[list[str]]) -> list[float] | None:
 def _signature(doc, lines: list[str]) -> None:
     """落款 without a seal (GB/T 9704 §7.3.5.2): one blank line; the issuer two characters from the
     right; the date below, its first character two characters right of the issuer's first — or,
-    when the date is the longer, the date two characters from the right and the issuer moved left."""
+    when the date is the longer, the date two characters from the right and the issuer moved left.
+    The end of the body (its last paragraph or table row), the blank line and the issuer keep with
+    the date, so no page holds the 落款 alone (:func:`keep_lead_in`)."""
+    keep_lead_in(doc.element.body)
     blank_line(doc, 1)
     if len(lines) == 1:
         lines = [lines[0], ""]
@@ -560,5 +618,6 @@ def _signature(doc, lines: list[str]) -> None:
     for text, start in ((issuer, start_i), (date, start_d)):
         if not text:
             continue
+        keep_lead_in(doc.element.body)  # the blank line, then the issuer, keep with what follows
         p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=max(start, 0))
         set_fonts(p.add_run(text), BODY_FONT, SIZE_BODY)

@@ -9,9 +9,13 @@ user's counties) and stored with a ``create`` event, in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
+
 from geo.access.scope import unwrap
 from geo.core.errors import ValidationError
-from geo.core.timeutil import local_date, now_utc
+from geo.core.timeutil import as_date, local_date, now_utc, today_local
 from geo.declare import registry as S
 from geo.declare.registry import rules_of
 from geo.engine.place import locate, measures, placed, placed_many, point  # noqa: F401  (re-exported)
@@ -56,3 +60,36 @@ def listing(store, layer: str, *, where: dict | None = None, columns=None, geome
     cols = columns or [f.name for f in lyr.fields if not f.internal] + ["status", "version"]
     cols = list(dict.fromkeys(c for c in cols if lyr.has(c)))
     return store.read_layer(layer, where=where, columns=cols, geometry=geometry and lyr.spatial)
+
+
+# ------------------------------------------------------------------------------ fields naming several records
+# A TEXT field with ``ref`` (林长令's 下达责任区) names several records of that register: their names
+# (its label field) or numbers ("#4"), joined by 、 — a form offers them as a multiselect.
+_SEVERAL = re.compile(r"[、,，;；\s]+")
+
+
+def several(value) -> list[str]:
+    """The parts of such a field's value: a list as given, or text split at 、,; and spaces."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    items = [str(v) for v in value] if isinstance(value, (list, tuple, set)) else _SEVERAL.split(str(value))
+    return [p.strip() for p in items if p.strip()]
+
+
+def ended(record: dict, today: dt.date | None = None) -> bool:
+    """Whether a record of a register with versions (a zone replaced by a newer one) has ended:
+    its ``valid_to`` on or before ``today``."""
+    v = record.get("valid_to")
+    end = as_date(v) if isinstance(v, (str, dt.date)) and v else None
+    return end is not None and end <= (today or today_local())
+
+
+def choices(store, register: str, today: dt.date | None = None) -> dict[int, str]:
+    """The records of ``register`` a field may point to, as the account behind ``store`` sees them
+    (its counties'), by id: their name; records that have ended (:func:`ended`) are left out."""
+    lyr = S.layer(register)
+    cols = [c for c in (lyr.label_field, "county_code", "valid_to") if lyr.has(c)]
+    frame = store.read_layer(register, columns=cols, geometry=False)
+    recs = [r for r in frame.to_dict("records") if not ended(r, today)]
+    recs.sort(key=lambda r: (str(r.get("county_code") or ""), str(r.get(lyr.label_field) or "")))
+    return {int(r["id"]): str(r.get(lyr.label_field) or f"#{r['id']}") for r in recs}

@@ -46,6 +46,8 @@ def coerce(lyr: S.Layer, name: str, value):
             f"“{f.zh}”应为{kind_zh}，而不是“{value}”",
             field=name,
         ) from None
+    if f.ref and isinstance(value, (list, tuple)):  # several records (a TEXT field with ``ref``): names or ids
+        return "、".join(str(v).strip() for v in value if str(v).strip()) or None
     return str(value).strip()
 
 

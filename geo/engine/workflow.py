@@ -53,7 +53,88 @@ def allowed(layer: str, status: str, access=None) -> list[Transition]:
         out = [t for t in out if offered(t, status)]
     if access is not None:
         out = [t for t in out if may(access, layer, t)]
-    return out
+    return sorted(out, key=lambda t: t.back)  # forward steps first: the form's default goes forward
+
+
+def path_to(layer: str, status: str, step: Transition, record: dict) -> list[Transition]:
+    """The forward steps that lead from ``status`` to a status where a step to ``step.dst`` accepts
+    ``record``'s values (e.g. an illegal polygon at 已核查: 移交立案 → 作出处罚 → 开始整改 → 整改完成
+    → 验收通过, then 申请销号); [] when there is none."""
+    def fits(t: Transition) -> bool:
+        return all(record.get(name) in options for name, options in t.values.items())
+
+    targets = {src for t in machine(layer) if t.dst == step.dst and t is not step and fits(t) for src in t.src}
+    seen, queue = {status}, [(status, [])]
+    while queue:
+        here, path = queue.pop(0)
+        if here in targets and path:
+            return path
+        for t in machine(layer):
+            if here in t.src and not t.back and t.dst not in seen and fits(t):
+                seen.add(t.dst)
+                queue.append((t.dst, [*path, t]))
+    return []
+
+
+def value_refusal(layer: str, current: dict, merged: dict, t: Transition, name: str) -> TransitionError:
+    """The refusal of step ``t`` when ``name`` does not have a value the step accepts: what it
+    accepts, what the record holds, and, where another road leads to the same step, that road in
+    the bureau's words (which steps first, with what they ask)."""
+    lyr = S.layer(layer)
+    options = t.values[name]
+    value = merged.get(name)
+    road = path_to(layer, current["status"], t, merged) if value not in (None, "") else []
+    if road:
+        steps = " → ".join(s.zh + (f"（{'、'.join(lyr.field(f).zh for f in s.requires if f not in t.values)}）"
+                                    if [f for f in s.requires if f not in t.values] else "") for s in road)
+        return TransitionError(
+            f"a record of {lyr.en.lower()} whose {name} is '{value}' must first go through {' → '.join(s.en for s in road)} before '{t.en}'",
+            f"{lyr.field(name).zh}为“{S.label(name, value)}”的{lyr.zh}需先依次办理：{steps}，方可“{t.zh}”",
+            field=name, path=[s.dst for s in road])
+    return TransitionError(
+        f"to {t.en.lower()}, {name} must be one of {', '.join(options)}, not '{value}'",
+        f"“{t.zh}”要求{lyr.field(name).zh}为{'或'.join(S.label(name, o) for o in options)}，当前为"
+        f"“{S.label(name, value) or '空'}”",
+        field=name)
+
+
+def form_missing(layer: str, t: Transition, need: Requirements, values: dict, files=None,
+                 comment: str | None = None) -> TransitionError | None:
+    """What a step's form left empty of what it requires — a choice left at 请选择 included, which
+    is never filled in for the person (not even where the CLI derives it, e.g. 整改方式 from the
+    measure's text), the reason, the evidence — all named at once (None: nothing)."""
+    missing = [n for n in need.requires if values.get(n) in (None, "")]
+    zh = [f"需要填写：{'、'.join(need.label(n) for n in missing)}"] if missing else []
+    en = [f"fill in: {', '.join(missing)}"] if missing else []
+    if files is not None and need.evidence and not files:
+        zh.append(f"需要上传：{need.evidence_note or '至少一份证据材料（照片或 PDF）'}")
+        en.append("attach the evidence")
+        missing = [*missing, "evidence"]
+    if comment is not None and need.comment and not comment.strip():
+        zh.append("需要填写原因说明")
+        en.append("give a comment saying why")
+        missing = [*missing, "comment"]
+    if not missing:
+        return None
+    return TransitionError(f"to {t.en.lower()}: " + "; ".join(en), f"“{t.zh}”" + "；".join(zh), missing=missing)
+
+
+def blocked(store, layer: str, record: dict, t: Transition, actor: str | None = None):
+    """Why step ``t`` cannot succeed for ``record`` whatever the form holds (None: it may): a value
+    the record already holds that the step does not accept (the 核查结论 of an illegal polygon for
+    申请销号 at 已核查 — changed by 退回重新核查, not by this step's form), or, for ``actor``, the
+    separation of duties. A form shows such a step disabled, with this reason."""
+    raw, _ = unwrap(store)
+    for name, options in t.values.items():
+        if record.get(name) not in (None, "") and record.get(name) not in options:
+            return value_refusal(layer, record, record, t, name)
+    if actor:
+        try:
+            with raw.transaction(write=False) as tx:
+                check_separate(tx, S.layer(layer), record, t, actor)
+        except PermissionDenied as err:
+            return err
+    return None
 
 
 def may(access, layer: str, t: Transition) -> bool:
@@ -133,12 +214,14 @@ def transition(
 def check_separate(tx, lyr: S.Layer, current: dict, t: Transition, actor: str) -> None:
     """Separation of duties (``Transition.not_by``): the account whose step last brought this
     record into one of those statuses may not make this step."""
-    if not t.not_by:
+    configured = hook(lyr.key, "not_by")
+    statuses = tuple(configured(t) if configured is not None else t.not_by)
+    if not statuses:
         return
-    marks = ", ".join("?" * len(t.not_by))
+    marks = ", ".join("?" * len(statuses))
     last = tx.query_one(f"SELECT actor, to_status FROM events WHERE layer = ? AND feature_id = ? AND action = "
                         f"'transition' AND to_status IN ({marks}) ORDER BY id DESC LIMIT 1",
-                        [lyr.key, int(current["id"]), *t.not_by])
+                        [lyr.key, int(current["id"]), *statuses])
     if last and last[0] == actor:
         done = next((x.zh for x in lyr.transitions if x.dst == last[1]), S.label("status", last[1]))
         raise PermissionDenied(
@@ -196,14 +279,7 @@ def _transition(store, layer, fid, to, *, actor, version, comment, fields, attac
             )
         for name, options in t.values.items():
             if merged.get(name) not in options:
-                raise TransitionError(
-                    f"to {t.en.lower()}, {name} must be one of {', '.join(options)}, not "
-                    f"'{merged.get(name)}'",
-                    f"“{t.zh}”要求{lyr.field(name).zh}为"
-                    f"{'或'.join(S.label(name, o) for o in options)}，当前为"
-                    f"“{S.label(name, merged.get(name)) or '空'}”",
-                    field=name,
-                )
+                raise value_refusal(layer, current, merged, t, name)
         if t.comment and not comment:
             raise TransitionError(
                 f"to {t.en.lower()} give a comment saying why",

@@ -5,7 +5,8 @@ Title (broken at a point of meaning) and, for a filtered bulletin, a subtitle na
 向[body]反馈了巡察意见。按照巡察工作有关要求，现将巡察整改进展情况予以公布。" when the provenance
 is set (:mod:`geo.report.settings`), a plain progress-report opening when not; then
 
-一、履行整改主体责任情况 — the bureau's text, or a draft from its recorded actions (and registers);
+一、履行整改主体责任情况 — the bureau's text, or a draft from its recorded actions (and registers,
+    and the 林长令 responses that came late: :func:`late_responses`);
 二、具体问题整改落实情况 — each item "（N）关于…问题。整改落实情况：一是…。完成情况：…", then the
     figures (:mod:`geo.report.problems`);
 三、建立长效机制 — the bureau's text, or a draft from the rules it recorded and its standing practice;
@@ -27,11 +28,14 @@ from geo.docs import layout
 from geo.report import settings as report_settings
 from geo.docs.blocks import Block
 from geo.report.records import text as saved
-from geo.report.sections import Context, numbered, paragraphs, saved_text, unit_of
+from geo.report.sections import Context, numbered, paragraphs, register, saved_text, unit_of
 from geo.docs.text import batch_title, fixed, num, wan2, zh_date, zh_span
 from geo.core.timeutil import today_local
 from geo.access.scope import unwrap
 from geo.core.errors import PermissionDenied
+from geo.chief import orders
+from geo.declare import registry as S
+from geo.engine.figures import register_frame
 
 H1 = ("一、履行整改主体责任情况", "二、具体问题整改落实情况", "三、建立长效机制", "四、下一步工作安排")
 NONE = "—"  # a table cell with no figure
@@ -62,6 +66,19 @@ def context(store, *, settings: Settings, as_of: dt.date | None = None, batch_id
                   county_names={c: names.get(c, c) for c in counties})
     ctx.items = problems.items_in_scope(raw, ctx)
     return ctx
+
+
+def late_responses(store, ctx: Context) -> list[Block]:
+    """Section 一, after the forest-chief system: the 林长令 responses received after their deadline
+    (迟报, :func:`geo.chief.orders.is_late`) as of the bulletin's day, in its counties — nothing
+    when none was late."""
+    frame = register_frame(store, S.layer("order"), ctx.as_of, ctx.counties or None)
+    text = orders.late_paragraph(store, frame, {"today": ctx.day, "counties": ctx.counties or None,
+                                                "scope": ctx.scope_name})
+    return [Block("p", text, head="督促林长令落实。")] if text else []
+
+
+register("responsibility", late_responses)
 
 
 # ------------------------------------------------------------------------------ title and opening

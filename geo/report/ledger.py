@@ -6,6 +6,15 @@ bulletin — and whether it is past its deadline), then one sheet per layer (变
 batches inside the jurisdiction, with batch name, derived deadline and days overdue; 违法占用地块;
 生态修复区; 林长公示牌; 巡护轨迹; 责任区网格; 行政区).
 
+Every cell is in the bureau's words, never an internal key, id or Python value: keyed values are
+their labels (the pages' label tables), a field that points to another record shows that record's
+name (责任区, 公示岗位, 签发林长（岗位）, 责任林长岗位 …), a zone attribution (各级责任区) each level
+and its zone by name, an account its display name. The review columns of 变化图斑 (复核方式, 复核结果,
+复核意见, 退回原因) come from the history, which keeps them after the record's own fields are cleared
+by the next step. A county's ledger holds only that county's rows on every sheet (its own
+administrative units; of an order, its own zones' responses); a list that belongs to no county
+(the pest-control contractors) is marked 全盟名录 in its title and is only in the league's ledger.
+
 Every sheet: a title row with the scope and the as-of date; Chinese headers, frozen below them,
 with filters; printed landscape on A4, fitted to the page width, the title and header rows repeated
 on every page; 宋体 throughout (the workbook's default font). Keyed values are their Chinese labels,
@@ -41,9 +50,13 @@ from geo.report import problems
 from geo.report.bulletin import context
 from geo.report.sections import unit_of
 from geo.docs.text import zh_date
-from geo.core.timeutil import LOCAL_TZ, parse_datetime
+from geo.core.timeutil import LOCAL_TZ, end_of_local_day_utc, local_date, parse_datetime
 from geo.change.deadlines import with_deadlines
-from geo.access.scope import in_counties, unwrap
+from geo.change.review import LEVEL_LABEL, LEVEL_OF
+from geo.change.review_figures import REVIEW_STEPS
+from geo.chief import orders
+from geo.store.attribution import LEVEL_ORDER
+from geo.access.scope import in_counties, shared_counties, unwrap
 
 LAYER_SHEETS = ("change", "occupation", "restoration", "signboard", "patrol", "zone", "admin")
 INTERNAL = {"version", "created_at", "updated_at", "updated_by", "area_crs", "geom_hash", "flags", "extra",
@@ -51,6 +64,15 @@ INTERNAL = {"version", "created_at", "updated_at", "updated_by", "area_crs", "ge
 KEYED = {"status": "status", "verdict": "verdict", "level": "level", "kind": "kind",
          "actor_level": "actor_level"}
 YES_NO_INTS = {"visited"}  # 0/1 columns that mean yes/no
+# fields that hold the id of another register's record without declaring it (``Field.ref``):
+# (register, field) -> the register pointed to; a cell shows that record's name, never its id
+REFS = {("zone", "parent_id"): "zone", ("post", "holder_id"): "person", ("hazard", "assignee_post"): "post",
+        ("change", "repeat_of"): "change", ("occupation", "change_ids"): "change",
+        ("enterprise_check", "sample_id"): "enterprise_sample", ("enterprise_sample", "ids"): "enterprise",
+        ("enterprise_sample", "population_ids"): "enterprise"}
+JSON_WORDS = {"population": "企业数", "drawn": "抽取"}  # keys inside stored JSON values (a sample's strata)
+REVIEW_FIELDS = ("check_method", "check_result", "check_note", "returned_reason")
+LEAGUE_WIDE = "全盟名录"  # the title's mark of a list that belongs to no county (only in a league ledger)
 ITEM_HEAD = ["序号", "编号", "问题", "类别", "整改措施", "责任领导", "责任单位", "完成时限", "完成情况",
              "是否超过完成时限", "事项标记状态"]
 WRAP_AT = 40  # text columns wider than this wrap instead
@@ -194,19 +216,167 @@ def _yes_no(value):
     return "是" if bool(value) else "否"
 
 
-def _json_text(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
+def _empty(value) -> bool:
+    return (value is None or value is pd.NA or value is pd.NaT or value == ""
+            or (isinstance(value, float) and math.isnan(value)))
+
+
+def _parsed(value):
+    """A stored JSON value as Python data (text that is not JSON stays text)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            return json.loads(value)
         except ValueError:
             return value
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value) or None
-    if isinstance(value, dict):
-        return "；".join(f"{k}：{v}" for k, v in value.items()) or None
-    return str(value)
+    return value
+
+
+def _stratum(key) -> str:
+    """A sample's stratum ("阿尔山市·五岔沟镇") without the parts left empty ("阿尔山市·nan")."""
+    return "·".join(p for p in str(key).split("·") if p.strip() and p.strip().lower() not in ("nan", "none"))
+
+
+class _Names:
+    """The words a cell shows for what a record holds as an id or a key: the record a field points
+    to (by its name, as a form offers it), a zone attribution (each level's zone by name), an
+    account (its display name). Each register is read once, when a cell first needs it."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self._labels: dict[str, dict[int, str]] = {}
+        self._accounts: dict[str, str] | None = None
+        self._zone_counties: dict[str, str] | None = None
+
+    def labels(self, register: str) -> dict[int, str]:
+        if register not in self._labels:
+            lyr = S.layer(register)
+            cols = [c for c in dict.fromkeys((lyr.label_field, "holder_name")) if c and lyr.has(c)]
+            frame = self.raw.read_layer(register, columns=cols, geometry=False)
+            out = {}
+            for rec in frame.to_dict("records"):
+                text = "" if _empty(rec.get(lyr.label_field)) else str(rec.get(lyr.label_field)).strip()
+                if register == "post" and not _empty(rec.get("holder_name")):
+                    text = f"{text} {rec['holder_name']}".strip()  # the post and who holds it
+                elif register == "enterprise_sample" and text:
+                    text = f"{text}年{lyr.zh}"
+                out[int(rec["id"])] = text or f"{lyr.zh}（未命名）"
+            self._labels[register] = out
+        return self._labels[register]
+
+    def ref(self, register: str, value) -> str | None:
+        if _empty(value):
+            return None
+        try:
+            key = int(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return self.labels(register).get(key) or f"{S.layer(register).zh}（已不存在）"
+
+    def refs(self, register: str, value) -> str | None:
+        """A JSON list of ids (or an object keyed by ids, as a sampling frame is) as names."""
+        data = _parsed(value)
+        if isinstance(data, (list, dict)):
+            ids = list(data)
+        else:
+            ids = [] if _empty(data) else [data]
+        return "、".join(n for n in (self.ref(register, i) for i in ids) if n) or None
+
+    def zones(self, value) -> str | None:
+        """A feature's zones by level (``{"banner": 7, "others": {"village": [118]}, …}``) as
+        "盟级：兴安盟盟级责任区；旗县级：突泉县旗县级责任区；…；另涉及：…"."""
+        data = _parsed(value)
+        if not isinstance(data, dict):
+            return None if _empty(data) else str(data)
+        levels = [lv for lv in LEVEL_ORDER if lv in data] + sorted(k for k in data if k not in LEVEL_ORDER
+                                                                    and k != "others")
+        parts = [f"{S.label('level', lv)}：{self.ref('zone', data[lv])}" for lv in levels if not _empty(data[lv])]
+        others = data.get("others") or {}
+        if isinstance(others, dict):  # zones it also reaches into, by level from the top
+            rank = {lv: k for k, lv in enumerate(LEVEL_ORDER)}
+            also = [self.ref("zone", z) for lv in sorted(others, key=lambda k: rank.get(k, len(rank)))
+                    for z in (others[lv] if isinstance(others[lv], list) else [others[lv]])]
+            if also:
+                parts.append("另涉及：" + "、".join(a for a in also if a))
+        return "；".join(parts) or None
+
+    def zone_counties(self) -> dict[str, str]:
+        """Each zone's name -> its county's code (responses name their zone)."""
+        if self._zone_counties is None:
+            frame = self.raw.read_layer("zone", columns=["name", "county_code"], geometry=False)
+            self._zone_counties = {str(n): str(c) for n, c in zip(frame["name"], frame["county_code"])
+                                   if not _empty(c)}
+        return self._zone_counties
+
+    def account(self, value):
+        """An account's name (``jalaid_inspector``) as its display name (扎赉特旗核查员); other text as is."""
+        if self._accounts is None:
+            try:
+                users = self.raw.users()
+                self._accounts = {str(n): str(d) for n, d in zip(users["name"], users["display_name"])
+                                  if not _empty(d)}
+            except (AttributeError, KeyError):
+                self._accounts = {}
+        return self._accounts.get(value, value) if isinstance(value, str) else value
+
+    def words(self, value) -> str | None:
+        """Any other stored JSON value as text: a list joined with 、, a link to another register's
+        record by the register and the record's name, an object's keys in Chinese."""
+        data = _parsed(value)
+        if isinstance(data, list):
+            return "、".join(w for w in (self.words(v) for v in data) if w) or None
+        if isinstance(data, dict):
+            if data.get("layer") in S.LAYERS and not _empty(data.get("label")):  # a link (id, label, layer, m)
+                text = f"{S.layer(data['layer']).zh}{data['label']}"
+                m = data.get("m")
+                return text + (f"（相距{round(float(m))}米）" if isinstance(m, (int, float)) and not _empty(m) else "")
+            out = []
+            for k, v in data.items():
+                key = JSON_WORDS.get(str(k), _stratum(k))
+                if isinstance(v, dict):
+                    inner = "，".join(f"{JSON_WORDS.get(str(a), a)}{self.words(b) or '—'}" for a, b in v.items())
+                    out.append(f"{key}（{inner}）")
+                else:
+                    out.append(f"{key}：{self.words(v) or '—'}")
+            return "；".join(out) or None
+        if _empty(data):
+            return None
+        return str(self.account(data))
+
+
+def _review_history(raw, ids, cutoff: str | None) -> dict[int, dict]:
+    """The closure review's words for each polygon of ``ids`` whose history holds them: the
+    latest check (复核方式, 复核结果 labelled, 复核意见) and every send-back (退回原因, each with the
+    level and date). The record itself keeps them only while its review cycle is open (a step
+    on clears them), so the ledger reads them from the history, as the page's history does."""
+    ids = {int(i) for i in ids}
+    if not ids:
+        return {}
+    cut, params = "", []
+    if cutoff is not None:
+        cut, params = " AND at < ?", [cutoff]
+    with raw.transaction(write=False) as tx:
+        rows = tx.query("SELECT feature_id, action, from_status, to_status, at, fields, comment FROM events "
+                        f"WHERE {REVIEW_STEPS} AND (action = 'check' OR to_status = 'returned'){cut} ORDER BY id",
+                        params)
+    out: dict[int, dict] = {}
+    for fid, action, frm, to, at, fields, comment in rows:
+        fid = int(fid)
+        if fid not in ids:
+            continue
+        rec = out.setdefault(fid, {})
+        if action == "check":
+            data = _parsed(fields) if fields is not None else {}
+            data = data if isinstance(data, dict) else {}
+            rec["check_method"] = S.label("check_method", data.get("check_method"), layer="change") or None
+            rec["check_result"] = S.label("check_result", data.get("check_result"), layer="change") or None
+            rec["check_note"] = data.get("check_note") or comment or None
+        elif to == "returned":
+            level = LEVEL_LABEL.get(LEVEL_OF.get(frm), ("审核", ""))[0]
+            day = at.astimezone(LOCAL_TZ).date() if isinstance(at, dt.datetime) else local_date(str(at))
+            reason = (comment or "").strip().removeprefix(f"{level}：").strip()
+            line = f"{level}退回（{zh_date(day)}）：{reason or '未说明原因'}"
+            rec["returned_reason"] = f"{rec['returned_reason']}；{line}" if rec.get("returned_reason") else line
+    return out
 
 
 def _round(values, unit: str):
@@ -228,7 +398,9 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
     else:
         where = None
     frame = stats.layer_state(store, layer, ctx.as_of, where=where)
-    if ctx.counties and layer != "admin" and "county_code" not in lyr.names:  # orders: by the zones addressed
+    if ctx.counties and layer == "admin":  # a county's units: itself and those below it (by code)
+        frame = frame[frame["code"].astype(str).str.startswith(tuple(ctx.counties)).to_numpy()]
+    elif ctx.counties and "county_code" not in lyr.names:  # orders: by the zones addressed
         frame = frame[in_counties(store, layer, frame, ctx.counties).to_numpy()]
     fields = [f for f in lyr.fields if f.name in frame.columns and (internal or f.name not in INTERNAL)]
     header = ["编号"]
@@ -236,12 +408,30 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
     formats: dict[int, str] = {}
     batches = store.batches()
     names = dict(zip(pd.to_numeric(batches["id"]).astype(int), batches["name"])) if len(batches) else {}
+    words = _Names(store)
+    review = {}
+    if layer == "change" and len(frame):  # the review's words, from the history
+        review = _review_history(store, frame["id"].tolist(),
+                                 end_of_local_day_utc(ctx.as_of) if ctx.as_of is not None else None)
     for f in fields:
         col = frame[f.name]
+        ref = f.ref or REFS.get((layer, f.name))
         if f.name == "batch_id":
             values = [names.get(int(v), str(v)) if pd.notna(v) else None for v in col.tolist()]
-        elif f.name in KEYED or f.options:
-            values = [S.label(KEYED.get(f.name, f.name), v) if isinstance(v, str) else None for v in col.tolist()]
+        elif f.name in REVIEW_FIELDS and layer == "change":
+            keyed = f.name in S.LABELS
+            values = [review[i][f.name] if review.get(i, {}).get(f.name) else
+                      (S.label(f.name, v, layer=layer) if keyed else _clean(v)) if isinstance(v, str) else None
+                      for i, v in zip(frame["id"].astype(int).tolist(), col.tolist())]
+        elif ref and f.type == S.JSON:
+            values = [words.refs(ref, v) for v in col.tolist()]
+        elif ref:
+            values = [words.ref(ref, v) for v in col.tolist()]
+        elif f.name == "zones":
+            values = [words.zones(v) for v in col.tolist()]
+        elif f.name in KEYED or f.options or f.name in S.LABELS:
+            kind = KEYED.get(f.name, f.name)
+            values = [S.label(kind, v, layer=layer) if isinstance(v, str) else None for v in col.tolist()]
         elif f.type == S.DATE:
             values = [_as_date(v) for v in col.tolist()]
         elif f.type == S.DATETIME:
@@ -249,13 +439,15 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
         elif f.type == S.BOOL or f.name in YES_NO_INTS:
             values = [_yes_no(v) for v in col.tolist()]
         elif f.type == S.JSON:
-            values = [_json_text(v) for v in col.tolist()]
+            values = [words.words(v) for v in col.tolist()]
         elif f.type in (S.REAL, S.INT):
             values = _round(col.tolist(), f.unit) if f.type == S.REAL else [_clean(v) for v in col.tolist()]
             if f.unit in FORMATS:
                 formats[len(header)] = FORMATS[f.unit]
+        elif layer == "order" and f.name == "responses":  # a county's ledger: its own zones' responses
+            values = [_responses(store, v, ctx.counties, words) for v in col.tolist()]
         else:
-            values = [_clean(v) for v in col.tolist()]
+            values = [words.account(_clean(v)) for v in col.tolist()]
         header.append(f.zh + (f"（{f.unit}）" if f.unit and f.unit not in f.zh else ""))
         columns.append(values)
     if layer == "change" and len(frame):
@@ -264,8 +456,28 @@ def _layer_table(store, layer: str, ctx, internal: bool) -> tuple[list[str], lis
         columns += [[_as_date(v) for v in extra["due"].tolist()],
                     ["是" if o else "否" for o in extra["overdue"].tolist()],
                     [int(d) for d in extra["days_overdue"].tolist()]]
+    if layer == "order" and len(frame):  # 迟报: responses after the deadline (geo.chief.orders.is_late)
+        late = orders.late_by_order(store, frame)
+        if ctx.counties:  # a county's ledger: its own zones' late responses
+            late = [[r for r in z if str(r.get("county_code")) in set(ctx.counties)] for z in late]
+        header += ["是否迟报", "迟报责任区"]
+        columns += [["是" if z else "否" for z in late],
+                    ["、".join(f"{r['zone']}（{r['on']}反馈）" for r in z) or None for z in late]]
     rows = [list(r) for r in zip(*columns)] if len(frame) else []
     return header, rows, formats
+
+
+def _responses(store, value, counties, words: _Names) -> str | None:
+    """An order's responses (one line each), the account that recorded each by its display name;
+    in a county's ledger only the responses of that county's zones."""
+    if _empty(value):
+        return None
+    got = orders.responses_of(value)
+    if counties:
+        wanted = {str(c) for c in counties}
+        county = words.zone_counties()
+        got = [r for r in got if county.get(r["zone"]) in wanted]
+    return orders.responses_text([{**r, "by": words.account(r["by"])} for r in got]) or None
 
 
 # ------------------------------------------------------------------------------ sheets
@@ -361,6 +573,12 @@ def _item_rows(items: pd.DataFrame) -> list[list]:
     return out
 
 
+def league_list(layer: str) -> bool:
+    """A register whose records belong to no county (the pest-control contractors): no county of
+    their own and no hook that gives them one (orders belong to the counties they address)."""
+    return layer != "admin" and "county_code" not in S.layer(layer).names and shared_counties(layer) is None
+
+
 def scope_text(ctx) -> str:
     parts = [ctx.scope_name]
     if ctx.batch_ids:
@@ -392,9 +610,13 @@ def ledger(store, *, settings: Settings, as_of: dt.date | None = None, batch_ids
            formats=COUNTY_FORMATS, bold_last=True)
     _sheet(wb, "整改事项", title("整改事项"), ITEM_HEAD, _item_rows(ctx.items), freeze_col="D", wrap={2, 4, 8})
     for layer in (*LAYER_SHEETS, *[k for k in S.LAYERS if k not in LAYER_SHEETS]):  # + every register
+        league_wide = league_list(layer)
+        if league_wide and ctx.counties:  # belongs to no county: only in the league's ledger
+            continue
         header, rows, formats = _layer_table(raw, layer, ctx, internal)
         name = S.layer(layer).zh.replace("/", "")
-        _sheet(wb, name, title(name), header, rows, formats=formats, freeze_col="B")
+        _sheet(wb, name, title(f"{name}·{LEAGUE_WIDE}" if league_wide else name), header, rows, formats=formats,
+               freeze_col="B")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
