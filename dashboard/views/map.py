@@ -15,6 +15,7 @@ a centre computed from the returned bounds: that loops).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -35,12 +36,13 @@ from dashboard.components.text import plain
 from geo.report import export as gexport
 from geo.change import mapview as mv
 from geo.access import prefs
+from geo.access.auth import assignees
 from geo.change import review as closure_review
 from geo.change.layers import VERDICTS
 from geo.declare import registry as S
 from geo.engine import workflow
 from geo.core.crs import crs_label
-from geo.core.errors import NotFoundError, PermissionDenied
+from geo.core.errors import GeoError, NotFoundError, PermissionDenied
 from geo.engine.asof import token
 from geo.core.timeutil import today_local
 
@@ -486,6 +488,7 @@ def details(feat: dict, tok: str) -> None:
             st.warning(plain(fp.flag_text(flag, value)))
     base = str(getattr(st.context, "url", "") or "").split("?")[0]
     st.text_input(t("map.link"), value=f"{base}?id={feat['id']}", key=f"link-{feat['id']}")
+    sheet_download(feat)
     # Only the open tab's content runs (history, evidence and imagery cost reads the others skip).
     tabs = st.tabs([t("detail.act"), t("detail.attrs"), t("detail.history"), t("detail.evidence"),
                     t("detail.imagery")], key="detail_tab", on_change="rerun")
@@ -518,6 +521,32 @@ def details(feat: dict, tok: str) -> None:
                 cols = st.columns(len(shots))
                 for col, (caption, png) in zip(cols, shots):
                     col.image(png, caption=plain(caption), width="stretch")
+
+
+def sheet_download(feat: dict) -> None:
+    """The polygon's 图斑核查表 (geo.imagery.sheet: its attributes, the before/after chips and the
+    blanks the field team fills in), as ``python -m geo imagery sheet`` writes it: made when asked
+    for (it draws the chips), then offered as a Word file named for the polygon and the day."""
+    from geo.imagery import sheet
+
+    fid, cur = int(feat["id"]), lang()
+    key = f"sheet-{fid}-{feat['version']}"
+    if st.session_state.get("sheet_ready", (None,))[0] != key:
+        if st.button("生成图斑核查表（Word）" if cur == "zh" else "Make the field-check sheet (Word)",
+                     key=f"make-{key}", icon=":material/description:"):
+            try:
+                data = sheet.document(store, fid, folder=settings().imagery_dir, lang=cur)
+            except GeoError as err:
+                st.error(plain(err.message(cur)))
+            else:
+                st.session_state["sheet_ready"] = (key, data)
+    ready = st.session_state.get("sheet_ready", (None, None))
+    if ready[0] == key:
+        number = re.sub(r'[\\/:*?"<>|\s]+', "-", str(feat.get("polygon_no") or f"#{fid}"))
+        st.download_button("下载图斑核查表" if cur == "zh" else "Download the field-check sheet", data=ready[1],
+                           file_name=f"{'图斑核查表' if cur == 'zh' else 'field_sheet'}_{number}_{today.isoformat()}.docx",
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           key=f"get-{key}", icon=":material/download:")
 
 
 def attributes(feat: dict) -> None:
@@ -620,8 +649,9 @@ selection = current_listing(token(store))
 matches, ids = selection.frame, selection.ids
 if access is not None and access.can_write and ids:
     with st.expander(t("bulk.title") + f"（{len(ids)}）"):
-        inspectors = store.users()
-        inspectors = inspectors[inspectors["role"] == "inspector"]["name"].tolist()
+        # who may be assigned (geo.access.auth.assignees): enabled inspectors of the counties in view
+        inspectors = assignees(store, filters.counties or (sorted(access.counties) if access.counties is not None
+                                                           else None))
         b1, b2 = st.columns(2)
         who = b1.selectbox(t("act.assign"), inspectors, key="bulk_who", placeholder=t("common.choose"))
         if b1.button(t("bulk.assign"), key="bulk_assign", disabled=not who):
@@ -641,7 +671,9 @@ with st.expander(t("map.export")):
                    format_func=lambda f: {"xlsx": "Excel", "kml": "KML（奥维等）", "gpkg": "GeoPackage"}[f])
     if st.button(t("common.download") + " …", key="exp_go", disabled=not ids):
         lyr, frame = gexport.selection(store, "change", ids=ids)
-        out = Path(tempfile.mkdtemp()) / f"change_polygons.{fmt}"
+        # named for what it holds: 变化图斑_突泉县_2026-12-07.gpkg (geo.report.export.file_name)
+        scope = gexport.scope_label(store, frame, lang())
+        out = Path(tempfile.mkdtemp()) / gexport.file_name(lyr, fmt, scope=scope, lang=lang())
         gexport.write(frame, lyr, fmt, out, lang())
         st.download_button(t("common.download"), out.read_bytes(), file_name=out.name, key="exp_dl")
 

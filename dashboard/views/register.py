@@ -22,6 +22,7 @@ from geo.core.errors import GeoError, NotFoundError, PermissionDenied
 from geo.declare.registry import rules_of
 from geo.engine import display
 from geo.engine import records
+from geo.engine import search
 from geo.engine import figures as rfig
 from geo.engine.operations import operate
 from geo.engine.asof import token
@@ -53,9 +54,8 @@ def render(key: str) -> None:
                              _late=rfig.overdue(lyr, frame, today_local(), settings()))
         if late_only:
             frame = frame[frame["_late"].to_numpy(dtype=bool)]
-    if text:
-        hay = frame.drop(columns=[c for c in ("geometry",) if c in frame]).astype(str).agg(" ".join, axis=1)
-        frame = frame[hay.str.contains(text, regex=False).to_numpy()]
+    if text:  # every word, in any value as stored or as read (a status's label)
+        frame = frame[search.matches(lyr, frame, text, lang())]
     rules = rules_of(lyr)
     q_id = st.query_params.get("id")
     if q_id and str(q_id).isdigit() and st.session_state.get(f"{key}_qid") != q_id:
@@ -322,7 +322,8 @@ def _export(store, lyr, frame) -> None:
         if st.button("生成文件" if zh else "Make the file", key=f"{lyr.key}_exp_go", disabled=frame.empty):
             try:
                 sel_layer, sel = gexport.selection(store, lyr.key, ids=frame["id"].astype(int).tolist())
-                out = Path(tempfile.mkdtemp()) / f"{lyr.table}.{fmt}"
+                out = Path(tempfile.mkdtemp()) / gexport.file_name(
+                    sel_layer, fmt, scope=gexport.scope_label(store, sel, lang()), lang=lang())
                 gexport.write(sel, sel_layer, fmt, out, lang())
                 st.download_button("下载" if zh else "Download", out.read_bytes(), file_name=out.name,
                                    key=f"{lyr.key}_exp_dl")

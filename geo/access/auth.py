@@ -250,6 +250,42 @@ def account_for_claims(store: Store, claims: dict) -> dict:
     )
 
 
+# ------------------------------------------------------------------------------ assignment
+ASSIGNEE_ROLES = ("inspector",)  # who change polygons are assigned to (指派给)
+
+
+def assignees(store, counties=None) -> list[str]:
+    """The accounts work may be assigned to: enabled inspectors, and with ``counties`` only those
+    whose counties include one of them (an inspector cannot act outside their counties). The
+    map's 批量指派 offers exactly these; :func:`check_assignee` refuses any other at the write."""
+    raw, _ = unwrap(store)
+    users = raw.users()
+    if users.empty:
+        return []
+    wanted = {str(c) for c in counties} if counties else None
+    out = []
+    for name, role, disabled, listed in zip(users["name"], users["role"], users["disabled"], users["counties"]):
+        if role not in ASSIGNEE_ROLES or bool(int(disabled or 0)):
+            continue
+        mine = set(json.loads(listed) if isinstance(listed, str) and listed else (listed or []))
+        if wanted is None or not mine or mine & wanted:
+            out.append(str(name))
+    return out
+
+
+def check_assignee(tx, name) -> None:
+    """Work may be assigned to ``name`` only if the account exists and is enabled (checked by the
+    write path inside its transaction, ``tx``, for any record whose ``assigned_to`` is set)."""
+    if name is None or str(name).strip() == "":
+        return
+    rows = tx.query("SELECT disabled FROM users WHERE name = ?", [str(name)])
+    if not rows:
+        raise ValidationError(f"no account '{name}' to assign to", f"账号“{name}”不存在，不能指派", field="assigned_to")
+    if bool(int(rows[0][0] or 0)):
+        raise ValidationError(f"account '{name}' is disabled and cannot be assigned work",
+                              f"账号“{name}”已停用，不能指派", field="assigned_to")
+
+
 def scoped(store, user: dict | None):
     """``store`` as ``user`` may use it (the store itself when there is no user)."""
     if user is None:

@@ -36,7 +36,7 @@ from geo.cli.imagery import run as imagery_run
 from geo.engine.backup import restore
 from geo.access.actors import resolve
 from geo.stats.summary import summary
-from geo.report.export import selection, write
+from geo.report.export import scope_label, selection, write
 from geo.core import evidence
 from geo.engine import workflow
 from geo.report import write_report
@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     _actor(p)
     p.add_argument("--layer", required=True, choices=list(S.LAYERS))
     p.add_argument("--format", required=True, choices=["gpkg", "shp", "geojson", "kml", "xlsx"])
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True,
+                   help="a file, or a folder: the file is then named for what it holds (变化图斑_突泉县_2026-12-07.gpkg)")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                    help="only features with this value (repeatable)")
     p.add_argument("--id", type=int, action="append", dest="ids", help="only this feature (repeatable)")
@@ -275,7 +276,7 @@ def _run(args, settings: Settings) -> int:
 
         where = _pairs(args.where, "--where")
         lyr, frame = selection(store, args.layer, ids=args.ids, where=where or None)
-        path = write(frame, lyr, args.format, args.out, settings.lang)
+        path = write(frame, lyr, args.format, args.out, settings.lang, scope=scope_label(store, frame, settings.lang))
         _print({"layer": args.layer, "format": args.format, "out": str(path), "features": len(frame)}, args.json)
         return 0
     if cmd == "transition":

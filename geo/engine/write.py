@@ -31,7 +31,7 @@ from typing import Callable
 import geopandas as gpd
 import pandas as pd
 
-from geo.access.auth import ROLE_LABELS, Access
+from geo.access.auth import ROLE_LABELS, Access, check_assignee
 from geo.access.scope import unwrap
 from geo.core import evidence as ev
 from geo.core.errors import PermissionDenied, ValidationError
@@ -180,6 +180,8 @@ def apply(store, change: Change, *, access: Access | None = None,
         current = raw.get_feature(change.layer, change.fid, tx=tx) if change.fid is not None else None
         if current is not None:
             check_before(access, change.layer, current)
+        if values.get("assigned_to") and lyr.has("assigned_to"):  # never a disabled or unknown account
+            check_assignee(tx, values["assigned_to"])
         geometry = change.geometry
         if current is None and geometry is None:  # a register whose records may arrive without a place
             geometry, values = locate(raw, tx, lyr, values, None)
