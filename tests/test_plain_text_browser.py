@@ -183,9 +183,14 @@ def check(page, requests: list[str], where: str, shown: bool = True) -> None:
     went = [u for u in requests if BAD_URL.search(u)]
     assert not went, f"{where}: requests made by user text: {went}"
     assert "Traceback" not in page.inner_text("body"), where
-    if shown:
-        text = shown_text(page)
-        missing = [p for p in PIECES if p not in text]
+    if shown:  # (on a loaded machine a page may still be filling in after it went idle: a few seconds more)
+        deadline = time.time() + 20
+        while True:
+            text = shown_text(page)
+            missing = [p for p in PIECES if p not in text]
+            if not missing or time.time() > deadline:
+                break
+            page.wait_for_timeout(500)
         assert not missing, f"{where}: {missing} not shown as text"
 
 

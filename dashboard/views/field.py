@@ -125,7 +125,7 @@ elif layer == "patrol":
         S.layer("patrol").field("started_at").zh if zh else "Started": view["started_at"].map(fmt_local),
         t("field.km"): view["length_km"], t("field.hours"): view["duration_h"],
         S.layer("patrol").field("mean_kmh").zh if zh else "km/h": view["mean_kmh"],
-        t("field.implausible"): ~view["plausible"].astype(bool),
+        t("field.implausible"): view["plausible"].eq(False).fillna(False).astype(bool),  # unknown: not flagged
     })
     i = pick_row(table, "patrols")
     if i is not None:

@@ -63,7 +63,7 @@ def visited_mask(cx, cy, batch_ids, lines, started, issued: dict[int, str]) -> n
     if not ok_l.any() or not ok_c.any():
         return out
     lines = lines[ok_l]
-    started = np.asarray([str(s)[:10] if s is not None and s == s else "" for s in np.asarray(started, dtype=object)[ok_l]],
+    started = np.asarray([str(s)[:10] if not _missing(s) else "" for s in np.asarray(started, dtype=object)[ok_l]],
                          dtype=object)
     k = math.cos(math.radians(float(np.mean(cy[ok_c]))))
     scaled = shapely.transform(lines, lambda c: c * np.array([k, 1.0]))
@@ -73,10 +73,16 @@ def visited_mask(cx, cy, batch_ids, lines, started, issued: dict[int, str]) -> n
     if not len(pi):
         return out
     b = np.asarray(batch_ids, dtype=object)[idx]
-    since = np.array([issued.get(int(x), "") if x is not None and x == x else "" for x in b], dtype=object)
+    since = np.array([issued.get(int(x), "") if not _missing(x) else "" for x in b], dtype=object)
     after = started[li].astype(str) >= since[pi].astype(str)
     out[idx[np.unique(pi[after])]] = True
     return out
+
+
+def _missing(value) -> bool:
+    """None, NaN or pandas' NA (a batch id read from a nullable integer column): ``x == x`` is
+    ambiguous for NA."""
+    return value is None or bool(pd.isna(value))
 
 
 def for_new_polygons(store, tx, bounds: np.ndarray, batch_ids) -> list[int]:
