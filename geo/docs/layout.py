@@ -35,6 +35,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from geo.core.cells import xml_text
 from geo.docs.blocks import Block
 from geo.docs.text import width
 
@@ -259,7 +260,7 @@ def _page_number(footer, align) -> None:
     _no_grid(p)
 
     def run(text: str | None = None, fld: str | None = None, instr: str | None = None):
-        r = p.add_run(text or "")
+        r = p.add_run(xml_text(text))
         set_fonts(r, PAGE_FONT, SIZE_PAGE, latin=PAGE_FONT)
         if fld:
             el = OxmlElement("w:fldChar")
@@ -340,16 +341,16 @@ def _letterhead(doc, mark: str, number: str, signer: str) -> None:
     size = min(48.0, (TEXT_W_MM * 72 / 25.4) / max(width(mark), 1) * 0.96)
     p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, line=size * 1.2,
               before=mm * 72 / 25.4 - size * 0.2, grid=False)
-    set_fonts(p.add_run(mark), TITLE_FONT, size, color=RED)
+    set_fonts(p.add_run(xml_text(mark)), TITLE_FONT, size, color=RED)
     blank_line(doc, 1)
     if signer:
         p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=1)
         p.paragraph_format.tab_stops.add_tab_stop(Pt((CHARS - 1) * CHAR), WD_TAB_ALIGNMENT.RIGHT)
-        set_fonts(p.add_run(number + "\t签发人："), BODY_FONT, SIZE_BODY)
-        set_fonts(p.add_run(signer), H2_FONT, SIZE_BODY)
+        set_fonts(p.add_run(xml_text(number) + "\t签发人："), BODY_FONT, SIZE_BODY)
+        set_fonts(p.add_run(xml_text(signer)), H2_FONT, SIZE_BODY)
     else:
         p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0)
-        set_fonts(p.add_run(number), BODY_FONT, SIZE_BODY)
+        set_fonts(p.add_run(xml_text(number)), BODY_FONT, SIZE_BODY)
     # the red rule, 4 mm below the number, as wide as the 版心
     bdr = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -402,7 +403,7 @@ def _record(doc, cc: str, printer: str, printed: str) -> None:
         else:
             fmt.left_indent = Pt(SIZE_PAGE)
             fmt.tab_stops.add_tab_stop(Pt(TEXT_W_MM * 72 / 25.4 - SIZE_PAGE), WD_TAB_ALIGNMENT.RIGHT)
-        set_fonts(p.add_run(value), BODY_FONT, SIZE_PAGE)
+        set_fonts(p.add_run(xml_text(value)), BODY_FONT, SIZE_PAGE)
     anchor._p.addnext(table._tbl)
     # a paragraph after it: the floating table anchors to it, and a document does not end in a table
     tail = paragraph(doc, indent_chars=0, line=1)
@@ -499,7 +500,7 @@ def add_table(doc, rows: list[list[str]], widths_mm: list[float] | None = None) 
             fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             fmt.line_spacing = Pt(size + 6)
             _no_grid(p)
-            set_fonts(p.add_run(str(value)), H1_FONT if i == 0 else BODY_FONT, size, bold=total)
+            set_fonts(p.add_run(xml_text(value)), H1_FONT if i == 0 else BODY_FONT, size, bold=total)
     keep_rows(table)  # no row breaks across pages; the last row never alone on one
 
 
@@ -620,4 +621,4 @@ def _signature(doc, lines: list[str]) -> None:
             continue
         keep_lead_in(doc.element.body)  # the blank line, then the issuer, keep with what follows
         p = paragraph(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent_chars=0, left_chars=max(start, 0))
-        set_fonts(p.add_run(text), BODY_FONT, SIZE_BODY)
+        set_fonts(p.add_run(xml_text(text)), BODY_FONT, SIZE_BODY)
