@@ -11,6 +11,7 @@ import streamlit as st
 from folium.utilities import JsCode
 
 from dashboard.components.common import t
+from geo.change.review import PENDING
 
 STATE_COLOURS = {"new": "#2b83ba", "drawn": "#7b3294", "sampled": "#e66101", "checked": "#1a7837"}
 
@@ -34,7 +35,7 @@ def review_section(review: dict | None, county_names: dict | None = None, title:
         return
     st.subheader(title or t("rv.sum_title"))
     names = county_names or {}
-    waiting = {"league": "applied", "province": "reviewed"}.get(level, "applied,reviewed")
+    waiting = PENDING[level] if level else ",".join(PENDING.values())
     awaiting, oldest = (f"awaiting_{level}", f"oldest_{level}") if level else ("awaiting", "oldest_days")
     awaiting_head = t("rv.awaiting", level=level_name) if level else t("rv.f_awaiting")
 
