@@ -10,5 +10,5 @@ scripts/setup.sh
 PYTHONPATH=. .venv/bin/lint-imports --no-cache
 export FOREST_TEST_PG="$(scripts/test-postgres.sh | tail -n 1)"
 export FOREST_REQUIRE_PG=1 FOREST_REQUIRE_BROWSER=1
-# two workers: the suite takes about 16 minutes on 2 cores instead of 27 (FOREST_TEST_WORKERS=0: one process)
+# two workers on 2 cores (FOREST_TEST_WORKERS=0: one process); the 40 slowest tests are listed at the end
 exec .venv/bin/python -m pytest -n "${FOREST_TEST_WORKERS:-2}" "$@"
