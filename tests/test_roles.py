@@ -15,22 +15,24 @@ from tests.conftest import DEMO_PASSWORDS
 pytestmark = pytest.mark.browser
 MAIN = "[data-testid='stMain']"
 
-def _registers() -> list[str]:
-    """The register pages every role reads (each through its county scope), in menu order."""
+def _registers(chief: bool) -> list[str]:
+    """The register pages every role reads (each through its county scope), in menu order: the
+    forest-chief system's (``chief``) or the others (台账)."""
     from geo.declare import registry as S
     from geo.declare.registry import GROUPS
 
     out = []
     for group in GROUPS:
-        titles = [lyr.zh for lyr in S.LAYERS.values() if lyr.group == group]
-        out += (["林长视图"] if group == "chief" else []) + titles
+        if (group == "chief") is chief:
+            out += [lyr.zh for lyr in S.LAYERS.values() if lyr.group == group]
     return out
 
 
-REGISTERS = _registers()
-ALL = ["地图核查", "整改事项", "销号审核", "领导驾驶舱", "督办与周报", "批次上传", "公示牌·巡护·修复", "影像管理", "系统管理",
-       *REGISTERS]
-READERS = ["地图核查", "整改事项", "领导驾驶舱", "督办与周报", "公示牌·巡护·修复", *REGISTERS]
+# the menu's sections (dashboard/components/nav.py): 图斑整改, 林长制, 台账, 系统
+CHIEF = ["林长视图", "公示牌·巡护·修复", *_registers(True)]
+LEDGER = _registers(False)
+ALL = ["地图核查", "整改事项", "销号审核", "领导驾驶舱", "督办与周报", "批次上传", "影像管理", *CHIEF, *LEDGER, "系统管理"]
+READERS = ["地图核查", "整改事项", "领导驾驶舱", "督办与周报", *CHIEF, *LEDGER]
 EXPECTED = {
     "admin": {"pages": ALL, "acts": True, "bulk": True},
     "staff": {"pages": [p for p in ALL if p not in ("销号审核", "系统管理")], "acts": False, "bulk": False},
@@ -42,6 +44,18 @@ EXPECTED = {
 }
 
 
+def unfold_menu(page) -> None:
+    """Open every folded section of the menu (a click on its header, as a user does)."""
+    for _ in range(3):
+        folded = [h for h in page.locator("[data-testid='stNavSectionHeader']").all()
+                  if h.locator("xpath=..").locator("[data-testid='stSidebarNavLink']").count() == 0]
+        if not folded:
+            return
+        for h in folded:
+            h.click()
+        page.wait_for_timeout(300)
+
+
 def seen_by(browser, url: str, who: str, fid: int, number: str) -> dict:
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
     page = ctx.new_page()
@@ -50,6 +64,8 @@ def seen_by(browser, url: str, who: str, fid: int, number: str) -> dict:
         login(page, url, who, DEMO_PASSWORDS[who], path=f"?id={fid}")
         page.locator(f"{MAIN} h3", has_text=number).wait_for()
         wait_idle(page)
+        page.wait_for_timeout(500)  # (the menu folds the sections the map is not in)
+        unfold_menu(page)
         seen = {
             "pages": [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()],
             "acts": page.get_by_role("button", name="提交").count() == 1,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.common import lang, settings, show_error, t
+from dashboard.components.common import confirm, confirmation, lang, settings, show_error, t
 from geo.core.timeutil import today_local
 from geo.core.errors import GeoError
 from geo.report import records
@@ -55,6 +55,7 @@ def _settings_form(store, access) -> None:
 
 def _actions(store, access, counties, as_of) -> None:
     acts = records.actions(store, counties=counties or None)
+    confirmation("bp_actions")
     if len(acts):
         st.dataframe(pd.DataFrame({
             "ID": acts["id"],
@@ -80,6 +81,7 @@ def _actions(store, access, counties, as_of) -> None:
             except GeoError as err:
                 show_error(err)
             else:
+                confirm(t("sh.action_added", what=title.strip()), "bp_actions")
                 st.rerun()
     if len(acts):
         d1, d2 = st.columns([3, 1])
@@ -91,6 +93,7 @@ def _actions(store, access, counties, as_of) -> None:
             except GeoError as err:
                 show_error(err)
             else:
+                confirm(t("sh.action_deleted", id=gone), "bp_actions")
                 st.rerun()
 
 
@@ -112,6 +115,7 @@ def _sections(store, access, counties, as_of) -> None:
         if st.session_state.get(f"{box}_draft"):
             st.session_state[box] = st.session_state.pop(f"{box}_draft")
         body = st.text_area(_pair(pair), value=saved, key=box, height=160, placeholder=t("bp.empty_uses_draft"))
+        confirmation(box)
         c1, c2, c3 = st.columns(3)
         if c1.button(t("bp.save_text"), key=f"{box}_save", icon=":material/save:"):
             try:
@@ -130,6 +134,7 @@ def _sections(store, access, counties, as_of) -> None:
                 show_error(err)
             else:
                 st.session_state.pop(box, None)
+                confirm(t("sh.text_cleared", section=_pair(pair)), box)
                 st.rerun()
 
 

@@ -70,6 +70,23 @@ def show_error(err: GeoError) -> None:
             return
 
 
+def confirm(text: str, where: str) -> None:
+    """Confirm an action that changed something, in one line, on the run after it (actions end
+    with ``st.rerun()``, which would drop a message shown at once): :func:`confirmation` with the
+    same ``where`` shows it there, once."""
+    st.session_state[f"confirm:{where}"] = text
+
+
+def confirmation(where: str) -> None:
+    """The confirmation :func:`confirm` left for ``where``, if any (as text: it may quote a name).
+    Its place is held on every run, shown or not: an element that comes and goes would move those
+    after it, and Streamlit folds an expander that moves (the one the user just worked in)."""
+    slot = st.empty()
+    text = st.session_state.pop(f"confirm:{where}", None)
+    if text:
+        slot.success(plain(text), icon=":material/check_circle:")
+
+
 def check_store() -> None:
     """Stop with a clear message when the store cannot be opened (before anything else runs)."""
     try:

@@ -4,10 +4,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     # app shell
     "app.title": ("林长制整改一张图", "Forest-chief rectification map"),
     "app.lang": ("语言 / Language", "语言 / Language"),
-    "nav.review": ("核查整改", "Review"),
-    "nav.leaders": ("领导驾驶舱", "Leaders"),
-    "nav.data": ("数据管理", "Data"),
-    "nav.system": ("系统", "System"),
     "nav.map": ("地图核查", "Map review"),
     "nav.items": ("整改事项", "Rectification items"),
     "nav.summary": ("领导驾驶舱", "Summary screen"),

@@ -23,7 +23,7 @@ from streamlit_folium import st_folium
 
 from dashboard.components import bulletin_panel, fmap
 from dashboard.components.auth import current_access
-from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
+from dashboard.components.common import confirm, confirmation, label, lang, settings, show_error, store_or_stop, t
 from dashboard.components.text import plain
 from geo.core.errors import GeoError
 from geo import report
@@ -186,6 +186,7 @@ def md_links(pairs: list[tuple[str, str]]) -> None:
 
 # ------------------------------------------------------------------------------ what does not count
 sc = fig["scope"]
+confirmation("promote")
 if sc["excluded"] or sc["outside_jurisdiction"]:
     parts = [t("sum.excluded_batch", name=plain(b["name"]), purpose=official.label(b["purpose"], lang()), n=b["n"])
              for b in sc["excluded"]]
@@ -205,6 +206,7 @@ if sc["excluded"] or sc["outside_jurisdiction"]:
                 except GeoError as err:
                     show_error(err)
                 else:
+                    confirm(t("sh.promoted", name=next(x["name"] for x in review if x["batch_id"] == pick)), "promote")
                     st.rerun()
 
 # ------------------------------------------------------------------------------ reports
