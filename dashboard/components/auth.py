@@ -116,7 +116,9 @@ def sidebar_user() -> None:
     zh = lang() == "zh"
     role = auth.ROLE_LABELS[user["role"]][0 if zh else 1]
     scope = scope_text(user.get("counties"), lang(), _county_names(settings().db))
-    st.caption(f":material/person: {plain(user.get('display_name') or user['name'])}（{role}；{plain(scope)}）")
+    who = plain(user.get("display_name") or user["name"])
+    st.caption(f":material/person: {who}（{role}；{plain(scope)}）" if zh
+               else f":material/person: {who} ({role}; {plain(scope)})")
     st.html(signout_form(zh))
 
 

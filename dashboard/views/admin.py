@@ -155,7 +155,8 @@ with c2:
     names = users["name"].tolist() if len(users) else []
     with st.form("user_reset"):
         st.markdown(f"**{t('admin.reset')}**")
-        st.selectbox(t("admin.name"), names, key="acc_reset_who", format_func=_account)
+        st.selectbox(t("admin.name"), names, key="acc_reset_who", format_func=_account, index=None,
+                     placeholder=t("common.choose"))
         st.text_input(t("acc.new_password"), key="acc_reset_pw", type="password", autocomplete="new-password")
         st.caption(rule)
         b1, b2 = st.columns(2)

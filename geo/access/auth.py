@@ -210,6 +210,8 @@ def add_user(store: Store, access: Access, *, name: str, role: str, password: st
 
 def reset_password(store: Store, access: Access, name: str, password: str) -> None:
     store, _ = unwrap(store)
+    if not name:
+        raise ValidationError("choose the account whose password is reset", "请选择要重置密码的账号")
     if access.user != name:
         access.check_admin()
     if store.user(name) is None:
