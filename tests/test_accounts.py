@@ -127,7 +127,7 @@ def test_an_account_made_with_a_typed_password_signs_in_with_it(dashboard, brows
         other.close()
 
 
-def test_the_chosen_language_is_kept_after_a_reload_and_the_next_sign_in(dashboard, browser, page, demo_store):
+def test_the_chosen_language_is_kept_after_a_reload_and_a_new_sign_in(dashboard, browser, page, demo_store):
     login(page, dashboard.url, "tuquan_inspector", DEMO_PASSWORDS["tuquan_inspector"], path="summary")
     sidebar = page.locator("[data-testid='stSidebar']")
     assert "突泉县" in sidebar.inner_text() and "152224" not in sidebar.inner_text()  # the county by its name

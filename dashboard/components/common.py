@@ -38,7 +38,8 @@ def lang() -> str:
     if "lang" not in st.session_state:
         q = st.query_params.get("lang")
         chosen = (st.session_state.get("user") or {}).get("lang")
-        st.session_state["lang"] = q if q in ("zh", "en") else chosen if chosen in ("zh", "en") else settings().lang
+        st.session_state["lang"] = (q if q in ("zh", "en") else chosen if chosen in ("zh", "en")
+                                    else settings().lang)
     return st.session_state["lang"]
 
 

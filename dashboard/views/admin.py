@@ -126,7 +126,8 @@ def _shown(key: str) -> None:
         st.code(shown, language=None)
     msg = ss.pop(f"{key}_msg", None)
     if msg:
-        (st.success if msg[0] == "success" else st.error)(plain(msg[1]), icon=":material/check_circle:" if msg[0] == "success" else ":material/block:")
+        ok = msg[0] == "success"
+        (st.success if ok else st.error)(plain(msg[1]), icon=":material/check_circle:" if ok else ":material/block:")
 
 
 rule = t("acc.rule", n=auth.MIN_PASSWORD)
@@ -142,7 +143,8 @@ with c1, st.form("user_add"):
     st.markdown(f"**{t('admin.add')}**")
     st.text_input(t("admin.name"), key="acc_add_name")
     st.text_input(t("admin.display"), key="acc_add_display")
-    st.selectbox(t("admin.role"), list(auth.ROLES), format_func=lambda r: role_name[r], index=2, key="acc_add_role")
+    st.selectbox(t("admin.role"), list(auth.ROLES), format_func=lambda r: role_name[r], index=2,
+                 key="acc_add_role")
     st.multiselect(t("admin.counties"), list(county_names), format_func=lambda c: county_names[c],
                    placeholder=t("common.choose"), select_all=False, key="acc_add_scope")
     st.text_input(t("acc.password"), key="acc_add_pw", type="password", autocomplete="new-password")
@@ -172,7 +174,8 @@ with c2:
             clear_flash()
             try:
                 auth.set_disabled(raw, access, who2, bool(off))
-                st.session_state["flash"] = ("success", t("acc.disabled_done" if off else "acc.enabled_done", name=who2))
+                done = t("acc.disabled_done" if off else "acc.enabled_done", name=who2)
+                st.session_state["flash"] = ("success", done)
                 st.rerun()
             except GeoError as err:
                 show_error(err)
