@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
 
 import streamlit as st  # noqa: E402
 
-from dashboard.components.auth import current_user, login_form, sidebar_user  # noqa: E402
+from dashboard.components.auth import current_user, login_form, remember_language, sidebar_user  # noqa: E402
 from dashboard.components.common import check_store, lang, settings  # noqa: E402
 from dashboard.components.nav import current_section, fold_others, navigation  # noqa: E402
 from dashboard.components.widget_text import localise as localise_widgets  # noqa: E402
@@ -24,6 +24,7 @@ from dashboard.components.widget_text import localise as localise_widgets  # noq
 st.set_page_config(page_title="林长制整改一张图", page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"),
                    layout="wide")
 
+user = current_user()  # (first: the language the user chose before is theirs from the first run)
 with st.sidebar:
     choice = st.radio(
         "语言 / Language", ["zh", "en"], index=0 if lang() == "zh" else 1,
@@ -31,12 +32,12 @@ with st.sidebar:
     )
     if choice != st.session_state["lang"]:
         st.session_state["lang"] = choice
+        remember_language(choice)
         st.rerun()
 
 check_store()
 localise_widgets(lang(), settings().upload_max_mb)  # Chinese for Streamlit's own uploader/date texts
 
-user = current_user()
 if user is None:
     # Keep the requested page in the URL: after signing in, the same page opens.
     st.navigation(navigation(None, lang()), position="hidden")

@@ -19,7 +19,8 @@ from dashboard.components.common import lang, settings, show_error, store
 from dashboard.components.text import plain
 from geo.access import auth
 from geo.access import sessions
-from geo.core.errors import GeoError, StoreError
+from geo.access.labels import county_names, scope_text
+from geo.core.errors import GeoError, NotFoundError, StoreError
 
 COOKIE = "forest_session"
 
@@ -114,9 +115,34 @@ def sidebar_user() -> None:
         return
     zh = lang() == "zh"
     role = auth.ROLE_LABELS[user["role"]][0 if zh else 1]
-    scope = "、".join(user.get("counties") or []) or ("全部旗县" if zh else "all counties")
-    st.caption(f":material/person: {plain(user.get('display_name') or user['name'])}（{role}；{plain(scope)}）")
+    scope = scope_text(user.get("counties"), lang(), _county_names(settings().db))
+    who = plain(user.get("display_name") or user["name"])
+    st.caption(f":material/person: {who}（{role}；{plain(scope)}）" if zh
+               else f":material/person: {who} ({role}; {plain(scope)})")
     st.html(signout_form(zh))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _county_names(db: str) -> dict[str, str]:
+    try:
+        return county_names(store())
+    except GeoError:
+        return {}
+
+
+def remember_language(choice: str) -> None:
+    """Keep the language the signed-in user just chose with their account (geo.access.auth), so the
+    dashboard opens in it after a reload and at their next sign-in."""
+    user = st.session_state.get("user")
+    if user is None or user.get("lang") == choice:
+        return
+    try:
+        auth.set_language(store(), auth.access_for(user), user["name"], choice)
+        user["lang"] = choice
+    except NotFoundError:  # signed in by a test harness with no such account: kept for the session only
+        pass
+    except GeoError as err:
+        show_error(err)
 
 
 # a form, not a Streamlit button: the browser POSTs it to the server, which alone can drop the HttpOnly

@@ -33,9 +33,13 @@ def store() -> Store:
 
 
 def lang() -> str:
+    """The language of this session: a ``?lang=`` in the address, else the one the signed-in user
+    chose before (kept with the account), else the deployment's default."""
     if "lang" not in st.session_state:
         q = st.query_params.get("lang")
-        st.session_state["lang"] = q if q in ("zh", "en") else settings().lang
+        chosen = (st.session_state.get("user") or {}).get("lang")
+        st.session_state["lang"] = (q if q in ("zh", "en") else chosen if chosen in ("zh", "en")
+                                    else settings().lang)
     return st.session_state["lang"]
 
 

@@ -27,10 +27,12 @@ def _zh() -> bool:
 def ref_options(store, register: str) -> dict[int, str]:
     """Records of ``register`` a field can point to, by id, as the user may see them."""
     lyr = S.layer(register)
-    cols = [c for c in (lyr.label_field, "county", "level") if lyr.has(c)]
+    cols = [c for c in (lyr.label_field, "county", "level", "valid_to", "status") if lyr.has(c)]
     frame = store.read_layer(register, columns=cols, geometry=False)
     out = {}
     for rec in frame.to_dict("records"):
+        if not records.offered(lyr, rec):  # ended, or retired (a person who has left)
+            continue
         parts = [str(rec.get(lyr.label_field) or f"#{rec['id']}")]
         if rec.get("county"):
             parts.append(str(rec["county"]))
@@ -45,6 +47,8 @@ def field_input(store, f: S.Field, key: str, default=None):
         return several_input(store, f, label, key, default)
     if f.ref:
         options = ref_options(store, f.ref)
+        if default not in (None, "") and default not in options:  # the value it has stays a choice
+            options[default] = f"#{default}"
         ids = [None, *options]
         index = ids.index(default) if default in ids else 0
         return st.selectbox(label, ids, index=index, key=key,

@@ -6,12 +6,29 @@ only what the pages themselves say.
 
 from __future__ import annotations
 
-from dashboard.i18n import (strings, strings_imagery, strings_review, strings_shell, strings_summary, strings_units,
-                            strings_upload)
+from dashboard.i18n import (
+    strings,
+    strings_accounts,
+    strings_imagery,
+    strings_review,
+    strings_shell,
+    strings_summary,
+    strings_units,
+    strings_upload,
+)
 
-STRINGS: dict[str, tuple[str, str]] = {**strings.STRINGS, **strings_upload.STRINGS, **strings_summary.STRINGS,
-                                       **strings_units.STRINGS, **strings_imagery.STRINGS, **strings_review.STRINGS,
-                                       **strings_shell.STRINGS}
+# one module per part of the app (one per line: parts added side by side merge cleanly)
+PARTS = (
+    strings,
+    strings_upload,
+    strings_summary,
+    strings_units,
+    strings_imagery,
+    strings_review,
+    strings_shell,
+    strings_accounts,
+)
+STRINGS: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.STRINGS.items()}
 
 
 def translate(key: str, lang: str = "zh", **kw) -> str:

@@ -41,6 +41,7 @@ _HASHER = PasswordHasher()
 WRITE_ROLES = {"admin", "inspector"}
 UPLOAD_ROLES = {"admin", "staff"}
 MIN_PASSWORD = 10
+LANGS = ("zh", "en")  # the languages an account may choose (kept with the account: users.lang)
 # passwords people pick first; refused whatever their length and mix
 COMMON_PASSWORDS = frozenset({
     "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
@@ -209,6 +210,8 @@ def add_user(store: Store, access: Access, *, name: str, role: str, password: st
 
 def reset_password(store: Store, access: Access, name: str, password: str) -> None:
     store, _ = unwrap(store)
+    if not name:
+        raise ValidationError("choose the account whose password is reset", "请选择要重置密码的账号")
     if access.user != name:
         access.check_admin()
     if store.user(name) is None:
@@ -230,6 +233,20 @@ def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> Non
         if disabled:
             tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
         _audit(store, tx, access.user, "user_disable" if disabled else "user_enable", name, {})
+
+
+def set_language(store: Store, access: Access, name: str, lang: str) -> None:
+    """Keep the language ``name`` chose (中文 or English) with the account, so it is the one the
+    dashboard opens in after a reload and at the next sign-in. Anyone for themselves; an
+    administrator for any account."""
+    store, _ = unwrap(store)
+    if access.user != name:
+        access.check_admin()
+    if lang not in LANGS:
+        raise ValidationError(f"language must be one of {', '.join(LANGS)}", "语言只能是 zh（中文）或 en（英文）",
+                              field="lang")
+    with store.transaction() as tx:
+        store.update_user(tx, name, lang=lang)
 
 
 def account_for_claims(store: Store, claims: dict) -> dict:

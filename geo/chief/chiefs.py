@@ -12,6 +12,7 @@ import json
 
 import pandas as pd
 
+from geo.chief.people import PERSON
 from geo.engine import workflow
 from geo.core.errors import NotFoundError, ValidationError
 from geo.access.scope import unwrap
@@ -326,7 +327,12 @@ def chiefs_list(store) -> pd.DataFrame:
     """People holding chief or deputy posts (as the user may see them), for picking a chief."""
     posts = store.read_layer("post", where={"role": ["chief", "deputy"], "status": "filled"}, geometry=False,
                              columns=["holder_id", "holder_name", "title", "level", "county"])
-    return posts.dropna(subset=["holder_id"]).drop_duplicates("holder_id")
+    posts = posts.dropna(subset=["holder_id"]).drop_duplicates("holder_id")
+    # a holder who has since left the system (person status ``left``) is no chief to pick
+    raw, _ = unwrap(store)
+    gone = raw.read_layer("person", where={"status": list(PERSON.retired_statuses)}, columns=["status"],
+                          geometry=False)
+    return posts[~posts["holder_id"].astype(int).isin(gone["id"].astype(int).tolist())]
 
 
 def bulletin(figures: dict, ctx: dict) -> str | None:

@@ -29,6 +29,7 @@ PERSON = Layer(
     en="People",
     statuses=("active", "left"),
     initial_status="active",
+    retired_statuses=("left",),
     label_field="name",
     group="chief",
     icon=":material/badge:",

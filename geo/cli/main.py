@@ -171,13 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("users", help="list, add, reset or disable accounts")
     _common(p)
-    p.add_argument("action", choices=["list", "add", "reset", "disable", "enable"])
+    p.add_argument("action", choices=["list", "add", "reset", "disable", "enable", "lang"])
     p.add_argument("--name")
     p.add_argument("--display-name")
     p.add_argument("--role", choices=["admin", "staff", "inspector", "leader", "league_reviewer", "province_checker"])
     p.add_argument("--county", action="append", default=[])
-    p.add_argument("--password")
-    _writer(p, "; must be an administrator")
+    p.add_argument("--password", help="the password to set (add/reset; checked against the password rule); "
+                   "without it a random one is made and printed")
+    p.add_argument("--lang", choices=["zh", "en"], help="lang: the language the account's dashboard opens in")
+    _writer(p, "; must be an administrator (lang: or the account itself)")
 
     p = sub.add_parser("items", help="rectification items: import a problem list, link features by a saved query")
     p.add_argument("action", choices=["list", "import", "link", "reapply"])

@@ -178,6 +178,9 @@ class Layer:
     stamps: dict = dc_field(default_factory=dict)  # status -> {field: "today" | "actor"} set on arrival
     # a record may arrive without a place (the register's ``locate`` rule or an operation places it later)
     place_optional: bool = False
+    # records in these statuses are never offered as a choice (a person who has left the system is
+    # no one's chief or holder any more); the rules refuse them too
+    retired_statuses: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:

@@ -84,12 +84,19 @@ def ended(record: dict, today: dt.date | None = None) -> bool:
     return end is not None and end <= (today or today_local())
 
 
+def offered(lyr: S.Layer, record: dict, today: dt.date | None = None) -> bool:
+    """Whether ``record`` of ``lyr`` may be chosen in a field pointing to its register: it has not
+    ended (:func:`ended`) and is not retired (a person who has left: ``Layer.retired_statuses``)."""
+    return not ended(record, today) and record.get("status") not in lyr.retired_statuses
+
+
 def choices(store, register: str, today: dt.date | None = None) -> dict[int, str]:
     """The records of ``register`` a field may point to, as the account behind ``store`` sees them
-    (its counties'), by id: their name; records that have ended (:func:`ended`) are left out."""
+    (its counties'), by id: their name; records that have ended or are retired are left out
+    (:func:`offered`)."""
     lyr = S.layer(register)
-    cols = [c for c in (lyr.label_field, "county_code", "valid_to") if lyr.has(c)]
+    cols = [c for c in (lyr.label_field, "county_code", "valid_to", "status") if lyr.has(c)]
     frame = store.read_layer(register, columns=cols, geometry=False)
-    recs = [r for r in frame.to_dict("records") if not ended(r, today)]
+    recs = [r for r in frame.to_dict("records") if offered(lyr, r, today)]
     recs.sort(key=lambda r: (str(r.get("county_code") or ""), str(r.get(lyr.label_field) or "")))
     return {int(r["id"]): str(r.get(lyr.label_field) or f"#{r['id']}") for r in recs}

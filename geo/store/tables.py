@@ -46,7 +46,7 @@ TABLES: dict[str, str] = {
     "users": (
         "name {text} PRIMARY KEY, display_name {text}, role {text} NOT NULL, counties {text}, "
         "password_hash {text}, disabled {bool} NOT NULL, created_at {ts}, "
-        "password_changed_at {ts}"
+        "password_changed_at {ts}, lang {text}"  # lang: the language the user chose (zh / en)
     ),
     "change_cells": (
         "z {int} NOT NULL, gx {int} NOT NULL, gy {int} NOT NULL, batch_id {int} NOT NULL, "
