@@ -629,15 +629,24 @@ function(feature, layer) {
     return fg
 
 
+EXCLUDED_COLOR = "#d7191c"  # a track's implausible stretch (property ``x``): red and dashed, left out of its length
+
+
 def line_layer(fc: dict, key: str = "patrol") -> folium.FeatureGroup:
+    """Lines (patrol tracks) with a text tooltip; a feature with ``x`` is an implausible stretch of
+    a track, drawn red and dashed (the dashes, not only the colour, say so)."""
     js = """
 function(feature, layer) {
-  layer.setStyle({color: '%s', weight: 2, opacity: 0.8});
+  if (feature.properties.x) {
+    layer.setStyle({color: '%s', weight: 3, opacity: 0.9, dashArray: '6 6'});
+  } else {
+    layer.setStyle({color: '%s', weight: 2, opacity: 0.8});
+  }
   var el = document.createElement('span');
   el.textContent = String(feature.properties.n || '');
   layer.bindTooltip(el, {sticky: true});
 }
-""" % LAYER_COLORS[key]
+""" % (EXCLUDED_COLOR, LAYER_COLORS[key])
     fg = folium.FeatureGroup(name=key)
     folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
     return fg
@@ -726,7 +735,41 @@ def legend_html(lang: str, layers: list[str] = (), counts: dict | None = None, o
         items += (f"<span style='margin-left:10px;white-space:nowrap'><span style='display:inline-block;"
                   f"width:14px;height:4px;background:{colour};margin-right:4px;vertical-align:3px'></span>"
                   f"{safe_html(name)}</span>")
+        if key == "patrol":
+            items += excluded_legend(lang)
     return f"<div style='font-size:0.8rem;line-height:1.8'>{items}</div>"
+
+
+def excluded_legend(lang: str) -> str:
+    """The legend entry of a track's implausible stretch (our own text only)."""
+    text = "轨迹不可信段（红色虚线，不计入里程和覆盖）" if lang == "zh" else \
+        "implausible stretch of a track (dashed red, not counted)"
+    return (f"<span style='margin-left:10px;white-space:nowrap'><span style='display:inline-block;width:14px;"
+            f"height:0;border-top:3px dashed {EXCLUDED_COLOR};margin-right:4px;vertical-align:3px'></span>"
+            f"{safe_html(text)}</span>")
+
+
+def track_collection(frame, zoom: int, lang: str = "zh", label_col: str = "label") -> dict:
+    """Patrol tracks as a FeatureCollection for :func:`line_layer`: each track's trusted line,
+    then its implausible stretches (``flags["excluded"]``, geo.fieldwork.patrols) as features of
+    their own with ``x`` (drawn red and dashed)."""
+    from geo.fieldwork.patrols import excluded_lines, trusted_line
+
+    props = {"n": label_col, **({"id": "id"} if "id" in frame else {})}
+    if "flags" not in frame:
+        return feature_collection(frame, props, zoom)
+    trusted = [trusted_line(g, f) or g for g, f in zip(frame.geometry.values, frame["flags"])]
+    fc = feature_collection(frame.set_geometry(type(frame.geometry)(trusted, index=frame.index, crs=frame.crs)),
+                            props, zoom)
+    extra = []
+    zh = lang == "zh"
+    for geom, flags, lab in zip(frame.geometry.values, frame["flags"], frame[label_col]):
+        for line in excluded_lines(geom, flags):
+            extra.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(simplify_for_zoom(
+                np.array([line], dtype=object), zoom)[0])),
+                "properties": {"x": 1, "n": f"{lab or ''} · {'不可信段，不计入里程和覆盖' if zh else 'implausible'}"}})
+    fc["features"] += extra
+    return fc
 
 
 def imagery_layer(png: bytes, bounds, name: str) -> folium.FeatureGroup:
