@@ -232,6 +232,24 @@ def trusted_line(geom, flags):
     return lines[0] if len(lines) == 1 else shapely.MultiLineString(lines)
 
 
+def track_details(geom, flags) -> dict:
+    """What a stored track's details show of its implausible stretches: ``{"excluded": how many,
+    "excluded_km": their length, "trusted_km": the length counted, "reasons": why the track as a
+    whole is not trusted}``."""
+    lines = excluded_lines(geom, flags)
+    trusted = trusted_line(geom, flags)
+    if isinstance(flags, str):
+        try:
+            flags = json.loads(flags)
+        except ValueError:
+            flags = {}
+    reasons = list((flags or {}).get("implausible") or []) if isinstance(flags, dict) else []
+    km = float(C.lengths_km(np.array(lines, dtype=object)).sum()) if lines else 0.0
+    trusted_km = float(C.lengths_km(np.array([trusted], dtype=object)).sum()) if trusted is not None else 0.0
+    return {"excluded": len(lines), "excluded_km": round(km, 3), "trusted_km": round(trusted_km, 3),
+            "reasons": reasons}
+
+
 def excluded_lines(geom, flags) -> list:
     """The implausible stretches of a stored track as lines, for the map (drawn apart)."""
     if geom is None:
@@ -412,7 +430,7 @@ def batch_name(patroller: str | None, period: tuple | None, level: str | None = 
 
 def import_files(store, files: list[tuple[str, bytes]], *, batch: str | None = None, actor: str, access=None,
                  actor_level: str | None = None, patroller: str | None = None, period: tuple | None = None,
-                 dry_run: bool = False, settings=None):
+                 dry_run: bool = False, settings=None, need_person: bool = False):
     """Read every file's tracks and store them as one patrol batch through the upload path.
     Returns the ingest report.
 
@@ -426,7 +444,8 @@ def import_files(store, files: list[tuple[str, bytes]], *, batch: str | None = N
     IngestError
         No file holds a track of two points or more; nothing to store (as any upload).
     ValidationError
-        An unknown level, or a period that ends before it starts.
+        An unknown level, or a period that ends before it starts; ``need_person`` (the page's
+        form) and no patroller named while a file does not say who patrolled.
     """
     level = check_level(actor_level)
     patroller = (patroller or "").strip() or None
@@ -440,6 +459,11 @@ def import_files(store, files: list[tuple[str, bytes]], *, batch: str | None = N
     tracks = [t for t in tracks if len(t.coords) >= 2]
     if not tracks:
         raise IngestError("no track with at least two points", "没有包含至少两个点的轨迹，未导入任何数据")
+    if need_person and patroller is None:
+        unnamed = sorted({t.source for t in tracks if not (t.person or "").strip()})
+        if unnamed:
+            raise ValidationError("name the patroller: the files do not say who patrolled",
+                                  f"请填写巡护人员：文件“{'、'.join(unnamed)[:200]}”未注明巡护人", field="actor")
     batch = (batch or "").strip() or batch_name(patroller, period, level)
     opts = Options(layer="patrol", batch=batch, source=SOURCE, purpose="official")
     report = prepare((f"{batch}.gpx", to_gpx(tracks)), opts, store)
