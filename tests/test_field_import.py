@@ -165,3 +165,5 @@ def test_the_zone_check_shows_only_the_persons_counties(demo_store):
     one = sorted(codes)[0]
     mine = Z.check_counties(demo_store, {one})
     assert mine["gaps"] and {p["county_code"] for p in mine["gaps"]} == {one}
+    names = {p["county"] for p in every["gaps"]}
+    assert "突泉县" in names and not any(str(n).isdigit() for n in names)  # named, not coded

@@ -73,6 +73,8 @@ def test_the_zone_check_is_for_data_staff_and_coverage_for_every_role(monkeypatc
     assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert "缺口" in labels and "重叠" in labels
+    table = at.dataframe[0].value
+    assert "突泉县" in set(table["旗县"]) and "152224" not in set(table["旗县"])
     at = run_app(monkeypatch, demo_path, "views/field.py", "zh", user=INSPECTOR)
     at.session_state["field_layer"] = "zones"
     at.run()

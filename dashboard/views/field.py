@@ -154,7 +154,7 @@ def zone_check() -> None:
     for key in ("gaps", "overlaps", "outside_parent"):
         for p in problems[key]:
             names = p.get("names") or ([p["name"]] if p.get("name") else [])
-            rows.append({"kind": key, "county": label("county", p.get("county_code")) if p.get("county_code") else "",
+            rows.append({"kind": key, "county": p.get("county") or p.get("county_code") or "",
                          "level": label("level", p.get("level")), "zones": "、".join(str(n) for n in names if n),
                          "area_mu": p["area_mu"], "geometry": p["geometry"]})
     if not rows:

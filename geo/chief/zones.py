@@ -104,9 +104,15 @@ def check(store, county_code: str | None = None, zones: gpd.GeoDataFrame | None 
 
 
 def check_counties(store, counties=None) -> dict:
-    """:func:`check` for the counties a person sees (``None``: all): what the zone-check page
-    shows and ``python -m geo zones check`` prints for one county."""
+    """:func:`check` for the counties a person sees (``None``: all), each problem with its
+    county's name (``county``): what the zone-check page shows."""
     problems = check(store)
+    raw, _ = unwrap(store)
+    admin = raw.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
+    names = {str(c): n for c, n in zip(admin["code"], admin["name"])}
+    for items in problems.values():
+        for p in items:  # the county's name, as the page and the JSON say it
+            p["county"] = names.get(str(p.get("county_code")))
     if counties is None:
         return problems
     keep = {str(c) for c in counties}
