@@ -89,6 +89,12 @@ def test_staff_uploads_a_gbk_zip_sees_the_report_and_commits_once(dashboard, pag
     page.get_by_label("批次名称").fill("2024年第9期")
     page.get_by_label("批次名称").press("Enter")
     wait_idle(page)
+    # neither the source nor what the batch counts as is assumed: until both are chosen, the
+    # button waits and the page names them
+    assert page.get_by_role("button", name="导入 3 个要素").is_disabled()
+    assert page.get_by_text("请先选择来源和批次性质再导入").count() == 1
+    pick(page, "来源", "国家森林督查")
+    pick(page, "批次性质", "正式")
     page.get_by_role("button", name="导入 3 个要素").click()
     wait_idle(page)
     page.get_by_text("已导入批次").wait_for(timeout=60_000)

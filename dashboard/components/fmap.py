@@ -30,6 +30,7 @@ from jinja2 import Template
 
 from geo.change import mapview as mv
 from geo.declare import registry as S
+from geo.fieldwork.patrols import excluded_lines, trusted_line
 
 # branca wraps what each folium element renders (its JavaScript, with the GeoJSON data inside) in
 # a new ``Element(text)``, which compiles that text again as a Jinja template. Two consequences:
@@ -629,15 +630,71 @@ function(feature, layer) {
     return fg
 
 
-def line_layer(fc: dict, key: str = "patrol") -> folium.FeatureGroup:
+PROBLEM_COLORS = {"gaps": "#ff7f00", "overlaps": "#e31a1c", "outside_parent": "#6a3d9a"}  # the zone check's
+
+
+def problem_layer(fc: dict, key: str) -> folium.FeatureGroup:
+    """A kind of the zone check's problems (gaps, overlaps, parts outside the parent zone): filled
+    in its colour, with a text tooltip ``n``."""
+    colour = PROBLEM_COLORS[key]
     js = """
 function(feature, layer) {
-  layer.setStyle({color: '%s', weight: 2, opacity: 0.8});
+  layer.setStyle({color: '%s', weight: 2, fill: true, fillColor: '%s', fillOpacity: 0.45});
   var el = document.createElement('span');
   el.textContent = String(feature.properties.n || '');
   layer.bindTooltip(el, {sticky: true});
 }
-""" % LAYER_COLORS[key]
+""" % (colour, colour)
+    fg = folium.FeatureGroup(name=key)
+    folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
+    return fg
+
+
+def problem_legend(lang: str) -> str:
+    """The zone check map's legend (our own words)."""
+    names = {"gaps": ("缺口", "Gap"), "overlaps": ("重叠", "Overlap"), "outside_parent": ("超出上级", "Outside parent")}
+    items = "".join(
+        f"<span style='margin-right:14px;white-space:nowrap'><span style='display:inline-block;width:14px;height:10px;"
+        f"background:{c};opacity:0.7;margin-right:4px'></span>{safe_html(names[k][0 if lang == 'zh' else 1])}</span>"
+        for k, c in PROBLEM_COLORS.items())
+    return f"<div style='font-size:0.8rem;line-height:1.8'>{items}</div>"
+
+
+def share_layer(fc: dict) -> folium.FeatureGroup:
+    """Zones filled by their patrol coverage ``v`` (0–1: pale to dark green), tooltip ``n``."""
+    js = """
+function(feature, layer) {
+  var v = Number(feature.properties.v || 0);
+  var c = v >= 0.8 ? '#006d2c' : v >= 0.5 ? '#31a354' : v >= 0.2 ? '#a1d99b' : v > 0 ? '#e5f5e0' : '#f7f7f7';
+  layer.setStyle({color: '#555555', weight: 1, fill: true, fillColor: c, fillOpacity: 0.6});
+  var el = document.createElement('span');
+  el.textContent = String(feature.properties.n || '');
+  layer.bindTooltip(el, {sticky: true});
+}
+"""
+    fg = folium.FeatureGroup(name="coverage")
+    folium.GeoJson(fc, name="coverage", on_each_feature=JsCode(js)).add_to(fg)
+    return fg
+
+
+EXCLUDED_COLOR = "#d7191c"  # a track's implausible stretch (property ``x``): red and dashed, left out of its length
+
+
+def line_layer(fc: dict, key: str = "patrol") -> folium.FeatureGroup:
+    """Lines (patrol tracks) with a text tooltip; a feature with ``x`` is an implausible stretch of
+    a track, drawn red and dashed (the dashes, not only the colour, say so)."""
+    js = """
+function(feature, layer) {
+  if (feature.properties.x) {
+    layer.setStyle({color: '%s', weight: 3, opacity: 0.9, dashArray: '6 6'});
+  } else {
+    layer.setStyle({color: '%s', weight: 2, opacity: 0.8});
+  }
+  var el = document.createElement('span');
+  el.textContent = String(feature.properties.n || '');
+  layer.bindTooltip(el, {sticky: true});
+}
+""" % (EXCLUDED_COLOR, LAYER_COLORS[key])
     fg = folium.FeatureGroup(name=key)
     folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
     return fg
@@ -726,7 +783,39 @@ def legend_html(lang: str, layers: list[str] = (), counts: dict | None = None, o
         items += (f"<span style='margin-left:10px;white-space:nowrap'><span style='display:inline-block;"
                   f"width:14px;height:4px;background:{colour};margin-right:4px;vertical-align:3px'></span>"
                   f"{safe_html(name)}</span>")
+        if key == "patrol":
+            items += excluded_legend(lang)
     return f"<div style='font-size:0.8rem;line-height:1.8'>{items}</div>"
+
+
+def excluded_legend(lang: str) -> str:
+    """The legend entry of a track's implausible stretch (our own text only)."""
+    text = "轨迹不可信段（红色虚线，不计入里程和覆盖）" if lang == "zh" else \
+        "implausible stretch of a track (dashed red, not counted)"
+    return (f"<span style='margin-left:10px;white-space:nowrap'><span style='display:inline-block;width:14px;"
+            f"height:0;border-top:3px dashed {EXCLUDED_COLOR};margin-right:4px;vertical-align:3px'></span>"
+            f"{safe_html(text)}</span>")
+
+
+def track_collection(frame, zoom: int, lang: str = "zh", label_col: str = "label") -> dict:
+    """Patrol tracks as a FeatureCollection for :func:`line_layer`: each track's trusted line,
+    then its implausible stretches (``flags["excluded"]``, geo.fieldwork.patrols) as features of
+    their own with ``x`` (drawn red and dashed)."""
+    props = {"n": label_col, **({"id": "id"} if "id" in frame else {})}
+    if "flags" not in frame:
+        return feature_collection(frame, props, zoom)
+    trusted = [trusted_line(g, f) or g for g, f in zip(frame.geometry.values, frame["flags"])]
+    fc = feature_collection(frame.set_geometry(type(frame.geometry)(trusted, index=frame.index, crs=frame.crs)),
+                            props, zoom)
+    extra = []
+    zh = lang == "zh"
+    for geom, flags, lab in zip(frame.geometry.values, frame["flags"], frame[label_col]):
+        for line in excluded_lines(geom, flags):
+            extra.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(simplify_for_zoom(
+                np.array([line], dtype=object), zoom)[0])),
+                "properties": {"x": 1, "n": f"{lab or ''} · {'不可信段，不计入里程和覆盖' if zh else 'implausible'}"}})
+    fc["features"] += extra
+    return fc
 
 
 def imagery_layer(png: bytes, bounds, name: str) -> folium.FeatureGroup:

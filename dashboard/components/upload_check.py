@@ -68,11 +68,26 @@ def refusal(report: I.Report) -> GeoError | None:
     return named(err, report.loaded.file_name) if err is not None else None
 
 
-def commit(report: I.Report, store, *, actor: str, access, opts: I.Options) -> tuple[int | None, GeoError | None]:
-    """Store the checked batch: ``(batch id, None)``, or ``(None, the refusal)``."""
+def missing(opts: I.Options) -> GeoError | None:
+    """What the person has still to choose before the batch can be stored (its source and what
+    it counts as: the form assumes neither), as the refusal to show; None when both are chosen."""
+    try:
+        I.check_declared(opts)
+    except GeoError as err:
+        return err
+    return None
+
+
+def commit(report: I.Report, store, *, actor: str, access, opts: I.Options,
+           accept_outside: int | None = None) -> tuple[int | None, GeoError | None]:
+    """Store the checked batch: ``(batch id, None)``, or ``(None, the refusal)``. The page's
+    rules first: source and purpose chosen (:func:`geo.ingest.check_declared`); rows outside the
+    jurisdiction in an official batch confirmed by their number (``accept_outside``)."""
     name = report.loaded.file_name
     try:
-        return I.commit(report, store, actor=actor, access=access, options=opts), None
+        I.check_declared(opts)
+        return I.commit(report, store, actor=actor, access=access, options=opts,
+                        accept_outside=accept_outside), None
     except GeoError as err:
         return None, named(err, name)
     except Exception as ex:  # noqa: BLE001 - see check()

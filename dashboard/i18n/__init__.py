@@ -9,6 +9,7 @@ from __future__ import annotations
 from dashboard.i18n import (
     strings,
     strings_accounts,
+    strings_field,
     strings_imagery,
     strings_review,
     strings_shell,
@@ -27,6 +28,7 @@ PARTS = (
     strings_review,
     strings_shell,
     strings_accounts,
+    strings_field,
 )
 STRINGS: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.STRINGS.items()}
 

@@ -28,7 +28,8 @@ from geo.core.crs import crs_label
 from geo.ingest.archive import Limits
 from geo.core.timeutil import today_local
 
-LAYERS = ["change", "occupation", "restoration", "zone", "signboard", "patrol"]
+# patrol tracks have their own form (views/field.py, 巡护轨迹: patroller, level, period), not a batch's fields
+LAYERS = ["change", "occupation", "restoration", "zone", "signboard"]
 ENCODINGS = ["", "GB18030", "UTF-8", "BIG5", "SHIFT_JIS", "CP949", "CP1252"]
 CRS_CODES = [4490, 4326, *range(4534, 4555), *range(4513, 4534), *range(4491, 4512), 4610, 4214]
 MAP_CAP = 2000
@@ -62,6 +63,7 @@ def county_outlines(url: str) -> dict:
 
 
 def known_sources() -> list[str]:
+    """The sources offered (those remembered first); none is pre-selected: the person chooses."""
     names = list(store.table("field_profiles")["source"].dropna().unique())
     b = store.batches()
     if len(b):
@@ -69,7 +71,7 @@ def known_sources() -> list[str]:
     for default in ("国家森林督查", "草原变化图斑", "自治区", "盟市", "自动检测"):
         if default not in names:
             names.append(default)
-    return names
+    return [n for n in names if n != "巡护轨迹导入"]  # (the patrol form's own source)
 
 
 def layer_name(key: str) -> str:
@@ -81,7 +83,7 @@ st.subheader(t("up.batch"))
 c1, c2, c3 = st.columns([1, 1, 1])
 layer = c1.selectbox(t("up.layer"), LAYERS, key="up_layer", format_func=layer_name, placeholder=t("common.choose"))
 name = c2.text_input(t("up.name"), key="up_name", placeholder=t("up.name_ph"))
-source = c3.selectbox(t("up.source"), known_sources(), key="up_source", accept_new_options=True,
+source = c3.selectbox(t("up.source"), known_sources(), index=None, key="up_source", accept_new_options=True,
                       help=t("up.source_help"), placeholder=t("up.source_ph"))
 c1, c2, c3, c4 = st.columns(4)
 kind = None
@@ -94,11 +96,14 @@ verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", hel
                        format="YYYY-MM-DD")
 rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"),
                         format="YYYY-MM-DD")
-# what the batch counts as: only official batches count in the figures and reports (geo.engine.official)
-by_source = official.default_purpose(source)
-purpose = st.columns(4)[0].selectbox(
-    t("batch.purpose"), list(official.PURPOSES), index=official.PURPOSES.index(by_source),
-    key=f"up_purpose_{by_source}", format_func=lambda p: official.label(p, cur_lang), help=t("batch.purpose_help"))
+# what the batch counts as: only official batches count in the figures and reports (geo.engine.official);
+# chosen by the person, never assumed (a real batch left as a candidate is silently not counted)
+p1, p2 = st.columns([1, 3])
+purpose = p1.selectbox(
+    t("batch.purpose"), list(official.PURPOSES), index=None, key="up_purpose", placeholder=t("common.choose"),
+    format_func=lambda p: official.label(p, cur_lang), help=t("batch.purpose_help"))
+if source and purpose and official.default_purpose(source) != purpose and purpose in ("official", "candidate"):
+    p2.caption(t("up.purpose_hint_official" if purpose == "official" else "up.purpose_hint_counted"))
 
 limits = Limits.from_settings(settings())
 nonce = st.session_state.setdefault("up_nonce", 0)
@@ -120,6 +125,9 @@ opts = I.Options(layer=layer, batch=name, source=(source or "").strip() or None,
                  crs=crs or None, gcj02=gcj02, source_layer=src_layer, mapping=overrides, purpose=purpose)
 
 checked = U.Checked()
+if any(f.name.lower().endswith(".gpx") for f in files or []):
+    st.info(t("up.gpx_elsewhere"))
+    st.stop()
 if files:
     checked = U.check([(f.name, f.getvalue()) for f in files], opts, store, limits, digest, st.session_state,
                       on_work=lambda: st.spinner(t("up.checking")))
@@ -281,14 +289,28 @@ else:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="up_download")
 
-# one button stores it all
+# one button stores it all, once the person has said what the batch is
+undeclared = U.missing(opts)
+if undeclared is not None:
+    st.warning(undeclared.message(cur_lang), icon=":material/rule:")
+# rows outside every county in an official batch: stored only when confirmed by their number
+# (geo.ingest.check_outside), since the figures will not count them
+accept_outside = None
+outside_open = report.outside > 0 and undeclared is None and I.effective_purpose(opts) == "official"
+if outside_open:
+    n_out = report.outside
+    st.warning(t("up.outside_warn", n=n_out), icon=":material/wrong_location:")
+    if st.checkbox(t("up.outside_confirm", n=n_out), key=f"up_outside_{lo.sha256[:10]}_{n_out}"):
+        accept_outside = n_out
 if not (name or "").strip():
     st.caption(t("up.name_needed"))
 clicked = st.button(t("up.commit", n=f"{report.to_store:,}"), type="primary", key="up_commit",
-                    disabled=report.to_store == 0 or not (name or "").strip())
+                    disabled=report.to_store == 0 or not (name or "").strip() or undeclared is not None
+                    or (outside_open and accept_outside is None))
 if clicked:
     with st.spinner(t("up.checking")):
-        bid, err = U.commit(report, store, actor=access.user, access=access, opts=opts)
+        bid, err = U.commit(report, store, actor=access.user, access=access, opts=opts,
+                            accept_outside=accept_outside)
     if err is not None:
         show_error(err)
     else:

@@ -70,6 +70,7 @@ def check(store, county_code: str | None = None, zones: gpd.GeoDataFrame | None 
         mu = float(_mu([part])[0]) if not part.is_empty else 0.0
         if mu > TOLERANCE_MU:
             out["outside_parent"].append({"zone_id": rec.get("id"), "name": rec.get("name"), "level": rec.get("level"),
+                                          "county_code": rec.get("county_code"),
                                           "area_mu": round(mu, 2), "geometry": part})
     # 2. gaps: county land no zone of a level covers; 3. overlaps between zones of one level
     counties = raw.read_layer("admin", where={"level": "county", **({"code": county_code} if county_code else {})},
@@ -100,6 +101,22 @@ def check(store, county_code: str | None = None, zones: gpd.GeoDataFrame | None 
                                             "names": [names[i], names[j]], "area_mu": round(mu, 2),
                                             "geometry": inter})
     return out
+
+
+def check_counties(store, counties=None) -> dict:
+    """:func:`check` for the counties a person sees (``None``: all), each problem with its
+    county's name (``county``): what the zone-check page shows."""
+    problems = check(store)
+    raw, _ = unwrap(store)
+    admin = raw.read_layer("admin", where={"level": "county"}, columns=["code", "name"], geometry=False)
+    names = {str(c): n for c, n in zip(admin["code"], admin["name"])}
+    for items in problems.values():
+        for p in items:  # the county's name, as the page and the JSON say it
+            p["county"] = names.get(str(p.get("county_code")))
+    if counties is None:
+        return problems
+    keep = {str(c) for c in counties}
+    return {k: [p for p in v if str(p.get("county_code")) in keep] for k, v in problems.items()}
 
 
 def summary(problems: dict) -> dict:

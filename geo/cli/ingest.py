@@ -81,7 +81,7 @@ def run_cli(args, settings) -> int:
             # who stores it: an account allowed to upload (staff, administrators), or --system for
             # an administrator on the server (geo.access.actors); a check (--dry-run) needs neither
             store, access, actor = resolve(store, args.actor, args.system)
-            commit(report, store, actor=actor, access=access)
+            commit(report, store, actor=actor, access=access, accept_outside=args.accept_outside)
         summary = report.summary(lang, dry_run=bool(args.dry_run))
         if args.json:
             print(json.dumps(summary, ensure_ascii=False, default=str))

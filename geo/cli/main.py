@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issued-on", help="batch issue date")
     p.add_argument("--verify-deadline", help="batch verification deadline")
     p.add_argument("--rectify-deadline", help="batch rectification deadline")
+    p.add_argument("--accept-outside", type=int, metavar="N",
+                   help="an official batch with N features outside every county of the jurisdiction is stored only "
+                        "with this confirmation (N: their number, as the check reports); they are not counted")
     _writer(p, "; without --actor the change is recorded as the system operator")
     purpose = p.add_mutually_exclusive_group()
     purpose.add_argument("--purpose", choices=["official", "candidate", "test", "demo"],

@@ -1,4 +1,8 @@
-"""``python -m geo patrol import|coverage|people``: ranger and chief patrol tracks."""
+"""``python -m geo patrol import|coverage|people``: ranger and chief patrol tracks.
+
+``import`` takes the same choices as the patrol page's form: who patrolled (``--patroller``), at
+what level (``--level``) and over which period (``--from``/``--to``: a track started outside it is
+listed as a hint); the batch is named after them unless ``--batch`` names it."""
 
 from __future__ import annotations
 
@@ -18,10 +22,12 @@ def add_parsers(sub, common, writer, reader) -> None:
     common(p)
     writer(p)
     p.add_argument("files", nargs="*", help="import: GPX, KML, CSV files or zips")
-    p.add_argument("--batch", help="import: batch name")
-    p.add_argument("--level", help="import: the patrollers' level (ranger, village_chief, …); coverage: zone level")
-    p.add_argument("--from", dest="start", help="coverage/people: first day (YYYY-MM-DD)")
-    p.add_argument("--to", dest="end", help="coverage/people: last day")
+    p.add_argument("--batch", help="import: batch name (default: patroller, level and period)")
+    p.add_argument("--patroller", help="import: who patrolled (巡护人); default: the person the file names, else the track's name")
+    p.add_argument("--level", help="import: the patroller's level (ranger, village_chief, township_chief, banner_chief, "
+                                   "league_chief); coverage: zone level (village, township, banner, grid)")
+    p.add_argument("--from", dest="start", help="import: the period's first day; coverage/people: first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="end", help="import: the period's last day; coverage/people: last day")
     p.add_argument("--county", action="append")
     p.add_argument("--dry-run", action="store_true")
 
@@ -30,16 +36,19 @@ def run(args, settings, store, access, actor):
     if args.command != "patrol":
         return None
     if args.action == "import":
-        if not args.files or not args.batch:
-            raise ValidationError("import needs files and --batch", "导入轨迹需要文件和 --batch 批次名称")
+        if not args.files:
+            raise ValidationError("import needs GPX, KML or CSV files", "导入轨迹需要 GPX、KML 或 CSV 文件")
+        if bool(args.start) != bool(args.end):
+            raise ValidationError("give the period with both --from and --to", "巡护期间需要同时给出 --from 和 --to")
         files = []
         for f in args.files:
             try:
                 files.append((Path(f).name, Path(f).read_bytes()))
             except OSError:
                 raise IngestError(f"cannot read {f}", f"无法读取文件“{Path(f).name}”") from None
+        period = (as_date(args.start), as_date(args.end)) if args.start else None
         report = import_files(store, files, batch=args.batch, actor=actor, access=access, actor_level=args.level,
-                              dry_run=args.dry_run)
+                              patroller=args.patroller, period=period, dry_run=args.dry_run)
         emit(report.summary(settings.lang, dry_run=args.dry_run), True)
         return 0
     end = as_date(args.end) if args.end else today_local()

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from geo.core import crs as C
-from geo.core.errors import IngestError
+from geo.core.errors import IngestError, ValidationError
 from geo.store.visits import VISIT_METRES
 from geo.core.config import load_settings
 from geo.ingest.archive import Limits, inspect_zip, read_member
@@ -64,47 +64,208 @@ def _metres(coords: np.ndarray) -> np.ndarray:
     return np.asarray(shapely.get_coordinates(out))
 
 
+LOOK_AHEAD = 5  # points a GPS jump may last and the track still come back to where it was
+
+
+def _seconds(times, n: int) -> np.ndarray | None:
+    """Seconds since the first point for each of ``n`` points, or None when the times are missing,
+    unreadable or not one per point."""
+    ts = pd.to_datetime(pd.Series(list(times or [])), errors="coerce", utc=True)
+    if len(ts) != n or n < 2 or not ts.notna().all():
+        return None
+    return (ts - ts.iloc[0]).dt.total_seconds().to_numpy(dtype="float64")  # (whatever the datetime unit)
+
+
+def _trusted_parts(xy: np.ndarray, secs: np.ndarray, max_kmh: float) -> list[list[int]]:
+    """The track's trusted points, as runs of point indices. Walking from the first point, a point
+    that could not have been reached from the last trusted one at ``max_kmh`` is off: when the
+    track comes back within :data:`LOOK_AHEAD` points (a GPS jump) the off points are skipped and
+    the run goes on; otherwise the track really moved (driven, or a gap) and a new run starts."""
+
+    def fast(a: int, b: int) -> bool:
+        d = float(np.hypot(*(xy[b] - xy[a])))
+        dt = secs[b] - secs[a]
+        return d > 50 if dt <= 0 else d / dt * 3.6 > max_kmh
+
+    parts = [[0]]
+    k, n = 1, len(xy)
+    while k < n:
+        last = parts[-1][-1]
+        if not fast(last, k):
+            parts[-1].append(k)
+            k += 1
+            continue
+        back = next((j for j in range(k + 1, min(n, k + 1 + LOOK_AHEAD)) if not fast(last, j)), None)
+        if back is not None:
+            k = back  # (k … back-1 skipped: a jump and back)
+        else:
+            parts.append([k])
+            k += 1
+    return parts
+
+
+def _excluded(parts: list[list[int]]) -> list[list[int]]:
+    """The stretches left out, as ``[first, last, bridged]``: from a trusted point, over the points
+    skipped (a jump and back: ``bridged`` 1, the track goes on straight from ``first`` to
+    ``last``) or the move between two runs (``bridged`` 0: the track breaks there), to the next
+    trusted point."""
+    spans = []
+    for part in parts:
+        spans += [[a, b, 1] for a, b in zip(part[:-1], part[1:]) if b > a + 1]
+    spans += [[a[-1], b[0], 0] for a, b in zip(parts[:-1], parts[1:])]
+    spans.sort()
+    merged: list[list[int]] = []
+    for a, b, bridged in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+            merged[-1][2] = min(merged[-1][2], bridged)
+        else:
+            merged.append([a, b, bridged])
+    return merged
+
+
+def _length_m(xy: np.ndarray, idx: list[int]) -> float:
+    pts = xy[idx]
+    return float(np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1])).sum()) if len(idx) > 1 else 0.0
+
+
 def assess(coords, times, rule: Rule | None = None, area=None) -> dict:
-    """``{"plausible", "reasons", "max_kmh", "max_gap_min", "outside_share"}`` for one track
-    (lon/lat ``coords`` and the ``times`` of its points, UTC text or datetimes; either may be
-    missing). ``area``: the jurisdiction (a polygon) to count points outside of."""
+    """One track judged (lon/lat ``coords`` and the ``times`` of its points, UTC text or
+    datetimes; either may be missing; ``area``: the jurisdiction, a polygon, to count points
+    outside of). Returns
+
+    * ``plausible`` — the track as a whole (None: nothing to judge by). It is not when recording
+      stopped longer than allowed, its times run backwards, too many points lie outside the
+      jurisdiction, or most of its time is spent in implausible stretches;
+    * ``reasons`` — why not, in Chinese;
+    * ``excluded`` — the implausible stretches (``[first, last, bridged]``, point indices; see
+      :func:`_excluded`): a GPS jump, or a move faster than the top speed. They are kept out of
+      the track's length and coverage (:func:`trusted_line`) and drawn apart on the map
+      (:func:`excluded_lines`); the rest of the track stays trusted. ``notes`` says so;
+    * ``trusted_km`` (None without times: the whole line), ``excluded_km``, ``excluded_kmh``
+      (the top speed in them), ``max_kmh``, ``max_gap_min``, ``outside_share``.
+    """
     rule = _rule(rule)
     coords = np.asarray(coords, dtype="float64").reshape(-1, 2)
     reasons: list[str] = []
-    out = {"plausible": None, "reasons": reasons, "max_kmh": None, "max_gap_min": None, "outside_share": None}
+    notes: list[str] = []
+    out = {"plausible": None, "reasons": reasons, "notes": notes, "excluded": [], "trusted_km": None,
+           "excluded_km": 0.0, "excluded_kmh": None, "max_kmh": None, "max_gap_min": None, "outside_share": None}
     if area is not None and len(coords):
         inside = shapely.contains_xy(area, coords[:, 0], coords[:, 1])
         out["outside_share"] = round(float(1 - inside.mean()), 3)
         if out["outside_share"] > rule.max_outside:
             reasons.append(f"{out['outside_share'] * 100:.0f}% 的轨迹点在辖区之外")
-    ts = pd.to_datetime(pd.Series(list(times or [])), errors="coerce", utc=True)
-    if len(ts) == len(coords) and len(coords) >= 2 and ts.notna().all():
-        secs = np.diff((ts - ts.iloc[0]).dt.total_seconds().to_numpy())  # (whatever the datetime unit)
+    secs = _seconds(times, len(coords))
+    if secs is not None:
+        steps = np.diff(secs)
         xy = _metres(coords)
         dist = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
         with np.errstate(divide="ignore", invalid="ignore"):
-            kmh = np.where(secs > 0, dist / secs * 3.6, np.where(dist > 50, np.inf, 0.0))
+            kmh = np.where(steps > 0, dist / steps * 3.6, np.where(dist > 50, np.inf, 0.0))
         out["max_kmh"] = round(float(np.nanmax(kmh)), 1) if len(kmh) else 0.0
-        out["max_gap_min"] = round(float(secs.max() / 60), 1) if len(secs) else 0.0
-        if out["max_kmh"] > rule.max_kmh:
-            reasons.append(f"相邻两点速度达 {out['max_kmh']:.0f} 公里/时（上限 {rule.max_kmh:.0f}）")
+        out["max_gap_min"] = round(float(steps.max() / 60), 1) if len(steps) else 0.0
         if out["max_gap_min"] > rule.max_gap_min:
             reasons.append(f"记录中断 {out['max_gap_min']:.0f} 分钟（上限 {rule.max_gap_min:.0f}）")
-        if (secs < 0).any():
+        if (steps < 0).any():
             reasons.append("轨迹点时间倒序")
+        parts = _trusted_parts(xy, secs, rule.max_kmh) if not (steps < 0).any() else [list(range(len(coords)))]
+        spans = _excluded(parts)
+        trusted_m = sum(_length_m(xy, p) for p in parts)
+        out["trusted_km"] = round(trusted_m / 1000.0, 3)
+        out["excluded"] = spans
+        if spans:
+            seg = np.zeros(len(kmh), dtype=bool)
+            for a, b, _ in spans:
+                seg[a:b] = True
+            fast = kmh[seg]
+            out["excluded_kmh"] = round(float(np.nanmax(fast)), 1) if np.isfinite(np.nanmax(fast)) else None
+            out["excluded_km"] = round(max(float(dist.sum()) - trusted_m, 0.0) / 1000.0, 3)
+            speed = (f"相邻两点速度达 {out['excluded_kmh']:.0f} 公里/时" if out["excluded_kmh"] is not None
+                     else "相邻两点时间相同却相距甚远")
+            notes.append(f"轨迹不可信段 {len(spans)} 处：{speed}（上限 {rule.max_kmh:.0f}），"
+                         f"已剔除 {out['excluded_km']:.2f} 公里，不计入里程和覆盖；其余轨迹可信")
+            total = secs[-1] - secs[0]
+            off = sum(secs[b] - secs[a] for a, b, _ in spans)
+            if trusted_m <= 0 or (total > 0 and off / total > 0.5):
+                reasons.append(f"大部分轨迹不可信（{speed}，上限 {rule.max_kmh:.0f}）")
     elif area is None:
         return out  # nothing to judge by
     out["plausible"] = not reasons
     return out
 
 
+def _spans(flags) -> list:
+    if isinstance(flags, str):
+        try:
+            flags = json.loads(flags)
+        except ValueError:
+            return []
+    spans = flags.get("excluded") if isinstance(flags, dict) else None
+    return [(int(x[0]), int(x[1]), bool(x[2]) if len(x) > 2 else False) for x in spans or [] if len(x) >= 2]
+
+
+def trusted_line(geom, flags):
+    """A stored track without its implausible stretches (``flags["excluded"]``, see
+    :func:`assess`): what its coverage and length count. A jump and back is bridged (the track
+    goes on straight between the trusted points around it); a move between two runs breaks it
+    into a MultiLineString. A track without such stretches is returned as it is."""
+    spans = _spans(flags)
+    if not spans or geom is None:
+        return geom
+    xy = shapely.get_coordinates(geom)
+    runs, cur, k = [], [], 0
+    for a, b, bridged in spans:
+        if a >= len(xy) or b >= len(xy):
+            break
+        cur += list(range(k, a + 1))
+        if bridged:
+            k = b
+        else:
+            runs.append(cur)
+            cur, k = [], b
+    cur += list(range(k, len(xy)))
+    runs.append(cur)
+    lines = [shapely.LineString(xy[r]) for r in runs if len(r) > 1]
+    if not lines:
+        return None
+    return lines[0] if len(lines) == 1 else shapely.MultiLineString(lines)
+
+
+def track_details(geom, flags) -> dict:
+    """What a stored track's details show of its implausible stretches: ``{"excluded": how many,
+    "excluded_km": their length, "trusted_km": the length counted, "reasons": why the track as a
+    whole is not trusted}``."""
+    lines = excluded_lines(geom, flags)
+    trusted = trusted_line(geom, flags)
+    if isinstance(flags, str):
+        try:
+            flags = json.loads(flags)
+        except ValueError:
+            flags = {}
+    reasons = list((flags or {}).get("implausible") or []) if isinstance(flags, dict) else []
+    km = float(C.lengths_km(np.array(lines, dtype=object)).sum()) if lines else 0.0
+    trusted_km = float(C.lengths_km(np.array([trusted], dtype=object)).sum()) if trusted is not None else 0.0
+    return {"excluded": len(lines), "excluded_km": round(km, 3), "trusted_km": round(trusted_km, 3),
+            "reasons": reasons}
+
+
+def excluded_lines(geom, flags) -> list:
+    """The implausible stretches of a stored track as lines, for the map (drawn apart)."""
+    if geom is None:
+        return []
+    xy = shapely.get_coordinates(geom)
+    return [shapely.LineString(xy[a:b + 1]) for a, b, _ in _spans(flags) if b < len(xy) and b > a]
+
+
 # ------------------------------------------------------------------------------ reading
 @dataclass
 class Track:
-    name: str | None
+    name: str | None  # the track's title in the file (GPX/KML name), or its person (CSV)
     coords: np.ndarray
     times: list | None
     source: str
+    person: str | None = None  # who patrolled, when the file says (a CSV's 巡护人 column)
 
 
 def _gpx_tracks(data: bytes, source: str) -> list[Track]:
@@ -193,7 +354,8 @@ def _csv_tracks(data: bytes, source: str) -> list[Track]:
         times = [t.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") if pd.notna(t) else None for t in grp["_t"]] \
             if tm else None
         name = grp[who].iloc[0] if who else (str(key) if key is not None else None)
-        out.append(Track(name, grp[["_x", "_y"]].to_numpy(), times, source))
+        out.append(Track(name, grp[["_x", "_y"]].to_numpy(), times, source,
+                         person=str(grp[who].iloc[0]) if who and pd.notna(grp[who].iloc[0]) else None))
     return out
 
 
@@ -242,26 +404,96 @@ def to_gpx(tracks: list[Track]) -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
-def import_files(store, files: list[tuple[str, bytes]], *, batch: str, actor: str, access=None,
-                 actor_level: str | None = None, dry_run: bool = False, settings=None):
-    """Read every file's tracks and store them as one patrol batch through the upload path.
-    Returns the ingest report."""
+SOURCE = "巡护轨迹导入"  # the source of every batch of tracks
 
+
+def check_level(level: str | None) -> str | None:
+    """A patroller's level as a key of :data:`LEVEL_ZH` (its Chinese label accepted too)."""
+    if level is None or str(level).strip() == "":
+        return None
+    text = str(level).strip()
+    if text in LEVEL_ZH:
+        return text
+    for key, zh in LEVEL_ZH.items():
+        if zh == text:
+            return key
+    raise ValidationError(f"unknown patroller level '{text}'; one of {', '.join(LEVEL_ZH)}",
+                          f"巡护人身份“{text}”无效，可选：{'、'.join(LEVEL_ZH.values())}", field="actor_level")
+
+
+def batch_name(patroller: str | None, period: tuple | None, level: str | None = None) -> str:
+    """The batch's name when the person gives none: who, at what level, and the period."""
+    who = "、".join(x for x in ((patroller or "").strip(), LEVEL_ZH.get(level or "", "")) if x)
+    when = f"{period[0]:%Y-%m-%d}～{period[1]:%Y-%m-%d}" if period else ""
+    return " ".join(x for x in (who, when, "巡护轨迹") if x)
+
+
+def import_files(store, files: list[tuple[str, bytes]], *, batch: str | None = None, actor: str, access=None,
+                 actor_level: str | None = None, patroller: str | None = None, period: tuple | None = None,
+                 dry_run: bool = False, settings=None, need_person: bool = False):
+    """Read every file's tracks and store them as one patrol batch through the upload path.
+    Returns the ingest report.
+
+    ``patroller`` (巡护人) and ``actor_level`` (a key of :data:`LEVEL_ZH`) are kept on every
+    track; without a patroller, a track keeps the person its file names (a CSV's 巡护人), else its
+    title. ``period`` (first day, last day): a track started outside it is listed as a hint (a
+    wrong file or a wrong period). ``batch``: the batch's name (default: :func:`batch_name`).
+
+    Raises
+    ------
+    IngestError
+        No file holds a track of two points or more; nothing to store (as any upload).
+    ValidationError
+        An unknown level, or a period that ends before it starts; ``need_person`` (the page's
+        form) and no patroller named while a file does not say who patrolled.
+    """
+    level = check_level(actor_level)
+    patroller = (patroller or "").strip() or None
+    if period is not None:
+        period = (pd.Timestamp(period[0]).date(), pd.Timestamp(period[1]).date())
+        if period[1] < period[0]:
+            raise ValidationError("the period ends before it starts", "巡护期间的结束日期早于开始日期", field="period")
     tracks = []
     for name, data in files:
         tracks += read_tracks(name, data)
     tracks = [t for t in tracks if len(t.coords) >= 2]
     if not tracks:
         raise IngestError("no track with at least two points", "没有包含至少两个点的轨迹，未导入任何数据")
-    gpx = to_gpx(tracks)
-    opts = Options(layer="patrol", batch=batch, source="巡护轨迹导入")
-    report = prepare((f"{batch}.gpx", gpx), opts, store)
-    names = [t.name for t in tracks]
-    if "actor" not in report.features or report.features["actor"].isna().all():
-        report.features["actor"] = [names[i] if i < len(names) else None for i in range(len(report.features))]
-    if actor_level:
-        report.features["actor_level"] = actor_level
-    report.features["source_file"] = "；".join(sorted({t.source for t in tracks}))[:200]
+    if need_person and patroller is None:
+        unnamed = sorted({t.source for t in tracks if not (t.person or "").strip()})
+        if unnamed:
+            raise ValidationError("name the patroller: the files do not say who patrolled",
+                                  f"请填写巡护人员：文件“{'、'.join(unnamed)[:200]}”未注明巡护人", field="actor")
+    batch = (batch or "").strip() or batch_name(patroller, period, level)
+    opts = Options(layer="patrol", batch=batch, source=SOURCE, purpose="official")
+    report = prepare((f"{batch}.gpx", to_gpx(tracks)), opts, store)
+
+    def who(number) -> str | None:  # (feature k of the GPX written is tracks[k - 1])
+        t = tracks[int(number) - 1] if 0 < int(number) <= len(tracks) else None
+        return patroller or (t.person or t.name if t is not None else None)
+
+    def complete(frame):
+        frame = frame.copy()
+        frame["actor"] = [who(k) for k in frame["number"]]
+        frame["actor_level"] = level
+        frame["source_file"] = [tracks[int(k) - 1].source[:200] if 0 < int(k) <= len(tracks) else None
+                                for k in frame["number"]]
+        return frame
+
+    report.staged.update(complete)
+    if period is not None and len(report.staged):
+        lo, hi = period[0].isoformat(), (period[1] + dt.timedelta(days=1)).isoformat()
+        f = report.features
+        for k, start in zip(f["number"], f.get("started_at", pd.Series([None] * len(f)))):
+            if isinstance(start, str) and not (lo <= start < hi):
+                p = report.problems
+                hinted = bool(((p["feature"] == int(k)) & (p["level"] == "flag")).any()) if len(p) else False
+                report.problems.loc[len(report.problems)] = {
+                    "feature": int(k), "field": "started_at", "level": "flag",
+                    "zh": f"轨迹开始于 {start[:10]}，不在所填巡护期间（{period[0]}～{period[1]}）内，请核对文件或期间",
+                    "en": f"the track started on {start[:10]}, outside the period {period[0]} to {period[1]}",
+                    "label": who(k)}
+                report.counts["flagged"] += 0 if hinted else 1
     if not dry_run:
         commit(report, store, actor=actor, access=access, options=opts)
     return report
@@ -304,11 +536,15 @@ def coverage(store, start: dt.date, end: dt.date, *, level: str = "village", cou
         return pd.DataFrame(columns=["zone_id", "zone", "county", "cells", "visited", "share", "tracks", "km"]), \
             gpd.GeoDataFrame(columns=["zone_id", "share", "geometry"], geometry="geometry", crs=4490)
     b = full.total_bounds
-    tracks = store.read_layer("patrol", bbox=tuple(b), columns=["started_at", "length_km"])
+    tracks = store.read_layer("patrol", bbox=tuple(b), columns=["started_at", "length_km", "flags"])
     lo, hi = start.isoformat(), (end + dt.timedelta(days=1)).isoformat()
     if len(tracks):
         when = tracks["started_at"].astype(str)
         tracks = tracks[(when >= lo) & (when < hi)]
+    if len(tracks):  # what a track covers leaves out its implausible stretches (a GPS jump is not a visit)
+        trusted = [trusted_line(g, f) for g, f in zip(tracks.geometry.values, tracks["flags"])]
+        tracks = tracks.set_geometry(gpd.GeoSeries(trusted, index=tracks.index, crs=4490))
+        tracks = tracks[tracks.geometry.notna()]
     tree = shapely.STRtree(tracks.geometry.values) if len(tracks) else None
     for z in full.to_dict("records"):
         code, gk, boxes = _grid(z["geometry"], cell_m)

@@ -22,9 +22,10 @@ plausibility) are called through its declaration's hooks.
 from __future__ import annotations
 
 from geo.ingest.archive import Limits, Upload
-from geo.ingest.batch import Options, Report, check, commit, load_for, prepare
+from geo.ingest.batch import (Options, Report, check, check_declared, check_outside, commit, effective_purpose,
+                              load_for, prepare)
 from geo.ingest.fieldmap import mappable, parse_overrides, suggest
 from geo.ingest.read import Loaded, load
 
-__all__ = ["Limits", "Loaded", "Options", "Report", "Upload", "check", "commit", "load", "load_for",
-           "mappable", "parse_overrides", "prepare", "suggest"]
+__all__ = ["Limits", "Loaded", "Options", "Report", "Upload", "check", "check_declared", "check_outside", "commit",
+           "effective_purpose", "load", "load_for", "mappable", "parse_overrides", "prepare", "suggest"]

@@ -89,6 +89,7 @@ class Report:
     batches_seen: int
     duplicate_batches: dict = field(default_factory=dict)
     batch_id: int | None = None
+    outside: int = 0  # rows to store that lie outside every county of the store (not counted as official)
     _more_problems: list = field(default_factory=list, repr=False)  # later chunks', until _finish()
 
     @property
@@ -113,6 +114,7 @@ class Report:
             self._more_problems.append(part.problems)
         self.notes = self.notes + [n for n in part.notes if n not in self.notes]
         self.duplicate_batches.update(part.duplicate_batches)
+        self.outside += part.outside
         return self
 
     def _finish(self) -> "Report":
@@ -182,6 +184,7 @@ class Report:
             "duplicates": c["duplicates"],
             "flagged": c["flagged"],
             "repeats": c["repeats"],
+            "outside": self.outside,
             "encoding": lo.encoding.gdal if lo.encoding else None,
             "encoding_how": lo.encoding.how if lo.encoding else None,
             "crs": lo.crs.source_crs,
@@ -475,8 +478,6 @@ class _Check:
     """One check of a loaded upload: each step adds values (``out``), per-feature ``flags`` and
     ``problems``; :meth:`run` assembles the :class:`Report`."""
 
-    FLAG_KEYS = ("area_mismatch", "outside_counties", "county_mismatch", "repeat")
-
     def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame,
                  early: _Early | None = None, state: _FileState | None = None):
         self.lo, self.opts, self.store, self.counties = loaded, options, store, counties
@@ -681,10 +682,14 @@ class _Check:
                 label=self.labels[i])
 
     def tracks(self) -> None:
-        """Patrol tracks: length in its GK zone; start, end, duration and speed from GPX times."""
+        """Patrol tracks: judged by the register's one rule (geo.fieldwork.patrols: top speed
+        between points, gaps, points outside the jurisdiction), then the length in its GK zone
+        without the implausible stretches the rule found (a GPS jump is not walked), start, end,
+        duration and speed from the GPX times."""
         n, out = self.n, self.out
         length = np.full(n, np.nan)
         length[self.live] = C.lengths_km(self.geoms[self.live])
+        plausible = self.judge_tracks(length)
         out["length_km"] = pd.Series(np.round(length, 3))
         if self.lo.track_times:
             starts, ends, times_json = [None] * n, [None] * n, [None] * n
@@ -705,23 +710,38 @@ class _Check:
             with np.errstate(divide="ignore", invalid="ignore"):
                 kmh = np.where(hours > 0, length / hours, np.nan)
             out["mean_kmh"] = pd.Series(np.round(kmh, 2))
-        # one plausibility rule everywhere (geo.fieldwork.patrols): top speed between points, gaps, points
-        # outside the jurisdiction
+        if plausible is not None:
+            out["plausible"] = pd.Series(plausible, dtype=object)
+
+    def judge_tracks(self, length: np.ndarray) -> list | None:
+        """Each live track through the register's ``assess_track`` rule: its implausible stretches
+        (flag ``excluded``, a hint in the problem list) leave ``length``; a track implausible as a
+        whole is flagged ``implausible``. Returns the ``plausible`` column (None: no rule)."""
         rules = rules_of(S.layer(self.layer))
         assess = getattr(rules, "assess_track", None) if rules is not None else None
         if assess is None:
-            return
+            return None
+        n = self.n
         area = shapely.union_all(self.counties.geometry.values) if len(self.counties) else None
         times = self.lo.track_times or [None] * n
         plausible = [None] * n
         for i in self.live:
             res = assess(shapely.get_coordinates(self.geoms[i]), times[i] if i < len(times) else None, area=area)
             plausible[i] = res["plausible"]
+            if res.get("trusted_km") is not None:
+                length[i] = res["trusted_km"]
+            if res.get("excluded"):
+                self.flags[i]["excluded"] = res["excluded"]
+                for note in res.get("notes") or []:
+                    self.problems.add(self.numbers[i], "geometry", "flag", note,
+                                      f"{len(res['excluded'])} implausible stretch(es) of the track (up to "
+                                      f"{res.get('excluded_kmh') or '∞'} km/h) left out of its length and coverage",
+                                      label=self.labels[i])
             if res["reasons"]:
                 self.flags[i]["implausible"] = res["reasons"]
                 self.problems.add(self.numbers[i], "geometry", "flag", "轨迹不可信：" + "；".join(res["reasons"]),
                                   "implausible track", label=self.labels[i])
-        out["plausible"] = pd.Series(plausible, dtype=object)
+        return plausible
 
     def _duplicate(self, i, fid, bid, why_zh, why_en, field) -> None:
         self.duplicate[i] = True
@@ -826,18 +846,23 @@ class _Check:
             order = {lv: k for k, lv in enumerate(LEVELS)}
             pr = pr.sort_values(["feature", "level"], key=lambda s: s.map(order) if s.name == "level" else s,
                                 kind="stable").reset_index(drop=True)
+        # "有提示": the rows to store with at least one hint in the problem list (whatever its kind:
+        # an area mismatch, a place outside the counties, an implausible stretch of a track, …),
+        # so the figure and the list it sums up always agree
+        hinted = pr.loc[pr["level"] == "flag", "feature"].to_numpy(dtype="int64") if len(pr) else np.zeros(0, "int64")
         counts = {
             "read": n,
             "to_store": int(final.sum()),
             "repaired": int((self.lo.repaired & final).sum()),
             "rejected": int(self.lo.rejected.sum()),
             "duplicates": int((self.duplicate & self.keep).sum()),
-            "flagged": int(sum(1 for i in rows if flags[i] and any(k in flags[i] for k in self.FLAG_KEYS))),
+            "flagged": int(np.isin(self.numbers[rows], hinted).sum()),
             "repeats": int((self.repeat_of[rows] >= 0).sum()),
         }
         return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, staged=Staged(features), problems=pr,
                       counts=counts, notes=self.notes, batches_seen=self.batches_seen,
-                      duplicate_batches=self.dup_batches)
+                      duplicate_batches=self.dup_batches,
+                      outside=int(sum(1 for i in rows if flags[i].get("outside_counties"))))
 
 
 def _near(store, layer: str, geoms: np.ndarray, boxes: D.StoredBoxes | None = None):
@@ -848,19 +873,74 @@ def _near(store, layer: str, geoms: np.ndarray, boxes: D.StoredBoxes | None = No
 
 
 # ------------------------------------------------------------------------------ commit
-def commit(report: Report, store, *, actor: str, access=None, options: Options | None = None) -> int:
+DECLARED = {"source": ("the source", "来源"), "purpose": ("what the batch counts as (purpose)", "批次性质")}
+
+
+def check_declared(options: Options) -> None:
+    """The upload form's rule: the person chooses the batch's source and what it counts as
+    (official, candidate, test, demo) — nothing is assumed, since a real batch stored as a
+    candidate (or under the source 自动检测) is silently left out of every figure.
+
+    Raises
+    ------
+    IngestError
+        Either is missing (``missing`` names which).
+    """
+    missing = [k for k in DECLARED if not (getattr(options, k) or "").strip()]
+    if missing:
+        raise IngestError(
+            f"choose {' and '.join(DECLARED[k][0] for k in missing)} before storing the batch: they decide whether "
+            "it counts in the figures",
+            f"请先选择{'和'.join(DECLARED[k][1] for k in missing)}再导入：它们决定这批数据是否计入统计",
+            option="declare", missing=missing)
+
+
+def effective_purpose(options: Options) -> str:
+    """What a batch stored with ``options`` counts as (chosen, else by its source)."""
+    return options.purpose or official.default_purpose(options.source)
+
+
+def check_outside(report: Report, purpose: str, accept_outside: int | None) -> None:
+    """An official batch with rows outside every county of the jurisdiction is stored only when
+    the person confirms how many (``accept_outside``): those rows are stored but never counted in
+    the official figures (geo.engine.official), which must not happen unnoticed.
+
+    Raises
+    ------
+    IngestError
+        Not confirmed, or confirmed for another number of rows (``option="accept_outside"``,
+        ``outside`` = the number).
+    """
+    n = int(report.outside)
+    if not n or purpose != "official" or accept_outside == n:
+        return
+    said = (f" (you confirmed {accept_outside})" if accept_outside else "", f"（确认的是 {accept_outside} 个）" if accept_outside else "")
+    raise IngestError(
+        f"{n} feature(s) of this official batch lie outside every county of the jurisdiction{said[0]}: they would be "
+        f"stored but never counted in the figures, bulletins or ledgers. Confirm with --accept-outside {n}, or fix the "
+        "file (CRS, county) and check it again; nothing was written",
+        f"本批次有 {n} 个要素不在本辖区任何旗县范围内{said[1]}：作为正式批次导入后，它们不计入领导屏幕、通报和台账的统计。"
+        f"请确认导入这 {n} 个辖区外要素（命令行：--accept-outside {n}），或修改文件（坐标系、所属旗县）后重新检查；本次未写入任何数据",
+        option="accept_outside", outside=n)
+
+
+def commit(report: Report, store, *, actor: str, access=None, options: Options | None = None,
+           accept_outside: int | None = None) -> int:
     """Store a checked batch in one transaction; returns the new batch id.
 
     ``options`` may carry what was entered after the check (batch name, dates). The file hash is
     checked again inside the transaction, and if another batch was stored since the check the
     commit is refused (check again), so two people committing at once cannot import twice.
+    ``accept_outside``: the number of rows outside the jurisdiction the person confirmed storing
+    in an official batch (:func:`check_outside`).
 
     Raises
     ------
     PermissionDenied
         ``access`` may not upload.
     IngestError
-        No batch name, nothing to store, or the store changed since the check.
+        No batch name, nothing to store, rows outside the jurisdiction not confirmed, or the
+        store changed since the check.
     """
     store, access = unwrap(store, access)
     if access is not None:
@@ -873,6 +953,7 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
     refusal = report.refusal()
     if refusal is not None:
         raise refusal
+    check_outside(report, effective_purpose(opts), accept_outside)
     dates = batch_dates(opts)
     lo = report.loaded
     layer = report.layer
@@ -901,7 +982,7 @@ def commit(report: Report, store, *, actor: str, access=None, options: Options |
             field_mapping={k: v for k, v in report.mapping.items() if v},
             source_crs=lo.crs.source_crs, source_encoding=lo.encoding.gdal if lo.encoding else None,
             note="；".join(n[0] for n in report.notes) or None,
-            purpose=opts.purpose or official.default_purpose(opts.source), **dates)
+            purpose=effective_purpose(opts), **dates)
         # (a chunked batch: its spatial index built once, at the end; the next chunk read back
         # from disk while one is stored)
         parts = _ReadAhead(report.staged.chunks())

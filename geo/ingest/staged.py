@@ -65,6 +65,19 @@ class Staged:
             pickle.dump(frame, fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._paths.append(path)
 
+    def update(self, fn) -> None:
+        """Replace every kept chunk by ``fn(chunk)`` (same rows: values completed after the check,
+        e.g. the patroller a person named for the tracks of a file), in memory or on disk."""
+        self._frames = [fn(f) for f in self._frames]
+        for path in self._paths:
+            with open(path, "rb") as fh:
+                frame = pickle.load(fh)
+            with open(path, "wb") as fh:
+                pickle.dump(fn(frame), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        first = next(iter(self.chunks()), None)
+        if first is not None:
+            self._columns = list(first.columns)
+
     def chunks(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept rows, a chunk at a time, in order."""
         yield from self._frames
