@@ -475,7 +475,6 @@ class _Check:
     """One check of a loaded upload: each step adds values (``out``), per-feature ``flags`` and
     ``problems``; :meth:`run` assembles the :class:`Report`."""
 
-    FLAG_KEYS = ("area_mismatch", "outside_counties", "county_mismatch", "repeat")
 
     def __init__(self, loaded: Loaded, options: Options, store, counties: gpd.GeoDataFrame,
                  early: _Early | None = None, state: _FileState | None = None):
@@ -832,7 +831,8 @@ class _Check:
             "repaired": int((self.lo.repaired & final).sum()),
             "rejected": int(self.lo.rejected.sum()),
             "duplicates": int((self.duplicate & self.keep).sum()),
-            "flagged": int(sum(1 for i in rows if flags[i] and any(k in flags[i] for k in self.FLAG_KEYS))),
+            # features to store with a 提示 in the problem list: the count is of the list shown
+            "flagged": int(np.isin(self.numbers[rows], pr.loc[pr["level"] == "flag", "feature"].to_numpy()).sum()),
             "repeats": int((self.repeat_of[rows] >= 0).sum()),
         }
         return Report(loaded=self.lo, options=self.opts, mapping=self.mapping, staged=Staged(features), problems=pr,
