@@ -63,7 +63,7 @@ def render(key: str) -> None:
         st.session_state[f"{key}_qid"] = q_id
         st.session_state[f"{key}_sel"] = int(q_id)
 
-    counts = frame["status"].value_counts() if len(frame) else pd.Series(dtype=int)
+    counts = rfig.status_counts(store, lyr, frame)  # (as the register's rules count them: a stale board)
     cols = st.columns(min(6, len(lyr.statuses) + 1))
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
