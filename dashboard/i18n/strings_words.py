@@ -22,6 +22,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chief.open": ("待办", "Open"),
     "chief.count": ("数量", "Count"),
     "chief.statuses": ("状态", "Statuses"),
-    "chief.no_todo": ("责任区内暂无待办事项。", "Nothing open in the zones."),
     "chief.no_ledger": ("责任区内暂无台账记录。", "Nothing on record in the zones."),
 }

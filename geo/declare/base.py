@@ -178,6 +178,9 @@ class Layer:
     stamps: dict = dc_field(default_factory=dict)  # status -> {field: "today" | "actor"} set on arrival
     # a record may arrive without a place (the register's ``locate`` rule or an operation places it later)
     place_optional: bool = False
+    # a register of what exists (台账: 小班, enterprises, cameras), not of work to do: the chief's view
+    # lists its records apart from open work (待办)
+    stock: bool = False
 
     @property
     def names(self) -> list[str]:
