@@ -17,4 +17,4 @@ def setting_note(lyr) -> None:
     if not key or access is None or not access.is_admin:
         return
     what = t(f"words.setting.{key}") if f"words.setting.{key}" in STRINGS else key
-    st.caption(t("words.setting_admin", what=what, key=key))
+    st.caption(t("words.setting_admin", what=what, setting=key))

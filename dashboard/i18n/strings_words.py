@@ -5,8 +5,8 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     # where a rule lives in the configuration: administrators only, in Chinese with the key
-    "words.setting_admin": ("系统管理员可在配置文件中调整{what}（配置项 {key}）。",
-                            "An administrator sets {what} in the configuration file (setting {key})."),
+    "words.setting_admin": ("系统管理员可在配置文件中调整{what}（配置项 {setting}）。",
+                            "An administrator sets {what} in the configuration file (setting {setting})."),
     "words.setting.hazard_rectify_days": ("隐患未定期限时的整改天数", "the days to rectify a hazard without a set date"),
     "words.setting.pine_clear_days": ("即死即清的清理天数", "the days to remove a dead pine"),
     "words.setting.complaint_days": ("各类诉求的办理天数", "the days to reply per category"),
