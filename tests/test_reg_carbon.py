@@ -149,7 +149,9 @@ def test_a_subcompartment_file_goes_through_ingest_to_figures_with_the_illegal_l
     assert choro.frame["name"].tolist() == ["突泉县"] and choro.frame["carbon_stock_t"].iloc[0] > 0
     reasons = next(p for p in panels if isinstance(p, O.Table) and "原因" in p.title).frame
     assert reasons.iloc[0, 0].startswith("林地没有蓄积")
-    assert "IPCC 2006" in panels[-1].text and "LY/T 2253" in panels[-1].text
+    # the sources by their Chinese names (the English citation in the English page)
+    assert "《2006年IPCC国家温室气体清单指南》" in panels[-1].text and "LY/T 2253" in panels[-1].text
+    assert "IPCC 2006 Guidelines" in carbon.panels(store, {"lang": "en"})[-1].text
     # a 小班's details show each step
     rec = store.get_feature("subcompartment", int(subs.loc[subs["xiao_ban"] == "001", "id"].iloc[0]))
     (caption, table), = carbon.details(store, rec)

@@ -251,6 +251,8 @@ def overview(panels, key: str) -> None:
     for i, p in enumerate(panels or []):
         if isinstance(p, O.Notice):
             getattr(st, p.level if p.level in ("info", "warning", "success") else "info")(plain(p.text))
+        elif isinstance(p, O.Note):
+            st.caption(plain(p.text))
         elif isinstance(p, O.Metrics):
             if p.title:
                 st.caption(plain(p.title))

@@ -16,6 +16,7 @@ from dashboard.i18n import (
     strings_summary,
     strings_units,
     strings_upload,
+    strings_words,
 )
 
 # one module per part of the app (one per line: parts added side by side merge cleanly)
@@ -29,6 +30,7 @@ PARTS = (
     strings_shell,
     strings_accounts,
     strings_field,
+    strings_words,
 )
 STRINGS: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.STRINGS.items()}
 

@@ -1,6 +1,7 @@
 """林长视图 — a chief's (or a zone's) responsibility at a glance: the zone outlined on the map, what
-is open in it (change polygons by status and overdue, occupation plots, boards that need updating,
-overdue items, other registers' open records) and the patrols of a period. ``?chief=<person id>``
+is open in it (待办: change polygons by status and overdue, occupation plots, boards that need
+updating, orders to answer, overdue items, other registers' open records), apart from what is on
+record in it (台账: 小班, enterprises …), and the patrols of a period. ``?chief=<person id>``
 or ``?zone=<zone id>`` opens it directly; the user's county scope applies."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard.components import fmap
-from dashboard.components.common import label, lang, settings, store_or_stop
+from dashboard.components.common import label, lang, settings, store_or_stop, t
 from dashboard.components.text import plain
 from geo.chief import chiefs
 from geo.stats import chief as chief_view
@@ -91,12 +92,14 @@ st.caption(("责任区：" if zh else "Zones: ") + "、".join(f"{plain(n)}（{pl
                                                      zip(v["zones"]["name"], v["zones"]["level"])))
 
 o = v["open"]
-m = st.columns(5)
+st.subheader(t("chief.todo"))
+m = st.columns(6)
 m[0].metric("待办变化图斑" if zh else "Open change polygons", o.get("change", {}).get("total", 0))
 m[1].metric("其中逾期" if zh else "of which overdue", o.get("change", {}).get("overdue", 0))
 m[2].metric("未销号违法占用地块" if zh else "Open occupation plots", o.get("occupation", {}).get("total", 0))
 m[3].metric("需更新公示牌" if zh else "Boards to update", o.get("signboard", {}).get("needs_update", 0))
 m[4].metric("逾期整改事项" if zh else "Overdue items", 0 if v["items"] is None else len(v["items"]))
+m[5].metric("待反馈林长令" if zh else "Orders to answer", 0 if v["orders"] is None else len(v["orders"]))
 
 left, right = st.columns([3, 2], gap="medium")
 with left:
@@ -137,21 +140,41 @@ with left:
         fmap.localise(grp)
     st_folium(mp, key="chief_map", height=480, use_container_width=True, feature_group_to_add=groups,
               returned_objects=[])
-with right:
+def _by_kind(groups: dict, count_key: str) -> pd.DataFrame:
+    """One row per register: its label, how many, and how many in each status (its own words)."""
     rows = []
-    for key, info in o.items():
-        if key in ("signboard",):
-            continue
-        lyr = S.layer(key)
-        detail = "、".join(f"{label('status', s)} {n}" for s, n in info.get("by_status", {}).items())
-        rows.append((lyr.label(lang()), info.get("total", 0), detail))
-    st.dataframe(pd.DataFrame(rows, columns=["类别" if zh else "Kind", "待办" if zh else "Open", "状态" if zh else "Statuses"]),
-                 hide_index=True, width="stretch", placeholder="")
+    for key, info in groups.items():
+        detail = "、".join(f"{S.label('status', s_, lang(), layer=key)} {n}" for s_, n in info.get("by_status", {}).items())
+        rows.append((S.layer(key).label(lang()), info.get("total", 0), detail))
+    return pd.DataFrame(rows, columns=[t("chief.kind"), t(count_key), t("chief.statuses")])
+
+
+with right:
+    st.caption(t("chief.todo_help"))
+    st.dataframe(_by_kind({k: i for k, i in o.items() if k != "signboard"}, "chief.open"),
+                 hide_index=True, width="stretch", placeholder="", key="chief_todo")
+    if v["orders"] is not None and len(v["orders"]):
+        st.caption("待反馈的林长令" if zh else "Orders awaiting the zones' response")
+        st.dataframe(v["orders"].assign(overdue=v["orders"]["overdue"].map(
+            lambda x: ("已超期" if zh else "overdue") if x else "")).rename(columns={
+            "order_no": "令号" if zh else "No.", "subject": "事项" if zh else "Subject",
+            "deadline": "反馈时限" if zh else "Deadline", "zone": "责任区" if zh else "Zone",
+            "overdue": "逾期" if zh else "Overdue"}), hide_index=True, width="stretch", placeholder="")
     if v["items"] is not None and len(v["items"]):
         st.caption("逾期整改事项" if zh else "Overdue items")
         st.dataframe(v["items"][["code", "problem", "deadline"]].rename(columns={
             "code": "编号" if zh else "No.", "problem": "问题" if zh else "Problem",
             "deadline": "完成时限" if zh else "Deadline"}), hide_index=True, width="stretch", placeholder="")
+    if v["boards"] is not None and len(v["boards"]):
+        st.caption("需更新的公示牌" if zh else "Boards to update")
+        st.dataframe(display.table(S.layer("signboard"), v["boards"], lang()), hide_index=True, width="stretch", placeholder="")
+    st.subheader(t("chief.ledger"))
+    st.caption(t("chief.ledger_help"))
+    if v["stock"]:
+        st.dataframe(_by_kind(v["stock"], "chief.count"), hide_index=True, width="stretch", placeholder="",
+                     key="chief_ledger")
+    else:
+        st.caption(t("chief.no_ledger"))
     pats = v["patrols"]
     st.caption(("巡护（{a} 至 {b}）" if zh else "Patrols ({a} to {b})").format(a=start, b=end))
     if pats is None or pats.empty:
@@ -163,6 +186,3 @@ with right:
             "开始" if zh else "Started": pats["started_at"].map(fmt_local),
             "里程(公里)" if zh else "km": pats["length_km"].round(1),
         }), hide_index=True, width="stretch", placeholder="")
-    if v["boards"] is not None and len(v["boards"]):
-        st.caption("需更新的公示牌" if zh else "Boards to update")
-        st.dataframe(display.table(S.layer("signboard"), v["boards"], lang()), hide_index=True, width="stretch", placeholder="")

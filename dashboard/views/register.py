@@ -15,6 +15,7 @@ from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import lang, settings, store_or_stop
 from dashboard.components.text import plain
+from dashboard.components.words import setting_note
 from geo.report import export as gexport
 from geo.declare import registry as S
 from geo.engine import workflow
@@ -62,7 +63,7 @@ def render(key: str) -> None:
         st.session_state[f"{key}_qid"] = q_id
         st.session_state[f"{key}_sel"] = int(q_id)
 
-    counts = frame["status"].value_counts() if len(frame) else pd.Series(dtype=int)
+    counts = rfig.status_counts(store, lyr, frame)  # (as the register's rules count them: a stale board)
     cols = st.columns(min(6, len(lyr.statuses) + 1))
     cols[0].metric("记录" if zh else "Records", f"{len(frame):,}")
     for c, s in zip(cols[1:], lyr.statuses):
@@ -72,6 +73,7 @@ def render(key: str) -> None:
         for caption, table in _hook(store, key, "overview", frame, access):
             st.caption(plain(caption))
             st.dataframe(table, hide_index=True, width="stretch", placeholder="")
+        setting_note(lyr)  # where its deadline is set: administrators only
     if rules is not None and hasattr(rules, "panels"):  # its panels (figures, maps, lists) above the list
         try:
             R.overview(rules.panels(store, {"lang": lang(), "access": access, "settings": settings(),

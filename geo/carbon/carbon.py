@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,8 +60,9 @@ NEEDED_EN = ("Carbon needs the forest sub-compartment layer (polygons) with land
 class FactorTable:
     forest: pd.DataFrame  # index: key; zh, aliases (tuple), wood_density, bef, root_shoot, carbon_fraction, source
     grass: pd.DataFrame  # index: key; zh, aliases, carbon_fraction, biomass_t_ha, source
-    sources: dict  # source key -> citation
+    sources: dict  # source key -> citation (as published: the IPCC's in English)
     path: str
+    names: dict = field(default_factory=dict)  # source key -> its name in Chinese (column name_zh), for users
 
 
 def factor_path(settings=None) -> Path:
@@ -109,12 +110,14 @@ def _load(path: str, mtime: float) -> FactorTable:
         forest[col] = _number(forest, col, name)
     for col in GRASS_COLUMNS:
         grass[col] = _number(grass, col, name)
-    sources = {}
+    sources, names = {}, {}
     src = Path(path).with_name("sources.csv")
     if src.exists():
         s = pd.read_csv(src, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         sources = dict(zip(s["source"], s["citation"]))
-    return FactorTable(forest=forest, grass=grass, sources=sources, path=path)
+        if "name_zh" in s:
+            names = {k: v for k, v in zip(s["source"], s["name_zh"]) if v.strip()}
+    return FactorTable(forest=forest, grass=grass, sources=sources, path=path, names=names)
 
 
 def _clean(text) -> str:
@@ -408,9 +411,27 @@ def panels(store, ctx: dict) -> list:
         why = missing["reason"].map(lambda r: REASONS[r][0 if zh else 1]).value_counts()
         out.append(O.Table("未计入的小班及原因" if zh else "Sub-compartments not computed, and why",
                            pd.DataFrame({"原因" if zh else "Reason": why.index, "小班数" if zh else "Count": why.values})))
-    table = factors(ctx.get("settings"))
-    out.append(O.Notice(("因子表：" if zh else "Factor table: ") + Path(table.path).name + "；" +
-                        "；".join(f"{k}：{v}" for k, v in table.sources.items()), "info"))
+    out += source_panels(factors(ctx.get("settings")), zh, ctx.get("access"))
+    return out
+
+
+def source_names(table: FactorTable, zh: bool = True) -> list[str]:
+    """Where the factors come from, as a reader names them: in Chinese the source's Chinese name
+    (column ``name_zh`` of ``sources.csv``; a bureau's own table without it: its citation), in
+    English the citation as published; never the file's codes."""
+    keys = list(dict.fromkeys([*table.sources, *table.names]))
+    return [(table.names.get(k) or table.sources.get(k) or "") if zh else (table.sources.get(k) or table.names.get(k) or "")
+            for k in keys if table.names.get(k) or table.sources.get(k)]
+
+
+def source_panels(table: FactorTable, zh: bool, access=None) -> list:
+    """The factor sources for everyone; the file and the sources' codes (and where the table is
+    set) in small print for an administrator only, who is the one to replace or correct them."""
+    out = [O.Notice(("碳汇因子来源：" if zh else "Carbon factors from: ") + "；".join(source_names(table, zh)), "info")]
+    if access is not None and getattr(access, "is_admin", False):
+        out.append(O.Note(("因子表文件 {f}（配置项 carbon_factors），来源代码：{k}" if zh else
+                           "Factor file {f} (setting carbon_factors); source codes: {k}")
+                          .format(f=Path(table.path).name, k="、".join(table.sources) or "—")))
     return out
 
 

@@ -20,6 +20,7 @@ SUBCOMPARTMENT = Layer(
     en="Forest sub-compartments",
     label_field="xiao_ban",
     group="carbon",
+    stock=True,  # (what exists, not work: 台账 in the chief's view)
     icon=":material/forest:",
     writers=("admin", "staff"),
     rules="geo.carbon.carbon",

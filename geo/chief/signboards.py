@@ -161,6 +161,13 @@ def stale(store, boards: pd.DataFrame, until: str | None = None) -> pd.Series:
     return ((status == "stale") | mismatch | moved) & (status != RETIRED)
 
 
+def shown_status(store, boards: pd.DataFrame) -> pd.Series:
+    """Each board's status as its register counts it: 信息过期 (``stale``) wherever :func:`stale`
+    says so — also a board recorded 正常 or 损坏 whose post changed hands — else as recorded."""
+    status = boards["status"].astype(object)
+    return status.where(~stale(store, boards).to_numpy(), "stale")
+
+
 def public_card(store, key: str, *, by_number: bool = False) -> dict | None:
     """The published fields of the board whose link token is ``key`` — or, with ``by_number``
     (old printed links, during their transition period), whose board number is ``key`` — or

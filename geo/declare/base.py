@@ -181,6 +181,9 @@ class Layer:
     # records in these statuses are never offered as a choice (a person who has left the system is
     # no one's chief or holder any more); the rules refuse them too
     retired_statuses: tuple[str, ...] = ()
+    # a register of what exists (台账: 小班, enterprises, cameras), not of work to do: the chief's view
+    # lists its records apart from open work (待办)
+    stock: bool = False
 
     @property
     def names(self) -> list[str]:

@@ -47,6 +47,10 @@ class Rules(Protocol):
     def overview(self, store, frame: pd.DataFrame, lang: str) -> list:
         """``[(caption, DataFrame)]``: tables at the top of its page."""
 
+    def shown_status(self, store, frame: pd.DataFrame) -> pd.Series:
+        """Each record's status as the register's page counts it, where a rule derives it beyond
+        the recorded one (a board whose post changed hands is stale)."""
+
     def map_layers(self, store, frame: pd.DataFrame, lang: str) -> list[dict]:
         """Layers of its own drawn beneath its records on the page's map
         (``{"name", "geojson", "color", "fill_opacity", "legend"}``)."""

@@ -169,6 +169,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "township_chief": ("乡镇级林长", "Township chief"),
         "banner_chief": ("旗县级林长", "Banner chief"),
         "league_chief": ("盟级林长", "League chief"),
+        # (not a value to record: the figures' row for patrols whose level is missing or unknown)
+        "unmarked": ("未标明层级", "Level not given"),
     },
 }
 

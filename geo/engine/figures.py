@@ -26,6 +26,18 @@ def registers_with_figures() -> list[S.Layer]:
     return [lyr for lyr in S.LAYERS.values() if lyr.figures]
 
 
+def status_counts(store, lyr: S.Layer, frame: pd.DataFrame) -> pd.Series:
+    """How many of ``frame``'s records are in each status, as the register's page counts them: the
+    recorded status, or where the register's rules define ``shown_status`` (a board whose post
+    changed hands is 信息过期 though recorded 正常) the status they show."""
+    if frame.empty or "status" not in frame:
+        return pd.Series(dtype="int64")
+    rules = rules_of(lyr)
+    shown = getattr(rules, "shown_status", None) if rules is not None else None
+    status = shown(store, frame) if shown is not None else frame["status"]
+    return pd.Series(status).value_counts()
+
+
 def due(lyr: S.Layer, frame: pd.DataFrame, settings=None) -> pd.Series:
     """Each record's deadline (ISO date text or None) by the register's :class:`Deadline`."""
     rule = lyr.deadline

@@ -21,6 +21,14 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Small print under the panels before it (e.g. where a figure's rule is configured, for an
+    administrator: the rules module decides who is told)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Metrics:
     items: tuple[tuple[str, str], ...]  # (label, value as text)
     title: str = ""

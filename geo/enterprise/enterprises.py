@@ -311,14 +311,22 @@ def panels(store, ctx: dict) -> list:
          else f"{f['sample_completion_pct']:g}%"),
         (f"防火检查未达{need}次" if zh else f"Fewer than {need} fire inspections", f"{f['fire_short']}"),
     ))]
+    t = status_table(store, frame, ctx)
     if not f["sample_size"]:
         out.append(O.Notice(
             (f"{year}年度木材来源抽查名单尚未抽取（应抽不少于{f['sample_required']}家）：在“木材来源抽查名单”页新增一份"
-             f"（填写年度，随机种子可留空由系统生成并记录），或运行 python -m geo sample draw --year {year} --system。")
+             f"（填写年度，随机种子可留空由系统生成并记录）。")
             if zh else (f"No {year} source-of-wood sample yet (at least {f['sample_required']}): add one on the "
-                        f"'Source-of-wood samples' page or run python -m geo sample draw --year {year} --system."),
+                        f"'Source-of-wood samples' page."),
             "warning"))
-    t = status_table(store, frame, ctx)
+        access = ctx.get("access")
+        if access is not None and getattr(access, "is_admin", False):  # the command line: for who runs it
+            out.append(O.Note(f"系统管理员也可运行命令：python -m geo sample draw --year {year} --system" if zh else
+                              f"An administrator may also run: python -m geo sample draw --year {year} --system"))
+    else:
+        why = sample_reason(store, t, f, ctx, zh)
+        if why:
+            out.append(O.Notice(why, "info"))
     drawn = t[t["in_sample"]]
     if len(drawn):
         out.append(O.Table(f"{year}年度木材来源抽查名单" if zh else f"{year} source-of-wood sample", pd.DataFrame({
@@ -335,6 +343,33 @@ def panels(store, ctx: dict) -> list:
                                "已检查次数" if zh else "Inspections": short["fire_checks"],
                                "尚差" if zh else "Missing": short["fire_missing"]})))
     return out
+
+
+def sample_reason(store, t: pd.DataFrame, f: dict, ctx: dict, zh: bool = True) -> str | None:
+    """Why the sample seen differs from "not below the share of the enterprises seen", in words:
+    every enterprise seen is in it (there are only so many), or the sample was drawn for the whole
+    league and these counties got their townships' proportional part of it. None when the figures
+    need no word."""
+    size, required, n = int(f["sample_size"]), int(f["sample_required"]), int(len(t))
+    share = round(float(_settings(ctx.get("settings")).enterprise_sample_share) * 100)
+    if n and size >= n:
+        return (f"在营企业仅{n}家，全部列入抽查名单。" if zh else
+                f"There are only {n} enterprises in business: all of them are in the sample.")
+    if size >= required:
+        return None
+    samples = samples_of(store, _year(ctx), ctx.get("as_of"))
+    whole = samples[samples["county_code"].isna()] if len(samples) else samples
+    if len(whole):
+        drawn = len(drawn_ids(whole))
+        names = t["county"].dropna().unique() if "county" in t else []
+        where = (f"{names[0]}的" if zh else f"{names[0]}'s ") if len(names) == 1 else ("所见范围内的" if zh else "the ")
+        return (f"本年度抽查名单由全盟统一抽取（共{drawn}家，不低于全盟企业总数的{share}%），按苏木乡镇分层、按企业数比例分配："
+                f"{where}{n}家企业分得{size}家；若按这{n}家单独计算，应不少于{required}家。" if zh else
+                f"This year's sample was drawn for the whole league ({drawn} enterprises, at least {share}% of all), "
+                f"allocated to the townships in proportion to their enterprises: {where}{n} enterprises got "
+                f"{size}; counted on their own they would need at least {required}.")
+    return (f"抽查名单少于应抽数（不低于企业总数的{share}%）：尚差{required - size}家，请补充抽取。" if zh else
+            f"The sample is below the share of {share}%: {required - size} more to draw.")
 
 
 def details(store, record: dict, lang: str = "zh") -> list:

@@ -46,6 +46,7 @@ ENTERPRISE = Layer(
     final_statuses=("deregistered",),
     label_field="name",
     group="enterprise",
+    stock=True,  # (what exists, not work: 台账 in the chief's view)
     icon=":material/carpenter:",
     writers=WRITERS,
     rules="geo.enterprise.enterprises",

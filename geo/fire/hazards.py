@@ -127,5 +127,5 @@ def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
         "逾期" if zh else "Overdue": col("overdue"),
     })
     days = deadline_days(_rule(), None)
-    return [((f"隐患整改：交办时未定期限的，发现后 {days} 天内整改（设置 hazard_rectify_days）" if zh
+    return [((f"隐患整改：交办时未定期限的，发现后 {days} 天内整改" if zh
               else f"Hazards: due {days} days after they were found unless the assignment sets a date"), out)]

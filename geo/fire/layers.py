@@ -51,6 +51,7 @@ CAMERA = Layer(
     final_statuses=("retired",),
     label_field="name",
     group="fire",
+    stock=True,  # (what exists, not work: 台账 in the chief's view)
     icon=":material/videocam:",
     writers=WRITERS,
     rules="geo.fire.cameras",

@@ -156,6 +156,7 @@ SITE = Layer(
     initial_status="listed",
     label_field="name",
     group="pest",
+    stock=True,  # (what exists, not work: 台账 in the chief's view)
     icon=":material/coronavirus:",
     writers=("admin", "staff"),
     rules="geo.pest.sites",

@@ -170,8 +170,8 @@ def overview(store, frame: pd.DataFrame, lang: str = "zh") -> list:
                                               for w in waiting],
     })
     days = clear_days()
-    return [((f"即死即清：发现后 {days} 天内清理（设置 pine_clear_days）" if zh
-              else f"Removal within {days} days of detection (setting pine_clear_days)"), out)]
+    return [((f"即死即清：发现后 {days} 天内清理" if zh
+              else f"Removal within {days} days of detection"), out)]
 
 
 def details(store, record: dict, lang: str = "zh") -> list:

@@ -1,6 +1,8 @@
 """What a forest chief (or one zone) has open, across every register: the zones, change polygons
-by status and overdue, boards needing an update, overdue rectification items, other registers'
-open records, and the patrols of a period — the chief's page."""
+by status and overdue, boards needing an update, overdue rectification items, orders awaiting the
+zones' response, other registers' open records, and the patrols of a period — the chief's page.
+Open work (待办) is kept apart from stock (台账: the records of registers declared ``stock``, such
+as 小班 and enterprises, which are what exists, not work to do)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pandas as pd
 from geo.change.deadlines import change_deadlines, overdue
 from geo.change.mapview import LIST_COLS
 from geo.chief.chiefs import zones_of_person
+from geo.chief.orders import status_of_zones
 from geo.chief.signboards import stale as stale_mask
 from geo.core.errors import ValidationError
 from geo.core.timeutil import today_local
@@ -42,8 +45,9 @@ def view(store, *, person_id: int | None = None, zone_id: int | None = None, sta
     else:
         raise ValidationError("pick a chief or a zone", "请选择林长或责任区")
     zones = store.read_layer("zone", ids=zone_ids, columns=["name", "level", "county_code", "county"]) if zone_ids else None
-    out = {"person": person, "zones": zones, "open": {}, "features": {}, "boards": None, "items": None,
-           "patrols": None}
+    out = {"person": person, "zones": zones, "open": {}, "stock": {}, "features": {}, "boards": None, "items": None,
+           "orders": None, "patrols": None}
+    stock_features = {}
     if zones is None or zones.empty:
         return out
     end = end or today_local()
@@ -68,7 +72,12 @@ def view(store, *, person_id: int | None = None, zone_id: int | None = None, sta
             out["open"]["signboard"] = {"needs_update": int(len(out["boards"]))}
             continue
         counts = open_["status"].value_counts().to_dict() if "status" in open_ else {}
-        out["open"][key] = {"total": int(len(open_)), "by_status": {k: int(v) for k, v in counts.items()}}
+        entry = {"total": int(len(open_)), "by_status": {k: int(v) for k, v in counts.items()}}
+        if lyr.stock:  # what exists in the zones (在用, 在营): 台账, not 待办
+            out["stock"][key] = entry
+            stock_features[key] = open_
+            continue
+        out["open"][key] = entry
         out["features"][key] = open_
     if "change" in out["features"] and len(out["features"]["change"]):
         ch = out["features"]["change"]
@@ -80,11 +89,12 @@ def view(store, *, person_id: int | None = None, zone_id: int | None = None, sta
     if len(items):
         links = store.item_links()
         mine = set()
-        for key, frame in out["features"].items():
+        for key, frame in {**out["features"], **stock_features}.items():
             ids = set(frame["id"].astype(int))
             part = links[(links["layer"] == key) & links["feature_id"].astype(int).isin(ids)]
             mine |= set(part["item_id"].astype(int))
         out["items"] = items[items["id"].astype(int).isin(mine) & items["overdue"]]
+    out["orders"] = orders_awaiting(store, zones, today_local())
     pats = store.read_layer("patrol", bbox=bbox, columns=["actor", "actor_level", "started_at", "length_km",
                                                            "duration_h", "zones", "plausible"])
     if len(pats):
@@ -97,3 +107,18 @@ def view(store, *, person_id: int | None = None, zone_id: int | None = None, sta
     out["patrols"] = pats
     out["period"] = (start, end)
     return out
+
+
+def orders_awaiting(store, zones: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """The open orders (林长令) addressed to ``zones`` that a zone has not answered yet: one row per
+    order and zone, with the order's deadline and whether it is past (``overdue``)."""
+    cols = ["order_no", "subject", "deadline", "zone", "overdue"]
+    orders = store.read_layer("order", where={"status": "open"}, geometry=False)
+    mine = set(zones["id"].astype(int))
+    rows = []
+    for order in orders.to_dict("records"):
+        for z in status_of_zones(store, order, today):
+            if int(z["zone_id"]) in mine and not z.get("responded_on"):
+                rows.append({"order_no": order.get("order_no"), "subject": order.get("subject"),
+                             "deadline": order.get("deadline"), "zone": z.get("zone"), "overdue": bool(z["overdue"])})
+    return pd.DataFrame(rows, columns=cols)

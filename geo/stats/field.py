@@ -8,6 +8,7 @@ import pandas as pd
 
 from geo.declare import registry as S
 from geo.chief.signboards import stale
+from geo.stats.state import PATROL_LEVELS, UNMARKED_LEVEL, patrol_level
 from geo.store import Store
 
 
@@ -34,8 +35,11 @@ def qr_png(board: dict) -> bytes:
 def patrol_summary(patrols: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     if patrols.empty:
         return pd.DataFrame(columns=["level", "count", "km", "hours"])
-    g = patrols.groupby("actor_level").agg(count=("id", "size"), km=("length_km", "sum"),
-                                           hours=("duration_h", "sum")).reset_index()
+    levels = patrol_level(patrols["actor_level"])  # (a patrol without a level is a row of its own)
+    g = patrols.assign(actor_level=levels.to_numpy()).groupby("actor_level").agg(
+        count=("id", "size"), km=("length_km", "sum"), hours=("duration_h", "sum"))
+    order = [lvl for lvl in (*PATROL_LEVELS, UNMARKED_LEVEL) if lvl in g.index]
+    g = g.loc[order].reset_index()
     g["level"] = g["actor_level"].map(lambda v: S.label("actor_level", v, lang))
     return g[["level", "count", "km", "hours"]].round(1)
 
@@ -59,8 +63,10 @@ def filter_by_query(frame: pd.DataFrame, layer: str, params) -> pd.DataFrame:
         out = out[mask]
     level = items("level")
     if level:
-        col = "actor_level" if layer == "patrol" else "level"
-        out = out[out[col].isin(level)]
+        if layer == "patrol":  # (level=unmarked: the patrols the figures count without a level)
+            out = out[patrol_level(out["actor_level"]).isin(level).to_numpy()]
+        else:
+            out = out[out["level"].isin(level)]
     years = [int(y) for y in items("year") if y.isdigit()]
     if years and "year" in out:
         out = out[out["year"].isin(years)]

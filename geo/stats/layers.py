@@ -18,7 +18,7 @@ from geo.store.visits import VISIT_METRES  # a track passing this close to a pol
 from geo.core.timeutil import end_of_local_day_utc
 from geo.chief.signboards import stale as board_stale
 from geo.engine.asof import SINCE, pct, replay, since
-from geo.stats.state import OPEN_STATUSES, PATROL_LEVELS, SIGNBOARD_LEVELS
+from geo.stats.state import OPEN_STATUSES, PATROL_LEVELS, SIGNBOARD_LEVELS, UNMARKED_LEVEL, patrol_level
 from geo.store import facts
 from geo.items.items import overdue as item_overdue
 
@@ -170,8 +170,11 @@ def patrol_figures(store: Store, as_of, cutoff, batch_ids, counties, batches, st
     km = pd.to_numeric(pats["length_km"], errors="coerce").fillna(0.0)
     hours = pd.to_numeric(pats["duration_h"], errors="coerce").fillna(0.0)
     by_level = {}
-    for lvl in PATROL_LEVELS:
-        sel = (pats["actor_level"] == lvl).to_numpy()
+    level = patrol_level(pats["actor_level"])
+    for lvl in (*PATROL_LEVELS, UNMARKED_LEVEL):
+        sel = (level == lvl).to_numpy()
+        if lvl == UNMARKED_LEVEL and not sel.any():
+            continue  # (a row only when some patrol has no level)
         by_level[lvl] = {"count": int(sel.sum()), "km": round(float(km[sel].sum()), 1),
                          "hours": round(float(hours[sel].sum()), 1)}
     for code, idx in pats.groupby("county_code").groups.items():

@@ -40,6 +40,14 @@ FUNNEL = (
 AGEING = (("1-30", 1, 30), ("31-90", 31, 90), ("91-180", 91, 180), (">180", 181, None))
 SIGNBOARD_LEVELS = ("league", "banner", "township", "village")
 PATROL_LEVELS = ("league_chief", "banner_chief", "township_chief", "village_chief", "ranger")
+UNMARKED_LEVEL = "unmarked"  # a patrol whose level is missing or none of PATROL_LEVELS: a row of its own
+
+
+def patrol_level(values) -> pd.Series:
+    """Each patrol's level for the figures by level: one of :data:`PATROL_LEVELS`, else
+    :data:`UNMARKED_LEVEL` — so the rows by level add up to the total."""
+    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values.astype(object)
+    return s.where(s.isin(PATROL_LEVELS), UNMARKED_LEVEL)
 
 
 
