@@ -6,10 +6,12 @@ only what the pages themselves say.
 
 from __future__ import annotations
 
-from dashboard.i18n import strings, strings_imagery, strings_review, strings_summary, strings_units, strings_upload
+from dashboard.i18n import (strings, strings_forms, strings_imagery, strings_review, strings_summary, strings_units,
+                            strings_upload)
 
 STRINGS: dict[str, tuple[str, str]] = {**strings.STRINGS, **strings_upload.STRINGS, **strings_summary.STRINGS,
-                                       **strings_units.STRINGS, **strings_imagery.STRINGS, **strings_review.STRINGS}
+                                       **strings_units.STRINGS, **strings_imagery.STRINGS, **strings_review.STRINGS,
+                                       **strings_forms.STRINGS}
 
 
 def translate(key: str, lang: str = "zh", **kw) -> str:
