@@ -6,7 +6,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "Someone changed this record since you opened it (version {seen} → {now}): a submit "
                       "will be refused; refresh to the latest version first."),
     "forms.refresh": ("刷新为最新版本", "Refresh to the latest version"),
-    "forms.reason_needed": ("当前进度 {pct}%（未达 100%）：标记为“{done}”须在“说明”中填写原因。",
+    "forms.reason_needed": ("当前进度 {pct}%（未达 100%）：标记为“{done}”须在“办理说明”中填写原因。",
                             "Progress is {pct}% (below 100%): marking it “{done}” needs a reason in the comment."),
     "forms.scene_outside": ("注意：以下影像不覆盖本辖区任何旗县（已登记，但各旗县账号看不到，也不会用于图斑）："
                             "{names}。请核对影像的坐标系或位置。",
