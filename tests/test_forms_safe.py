@@ -11,7 +11,9 @@ from shapely.geometry import Point
 
 from geo.access.auth import Access
 from geo.core.errors import ConflictError, GeoError, TransitionError, ValidationError
+from geo.change import review as RV
 from geo.engine import records, workflow
+from geo.engine.operations import operate
 from geo.imagery import scenes as SC
 from geo.items import items as I
 from geo.report import records as RR
@@ -62,29 +64,123 @@ def test_an_item_done_below_100_percent_needs_a_reason_kept_with_the_event(demo_
     assert demo_store.items().set_index("id").loc[full, "status"] == "done"
 
 
-def test_a_stale_item_edit_is_refused_naming_who_and_when(demo_store):
-    iid = _item_at(demo_store, 100)
-    seen = int(demo_store.items().set_index("id").loc[iid, "version"])
-    I.transition(demo_store, iid, "done", actor="admin", access=ADMIN, version=seen)  # one user completes it
-    with pytest.raises(ConflictError) as err:  # a second, still showing the old version, submits text
-        I.edit(demo_store, iid, actor="staff", access=STAFF, version=seen, fields={"note": "第二人的说明"})
-    assert "admin" in err.value.zh and "未保存" in err.value.zh and err.value.details["changed_at"] != "?"
-    assert demo_store.items().set_index("id").loc[iid, "note"] is None
+# ------------------------------------------------------------------------------ every editable type
+# Each case: (the state a user opened, someone else's write meanwhile, the first user's stale write,
+# what the user would see of the record). The stale write is refused naming who changed it and when,
+# and leaves the record exactly as the other write did. (Accounts are left to the accounts work.)
+TUQUAN = "152224"
+INSPECTOR = Access("tuquan_inspector", "inspector", frozenset({TUQUAN}))
+REVIEWER = Access("league_reviewer", "league_reviewer")
 
 
-def test_a_stale_register_edit_and_step_are_refused_naming_who_and_when(demo_store):
-    rec = demo_store.read_layer("complaint", where={"status": "received"}, geometry=False).iloc[0]
-    fid, seen = int(rec["id"]), int(rec["version"])
-    workflow.edit(demo_store, "complaint", fid, actor="admin", fields={"note": "先改的备注"}, version=seen, access=ADMIN)
-    for attempt in (lambda: workflow.edit(demo_store, "complaint", fid, actor="staff", fields={"note": "后改"},
-                                          version=seen, access=STAFF),
-                    lambda: workflow.transition(demo_store, "complaint", fid, "assigned", actor="admin",
-                                                version=seen, fields={"assignee": "张三"}, access=ADMIN)):
-        with pytest.raises(ConflictError) as err:
-            attempt()
-        assert "admin" in err.value.zh and err.value.details["changed_at"] not in (None, "?")
-    now = demo_store.get_feature("complaint", fid)
-    assert now["note"] == "先改的备注" and now["status"] == "received" and int(now["version"]) == seen + 1
+def _feature_case(store, layer: str, fid: int, first, stale):
+    seen = int(store.get_feature(layer, fid)["version"])
+    return (lambda: first(seen), lambda: stale(seen),
+            lambda: (store.get_feature(layer, fid), len(store.events(layer, fid))))
+
+
+def _item(store):
+    iid = I.add(store, actor="staff", access=STAFF, problem="两人同时打开的事项")
+    seen = int(store.items().set_index("id").loc[iid, "version"])
+    return (lambda: I.edit(store, iid, actor="admin", access=ADMIN, version=seen, fields={"note": "先改的说明"}),
+            lambda: I.edit(store, iid, actor="staff", access=STAFF, version=seen, fields={"note": "后改的说明"}),
+            lambda: (store.items().set_index("id").loc[iid].to_dict(), len(store.events("item", iid))))
+
+
+def _complaint(store):
+    rec = store.read_layer("complaint", where={"status": "received"}, geometry=False).iloc[0]
+    return int(rec["id"])
+
+
+def _register_record(store):
+    fid = _complaint(store)
+    return _feature_case(
+        store, "complaint", fid,
+        lambda v: workflow.edit(store, "complaint", fid, actor="admin", fields={"note": "先改"}, version=v,
+                                access=ADMIN),
+        lambda v: workflow.edit(store, "complaint", fid, actor="staff", fields={"note": "后改"}, version=v,
+                                access=STAFF))
+
+
+def _register_step(store):
+    fid = _complaint(store)
+    return _feature_case(
+        store, "complaint", fid,
+        lambda v: workflow.edit(store, "complaint", fid, actor="admin", fields={"note": "先改"}, version=v,
+                                access=ADMIN),
+        lambda v: workflow.transition(store, "complaint", fid, "assigned", actor="staff", version=v,
+                                      fields={"assignee": "张三"}, access=STAFF))
+
+
+def _register_operation(store):
+    fid = int(store.read_layer("restoration", where={"county_code": TUQUAN}, geometry=False)["id"].iloc[0])
+    pay = {"amount_yuan": "100", "voucher_no": "记-2026-031", "paid_on": "2026-03-02"}
+    return _feature_case(
+        store, "restoration", fid,
+        lambda v: operate(store, "restoration", fid, "payment", pay, actor="admin", access=ADMIN, version=v),
+        lambda v: operate(store, "restoration", fid, "payment", {**pay, "voucher_no": "记-2026-032"},
+                          actor="tuquan_inspector", access=INSPECTOR, version=v))
+
+
+def _change_polygon(store):
+    fid = int(store.read_layer("change", where={"county_code": TUQUAN}, geometry=False)["id"].iloc[0])
+    return _feature_case(
+        store, "change", fid,
+        lambda v: workflow.edit(store, "change", fid, actor="admin", fields={"measure": "补植补造"}, version=v,
+                                access=ADMIN),
+        lambda v: workflow.edit(store, "change", fid, actor="tuquan_inspector", fields={"measure": "恢复原状"},
+                                version=v, access=INSPECTOR))
+
+
+def _review_decision(store):
+    fid = int(RV.queue(store, "league")["id"].iloc[0])
+    return _feature_case(
+        store, "change", fid,
+        lambda v: RV.record_check(store, fid, method="field", result="pass", note="现场已复绿", actor="admin",
+                                  access=ADMIN, version=v),
+        lambda v: RV.approve(store, fid, actor="league_reviewer", version=v, access=REVIEWER))
+
+
+def _bulletin_settings(store):
+    seen = RS.stored(store)
+    return (lambda: RS.save(store, {"signer": "张局长"}, actor="admin", access=ADMIN, seen=seen),
+            lambda: RS.save(store, {"signer": "李局长"}, actor="staff", access=STAFF, seen=seen),
+            lambda: RS.stored(store))
+
+
+def _section_text(store):
+    seen = RR.text(store, "mechanism")
+    return (lambda: RR.set_text(store, "mechanism", "建立了巡护日志制度。", actor="admin", access=ADMIN, seen=seen),
+            lambda: RR.set_text(store, "mechanism", "另一人的文字", actor="staff", access=STAFF, seen=seen),
+            lambda: RR.text(store, "mechanism"))
+
+
+@pytest.mark.parametrize("case", [_item, _register_record, _register_step, _register_operation, _change_polygon,
+                                  _review_decision, _bulletin_settings, _section_text],
+                         ids=["item", "register record", "register step", "register operation", "change polygon",
+                              "review decision", "bulletin settings", "section text"])
+def test_a_stale_write_of_every_editable_type_is_refused_naming_who_and_when(demo_store, case):
+    first, stale, state = case(demo_store)
+    first()  # someone else changes it while the user still has it open
+    after_first = state()
+    with pytest.raises(ConflictError) as err:
+        stale()
+    assert "admin" in err.value.zh, err.value.zh  # who
+    assert err.value.details["changed_by"] == "admin"
+    assert err.value.details["changed_at"] not in (None, "?")  # when
+    assert err.value.details["changed_at"] in err.value.zh
+    assert repr(state()) == repr(after_first)  # nothing of the stale write was kept (repr: NaN equals NaN)
+
+
+def test_a_register_operation_goes_on_from_the_version_it_was_given(demo_store):
+    fid = int(demo_store.read_layer("restoration", where={"county_code": TUQUAN}, geometry=False)["id"].iloc[0])
+    before = demo_store.get_feature("restoration", fid)
+    v = operate(demo_store, "restoration", fid, "payment", {"amount_yuan": "100", "voucher_no": "记-1"},
+                actor="admin", access=ADMIN, version=int(before["version"]))
+    assert int(v) == int(before["version"]) + 1  # the version it opened: done
+    operate(demo_store, "restoration", fid, "payment", {"amount_yuan": "50", "voucher_no": "记-2"},
+            actor="admin", access=ADMIN, version=int(v))
+    assert demo_store.get_feature("restoration", fid)["paid_yuan"] == pytest.approx(float(before["paid_yuan"] or 0) + 150)
 
 
 def test_stale_bulletin_settings_and_section_texts_are_refused_naming_who_and_when(demo_store):

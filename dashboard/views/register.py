@@ -254,7 +254,8 @@ def _actions(store, lyr, record, user, access) -> None:
                 if st.form_submit_button(op.zh if zh else op.en, type="primary"):
                     R.run_safely(lambda: operate(store, key, fid, op.key, R.clean(values), actor=user["name"],
                                                     access=access, comment=comment or None, geometry=place,
-                                                    attachments=[(f.name, f.getvalue()) for f in files or []]),
+                                                    attachments=[(f.name, f.getvalue()) for f in files or []],
+                                                    version=version),
                                     "已办理" if zh else "Done")
                     _seen_now(store, key, fid)
                     st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
