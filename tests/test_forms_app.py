@@ -6,15 +6,17 @@ refusal of a bound."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from geo.access.auth import Access
 from geo.change import review as R
+from geo.core.timeutil import today_local
 from geo.store import open_store
-from tests.test_app import run_app
-from tests.test_review_app import REVIEWER
+from tests.test_app import run_app, texts
+from tests.test_review_app import ADMIN, REVIEWER
 
 
 def _decide(at, fid: int, how: str) -> None:
@@ -48,3 +50,32 @@ def test_a_reviewers_stale_decision_is_refused_naming_who_and_when(monkeypatch, 
     # refreshed to what is there now, the reviewer's next decision goes through
     _decide(at, fid, how)
     assert store.get_feature("change", fid)["status"] != opened["status"]
+
+
+def _future() -> dt.date:
+    return today_local() + dt.timedelta(days=30)
+
+
+def test_a_future_as_of_date_on_the_leaders_screen_is_answered_in_chinese(monkeypatch, demo_path):
+    day = _future()
+    at = run_app(monkeypatch, demo_path, "views/summary.py", user=ADMIN)
+    at.text_input(key="sum_asof_text").input(day.isoformat()).run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert f"统计截至日期 {day.isoformat()} 晚于今天" in shown, shown[:2000]
+    assert at.text_input(key="sum_asof_text").value == today_local().isoformat()  # today's figures
+    at.date_input(key="sum_asof_pick").set_value(day).run()  # the calendar has no bound of its own
+    assert not at.exception, at.exception
+    assert f"统计截至日期 {day.isoformat()} 晚于今天" in texts(at)
+    at = run_app(monkeypatch, demo_path, "views/summary.py", user=ADMIN, query={"as_of": day.isoformat()})
+    assert f"统计截至日期 {day.isoformat()} 晚于今天" in texts(at)
+
+
+def test_a_future_week_on_the_escalation_page_is_answered_in_chinese(monkeypatch, demo_path):
+    day = _future()
+    at = run_app(monkeypatch, demo_path, "views/escalation.py", user=ADMIN)
+    at.date_input(key="esc_week").set_value(day).run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert f"所选日期 {day.isoformat()} 晚于今天" in shown, shown[:2000]
+    assert "Streamlit" not in shown and "must be" not in shown

@@ -1,5 +1,6 @@
 """What the forms say: a record changed by someone else since it was opened, a reason asked for
-marking an item done below 100%, a scene outside the jurisdiction (key -> (Chinese, English))."""
+marking an item done below 100%, a scene outside the jurisdiction, an as-of date or week after today
+(key -> (Chinese, English))."""
 
 STRINGS: dict[str, tuple[str, str]] = {
     "forms.changed": ("此记录在您打开后已被他人修改（版本 {seen} → {now}）：直接提交将被拒绝，请先刷新为最新版本。",
@@ -12,4 +13,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "{names}。请核对影像的坐标系或位置。",
                             "Note: these scenes cover none of the counties (registered, but no county account "
                             "sees them and no polygon uses them): {names}. Check their coordinates."),
+    "forms.future_as_of": ("统计截至日期 {day} 晚于今天，不能查看未来的数字：已按今天（{today}）统计。",
+                           "The as-of date {day} is after today; there are no figures for the future: "
+                           "showing today's ({today})."),
+    "forms.future_week": ("所选日期 {day} 晚于今天，未来的周还没有简报：已显示本周（截至 {today}）的简报。",
+                          "The day picked, {day}, is after today; a future week has no brief yet: showing "
+                          "this week's (to {today})."),
 }
