@@ -19,6 +19,7 @@ from geo.items import items as I
 from geo.report import records as RR
 from geo.report import settings as RS
 from tests.imagery_data import field, write_scene
+from tests.test_cli import geo
 
 STAFF = Access("staff", "staff")
 ADMIN = Access("admin", "admin")
@@ -180,6 +181,11 @@ def test_a_register_operation_goes_on_from_the_version_it_was_given(demo_store):
     assert int(v) == int(before["version"]) + 1  # the version it opened: done
     operate(demo_store, "restoration", fid, "payment", {"amount_yuan": "50", "voucher_no": "记-2"},
             actor="admin", access=ADMIN, version=int(v))
+    assert demo_store.get_feature("restoration", fid)["paid_yuan"] == pytest.approx(float(before["paid_yuan"] or 0) + 150)
+    # the CLI's op takes the version seen too: a stale one is refused in Chinese, naming who
+    out = geo("op", "--layer", "restoration", "--id", fid, "payment", "--version", v, "--field", "amount_yuan=10",
+              "--field", "voucher_no=记-3", "--system", db=demo_store.url)
+    assert out.returncode != 0 and "已被 admin 于" in out.stderr, out.stderr
     assert demo_store.get_feature("restoration", fid)["paid_yuan"] == pytest.approx(float(before["paid_yuan"] or 0) + 150)
 
 
