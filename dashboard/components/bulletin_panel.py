@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import confirm, confirmation, lang, settings, show_error, t
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from geo.core.timeutil import today_local
 from geo.core.errors import GeoError
 from geo.report import records
@@ -29,6 +30,7 @@ def _pair(pair) -> str:
 
 def _settings_form(store, access) -> None:
     current = rsettings.load(store, settings())
+    seen = st.session_state.setdefault("bp_set_seen", rsettings.stored(store))  # as first shown: later changes conflict
     with st.form("bp_settings"):
         values = {}
         cols = st.columns(2)
@@ -46,11 +48,12 @@ def _settings_form(store, access) -> None:
                                                           if key in rsettings.DATE_KEYS else ""))
         if st.form_submit_button(t("bp.save"), icon=":material/save:"):
             try:
-                rsettings.save(store, values, actor=access.user, access=access)
+                rsettings.save(store, values, actor=access.user, access=access, seen=seen)
             except GeoError as err:
                 show_error(err)
             else:
                 st.success(t("bp.saved"))
+            st.session_state["bp_set_seen"] = rsettings.stored(store)
 
 
 def _actions(store, access, counties, as_of) -> None:
@@ -68,7 +71,8 @@ def _actions(store, access, counties, as_of) -> None:
         st.caption(t("bp.no_actions"))
     with st.form("bp_add_action", clear_on_submit=True):
         c1, c2 = st.columns([1, 1])
-        day = c1.date_input(t("bp.date"), value=as_of or today_local(), key="bp_act_date", format="YYYY-MM-DD")
+        day = c1.date_input(t("bp.date"), value=as_of or today_local(), key="bp_act_date", format="YYYY-MM-DD",
+                            min_value=PICKER_MIN, max_value=PICKER_MAX)
         kind = c2.selectbox(t("bp.kind"), list(records.KINDS), key="bp_act_kind",
                             format_func=lambda k: _pair(records.KINDS[k]))
         title = st.text_input(t("bp.what"), key="bp_act_title", placeholder=t("bp.what_ph"))
@@ -112,6 +116,8 @@ def _sections(store, access, counties, as_of) -> None:
     for key, pair in records.SECTIONS.items():
         saved = records.text(store, key, counties) or ""
         box = f"bp_text_{key}"
+        # the text as first shown: a change by someone else since is a conflict
+        seen = st.session_state.setdefault(f"{box}_seen_{records.scope_key(counties)}", saved)
         if st.session_state.get(f"{box}_draft"):
             st.session_state[box] = st.session_state.pop(f"{box}_draft")
         body = st.text_area(_pair(pair), value=saved, key=box, height=160, placeholder=t("bp.empty_uses_draft"))
@@ -119,21 +125,23 @@ def _sections(store, access, counties, as_of) -> None:
         c1, c2, c3 = st.columns(3)
         if c1.button(t("bp.save_text"), key=f"{box}_save", icon=":material/save:"):
             try:
-                records.set_text(store, key, body, actor=access.user, counties=counties, access=access)
+                records.set_text(store, key, body, actor=access.user, counties=counties, access=access, seen=seen)
             except GeoError as err:
                 show_error(err)
             else:
                 st.success(t("bp.saved"))
+            st.session_state[f"{box}_seen_{records.scope_key(counties)}"] = records.text(store, key, counties) or ""
         if c2.button(t("bp.load_draft"), key=f"{box}_load", icon=":material/draft:"):
             st.session_state[f"{box}_draft"] = _draft_text(store, counties, as_of, key)
             st.rerun()
         if saved and c3.button(t("bp.clear_text"), key=f"{box}_clear", icon=":material/undo:"):
             try:
-                records.set_text(store, key, None, actor=access.user, counties=counties, access=access)
+                records.set_text(store, key, None, actor=access.user, counties=counties, access=access, seen=seen)
             except GeoError as err:
                 show_error(err)
             else:
                 st.session_state.pop(box, None)
+                st.session_state.pop(f"{box}_seen_{records.scope_key(counties)}", None)
                 confirm(t("sh.text_cleared", section=_pair(pair)), box)
                 st.rerun()
 

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.common import field_label, label, lang, t
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from dashboard.components.text import plain
 from geo.change.layers import VERDICTS
 from geo.declare import registry as S
@@ -129,7 +130,8 @@ def _input(layer: str, name: str, key: str, transition: workflow.Transition, cur
         import datetime as dt
 
         value = dt.date.fromisoformat(current) if isinstance(current, str) and current else None
-        return st.date_input(text, value=value, key=key, format="YYYY-MM-DD")
+        return st.date_input(text, value=value, key=key, format="YYYY-MM-DD", min_value=PICKER_MIN,
+                             max_value=PICKER_MAX)  # (out of range: refused in Chinese by the write path)
     if f.type == S.REAL:
         # no bound here: the write path refuses a negative number with a message in the user's words
         return st.number_input(text, value=float(current) if current is not None else None,
@@ -155,7 +157,7 @@ def seen_version(layer: str, feat: dict) -> int:
     return seen.setdefault(f"{layer}:{feat['id']}", int(feat["version"]))
 
 
-def _set_seen(layer: str, fid: int, version: int) -> None:
+def set_seen(layer: str, fid: int, version: int) -> None:
     st.session_state.setdefault("seen_versions", {})[f"{layer}:{fid}"] = int(version)
 
 
@@ -188,12 +190,12 @@ def _submit(store, layer: str, feat: dict, actor: str, access, tr, seen: int, fo
             attachments=[(f.name, f.getvalue()) for f in files], access=access,
         )
     except ConflictError as err:
-        _set_seen(layer, feat["id"], err.details.get("current_version") or feat["version"])
+        set_seen(layer, feat["id"], err.details.get("current_version") or feat["version"])
         set_flash("warning", conflict_text(err, layer))
     except GeoError as err:
         set_flash("error", err.message(lang()))
     else:
-        _set_seen(layer, feat["id"], version)
+        set_seen(layer, feat["id"], version)
         set_flash("success", t("act.done", frm=label("status", feat["status"]), to=label("status", tr.dst), v=version))
     if on_done:
         on_done()
@@ -210,7 +212,7 @@ def action_form(store, layer: str, feat: dict, actor: str, access=None, on_done=
     if seen != int(feat["version"]):
         st.warning(t("act.changed", seen=seen, now=feat["version"]))
         st.button(t("act.refresh"), key=f"refresh-{layer}-{feat['id']}",
-                  on_click=lambda: (clear_flash(), _set_seen(layer, feat["id"], feat["version"])))
+                  on_click=lambda: (clear_flash(), set_seen(layer, feat["id"], feat["version"])))
     steps = workflow.allowed(layer, feat["status"], access=access)  # forward steps first
     why_not = {i: workflow.blocked(store, layer, feat, tr, actor) for i, tr in enumerate(steps)}
     options = [tr for i, tr in enumerate(steps) if why_not[i] is None]

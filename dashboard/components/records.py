@@ -40,6 +40,11 @@ def ref_options(store, register: str) -> dict[int, str]:
     return out
 
 
+# a date picker's own bounds: none to speak of (Streamlit's default, ten years either side, refuses a
+# date beyond in English); the write path refuses a date out of range in Chinese (geo.engine.values)
+PICKER_MIN, PICKER_MAX = dt.date(1000, 1, 1), dt.date(9999, 12, 31)
+
+
 def field_input(store, f: S.Field, key: str, default=None):
     """One input for field ``f`` (its type, value list, or the records it points to)."""
     label = f.label(lang()) + (" *" if f.required else "") + (f"（{f.unit}）" if f.unit and f.unit not in f.zh else "")
@@ -59,7 +64,8 @@ def field_input(store, f: S.Field, key: str, default=None):
                             format_func=lambda o: "—" if o is None else S.label(f.name, o, lang()))
     if f.type == S.DATE:
         value = pd.to_datetime(default).date() if default not in (None, "") else None
-        return st.date_input(label, value=value, key=key, format="YYYY-MM-DD")
+        return st.date_input(label, value=value, key=key, format="YYYY-MM-DD", min_value=PICKER_MIN,
+                             max_value=PICKER_MAX)
     if f.type in (S.REAL, S.INT):
         step = 1.0 if f.type == S.INT else 0.01
         val = None if default in (None, "") or (isinstance(default, float) and pd.isna(default)) else float(default)

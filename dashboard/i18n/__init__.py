@@ -10,6 +10,7 @@ from dashboard.i18n import (
     strings,
     strings_accounts,
     strings_field,
+    strings_forms,
     strings_imagery,
     strings_review,
     strings_shell,
@@ -31,6 +32,7 @@ PARTS = (
     strings_accounts,
     strings_field,
     strings_words,
+    strings_forms,
 )
 STRINGS: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.STRINGS.items()}
 

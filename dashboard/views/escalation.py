@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.components.auth import current_access
 from dashboard.components.common import label, lang, settings, store_or_stop, t
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from dashboard.components.text import plain
 from geo.change import escalation as E
 from geo.chief.orders import status_of_zones
@@ -100,8 +101,14 @@ with tabs[1]:
 
 with tabs[2]:
     last = today - dt.timedelta(days=7)
-    day = st.date_input(t("esc.week"), value=last, max_value=today, key="esc_week", format="YYYY-MM-DD")
-    b = B.brief(store, day if isinstance(day, dt.date) else last, settings=settings(), today=today)
+    # (no bound of Streamlit's own, whose refusal is in English: a future day is answered here)
+    day = st.date_input(t("esc.week"), value=last, min_value=PICKER_MIN, max_value=PICKER_MAX, key="esc_week",
+                        format="YYYY-MM-DD")
+    day = day if isinstance(day, dt.date) else last
+    if day > today:
+        st.warning(t("forms.future_week", day=day.isoformat(), today=today.isoformat()))
+        day = today
+    b = B.brief(store, day, settings=settings(), today=today)
     st.subheader(t("esc.brief_title"))
     st.caption(B.week_label(b["start"], b["end"]))
     cols = st.columns(len(B.COUNTS))

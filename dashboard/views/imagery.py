@@ -19,6 +19,7 @@ from streamlit_folium import st_folium
 from dashboard.components import fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from dashboard.components.text import plain
 from geo.declare import registry as S
 from geo.core.errors import GeoError
@@ -98,7 +99,8 @@ with tabs[1]:
                                   help=t("im.file_help", mb=s.upload_max_mb))
         rel = st.text_input(t("im.path"), key="im_path", help=t("im.path_help"))
         c1, c2 = st.columns(2)
-        day = c1.date_input(t("im.date"), value=None, key="im_date")
+        day = c1.date_input(t("im.date"), value=None, key="im_date", format="YYYY-MM-DD",
+                            min_value=PICKER_MIN, max_value=PICKER_MAX)
         sensor = c2.text_input(t("im.sensor"), key="im_sensor", placeholder=t("im.sensor_ph"))
         meaning = st.radio(t("im.meaning"), ["roles", "ndvi"], horizontal=True, key="im_meaning",
                            format_func=lambda k: t(f"im.meaning.{k}"))
@@ -134,6 +136,9 @@ with tabs[1]:
                 show_error(err)
             else:
                 st.success(t("im.added", n=len(added), names=plain("、".join(_scene_label(a) for a in added))))
+                away = SC.outside(store, added)
+                if away:
+                    st.warning(t("forms.scene_outside", names=plain("、".join(_scene_label(a) for a in away))))
                 scenes = SC.visible(store)
 
 ndvi_scenes = [sc for sc in scenes if sc.can_ndvi]

@@ -8,7 +8,8 @@ import streamlit as st
 
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, show_error, store_or_stop, t
-from dashboard.components.feature_panel import flash
+from dashboard.components.feature_panel import flash, seen_version, set_seen
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from dashboard.components.text import plain
 from geo.items import items as gitems
 from geo.change.layers import VERDICTS
@@ -89,32 +90,48 @@ else:
                 t("history.comment"): hist["comment"].fillna(""),
             }), hide_index=True, width="stretch", placeholder="")
         if can_edit:
-            with st.form(f"item-{item['id']}-{item['version']}"):
+            iid = int(item["id"])
+            seen = seen_version("item", item)  # the version this person opened: a change since is a conflict
+            if seen != int(item["version"]):
+                st.warning(t("forms.changed", seen=seen, now=item["version"]))
+                st.button(t("forms.refresh"), key=f"item-refresh-{iid}",
+                          on_click=lambda: set_seen("item", iid, int(item["version"])))
+            pct = gitems.reason_needed(store, iid)
+            if pct is not None and item["status"] != "done":
+                st.caption(t("forms.reason_needed", pct=f"{pct:g}", done=label("status", "done")))
+            with st.form(f"item-{iid}"):
                 options = [tr for tr in gitems.ITEM_MACHINE if item["status"] in tr.src]
                 choice = st.selectbox(t("act.choose"), [None] + options,
                                       format_func=lambda tr: t("items.keep") if tr is None else
                                       f"{tr.zh if zh else tr.en}（→ {label('status', tr.dst)}）")
                 note = st.text_area(t("items.note"), value=item["note"] or "")
-                manual = st.number_input(t("items.manual"), 0.0, 100.0,
+                manual = st.number_input(t("items.manual"),
                                          value=float(item["manual_progress"]) if pd.notna(item["manual_progress"]) else None)
                 comment = st.text_input(t("act.comment"))
                 if st.form_submit_button(t("act.submit"), type="primary"):
                     try:
-                        version = int(item["version"])
+                        version = seen
                         changes = {}
                         if (note or None) != (item["note"] or None):
                             changes["note"] = note or None
                         if manual is not None and manual != item["manual_progress"]:
                             changes["manual_progress"] = manual
+                        # done without a reason first: refused (below 100%) before anything else is written
+                        first = choice is not None and choice.dst == "done" and not (comment or "").strip()
+                        if first:
+                            version = gitems.transition(store, iid, choice.dst, actor=user["name"], version=version,
+                                                        comment=comment)
                         if changes:
-                            version = gitems.edit(store, int(item["id"]), actor=user["name"], version=version,
+                            version = gitems.edit(store, iid, actor=user["name"], version=version,
                                                   fields=changes, comment=comment or None)
-                        if choice is not None:
-                            gitems.transition(store, int(item["id"]), choice.dst, actor=user["name"],
-                                              version=version, comment=comment)
+                        if choice is not None and not first:
+                            version = gitems.transition(store, iid, choice.dst, actor=user["name"],
+                                                        version=version, comment=comment)
+                        set_seen("item", iid, version)
                         st.session_state["flash"] = ("success", t("items.saved"))
                         st.rerun()
                     except ConflictError as err:
+                        set_seen("item", iid, int(err.details.get("current_version") or item["version"]))
                         show_error(err)
                     except GeoError as err:
                         show_error(err)
@@ -186,7 +203,8 @@ if can_edit:
             c1, c2, c3 = st.columns(3)
             leader = c1.text_input(t("items.leader"))
             unit = c2.text_input(t("items.unit"))
-            deadline = c3.date_input(t("items.deadline"), value=None, format="YYYY-MM-DD")
+            deadline = c3.date_input(t("items.deadline"), value=None, format="YYYY-MM-DD", min_value=PICKER_MIN,
+                                     max_value=PICKER_MAX)
             if st.form_submit_button(t("items.add"), type="primary"):
                 try:
                     gitems.add(store, actor=user["name"], code=code or None, problem=problem, measures=measures or None,

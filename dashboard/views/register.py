@@ -13,7 +13,8 @@ import streamlit as st
 
 from dashboard.components import records as R
 from dashboard.components.auth import current_access, current_user
-from dashboard.components.common import lang, settings, store_or_stop
+from dashboard.components.common import lang, settings, store_or_stop, t
+from dashboard.components.feature_panel import seen_version, set_seen
 from dashboard.components.text import plain
 from dashboard.components.words import setting_note
 from geo.report import export as gexport
@@ -216,7 +217,12 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
 
 def _actions(store, lyr, record, user, access) -> None:
     zh = lang() == "zh"
-    key, fid, version = lyr.key, int(record["id"]), int(record["version"])
+    key, fid = lyr.key, int(record["id"])
+    version = seen_version(key, record)  # the version this person opened: a change since is a conflict
+    if version != int(record["version"]):
+        st.warning(t("forms.changed", seen=version, now=record["version"]))
+        st.button(t("forms.refresh"), key=f"{key}_{fid}_refresh",
+                  on_click=lambda: set_seen(key, fid, int(record["version"])))
     moves = [t for t in workflow.machine(key) if record["status"] in t.src] if lyr.transitions else []
     if moves:
         names = {i: t.zh if zh else t.en for i, t in enumerate(moves)}
@@ -235,6 +241,7 @@ def _actions(store, lyr, record, user, access) -> None:
                         store, key, fid, t.dst, actor=user["name"], version=version, comment=comment,
                         fields=R.clean(values), attachments=[(f.name, f.getvalue()) for f in files or []], access=access),
                         "已办理" if zh else "Done")
+                _seen_now(store, key, fid)
                 st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
     for op in lyr.operations:
         if op.statuses and record["status"] not in op.statuses:
@@ -249,8 +256,10 @@ def _actions(store, lyr, record, user, access) -> None:
                 if st.form_submit_button(op.zh if zh else op.en, type="primary"):
                     R.run_safely(lambda: operate(store, key, fid, op.key, R.clean(values), actor=user["name"],
                                                     access=access, comment=comment or None, geometry=place,
-                                                    attachments=[(f.name, f.getvalue()) for f in files or []]),
+                                                    attachments=[(f.name, f.getvalue()) for f in files or []],
+                                                    version=version),
                                     "已办理" if zh else "Done")
+                    _seen_now(store, key, fid)
                     st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
     with st.expander("修改信息" if zh else "Edit"):
         with st.form(f"{key}_{fid}_edit"):
@@ -260,7 +269,17 @@ def _actions(store, lyr, record, user, access) -> None:
                 changed = {k: v for k, v in R.clean(values).items() if str(v) != str(record.get(k) or "")}
                 R.run_safely(lambda: workflow.edit(store, key, fid, actor=user["name"], fields=changed,
                                                       version=version, access=access), "已保存" if zh else "Saved")
+                _seen_now(store, key, fid)
                 st.rerun()  # (the outcome shows at the top of the page, not in a closing form)
+
+
+def _seen_now(store, key: str, fid: int) -> None:
+    """After a submit (done, or refused as stale — the message says who changed it and when) the
+    form goes on from the record as it now is."""
+    try:
+        set_seen(key, fid, int(store.get_feature(key, fid)["version"]))
+    except GeoError:
+        pass
 
 
 def _add_and_import(store, lyr, user, access) -> None:

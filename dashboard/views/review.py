@@ -240,11 +240,33 @@ with right:
         events = store.history("change", fid)
         d_tabs = st.tabs([t("rv.tab_check"), t("rv.tab_decide"), t("detail.evidence"), t("detail.history")])
         busy = feat["status"] != review.PENDING[level]
+        # the version this reviewer opened: a change by someone else since is refused at submit with
+        # who and when (the forms' keys no longer carry the version, so a submit is never dropped)
+        seen = fp.seen_version("change", feat)
+        if seen != int(feat["version"]):
+            st.warning(t("forms.changed", seen=seen, now=feat["version"]))
+            st.button(t("forms.refresh"), key=f"rv_refresh_{fid}",
+                      on_click=lambda: fp.set_seen("change", fid, int(feat["version"])))
+
+        def _submitted(step, done: str) -> None:
+            """Run one decision against the version the reviewer opened: done, the flash and a
+            rerun; stale, the conflict message (who changed it and when) and nothing written."""
+            try:
+                version = step(seen)
+            except ConflictError as err:
+                fp.set_seen("change", fid, int(err.details.get("current_version") or feat["version"]))
+                st.warning(plain(err.message(lang())))
+            except GeoError as err:
+                show_error(err)
+            else:
+                fp.set_seen("change", fid, int(version))
+                st.session_state["flash"] = ("success", done)
+                st.rerun()
         with d_tabs[0]:
             if busy:
                 st.caption(t("rv.not_here"))
             else:
-                with st.form(f"rv_check_{fid}_{feat['version']}"):
+                with st.form(f"rv_check_{fid}"):
                     method = st.radio(t("rv.method"), list(review.METHODS), horizontal=True,
                                       format_func=lambda k: label("check_method", k))
                     result = st.radio(t("rv.result"), list(review.RESULTS), horizontal=True,
@@ -253,41 +275,23 @@ with right:
                     photos = st.file_uploader(t("rv.photos"), type=["jpg", "jpeg", "png", "gif", "webp", "pdf"],
                                               accept_multiple_files=True)
                     if st.form_submit_button(t("rv.check_go"), type="primary"):
-                        try:
-                            review.record_check(store, fid, method=method, result=result, note=c_note,
-                                                attachments=[(f.name, f.getvalue()) for f in photos or []],
-                                                actor=user["name"], access=access, version=int(feat["version"]))
-                        except GeoError as err:
-                            show_error(err)
-                        else:
-                            st.session_state["flash"] = ("success", t("rv.check_done"))
-                            st.rerun()
+                        _submitted(lambda v: review.record_check(
+                            store, fid, method=method, result=result, note=c_note,
+                            attachments=[(f.name, f.getvalue()) for f in photos or []],
+                            actor=user["name"], access=access, version=v), t("rv.check_done"))
         with d_tabs[1]:
             if busy:
                 st.caption(t("rv.not_here"))
             else:
                 if st.button(t("rv.approve", target=label("status", review.approval_target(level))), type="primary",
                              key=f"rv_ok_{fid}"):
-                    try:
-                        review.approve(store, fid, actor=user["name"], version=int(feat["version"]), access=access)
-                    except ConflictError as err:
-                        st.warning(plain(err.message(lang())))
-                    except GeoError as err:
-                        show_error(err)
-                    else:
-                        st.session_state["flash"] = ("success", t("rv.approved"))
-                        st.rerun()
-                with st.form(f"rv_back_{fid}_{feat['version']}"):
+                    _submitted(lambda v: review.approve(store, fid, actor=user["name"], version=v, access=access),
+                               t("rv.approved"))
+                with st.form(f"rv_back_{fid}"):
                     reason = st.text_area(t("rv.reason"))
                     if st.form_submit_button(t("rv.send_back")):
-                        try:
-                            review.send_back(store, fid, reason, actor=user["name"], version=int(feat["version"]),
-                                             access=access)
-                        except GeoError as err:
-                            show_error(err)
-                        else:
-                            st.session_state["flash"] = ("success", t("rv.sent_back"))
-                            st.rerun()
+                        _submitted(lambda v: review.send_back(store, fid, reason, actor=user["name"], version=v,
+                                                              access=access), t("rv.sent_back"))
         with d_tabs[2]:
             fp.evidence(store, events)
         with d_tabs[3]:

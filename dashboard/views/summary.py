@@ -25,6 +25,7 @@ from dashboard.components import bulletin_panel, fmap
 from dashboard.components.auth import current_access
 from dashboard.components.common import confirm, confirmation, label, lang, settings, show_error, store_or_stop, t
 from dashboard.components.text import plain
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from geo.core.errors import GeoError
 from geo import report
 from geo.engine import official
@@ -92,9 +93,20 @@ f_batch = f1.multiselect(t("sum.batches"), list(batch_names), format_func=lambda
                          key="sum_batch", placeholder=t("sum.all"), select_all=False)
 f_county = f2.multiselect(t("sum.counties"), list(county_names), format_func=lambda c: county_names[c],
                           key="sum_county", placeholder=t("sum.all"), select_all=False)
+
+
+def _not_after_today(day: dt.date) -> dt.date:
+    """``day``, or today for a day after it (the figures of the future do not exist): the page then
+    says so in the user's language instead of Streamlit's English refusal of a bound."""
+    if day > today:
+        st.session_state["sum_asof_future"] = day.isoformat()
+        return today
+    return day
+
+
 if "sum_asof" not in st.session_state:  # ?as_of=2023-12-09 opens the screen on that day
     try:
-        st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.query_params.get("as_of"))), today)
+        st.session_state["sum_asof"] = _not_after_today(dt.date.fromisoformat(str(st.query_params.get("as_of"))))
     except ValueError:
         st.session_state["sum_asof"] = today
 # Streamlit's date_input applies a typed date only when its calendar closes (old figures stood
@@ -104,7 +116,7 @@ if "sum_asof" not in st.session_state:  # ?as_of=2023-12-09 opens the screen on 
 
 def _as_of_typed():
     try:
-        st.session_state["sum_asof"] = min(dt.date.fromisoformat(str(st.session_state["sum_asof_text"]).strip()), today)
+        st.session_state["sum_asof"] = _not_after_today(dt.date.fromisoformat(str(st.session_state["sum_asof_text"]).strip()))
         st.session_state.pop("sum_asof_bad", None)
     except ValueError:
         st.session_state["sum_asof_bad"] = True
@@ -112,7 +124,7 @@ def _as_of_typed():
 
 
 def _as_of_picked():
-    st.session_state["sum_asof"] = st.session_state["sum_asof_pick"]
+    st.session_state["sum_asof"] = _not_after_today(st.session_state["sum_asof_pick"])
     st.session_state["sum_asof_text"] = st.session_state["sum_asof"].isoformat()
 
 
@@ -122,10 +134,13 @@ d1, d2 = f3.columns([4, 1], vertical_alignment="bottom")
 d1.text_input(t("sum.as_of"), key="sum_asof_text", on_change=_as_of_typed, help=t("sum.as_of_help"),
               placeholder="如 2023-12-09" if lang() == "zh" else "YYYY-MM-DD")
 with d2.popover("", icon=":material/calendar_month:"):
-    st.date_input(t("sum.as_of"), max_value=today, key="sum_asof_pick", on_change=_as_of_picked,
-                  format="YYYY-MM-DD", label_visibility="collapsed")
+    # (no bound of Streamlit's own: a future day is answered in the user's language below)
+    st.date_input(t("sum.as_of"), min_value=PICKER_MIN, max_value=PICKER_MAX, key="sum_asof_pick",
+                  on_change=_as_of_picked, format="YYYY-MM-DD", label_visibility="collapsed")
 if st.session_state.pop("sum_asof_bad", None):
     f3.caption("日期格式：年-月-日，如 2023-12-09" if lang() == "zh" else "Date format: YYYY-MM-DD")
+if st.session_state.get("sum_asof_future"):
+    f3.warning(t("forms.future_as_of", day=st.session_state.pop("sum_asof_future"), today=today.isoformat()))
 f_date = st.session_state["sum_asof"]
 as_of = f_date if f_date < today else None
 historic = as_of is not None

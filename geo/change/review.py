@@ -42,6 +42,7 @@ from geo.access.scope import unwrap
 from geo.core.timeutil import local_date, now_utc, to_utc_text, today_local
 from geo.access.auth import ROLE_LABELS
 from geo.engine import workflow
+from geo.engine.write import check_version
 from geo.core.errors import GeoError
 from geo.core.timeutil import fmt_local
 
@@ -424,6 +425,7 @@ def record_check(store, fid: int, *, method: str, result: str, note: str | None 
     feat = raw.get_feature("change", fid)
     if access is not None:
         access.check_feature("change", feat)
+    check_version(raw, "change", fid, version)  # changed since the reviewer opened it: who and when
     level = LEVEL_OF.get(feat["status"])
     if level is None:
         raise TransitionError(f"polygon #{fid} is not waiting for review",
@@ -446,8 +448,11 @@ def approve(store, fid: int, *, actor: str, version: int | None = None, comment:
             access=None, at: str | None = None) -> int:
     """Approve a polygon at the level it waits at: closed, or on to the next level."""
 
-    raw, _ = unwrap(store, access)
+    raw, scope = unwrap(store, access)
     feat = raw.get_feature("change", fid)
+    if scope is not None:  # (another county's polygon: refused as such, its history not shown)
+        scope.check_feature("change", feat)
+    check_version(raw, "change", fid, version)  # changed since the reviewer opened it: who and when
     level = LEVEL_OF.get(feat["status"])
     if level is None:
         raise TransitionError(f"polygon #{fid} is not waiting for review",

@@ -150,7 +150,12 @@ def run(args, settings) -> int:
                  "ndvi": s.can_ndvi, "rgb": s.can_rgb, "path": s.path} for s in added]
         text = "\n".join((f"已登记影像 #{r['id']}：{r['name']}（{r['date']}，{r['sensor'] or '未注明传感器'}）"
                           if zh else f"registered scene #{r['id']}: {r['name']} ({r['date']})") for r in rows)
-        _print({"added": rows}, args.json, text)
+        away = SC.outside(store, added)
+        if away:
+            text += "\n" + ("注意：以下影像不覆盖本辖区任何旗县，请核对坐标系：" if zh else
+                            "note: these scenes cover none of the counties; check their coordinates: ") + \
+                "、".join(s.name for s in away)
+        _print({"added": rows, "outside": [s.id for s in away]}, args.json, text)
         return 0
     if args.verb == "list":
 

@@ -75,6 +75,7 @@ def add_parsers(sub, common, writer, reader) -> None:
     p.add_argument("--layer", required=True, choices=layers)
     p.add_argument("--id", type=int, required=True)
     p.add_argument("operation")
+    p.add_argument("--version", type=int, help="the record's version you saw (refused if it has changed since)")
     p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--lon", type=float)
     p.add_argument("--lat", type=float)
@@ -117,7 +118,7 @@ def run(args, settings, store, access, actor) -> int:
     if cmd == "op":
         result = operations.operate(store, args.layer, args.id, args.operation, _pairs(args.field, "--field"), actor=actor,
                          access=access, comment=args.comment, attachments=evidence.read_files(args.attach),
-                         geometry=_geometry(args))
+                         geometry=_geometry(args), version=args.version)
         _print({"layer": args.layer, "id": args.id, "operation": args.operation, "result": result}, args.json)
         return 0
     if cmd == "import-table":

@@ -88,6 +88,11 @@ def validate(store, values: dict, current) -> dict:
         if not seen.get("due_on"):
             category = out.get("category") or seen.get("category")
             out["due_on"] = (day + dt.timedelta(days=reply_days(category))).isoformat()
+    assigned, handled = as_date(seen.get("assigned_on") or None), as_date(seen.get("handled_on") or None)
+    if assigned is not None and handled is not None and handled < assigned:
+        raise ValidationError(f"handled on {handled}, before it was assigned on {assigned}",
+                              f"办理日期 {handled} 早于派单日期 {assigned}，未保存：请核对日期",
+                              field="handled_on")
     return out
 
 

@@ -9,7 +9,7 @@ from geo.core.errors import ValidationError
 from geo.declare import registry as S
 from geo.declare.registry import run_of
 from geo.engine.values import check_values
-from geo.engine.write import check_before, check_rights
+from geo.engine.write import check_before, check_rights, check_version
 
 
 def operation(layer: str, key: str):
@@ -22,15 +22,20 @@ def operation(layer: str, key: str):
 
 
 def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, access=None, comment=None,
-            attachments=None, geometry=None):
+            attachments=None, geometry=None, version: int | None = None):
     """Run a register operation (also what the page's operation forms call). Its rights and the
     record's county are checked first; the operation's own function then writes through
-    :func:`geo.engine.write.apply` (``workflow.edit`` / ``transition`` / ``records.add``)."""
+    :func:`geo.engine.write.apply` (``workflow.edit`` / ``transition`` / ``records.add``).
+
+    ``version`` is the version of the record the user opened (the page passes it; the CLI's
+    ``--version``): if the record has changed since, the operation is refused with who changed it
+    and when (:class:`~geo.core.errors.ConflictError`) before anything is written."""
     raw, access = unwrap(store, access)
     op = operation(layer, key)
     check_rights(access, layer, op.roles, op.zh)
     current = raw.get_feature(layer, int(fid))
     check_before(access, layer, current)
+    check_version(raw, layer, fid, version)
     if op.statuses:
         if current.get("status") not in op.statuses:
             lyr = S.layer(layer)

@@ -19,7 +19,7 @@ from geo.core.timeutil import as_date, local_date, now_utc, today_local
 from geo.declare import registry as S
 from geo.declare.registry import rules_of
 from geo.engine.place import locate, measures, placed, placed_many, point  # noqa: F401  (re-exported)
-from geo.engine.values import check_values, coerce, option_key  # noqa: F401  (re-exported)
+from geo.engine.values import check_values, coerce, option_key, unfilled  # noqa: F401  (re-exported)
 from geo.engine.write import Change, apply
 
 
@@ -30,20 +30,22 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     A place outside every county of the jurisdiction is refused unless data staff confirm it
     (``outside_ok``), and the record is then flagged as out of area."""
     lyr = S.layer(layer)
-    values = check_values(lyr, {k: v for k, v in values.items() if v not in (None, "")})
-    if lyr.spatial and geometry is None and not lyr.place_optional:
-        raise ValidationError(f"a {lyr.en} record needs a location", f"{lyr.zh}需要位置（坐标或图形）",
-                              field="geometry")
+    no_place = lyr.spatial and geometry is None and not lyr.place_optional
+    given = {k: v for k, v in values.items() if not unfilled(values, [k])}
+    if no_place:  # the place and every required field the form left empty, named at once
+        refuse_missing(lyr, given, place=True)
+    values = check_values(lyr, given)
     at = at or now_utc()
     rules = rules_of(lyr)
 
     def guard(tx, current, values: dict) -> dict:
         if rules is not None and hasattr(rules, "validate"):
-            values = rules.validate(unwrap(store)[0], values, None)
-        missing = [f.zh for f in lyr.fields if f.required and values.get(f.name) in (None, "")]
-        if missing:
-            raise ValidationError(f"{lyr.en}: required fields are missing",
-                                  f"{lyr.zh}缺少必填项：{'、'.join(missing)}", missing=missing)
+            try:
+                values = rules.validate(unwrap(store)[0], values, None)
+            except ValidationError:
+                refuse_missing(lyr, values)  # the empty fields first, all of them; else the rule's refusal
+                raise
+        refuse_missing(lyr, values)
         for name, stamp in lyr.stamps.get(values.get("status") or lyr.initial_status, {}).items():
             if values.get(name) in (None, ""):
                 values[name] = local_date(at).isoformat() if stamp == "today" else actor
@@ -52,6 +54,19 @@ def add(store, layer: str, values: dict, *, geometry=None, actor: str, access=No
     return apply(store, Change(layer, None, action, actor, values, geometry, comment=comment,
                                attachments=list(attachments or []), at=at, outside_ok=outside_ok),
                  access=access, guard=guard)
+
+
+def refuse_missing(lyr: S.Layer, values: dict, place: bool = False) -> None:
+    """Refuse a new record of ``lyr`` with every required field ``values`` leaves empty (and its
+    place, with ``place``) named in one message; nothing when none is missing."""
+    missing = unfilled(values, [f.name for f in lyr.fields if f.required])
+    if not missing and not place:
+        return
+    zh = [lyr.field(n).zh for n in missing] + (["位置（经纬度或图形）"] if place else [])
+    en = [lyr.field(n).en for n in missing] + (["location"] if place else [])
+    raise ValidationError(f"{lyr.en}: fill in {', '.join(en)}", f"{lyr.zh}缺少必填项：{'、'.join(zh)}，未保存",
+                          missing=[*missing, *(["geometry"] if place else [])],
+                          field="geometry" if place and not missing else (missing[0] if missing else None))
 
 
 def listing(store, layer: str, *, where: dict | None = None, columns=None, geometry: bool = False):

@@ -4,11 +4,28 @@ every layer and every way in."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from geo.core.errors import ValidationError
 from geo.core.timeutil import as_date, to_utc_text
 from geo.declare import registry as S
+
+
+# the dates a form may hold: a date typed outside them is a slip (a year 20234, 0202), refused in
+# Chinese by the write path — the pages' date pickers carry no bounds of their own (Streamlit's
+# refusal of a date outside a picker's bounds is in English)
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
+def check_date(day: dt.date, zh: str, en: str, field: str | None = None) -> dt.date:
+    """``day`` if it lies within :data:`DATE_MIN`..:data:`DATE_MAX`, else ValidationError naming
+    the field (``zh``/``en``) and the range."""
+    if DATE_MIN <= day <= DATE_MAX:
+        return day
+    raise ValidationError(f"{en}: {day.isoformat()} is outside {DATE_MIN.isoformat()} … {DATE_MAX.isoformat()}",
+                          f"“{zh}”的日期 {day.isoformat()} 超出可填写的范围（{DATE_MIN.isoformat()} 至 "
+                          f"{DATE_MAX.isoformat()}），未保存：请检查年份", field=field or en)
 
 
 def coerce(lyr: S.Layer, name: str, value):
@@ -25,7 +42,10 @@ def coerce(lyr: S.Layer, name: str, value):
         if f.type == S.INT:
             return int(value)
         if f.type == S.DATE:
-            return as_date(value).isoformat()
+            day = as_date(value)
+            if day is None:
+                raise ValueError
+            return check_date(day, f.zh, f.en, name).isoformat()
         if f.type == S.DATETIME:
             return to_utc_text(value)
         if f.type == S.BOOL:
@@ -36,6 +56,8 @@ def coerce(lyr: S.Layer, name: str, value):
                     return False
                 raise ValueError
             return bool(value)
+    except ValidationError:  # (a date out of range: its own message)
+        raise
     except (TypeError, ValueError):
         kind = {S.REAL: "a number ≥ 0", S.INT: "a whole number", S.DATE: "a date YYYY-MM-DD",
                 S.DATETIME: "a date and time", S.BOOL: "yes or no"}[f.type]
@@ -49,6 +71,14 @@ def coerce(lyr: S.Layer, name: str, value):
     if f.ref and isinstance(value, (list, tuple)):  # several records (a TEXT field with ``ref``): names or ids
         return "、".join(str(v).strip() for v in value if str(v).strip()) or None
     return str(value).strip()
+
+
+def unfilled(values: dict, names) -> list[str]:
+    """Those of ``names`` a form left empty (nothing, blank text, NaN) — every one of them, so a
+    refusal names them all at once (a step's form, a register's add form)."""
+    def empty(v) -> bool:
+        return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))
+    return [n for n in names if empty(values.get(n))]
 
 
 def check_values(lyr: S.Layer, values: dict) -> dict:

@@ -19,7 +19,7 @@ from geo.core.timeutil import local_date, now_utc
 from geo.declare import registry as S
 from geo.declare.base import Requirements, Transition
 from geo.declare.registry import rules_of
-from geo.engine.values import check_values
+from geo.engine.values import check_values, unfilled
 from geo.engine.write import Change, apply, refuse_status_edit
 from geo.store.base import Store
 
@@ -103,7 +103,7 @@ def form_missing(layer: str, t: Transition, need: Requirements, values: dict, fi
     """What a step's form left empty of what it requires — a choice left at 请选择 included, which
     is never filled in for the person (not even where the CLI derives it, e.g. 整改方式 from the
     measure's text), the reason, the evidence — all named at once (None: nothing)."""
-    missing = [n for n in need.requires if values.get(n) in (None, "")]
+    missing = unfilled(values, need.requires)
     zh = [f"需要填写：{'、'.join(need.label(n) for n in missing)}"] if missing else []
     en = [f"fill in: {', '.join(missing)}"] if missing else []
     if files is not None and need.evidence and not files:

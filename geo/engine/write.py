@@ -222,6 +222,20 @@ def apply(store, change: Change, *, access: Access | None = None,
                                   attachments=shas, at=at, geometry=change.geometry)
 
 
+def check_version(store, layer: str, fid: int, version: int | None) -> None:
+    """The record is still at ``version``, the one the user opened (None: not checked), else a
+    :class:`~geo.core.errors.ConflictError` names who changed it and when. For what reads the record
+    before :func:`apply` does (a register operation, a review decision): a stale submit is refused
+    as stale, before any check of the record's present state could speak instead."""
+    if version is None:
+        return
+    raw = unwrap(store)[0]
+    with raw.transaction() as tx:
+        now = int(raw.get_feature(layer, int(fid), tx=tx)["version"])
+        if int(version) != now:
+            raise raw.conflict(S.layer(layer), int(fid), int(version), now, tx)
+
+
 def check_rows(access: Access | None, layer: str, counties) -> None:
     """An import of many records: the actor may add to ``layer``, and every row's county
     (``counties``, one per row) is within the actor's counties."""

@@ -37,6 +37,7 @@ from geo.core.config import current
 from geo.core.errors import ImageryError, NotFoundError
 from geo.core.timeutil import now_utc
 from geo.access.scope import unwrap
+from geo.engine.values import check_date
 
 ROLES = ("red", "green", "blue", "nir", "swir1", "swir2")
 ROLE_ALIASES = {"swir": "swir1", "r": "red", "g": "green", "b": "blue", "nir1": "nir"}
@@ -313,7 +314,7 @@ def inspect(path: str | Path, *, name: str | None = None, bands=None, ndvi_band:
         if ndvi_band is not None and not 1 <= int(ndvi_band) <= src.count:
             raise refuse(name, f"NDVI band {ndvi_band} does not exist: the file has {src.count} band(s)",
                           f"NDVI 波段 {ndvi_band} 不存在：该文件只有 {src.count} 个波段", option="ndvi_band")
-        when = parse_date(date) if date else date_from(path, tags)
+        when = check_date(parse_date(date), "成像日期", "acquisition date", "date") if date else date_from(path, tags)
         if when is None:
             raise refuse(name, "has no acquisition date in its tags or name; give it (--date 2024-07-20)",
                           "文件标签和文件名中都没有成像日期，请填写（如 --date 2024-07-20）", option="date")
@@ -563,6 +564,19 @@ def for_counties(store, counties: list[str] | None) -> list[Scene]:
     union = shapely.union_all(areas.geometry.values)
     shapely.prepare(union)
     return [s for s in scenes if union.intersects(s.footprint)]
+
+
+def outside(store, scenes: list[Scene]) -> list[Scene]:
+    """Those of ``scenes`` whose footprint meets none of the jurisdiction's counties (a scene of
+    another place, or one whose coordinates were read wrongly): registered, but seen by no county
+    account and of no use to any polygon — the page warns with their names. None when the store
+    holds no counties at all."""
+    raw = unwrap(store)[0]
+    codes = raw.read_layer("admin", where={"level": "county"}, columns=["code"], geometry=False)
+    if codes.empty:
+        return []
+    meeting = {s.id for s in for_counties(raw, [str(c) for c in codes["code"]])}
+    return [s for s in scenes if s.id not in meeting]
 
 
 def visible(store) -> list[Scene]:

@@ -26,7 +26,7 @@ from geo.core.timeutil import optional_date
 from geo.declare import registry as S
 
 from geo.declare.base import Transition
-from geo.engine.values import coerce
+from geo.engine.values import check_date, coerce
 
 # the steps of a rectification item
 ITEM_MACHINE = (
@@ -66,7 +66,7 @@ def deadline_of(value) -> tuple[str | None, bool]:
     if day is None:
         raise ValidationError(f"'{text}' is not a deadline (a date, or 长期坚持)",
                               f"完成时限“{text}”无法识别：请填写日期（如 2024-06-30），或“长期坚持”")
-    return day.isoformat(), False
+    return check_date(day, "完成时限", "deadline", "deadline").isoformat(), False
 
 
 def overdue(items: pd.DataFrame, today) -> pd.Series:
@@ -99,6 +99,19 @@ def progress(store: Store, items: pd.DataFrame | None = None) -> pd.DataFrame:
     items["progress_pct"] = pct
     items["overdue"] = overdue(items, today_local())
     return items
+
+
+def reason_needed(store: Store, item_id: int) -> float | None:
+    """The item's progress when it is known and below 100% — marking it done then needs a reason,
+    kept with the event — else None (complete, or no figure at all)."""
+    items = store.items()
+    row = items[items["id"] == int(item_id)]
+    if row.empty:
+        return None
+    pct = progress(store, row)["progress_pct"].iloc[0]
+    if pct is None or pd.isna(pct) or float(pct) >= 100.0:
+        return None
+    return float(pct)
 
 
 def _linked_progress(store: Store, links: pd.DataFrame) -> float | None:
@@ -139,6 +152,13 @@ def transition(store: Store, item_id: int, to: str, *, actor: str, version: int 
         )
     if match[0].comment and not (comment or "").strip():
         raise TransitionError("give a comment saying why", "请填写原因说明")
+    if to == "done" and not (comment or "").strip():
+        pct = reason_needed(store, int(item_id))
+        if pct is not None:
+            raise TransitionError(
+                f"the item's progress is {pct:g}%: give a reason for marking it done below 100%",
+                f"该事项当前进度为 {pct:g}%（未达 100%）：标记为“{W.S.label('status', 'done')}”须填写原因说明，"
+                "未作任何修改", progress=pct, missing=["comment"])
     with store.transaction() as tx:
         return store.update_item(tx, item_id, expected_version=version, changes={"status": to},
                                  actor=actor, comment=(comment or "").strip() or None)

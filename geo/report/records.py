@@ -25,9 +25,9 @@ import json
 
 import pandas as pd
 
-from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from geo.access.scope import unwrap
-from geo.core.timeutil import now_utc
+from geo.core.timeutil import fmt_local, now_utc
 
 KINDS = {  # key: (Chinese, English)
     "meeting": ("会议", "Meeting"),
@@ -67,6 +67,24 @@ def _bound(access) -> frozenset | None:
 def _event(raw, tx, layer: str, rid: int, actor: str, action: str, fields: dict) -> None:
     raw.add_events(tx, [(layer, int(rid), now_utc(), actor, action, None, None,
                          json.dumps(fields, ensure_ascii=False, default=str), None, None, None)])
+
+
+def conflict(tx, layer: str, zh: str, en: str, match=None) -> ConflictError:
+    """The refusal of a stale save of the bulletin's settings or a section text (``layer``:
+    ``report_setting``/``report_text``): who changed it last and when, and that nothing was saved.
+    ``match(fields)`` picks the events of this text among the layer's."""
+    rows = tx.query("SELECT actor, at, fields FROM events WHERE layer = ? ORDER BY id DESC", [layer])
+    for actor, at, fields in rows:
+        data = json.loads(fields) if isinstance(fields, str) and fields else {}
+        if match is None or match(data):
+            who, when = actor, fmt_local(at)
+            break
+    else:
+        who, when = "?", "?"
+    return ConflictError(f"{en} was changed by {who} at {when} since you opened it; nothing was saved. "
+                         "Reload it and apply your change again.",
+                         f"{zh}已被 {who} 于 {when} 修改，您看到的是修改前的内容，您的修改未保存：请刷新后重新填写",
+                         changed_by=who, changed_at=when)
 
 
 ACTION_COLUMNS = ("id", "on_date", "kind", "title", "doc_no", "county_code", "note", "created_at", "created_by")
@@ -181,8 +199,14 @@ def text(store, section: str, counties=None) -> str | None:
     return body if isinstance(body, str) and body.strip() else None
 
 
-def set_text(store, section: str, body: str | None, *, actor: str, counties=None, access=None) -> None:
-    """Save (or, with an empty ``body``, clear) the bureau's text of a section."""
+_UNSEEN = object()
+
+
+def set_text(store, section: str, body: str | None, *, actor: str, counties=None, access=None,
+             seen=_UNSEEN) -> None:
+    """Save (or, with an empty ``body``, clear) the bureau's text of a section. ``seen`` is the
+    saved text the editor was showing (None: none saved): if the text was changed since, the save
+    is refused with who changed it and when (:func:`conflict`) and nothing is written."""
 
     access = _access(store, access)
     _check(access)
@@ -195,6 +219,9 @@ def set_text(store, section: str, body: str | None, *, actor: str, counties=None
     with raw.transaction() as tx:
         was = tx.query_one("SELECT body FROM report_texts WHERE section = ? AND scope = ?", [section, key])
         before = was[0] if was is not None and was[0] else None
+        if seen is not _UNSEEN and (seen.strip() if seen and seen.strip() else None) != before:
+            raise conflict(tx, "report_text", f"通报“{SECTIONS[section][0]}”的文字", f"the text of '{SECTIONS[section][1]}'",
+                           match=lambda f: f.get("section") == section and scope_key(f.get("counties")) == key)
         if before == after:
             return
         tx.execute("DELETE FROM report_texts WHERE section = ? AND scope = ?", [section, key])

@@ -16,6 +16,7 @@ from geo.core.bulletin_settings import (  # noqa: F401  (what pages and reports 
 from geo.core.config import Settings
 from geo.core.errors import PermissionDenied
 from geo.core.timeutil import now_utc
+from geo.report.records import conflict
 
 def stored(store) -> dict:
     """What was saved in the app."""
@@ -35,10 +36,12 @@ def load(store, settings: Settings) -> ReportSettings:
     return rs
 
 
-def save(store, values: dict, *, actor: str, access=None) -> None:
+def save(store, values: dict, *, actor: str, access=None, seen: dict | None = None) -> None:
     """Save settings in the store (an empty value removes the saved one, so the file's applies).
     Administrators, data staff and leaders of the whole jurisdiction may. A save that changes
-    something writes one event (``report_setting``) with each changed key before and after."""
+    something writes one event (``report_setting``) with each changed key before and after.
+    ``seen`` is what was saved when the form was shown (:func:`stored`): if the saved settings
+    have changed since, the save is refused with who changed them and when, nothing written."""
 
     access = unwrap(store, access)[1]
     if access is not None and (access.role not in ("admin", "staff", "leader") or access.counties is not None):
@@ -48,6 +51,8 @@ def save(store, values: dict, *, actor: str, access=None) -> None:
     raw = unwrap(store)[0]
     with raw.transaction() as tx:
         was = {k: v for k, v in tx.query("SELECT key, value FROM report_settings")}
+        if seen is not None and any((was.get(k) or None) != (seen.get(k) or None) for k in KEYS):
+            raise conflict(tx, "report_setting", "通报设置", "the bulletin settings")
         changes = {key: [was.get(key) or None, value or None] for key, value in values.items()
                    if (was.get(key) or None) != (value or None)}
         if not changes:
