@@ -10,7 +10,7 @@ import pytest
 from geo.access import auth
 from geo.access.labels import county_names, scope_text
 from geo.chief import chiefs
-from geo.core.errors import PermissionDenied, ValidationError
+from geo.core.errors import ConflictError, PermissionDenied, ValidationError
 from geo.engine import records
 from geo.engine import workflow as W
 from tests.browser import choose, login, wait_idle
@@ -147,3 +147,26 @@ def test_the_chosen_language_is_kept_after_a_reload_and_a_new_sign_in(dashboard,
         assert p2.get_by_role("radio", name="English").is_checked()
     finally:
         other.close()
+
+
+def test_a_stale_account_change_is_refused_with_who_and_when(demo_store):
+    """Two administrators: one has the page open (the account at the version it showed), the other
+    resets the account's password meanwhile; the first one's 停用 is refused, naming who changed the
+    account and when, and nothing changes. On the version now shown it goes through."""
+    auth.add_user(demo_store, ADMIN, name="admin_b", role="admin", password="Second-admin-2026")
+    other = auth.access_for(demo_store.user("admin_b"))
+    shown = demo_store.user("tuquan_inspector")["version"]
+    auth.reset_password(demo_store, other, "tuquan_inspector", "Reset-by-b-2026", seen=shown)
+    before = _accounts_and_trail(demo_store), demo_store.user("tuquan_inspector")
+    with pytest.raises(ConflictError) as err:
+        auth.set_disabled(demo_store, ADMIN, "tuquan_inspector", True, seen=shown)
+    assert "已被 admin_b 于" in err.value.zh and "未作任何修改" in err.value.zh
+    with pytest.raises(ConflictError):
+        auth.reset_password(demo_store, ADMIN, "tuquan_inspector", "Reset-by-a-2026", seen=shown)
+    assert (_accounts_and_trail(demo_store), demo_store.user("tuquan_inspector")) == before
+    assert auth.authenticate(demo_store, "tuquan_inspector", "Reset-by-b-2026")
+    # a language switch is the user's own preference, not a change to conflict with
+    now = demo_store.user("tuquan_inspector")["version"]
+    auth.set_language(demo_store, auth.access_for(demo_store.user("tuquan_inspector")), "tuquan_inspector", "en")
+    auth.set_disabled(demo_store, ADMIN, "tuquan_inspector", True, seen=now)
+    assert demo_store.user("tuquan_inspector")["disabled"]

@@ -80,6 +80,12 @@ if len(users):
 ss = st.session_state
 
 
+def _seen(name: str | None) -> int | None:
+    """The version of account ``name`` the table showed when the form was sent (kept at the end of
+    the last run): a change another administrator made since is refused, not overwritten."""
+    return (ss.get("acc_seen") or {}).get(name)
+
+
 def _generate(key: str) -> None:
     ss[key] = ss[f"{key}_shown"] = auth.new_password()
 
@@ -108,7 +114,7 @@ def _add() -> None:
 def _reset() -> None:
     who = ss.get("acc_reset_who")
     try:
-        auth.reset_password(raw, access, who, ss.get("acc_reset_pw") or "")
+        auth.reset_password(raw, access, who, ss.get("acc_reset_pw") or "", seen=_seen(who))
     except GeoError as err:
         _outcome("acc_reset", "error", err.message(lang()))
         return
@@ -173,7 +179,7 @@ with c2:
         if off or on:
             clear_flash()
             try:
-                auth.set_disabled(raw, access, who2, bool(off))
+                auth.set_disabled(raw, access, who2, bool(off), seen=_seen(who2))
                 done = t("acc.disabled_done" if off else "acc.enabled_done", name=who2)
                 st.session_state["flash"] = ("success", done)
                 st.rerun()
@@ -189,3 +195,7 @@ if len(trail):
         t("history.action"): trail["action"].map(lambda a: S.label("action", a, lang())),
         t("history.fields"): trail["fields"].map(lambda f: audit_text(f, lang(), county_names)),
     }).iloc[::-1], hide_index=True, width="stretch", placeholder="")
+
+# the accounts as this run showed them: the forms' actions on the next run check against these
+ss["acc_seen"] = ({n: int(v) if pd.notna(v) else 0 for n, v in zip(users["name"], users["version"])}
+                  if len(users) and "version" in users else {})

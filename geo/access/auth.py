@@ -24,9 +24,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from geo.access.scope import ScopedStore, unwrap
-from geo.core.errors import NotFoundError, PermissionDenied, ValidationError
+from geo.core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from geo.store import Store
-from geo.core.timeutil import now_utc
+from geo.core.timeutil import fmt_local, now_utc
 from geo.declare import registry as S
 
 ROLES = ("admin", "staff", "inspector", "leader", "league_reviewer", "province_checker")
@@ -186,6 +186,31 @@ def _audit(store: Store, tx, actor: str, action: str, name: str, fields: dict) -
                            json.dumps({"user": name, **fields}, ensure_ascii=False), None, None, None)])
 
 
+def check_seen(store: Store, tx, name: str, seen: int | None) -> None:
+    """The account ``name`` is still at version ``seen`` (what the administrator's page showed);
+    otherwise the change is refused, naming who changed the account last and when. ``None``: no
+    check (the command line acts on the account as it is)."""
+    if seen is None:
+        return
+    row = tx.query_one("SELECT version FROM users WHERE name = ?", [name])
+    current = int(row[0] or 0) if row else 0
+    if current == int(seen):
+        return
+    who, when = "?", "?"
+    for actor, at, changed in tx.query("SELECT actor, at, fields FROM events WHERE layer = 'user' ORDER BY id DESC"):
+        try:
+            if json.loads(changed or "{}").get("user") == name:
+                who, when = actor, fmt_local(at)
+                break
+        except ValueError:
+            continue
+    raise ConflictError(
+        f"account '{name}' was changed by {who} at {when} (now version {current}); you had version {seen}. "
+        "Reload the page and apply your change again.",
+        f"账号“{name}”已被 {who} 于 {when} 修改（当前版本 {current}），您看到的是版本 {seen}。请刷新页面后重新操作，未作任何修改。",
+        user=name, expected_version=int(seen), current_version=current, changed_by=who, changed_at=when)
+
+
 def add_user(store: Store, access: Access, *, name: str, role: str, password: str,
              display_name: str | None = None, counties: list[str] | None = None) -> None:
     store, _ = unwrap(store)
@@ -208,7 +233,7 @@ def add_user(store: Store, access: Access, *, name: str, role: str, password: st
         _audit(store, tx, access.user, "user_add", name, {"role": role, "counties": counties or []})
 
 
-def reset_password(store: Store, access: Access, name: str, password: str) -> None:
+def reset_password(store: Store, access: Access, name: str, password: str, *, seen: int | None = None) -> None:
     store, _ = unwrap(store)
     if not name:
         raise ValidationError("choose the account whose password is reset", "请选择要重置密码的账号")
@@ -218,17 +243,19 @@ def reset_password(store: Store, access: Access, name: str, password: str) -> No
         raise NotFoundError(f"user '{name}' does not exist", f"用户“{name}”不存在")
     h = hash_password(password, name)
     with store.transaction() as tx:
+        check_seen(store, tx, name, seen)
         store.update_user(tx, name, password_hash=h, password_changed_at=now_utc())
         tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
         _audit(store, tx, access.user, "user_password", name, {})
 
 
-def set_disabled(store: Store, access: Access, name: str, disabled: bool) -> None:
+def set_disabled(store: Store, access: Access, name: str, disabled: bool, *, seen: int | None = None) -> None:
     store, _ = unwrap(store)
     access.check_admin()
     if name == access.user and disabled:
         raise ValidationError("you cannot disable your own account", "不能停用自己的账号")
     with store.transaction() as tx:
+        check_seen(store, tx, name, seen)
         store.update_user(tx, name, disabled=bool(disabled))
         if disabled:
             tx.execute("DELETE FROM sessions WHERE user_name = ?", [name])
@@ -246,7 +273,7 @@ def set_language(store: Store, access: Access, name: str, lang: str) -> None:
         raise ValidationError(f"language must be one of {', '.join(LANGS)}", "语言只能是 zh（中文）或 en（英文）",
                               field="lang")
     with store.transaction() as tx:
-        store.update_user(tx, name, lang=lang)
+        store.update_user(tx, name, lang=lang, bump=False)
 
 
 def account_for_claims(store: Store, claims: dict) -> dict:

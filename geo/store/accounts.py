@@ -26,6 +26,7 @@ class AccountsMixin:
     def put_user(self, tx: Tx, **values) -> None:
         values.setdefault("created_at", now_utc())
         values.setdefault("disabled", False)
+        values.setdefault("version", 1)
         if "counties" in values:
             values["counties"] = dumps_json(values["counties"])
         cols = list(values)
@@ -48,10 +49,12 @@ class AccountsMixin:
         out["disabled"] = bool(out["disabled"])
         return out
 
-    def update_user(self, tx: Tx, name: str, **values) -> None:
+    def update_user(self, tx: Tx, name: str, *, bump: bool = True, **values) -> None:
+        """Change the account ``name``; ``bump``: its version goes one up (a preference such as
+        the language is not a change another administrator's form would conflict with)."""
         if "counties" in values:
             values["counties"] = dumps_json(values["counties"])
-        sets = ", ".join(f"{k} = ?" for k in values)
+        sets = ", ".join([f"{k} = ?" for k in values] + (["version = COALESCE(version, 0) + 1"] if bump else []))
         n = tx.execute(f"UPDATE users SET {sets} WHERE name = ?", [*values.values(), name])
         if n != 1:
             raise NotFoundError(f"user '{name}' does not exist", f"用户“{name}”不存在")

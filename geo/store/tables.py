@@ -46,7 +46,8 @@ TABLES: dict[str, str] = {
     "users": (
         "name {text} PRIMARY KEY, display_name {text}, role {text} NOT NULL, counties {text}, "
         "password_hash {text}, disabled {bool} NOT NULL, created_at {ts}, "
-        "password_changed_at {ts}, lang {text}"  # lang: the language the user chose (zh / en)
+        "password_changed_at {ts}, lang {text}, version {int}"  # lang: the language the user chose (zh / en);
+        # version: one more at each change of the account (the admin page's stale writes are refused)
     ),
     "change_cells": (
         "z {int} NOT NULL, gx {int} NOT NULL, gy {int} NOT NULL, batch_id {int} NOT NULL, "
