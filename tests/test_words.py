@@ -184,3 +184,16 @@ def test_a_county_with_few_enterprises_is_told_all_are_sampled():
     f = {"sample_size": n, "sample_required": 1}
     why = enterprises.sample_reason(None, t, f, {}, zh=True)
     assert why == f"在营企业仅{n}家，全部列入抽查名单。"
+
+
+def test_a_sample_list_says_its_audit_in_words_not_as_a_command(demo_store):
+    """The 木材来源抽查名单's details tell anyone who reads them whether drawing again from the
+    recorded seed and frame gives the same enterprises — no command line to copy."""
+    from geo.enterprise import samples
+
+    sid = int(demo_store.read_layer("enterprise_sample", geometry=False, columns=["id"])["id"].iloc[0])
+    rec = demo_store.get_feature("enterprise_sample", sid)
+    method = dict(samples.details(demo_store, rec, "zh")[0][1].to_numpy())
+    assert method["复核"] == "按记录的随机种子和企业名单重新抽取，结果与本名单一致"
+    text = " ".join(str(v) for _t, df in samples.details(demo_store, rec, "zh") for v in df.to_numpy().ravel())
+    assert "python -m" not in text and "--id" not in text

@@ -25,7 +25,7 @@ import hashlib
 import math
 import secrets
 
-from geo.core.errors import ValidationError
+from geo.core.errors import GeoError, ValidationError
 from geo.engine.asof import layer_state
 from geo.core.config import load_settings
 from geo.engine import records
@@ -150,6 +150,25 @@ def verify(store, sample_id: int) -> dict:
             "not_in_register": sorted(set(frame) - set(register)), "strata": strata}
 
 
+def _audit_line(store, record: dict, zh: bool) -> str:
+    """The redraw's outcome in words (what ``python -m geo sample verify`` reports), for anyone
+    who reads the list: the same seed and frame give the same enterprises, or they do not."""
+    try:
+        out = verify(store, int(record["id"]))
+    except GeoError as err:
+        return err.message("zh" if zh else "en")
+    if out["ids_match"] and out["frame_matches_register"]:
+        return ("按记录的随机种子和企业名单重新抽取，结果与本名单一致" if zh else
+                "Drawn again from the recorded seed and frame: the same enterprises")
+    if out["ids_match"]:
+        return (f"重新抽取结果一致；抽取后企业名录有变化（新增 {len(out['missing_from_frame'])} 家、"
+                f"不再在册 {len(out['not_in_register'])} 家）" if zh else
+                f"Drawn again: the same enterprises; the register changed since "
+                f"({len(out['missing_from_frame'])} added, {len(out['not_in_register'])} gone)")
+    return ("重新抽取结果与本名单不一致，请联系系统管理员核查" if zh else
+            "Drawn again, the result differs from this list: ask the administrator to check")
+
+
 def details(store, record: dict, lang: str = "zh") -> list:
     """The drawn enterprises by name (as the user may see them) and the strata."""
     import pandas as pd
@@ -166,7 +185,7 @@ def details(store, record: dict, lang: str = "zh") -> list:
         ("随机种子" if zh else "Seed", str(record.get("seed"))),
         ("抽查比例" if zh else "Share", f"{float(record.get('share') or 0):.0%}"),
         ("企业总数 / 抽取" if zh else "Frame / drawn", f"{record.get('population')} / {record.get('size')}"),
-        ("复核" if zh else "Audit", f"python -m geo sample verify --id {record['id']}"),
+        ("复核" if zh else "Audit", _audit_line(store, record, zh)),
     ], columns=["项目" if zh else "Item", "值" if zh else "Value"]))]
     strata = record.get("strata") or {}
     if strata:
