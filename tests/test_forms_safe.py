@@ -6,6 +6,8 @@ refused in Chinese by the write path (the pickers carry no bounds of their own).
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from shapely.geometry import Point
 
@@ -250,3 +252,35 @@ def test_a_scene_covering_none_of_the_counties_is_flagged(demo_store, tmp_path):
         SC.add(demo_store, tmp_path / "tuquan_20240720.tif", folder=tmp_path / "imagery2", actor="staff",
                date="1850-01-01", bands="red=1,green=2,blue=3,nir=4")
     assert "成像日期" in err.value.zh
+
+
+def test_a_change_landing_between_an_operations_look_and_its_write_is_refused(demo_store, monkeypatch):
+    """The version the user opened is checked again in the operation's own write transaction: a
+    change another user makes after the operation's first check (here, just before its function
+    runs) is not overwritten."""
+    from geo.engine import operations
+
+    fid = int(demo_store.read_layer("restoration", where={"county_code": TUQUAN}, geometry=False)["id"].iloc[0])
+    seen = int(demo_store.get_feature("restoration", fid)["version"])
+    real = operations.run_of
+
+    def late(op):
+        fn = real(op)
+
+        def run(*a, **kw):  # someone else's edit lands now, after operate's own check (another
+            # request: its own thread, as the app server's)
+            other = threading.Thread(target=workflow.edit, args=(demo_store, "restoration", fid), kwargs=dict(
+                actor="admin", fields={"project": "同时修改的项目名"}, access=ADMIN))
+            other.start()
+            other.join()
+            return fn(*a, **kw)
+        return run
+
+    monkeypatch.setattr(operations, "run_of", late)
+    paid = demo_store.get_feature("restoration", fid)["paid_yuan"]
+    with pytest.raises(ConflictError) as err:
+        operate(demo_store, "restoration", fid, "payment", {"amount_yuan": "100", "voucher_no": "记-9"},
+                actor="tuquan_inspector", access=INSPECTOR, version=seen)
+    assert err.value.details["changed_by"] == "admin"
+    after = demo_store.get_feature("restoration", fid)
+    assert after["paid_yuan"] == paid and after["project"] == "同时修改的项目名"

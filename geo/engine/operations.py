@@ -9,7 +9,7 @@ from geo.core.errors import ValidationError
 from geo.declare import registry as S
 from geo.declare.registry import run_of
 from geo.engine.values import check_values
-from geo.engine.write import check_before, check_rights, check_version
+from geo.engine.write import check_before, check_rights, check_version, expecting
 
 
 def operation(layer: str, key: str):
@@ -53,5 +53,6 @@ def operate(store, layer: str, fid: int, key: str, values: dict, *, actor: str, 
     carrier = S.Layer(key=op.key, table="", geometry=None, zh=op.zh, en=op.en, fields=op.fields)
     values = check_values(carrier, values)
     fn = run_of(op)
-    return fn(store if access is None else ScopedStore(raw, access), fid, values, actor=actor, access=access,
-              comment=comment, attachments=attachments or [], geometry=geometry)
+    with expecting(layer, fid, version):  # (checked again inside the operation's own write)
+        return fn(store if access is None else ScopedStore(raw, access), fid, values, actor=actor, access=access,
+                  comment=comment, attachments=attachments or [], geometry=geometry)

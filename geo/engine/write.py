@@ -25,6 +25,8 @@ row with :func:`check_rows` before their own bulk transaction.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -38,6 +40,30 @@ from geo.core.errors import PermissionDenied, ValidationError
 from geo.core.timeutil import now_utc
 from geo.declare import registry as S
 from geo.engine.place import locate, measures, outside_jurisdiction, placed
+
+# the version a user opened, for the first write to that record inside an operation
+# (:func:`expecting`): checked in that write's own transaction, so a change landing between the
+# operation's first look and its write is refused too
+_EXPECTED: ContextVar[dict | None] = ContextVar("expected_versions", default=None)
+
+
+@contextmanager
+def expecting(layer: str, fid: int, version: int | None):
+    """Within the block, the first :func:`apply` to ``layer`` #``fid`` that names no version of its
+    own is checked against ``version`` (None: nothing expected)."""
+    token = _EXPECTED.set({(layer, int(fid)): int(version)} if version is not None else None)
+    try:
+        yield
+    finally:
+        _EXPECTED.reset(token)
+
+
+def _expected(layer: str, fid: int | None) -> int | None:
+    pending = _EXPECTED.get()
+    if not pending or fid is None:
+        return None
+    return pending.pop((layer, int(fid)), None)  # (once: the operation's later writes follow its first)
+
 
 # roles that may file a record under any county (when their account lists none)
 REFILE_ROLES = frozenset({"admin", "staff"})
@@ -193,8 +219,9 @@ def apply(store, change: Change, *, access: Access | None = None,
             values.update(placed(raw, tx, lyr, geometry, keep=values))
         after = {**(current or {}), **values}
         check_after(access, change.layer, current, after, moved=change.geometry is not None)
-        if current is not None and change.version is not None and int(change.version) != int(current["version"]):
-            raise raw.conflict(lyr, change.fid, change.version, current["version"], tx)
+        seen = change.version if change.version is not None else _expected(change.layer, change.fid)
+        if current is not None and seen is not None and int(seen) != int(current["version"]):
+            raise raw.conflict(lyr, change.fid, seen, current["version"], tx)
         if guard is not None:
             values = guard(tx, current, values)
             check_after(access, change.layer, current, {**(current or {}), **values},
