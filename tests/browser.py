@@ -143,3 +143,15 @@ def choose(page, label: str, option: str) -> None:
                 names = page.get_by_role("option").all_inner_texts()
                 raise AssertionError(f"no option {option!r} in {label!r}; options: {names}") from None
     wait_idle(page)
+
+
+def unfold_menu(page) -> None:
+    """Open every folded section of the menu (a click on its header, as a user does)."""
+    for _ in range(3):
+        folded = [h for h in page.locator("[data-testid='stNavSectionHeader']").all()
+                  if h.locator("xpath=..").locator("[data-testid='stSidebarNavLink']").count() == 0]
+        if not folded:
+            return
+        for h in folded:
+            h.click()
+        page.wait_for_timeout(300)

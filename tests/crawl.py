@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser import login, wait_idle
+from tests.browser import login, unfold_menu, wait_idle
 
 # a page taking longer than this to settle (2 cores shared with another test worker) is a failure
 SETTLE_LIMIT_S = 20.0
@@ -63,16 +63,7 @@ class Crawl:
 def nav_links(page) -> list[tuple[str, str]]:
     """``[(title, href)]`` of every page the sidebar's menu offers (folded sections opened)."""
     nav = page.locator("[data-testid='stSidebarNav']")
-    for _ in range(3):  # "View N more" and folded sections
-        more = nav.get_by_role("button", name=re.compile(r"View \d+ more|显示更多|更多"))
-        if more.count():
-            more.first.click()
-        closed = nav.locator("[data-testid='stNavSectionHeader'][aria-expanded='false']")
-        if not closed.count():
-            break
-        for i in range(closed.count()):
-            closed.nth(0).click()
-            page.wait_for_timeout(100)
+    unfold_menu(page)  # the menu folds by section: every section opened
     out = []
     for a in nav.locator("a").all():
         href = a.get_attribute("href") or ""
@@ -129,22 +120,27 @@ def _clickables(page, kind: str):
     return page.locator("[data-testid='stMain'] [data-testid='stExpander'] details:not([open]) > summary")
 
 
+OPEN_EXPANDERS = """() => {
+  const closed = Array.from(document.querySelectorAll(
+      "[data-testid=stMain] [data-testid=stExpander] details:not([open]) > summary"))
+    .filter(s => s.offsetParent !== null);  // in view: not inside a hidden tab panel
+  closed.forEach(s => s.click());
+  return closed.length;
+}"""
+
+
 def _open_expanders(page, crawl: Crawl, name: str, seen: set) -> None:
-    """Every expander in view opened at once (the browser draws them; no script run), then the
-    page settled and read once; a round more for the expanders those opened reveal."""
+    """Every expander in view opened at once (a click on each summary, in the page: the browser
+    draws them, no script run), then the page settled and read once; a round more for the
+    expanders those opened reveal."""
     for round_ in range(4):
-        closed = _clickables(page, "expander")
-        visible = [closed.nth(i) for i in range(closed.count()) if closed.nth(i).is_visible()]
-        if not visible:
+        n = page.evaluate(OPEN_EXPANDERS)
+        if not n:
             break
         started = time.time()
-        for summary in visible:
-            try:
-                summary.click(timeout=5_000)
-            except Exception:  # noqa: BLE001 - gone with a rerun
-                continue
-        _settle(page, crawl, name, f"expanders ({len(visible)}, round {round_ + 1})", started)
-        _check(page, crawl, name, f"expanders ({len(visible)}, round {round_ + 1})", seen)
+        page.wait_for_timeout(100)
+        _settle(page, crawl, name, f"expanders ({n}, round {round_ + 1})", started)
+        _check(page, crawl, name, f"expanders ({n}, round {round_ + 1})", seen)
 
 
 def _open_all(page, crawl: Crawl, name: str, seen: set, budget: int = 80, expanders: bool = True) -> None:
@@ -170,11 +166,11 @@ def _open_all(page, crawl: Crawl, name: str, seen: set, budget: int = 80, expand
             break
         label, tab = target
         done_tabs.add(label)
-        started = time.time()
         try:
             tab.click(timeout=5_000)
         except Exception:  # noqa: BLE001 - hidden (in a closed tab panel) or gone with a rerun
             continue
+        started = time.time()  # (the app's settling is timed, not the browser's click)
         _settle(page, crawl, name, f"tab {label}", started)
         _check(page, crawl, name, f"tab {label}", seen)
         if expanders:

@@ -38,7 +38,8 @@ def test_every_write_path_leaves_a_valid_geopackage(demo_path, tmp_path):
     # upload: a zipped GBK shapefile of 600 polygons (the bulk insert path) through prepare/commit
     report = prepare(zipped(tb(600, step=0.006)), opts(verify_deadline="2024-06-30",
                                                        rectify_deadline="2024-12-31"), store)
-    bid = commit(report, store, actor="staff")
+    # (the test grid runs past the league's edge: storing its outside part is confirmed, as staff would)
+    bid = commit(report, store, actor="staff", accept_outside=report.outside)
     assert store.count("change", {"batch_id": bid}) == 600
     assert failures(demo_path) == []
 

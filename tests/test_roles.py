@@ -9,7 +9,7 @@ import pytest
 from geo.stats import summary as stats
 from geo.access.auth import scoped
 from geo.store import open_store
-from tests.browser import login, wait_idle
+from tests.browser import login, unfold_menu, wait_idle
 from tests.conftest import DEMO_PASSWORDS
 
 pytestmark = pytest.mark.browser
@@ -42,18 +42,6 @@ EXPECTED = {
     # only through the review (geo.change.review), not on the map
     "league_reviewer": {"pages": READERS[:2] + ["销号审核"] + READERS[2:], "acts": False, "bulk": False},
 }
-
-
-def unfold_menu(page) -> None:
-    """Open every folded section of the menu (a click on its header, as a user does)."""
-    for _ in range(3):
-        folded = [h for h in page.locator("[data-testid='stNavSectionHeader']").all()
-                  if h.locator("xpath=..").locator("[data-testid='stSidebarNavLink']").count() == 0]
-        if not folded:
-            return
-        for h in folded:
-            h.click()
-        page.wait_for_timeout(300)
 
 
 def seen_by(browser, url: str, who: str, fid: int, number: str) -> dict:
