@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 from dashboard.components import fmap
 from dashboard.components.common import label, lang, settings, store_or_stop, t
 from dashboard.components.text import plain
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from geo.chief import chiefs
 from geo.stats import chief as chief_view
 from geo.declare import registry as S
@@ -61,7 +62,7 @@ else:
     zone_id = c2.selectbox("责任区" if zh else "Zone", list(znames), key="zone_pick", format_func=znames.get,
                            index=None, placeholder="选择责任区…" if zh else "Pick a zone…")
 today = today_local()
-period = c3.date_input("巡护期间" if zh else "Patrol period", value=(today - dt.timedelta(days=90), today),
+period = c3.date_input("巡护期间" if zh else "Patrol period", min_value=PICKER_MIN, max_value=PICKER_MAX, value=(today - dt.timedelta(days=90), today),
                        key="chief_period", format="YYYY-MM-DD")
 start, end = (period if isinstance(period, (list, tuple)) and len(period) == 2 else (today - dt.timedelta(days=90), today))
 

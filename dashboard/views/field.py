@@ -13,6 +13,7 @@ from dashboard.components import fmap
 from dashboard.components.auth import current_access, current_user
 from dashboard.components.common import label, lang, settings, show_error, store_or_stop, t
 from dashboard.components.text import plain
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from geo.chief import zones as Z
 from geo.core.errors import GeoError
 from geo.fieldwork import patrols as P
@@ -92,7 +93,7 @@ def import_form() -> None:
                                 max_chars=100)
             level = c2.selectbox(t("pt.level"), list(P.LEVEL_ZH), index=None, key=f"pt_level_{nonce}",
                                  format_func=lambda v: label("actor_level", v), placeholder=t("common.choose"))
-            period = c3.date_input(t("pt.period"), value=(), key=f"pt_period_{nonce}", format="YYYY-MM-DD",
+            period = c3.date_input(t("pt.period"), min_value=PICKER_MIN, max_value=PICKER_MAX, value=(), key=f"pt_period_{nonce}", format="YYYY-MM-DD",
                                    help=t("pt.period_help"))
             batch = st.text_input(t("pt.batch"), key=f"pt_batch_{nonce}", placeholder=t("pt.batch_ph"), max_chars=200)
             files = st.file_uploader(t("pt.files"), type=["gpx", "kml", "kmz", "csv", "zip"], accept_multiple_files=True,
@@ -188,7 +189,7 @@ def zone_coverage() -> None:
     level = c1.selectbox(t("cv.level"), [lv for lv in LEVEL_ORDER if lv != "league"], index=2, key="cv_level",
                          format_func=lambda v: label("level", v))
     today = today_local()
-    period = c2.date_input(t("cv.period"), value=(today - dt.timedelta(days=30), today), key="cv_period",
+    period = c2.date_input(t("cv.period"), min_value=PICKER_MIN, max_value=PICKER_MAX, value=(today - dt.timedelta(days=30), today), key="cv_period",
                            format="YYYY-MM-DD")
     if len(period or ()) != 2:
         st.info(t("pt.no_period"))

@@ -17,6 +17,7 @@ from dashboard.components.common import lang, settings, store_or_stop, t
 from dashboard.components.feature_panel import seen_version, set_seen
 from dashboard.components.text import plain
 from dashboard.components.words import setting_note
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from geo.report import export as gexport
 from geo.declare import registry as S
 from geo.engine import workflow
@@ -146,7 +147,7 @@ def _overview(store, lyr, rules) -> None:
     zh = lang() == "zh"
     st.subheader("统计与覆盖" if zh else "Overview")
     today = R.today()
-    period = st.date_input("统计期间" if zh else "Period", value=(today - dt.timedelta(days=365), today),
+    period = st.date_input("统计期间" if zh else "Period", min_value=PICKER_MIN, max_value=PICKER_MAX, value=(today - dt.timedelta(days=365), today),
                            key=f"{lyr.key}_period", format="YYYY-MM-DD")
     if not isinstance(period, (list, tuple)) or len(period) != 2:
         st.caption("请选择起止日期" if zh else "Pick a start and an end date")

@@ -20,6 +20,7 @@ from dashboard.components import upload_check as U
 from dashboard.components.auth import current_access
 from dashboard.components.common import lang, settings, show_error, store_or_stop, t
 from dashboard.components.text import plain
+from dashboard.components.records import PICKER_MAX, PICKER_MIN
 from geo import ingest as I
 from geo.engine import official
 from geo.core.timeutil import fmt_local
@@ -91,10 +92,10 @@ if layer == "change":
     kind = c1.radio(t("up.kind"), ["forest", "grassland"], key="up_kind", horizontal=True,
                     format_func=lambda k: S.label("kind", k, cur_lang))
 # the bureau's date (geo.core.timeutil), not the server's: from midnight to 08:00 they differ
-issued = c2.date_input(t("up.issued_on"), value=today_local(), key="up_issued", format="YYYY-MM-DD")
-verify = c3.date_input(t("up.verify_deadline"), value=None, key="up_verify", help=t("up.deadline_help"),
+issued = c2.date_input(t("up.issued_on"), min_value=PICKER_MIN, max_value=PICKER_MAX, value=today_local(), key="up_issued", format="YYYY-MM-DD")
+verify = c3.date_input(t("up.verify_deadline"), min_value=PICKER_MIN, max_value=PICKER_MAX, value=None, key="up_verify", help=t("up.deadline_help"),
                        format="YYYY-MM-DD")
-rectify = c4.date_input(t("up.rectify_deadline"), value=None, key="up_rectify", help=t("up.deadline_help"),
+rectify = c4.date_input(t("up.rectify_deadline"), min_value=PICKER_MIN, max_value=PICKER_MAX, value=None, key="up_rectify", help=t("up.deadline_help"),
                         format="YYYY-MM-DD")
 # what the batch counts as: only official batches count in the figures and reports (geo.engine.official);
 # chosen by the person, never assumed (a real batch left as a candidate is silently not counted)
