@@ -79,3 +79,33 @@ def test_a_future_week_on_the_escalation_page_is_answered_in_chinese(monkeypatch
     shown = texts(at)
     assert f"所选日期 {day.isoformat()} 晚于今天" in shown, shown[:2000]
     assert "Streamlit" not in shown and "must be" not in shown
+
+
+def test_bulk_approval_approves_what_the_reviewer_saw_not_what_changed_since(monkeypatch, demo_path):
+    """批量审核通过 acts on the list as the reviewer saw it: a polygon someone changed after the page
+    was drawn is refused (who changed it is named), the others are approved."""
+    store = open_store(str(demo_path))
+    queue = R.queue(store, "league")
+    county = queue["county_code"].iloc[0]
+    R.draw(store, county, "league", actor="league_reviewer", seed=7)
+    drawn = R.queue(store, "league")
+    for fid, version in zip(drawn.loc[drawn["sampled"].astype(bool), "id"], drawn.loc[drawn["sampled"].astype(bool), "version"]):
+        R.record_check(store, int(fid), method="field", result="pass", note="现场已复绿", actor="admin",
+                       access=Access("admin", "admin"), version=int(version))
+    at = run_app(monkeypatch, demo_path, "views/review.py", user=REVIEWER)
+    assert not at.exception, at.exception
+    ready = R.queue(store, "league")
+    ready = ready[ready["draw_no"].notna()]
+    assert len(ready) >= 2, ready
+    changed = int(ready["id"].iloc[0])
+    # meanwhile an administrator changes one of them
+    from geo.engine import workflow
+    workflow.edit(store, "change", changed, actor="admin", fields={"measure": "补植补造"},
+                  access=Access("admin", "admin"))
+    at.button(key="rv_bulk").click().run()
+    assert not at.exception, at.exception
+    shown = "\n".join(w.value for w in at.warning) + "\n".join(s.value for s in at.success)
+    assert f"#{changed}：" in shown and "已被 admin 于" in shown, shown
+    assert store.get_feature("change", changed)["status"] == R.PENDING["league"]
+    others = [int(i) for i in ready["id"].iloc[1:]]
+    assert all(store.get_feature("change", i)["status"] != R.PENDING["league"] for i in others)

@@ -196,9 +196,14 @@ ready = queue[queue["draw_no"].notna() & (~queue["sampled"].astype(bool) | (queu
 with left:
     with st.expander(t("rv.bulk", n=len(ready)), expanded=False):
         st.caption(t("rv.bulk_help", target=label("status", review.approval_target(level))))
+        # what the reviewer saw: the list drawn on the run before the click (a polygon changed since
+        # is refused with who changed it, not approved at its new state)
+        shown_key = f"rv_bulk_shown_{level}"
+        shown = st.session_state.get(shown_key)
+        now = [(int(i), int(v)) for i, v in zip(ready["id"], ready["version"])]
+        st.session_state[shown_key] = now
         if st.button(t("rv.bulk_go", n=len(ready)), key="rv_bulk", disabled=ready.empty, type="primary"):
-            res = review.approve_many(store, list(zip(ready["id"].astype(int), ready["version"].astype(int))),
-                                      actor=user["name"], access=access)
+            res = review.approve_many(store, shown if shown is not None else now, actor=user["name"], access=access)
             text = t("rv.bulk_result", ok=len(res["done"]), bad=len(res["refused"]))
             if res["refused"]:
                 text += " " + "；".join(f"#{r['id']}：{r['message_zh'] if zh else r['message_en']}"
