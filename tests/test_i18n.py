@@ -67,3 +67,14 @@ def test_streamlit_widgets_get_their_chinese_arguments():
         if "value" not in kw and "key" not in kw:
             bad.append(f"{f}:{line} date_input without value= (defaults to the server's date)")
     assert not bad, bad
+
+
+def test_every_ui_string_is_defined_once():
+    """The UI strings live in one module per part of the app (dashboard.i18n.PARTS): a key defined in
+    two of them would show whichever came last, silently."""
+    from collections import Counter
+
+    from dashboard.i18n import PARTS
+
+    twice = sorted(k for k, n in Counter(k for part in PARTS for k in part.STRINGS).items() if n > 1)
+    assert twice == []

@@ -118,10 +118,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bulk.start": ("批量开始核查（下发 → 核查中）", "Start verification for all (issued → verifying)"),
     "bulk.result": ("成功 {ok} 个；未办理 {bad} 个", "{ok} done; {bad} not done"),
     # summary page
-    "sum.title": ("领导驾驶舱", "Summary screen"),
-    "sum.as_of": ("统计截至", "As of"),
-    "sum.batches": ("批次", "Batches"),
-    "sum.counties": ("旗县", "Counties"),
     "sum.placeholder": ("", ""),
     # upload page
     "up.title": ("批次上传", "Batch upload"),
