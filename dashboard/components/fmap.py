@@ -633,21 +633,28 @@ function(feature, layer) {
 PROBLEM_COLORS = {"gaps": "#ff7f00", "overlaps": "#e31a1c", "outside_parent": "#6a3d9a"}  # the zone check's
 
 
-def problem_layer(fc: dict, key: str) -> folium.FeatureGroup:
-    """A kind of the zone check's problems (gaps, overlaps, parts outside the parent zone): filled
-    in its colour, with a text tooltip ``n``."""
-    colour = PROBLEM_COLORS[key]
+def tooltip_layer(fc: dict, name: str, style_js: str) -> folium.FeatureGroup:
+    """Features styled by ``style_js`` (JavaScript run with ``feature`` and ``layer``), each with its
+    property ``n`` as a text tooltip (set as text, never as HTML)."""
     js = """
 function(feature, layer) {
-  layer.setStyle({color: '%s', weight: 2, fill: true, fillColor: '%s', fillOpacity: 0.45});
+%s
   var el = document.createElement('span');
   el.textContent = String(feature.properties.n || '');
   layer.bindTooltip(el, {sticky: true});
 }
-""" % (colour, colour)
-    fg = folium.FeatureGroup(name=key)
-    folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
+""" % style_js
+    fg = folium.FeatureGroup(name=name)
+    folium.GeoJson(fc, name=name, on_each_feature=JsCode(js)).add_to(fg)
     return fg
+
+
+def problem_layer(fc: dict, key: str) -> folium.FeatureGroup:
+    """A kind of the zone check's problems (gaps, overlaps, parts outside the parent zone): filled
+    in its colour, with a text tooltip ``n``."""
+    colour = PROBLEM_COLORS[key]
+    return tooltip_layer(fc, key, "  layer.setStyle({color: '%s', weight: 2, fill: true, fillColor: '%s', "
+                                  "fillOpacity: 0.45});" % (colour, colour))
 
 
 def problem_legend(lang: str) -> str:
@@ -662,19 +669,10 @@ def problem_legend(lang: str) -> str:
 
 def share_layer(fc: dict) -> folium.FeatureGroup:
     """Zones filled by their patrol coverage ``v`` (0–1: pale to dark green), tooltip ``n``."""
-    js = """
-function(feature, layer) {
+    return tooltip_layer(fc, "coverage", """
   var v = Number(feature.properties.v || 0);
   var c = v >= 0.8 ? '#006d2c' : v >= 0.5 ? '#31a354' : v >= 0.2 ? '#a1d99b' : v > 0 ? '#e5f5e0' : '#f7f7f7';
-  layer.setStyle({color: '#555555', weight: 1, fill: true, fillColor: c, fillOpacity: 0.6});
-  var el = document.createElement('span');
-  el.textContent = String(feature.properties.n || '');
-  layer.bindTooltip(el, {sticky: true});
-}
-"""
-    fg = folium.FeatureGroup(name="coverage")
-    folium.GeoJson(fc, name="coverage", on_each_feature=JsCode(js)).add_to(fg)
-    return fg
+  layer.setStyle({color: '#555555', weight: 1, fill: true, fillColor: c, fillOpacity: 0.6});""")
 
 
 EXCLUDED_COLOR = "#d7191c"  # a track's implausible stretch (property ``x``): red and dashed, left out of its length
@@ -683,21 +681,12 @@ EXCLUDED_COLOR = "#d7191c"  # a track's implausible stretch (property ``x``): re
 def line_layer(fc: dict, key: str = "patrol") -> folium.FeatureGroup:
     """Lines (patrol tracks) with a text tooltip; a feature with ``x`` is an implausible stretch of
     a track, drawn red and dashed (the dashes, not only the colour, say so)."""
-    js = """
-function(feature, layer) {
+    return tooltip_layer(fc, key, """
   if (feature.properties.x) {
     layer.setStyle({color: '%s', weight: 3, opacity: 0.9, dashArray: '6 6'});
   } else {
     layer.setStyle({color: '%s', weight: 2, opacity: 0.8});
-  }
-  var el = document.createElement('span');
-  el.textContent = String(feature.properties.n || '');
-  layer.bindTooltip(el, {sticky: true});
-}
-""" % (EXCLUDED_COLOR, LAYER_COLORS[key])
-    fg = folium.FeatureGroup(name=key)
-    folium.GeoJson(fc, name=key, on_each_feature=JsCode(js)).add_to(fg)
-    return fg
+  }""" % (EXCLUDED_COLOR, LAYER_COLORS[key]))
 
 
 def point_layer(points: list, lang: str) -> folium.FeatureGroup:
