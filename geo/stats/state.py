@@ -13,6 +13,7 @@ from geo.change.deadlines import RECTIFY_STAGE, VERIFY_STAGE
 from geo.change.layers import CHANGE_STATUSES
 from geo.core.timeutil import end_of_local_day_utc
 from geo.engine.asof import replay
+from geo.fieldwork.patrols import LEVEL_ZH
 from geo.store import Store, facts
 
 # How far along the rectification road a polygon is (its current status's place in the machine).
@@ -39,7 +40,7 @@ FUNNEL = (
 # Overdue ageing buckets: (key, first day, last day or None).
 AGEING = (("1-30", 1, 30), ("31-90", 31, 90), ("91-180", 91, 180), (">180", 181, None))
 SIGNBOARD_LEVELS = ("league", "banner", "township", "village")
-PATROL_LEVELS = ("league_chief", "banner_chief", "township_chief", "village_chief", "ranger")
+PATROL_LEVELS = tuple(reversed(LEVEL_ZH))  # the patrol register's levels, league first
 UNMARKED_LEVEL = "unmarked"  # a patrol whose level is missing or none of PATROL_LEVELS: a row of its own
 
 
