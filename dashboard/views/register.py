@@ -190,6 +190,9 @@ def _record_panel(store, lyr, record, user, access, can_write) -> None:
     key = lyr.key
     title = record.get(lyr.label_field) if lyr.has(lyr.label_field) else None
     # the record's values (and what its rules say of it) as typed: text, never Markdown
+    # (a long text is the heading's first 40 characters: the whole of it is in 详情)
+    if isinstance(title, str) and len(title) > 40:
+        title = title[:40] + "…"
     st.subheader(plain(title) or f"#{record['id']}", anchor=False)
     st.caption(f"{plain(S.label('status', record.get('status'), lang(), layer=lyr.key))} · v{record.get('version')}")
     # keyed: after an action the page reruns (its outcome shows at the top) with the same tab open
